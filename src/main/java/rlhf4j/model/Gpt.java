@@ -1,0 +1,125 @@
+package rlhf4j.model;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A GPT: its architecture, its parameters (GPT-2 names, in insertion order) and the SameDiff
+ * graphs built over them, one per (head, batch, length), cached. The embedding lookup and its
+ * gradient (a scatter-add) happen here, outside the graph.
+ */
+public final class Gpt {
+    private static final int MAX_CACHED_GRAPHS = 8;
+
+    private final GptSpec spec;
+    private final LinkedHashMap<String, INDArray> params;
+    private final Map<String, GptGraph> graphs = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, GptGraph> eldest) {
+            return size() > MAX_CACHED_GRAPHS;
+        }
+    };
+
+    /** Views among the arrays are replaced by copies: SameDiff silently copies a view, and would then miss in-place updates. */
+    public Gpt(GptSpec spec, LinkedHashMap<String, INDArray> params) {
+        this.spec = spec;
+        params.replaceAll((name, arr) -> arr.isView() ? arr.dup('c') : arr);
+        this.params = params;
+    }
+
+    /** A freshly initialised model. */
+    public static Gpt create(GptSpec spec, DataType dtype, long seed, double initStd) {
+        return new Gpt(spec, GptInit.init(spec, dtype, seed, initStd));
+    }
+
+    public GptSpec spec() {
+        return spec;
+    }
+
+    /** The live parameter arrays (updated in place by the optimizer). */
+    public LinkedHashMap<String, INDArray> params() {
+        return params;
+    }
+
+    public DataType dataType() {
+        return params.get(ParamNames.WTE).dataType();
+    }
+
+    public boolean hasScoreHead() {
+        return params.containsKey(ParamNames.SCORE_WEIGHT);
+    }
+
+    public synchronized GptGraph graph(Head head, int batch, int seqLen) {
+        if (seqLen > spec.blockSize()) {
+            throw new IllegalArgumentException("sequence length " + seqLen + " exceeds block_size " + spec.blockSize());
+        }
+        String key = head.key() + "/" + batch + "x" + seqLen;
+        return graphs.computeIfAbsent(key, k -> new GptGraph(spec, params, head, batch, seqLen));
+    }
+
+    /** Token plus position embeddings [B*T, C]. */
+    public INDArray embed(TokenBatch batch) {
+        INDArray tok = params.get(ParamNames.WTE).getRows(batch.tokens());             // [B*T, C]
+        INDArray pos = params.get(ParamNames.WPE).getRows(batch.positions());          // [B*T, C]
+        return tok.addi(pos);
+    }
+
+    /** The trunk's placeholders for a batch, plus the head's own. */
+    public Map<String, INDArray> placeholders(TokenBatch batch, Map<String, INDArray> headInputs) {
+        Map<String, INDArray> feed = new HashMap<>(headInputs);
+        feed.put(GptGraph.EMB, embed(batch));
+        feed.put(GptGraph.ATTN_BIAS, batch.attentionBias(dataType()));
+        return feed;
+    }
+
+    public Map<String, INDArray> forward(Head head, TokenBatch batch, Map<String, INDArray> headInputs,
+                                         String... outputs) {
+        return graph(head, batch.batch(), batch.seqLen()).output(placeholders(batch, headInputs), outputs);
+    }
+
+    /** Outputs, and the loss gradient for every parameter the head's loss depends on. */
+    public record Step(Map<String, INDArray> outputs, Map<String, INDArray> grads) {}
+
+    public Step forwardBackward(Head head, TokenBatch batch, Map<String, INDArray> headInputs, List<String> outputs) {
+        OutAndGrad result = graph(head, batch.batch(), batch.seqLen())
+                .outputAndGradients(placeholders(batch, headInputs), outputs);
+        Map<String, INDArray> grads = new LinkedHashMap<>();
+        for (String name : params.keySet()) {
+            INDArray g = result.getGradients().get(name);
+            if (g != null) {
+                grads.put(name, g);
+            }
+        }
+        scatterEmbeddingGradient(batch, result.getGradients().get(GptGraph.EMB), grads);
+        return new Step(result.getOutputs(), grads);
+    }
+
+    /** d emb [B*T, C] → added into the rows of d wte [V, C] and d wpe [T_max, C] that were looked up. */
+    private void scatterEmbeddingGradient(TokenBatch batch, INDArray dEmb, Map<String, INDArray> grads) {
+        int c = spec.nEmbd();
+        double[] d = dEmb.reshape(-1).toDoubleVector();                               // [B*T*C]
+        double[] dWte = new double[spec.vocabSize() * c];                              // [V*C]
+        double[] dWpe = new double[spec.blockSize() * c];                              // [T_max*C]
+        int[] tokens = batch.tokens();
+        int[] positions = batch.positions();
+        for (int row = 0; row < tokens.length; row++) {
+            int src = row * c;
+            int tok = tokens[row] * c;
+            int pos = positions[row] * c;
+            for (int j = 0; j < c; j++) {
+                dWte[tok + j] += d[src + j];
+                dWpe[pos + j] += d[src + j];
+            }
+        }
+        INDArray wteScatter = Nd4j.createFromArray(dWte).castTo(dataType()).reshape(spec.vocabSize(), c);
+        INDArray lmPart = grads.get(ParamNames.WTE);
+        grads.put(ParamNames.WTE, lmPart == null ? wteScatter : lmPart.addi(wteScatter));
+        grads.put(ParamNames.WPE, Nd4j.createFromArray(dWpe).castTo(dataType()).reshape(spec.blockSize(), c));
+    }
+}

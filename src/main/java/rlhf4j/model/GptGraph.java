@@ -1,0 +1,142 @@
+package rlhf4j.model;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.nn.Blocks;
+
+import static rlhf4j.model.ParamNames.layer;
+
+/**
+ * One SameDiff graph of the GPT for a fixed batch size B and length T, with a head on top.
+ * Inputs are placeholders: {@code emb} [B*T, C] (token + position embeddings, looked up outside
+ * the graph because the native gather's gradient is wrong, DESIGN §3) and {@code attn_bias}
+ * [B or 1, 1, T, T]. The parameter variables wrap the model's own arrays, so in-place optimizer
+ * updates are seen without copying.
+ */
+public final class GptGraph {
+    public static final String EMB = "emb";
+    public static final String ATTN_BIAS = "attn_bias";
+    public static final String HIDDEN = "hidden";
+
+    private static final Object STDOUT_LOCK = new Object();
+
+    private final SameDiff sd;
+    private final List<String> gradTargets = new ArrayList<>();
+    private final boolean hasLoss;
+    private boolean gradFunctionBuilt;
+
+    GptGraph(GptSpec spec, Map<String, INDArray> params, Head head, int batch, int seqLen) {
+        this.sd = SameDiff.create();
+        this.hasLoss = head.hasLoss();
+        DataType dtype = params.get(ParamNames.WTE).dataType();
+        int c = spec.nEmbd();
+        int n = batch * seqLen;
+        SDVariable x = sd.placeHolder(EMB, dtype, n, c);                              // [B*T, C]
+        SDVariable bias = sd.placeHolder(ATTN_BIAS, dtype, -1, 1, seqLen, seqLen);     // [B|1, 1, T, T]
+        for (int i = 0; i < spec.nLayer(); i++) {
+            SDVariable h = Blocks.layerNorm(sd, x, var(params, layer(i, "ln_1.weight")),
+                    var(params, layer(i, "ln_1.bias")));                              // [B*T, C]
+            x = x.add(Blocks.causalSelfAttention(sd, h,
+                    var(params, layer(i, "attn.c_attn.weight")), var(params, layer(i, "attn.c_attn.bias")),
+                    var(params, layer(i, "attn.c_proj.weight")), var(params, layer(i, "attn.c_proj.bias")),
+                    bias, batch, seqLen, spec.nHead()));                              // [B*T, C]
+            SDVariable h2 = Blocks.layerNorm(sd, x, var(params, layer(i, "ln_2.weight")),
+                    var(params, layer(i, "ln_2.bias")));                              // [B*T, C]
+            x = x.add(Blocks.mlp(sd, h2,
+                    var(params, layer(i, "mlp.c_fc.weight")), var(params, layer(i, "mlp.c_fc.bias")),
+                    var(params, layer(i, "mlp.c_proj.weight")), var(params, layer(i, "mlp.c_proj.bias")))); // [B*T, C]
+        }
+        SDVariable hidden = Blocks.layerNorm(sd, x, var(params, ParamNames.LN_F_WEIGHT),
+                var(params, ParamNames.LN_F_BIAS)).rename(HIDDEN);                    // [B*T, C]
+        head.build(sd, new TrunkView(sd, params, hidden, spec, batch, seqLen));
+        if (hasLoss) {
+            sd.setLossVariables(LmHead.LOSS);
+            gradTargets.add(EMB);
+        }
+    }
+
+    private SDVariable var(Map<String, INDArray> params, String name) {
+        SDVariable existing = sd.getVariable(name);
+        if (existing != null) {
+            return existing;
+        }
+        INDArray array = params.get(name);
+        if (array == null) {
+            throw new IllegalArgumentException("the model has no parameter " + name);
+        }
+        if (array.isView()) {
+            throw new IllegalArgumentException(name + " is a view; SameDiff would copy it and miss updates");
+        }
+        gradTargets.add(name);
+        return sd.var(name, array);
+    }
+
+    /** Forward only: the named outputs. */
+    public Map<String, INDArray> output(Map<String, INDArray> placeholders, String... outputs) {
+        return sd.output(placeholders, outputs);
+    }
+
+    /**
+     * Forward and backward in one pass: the named outputs and the gradient of {@code loss} with
+     * respect to every parameter used and to {@code emb}.
+     */
+    public OutAndGrad outputAndGradients(Map<String, INDArray> placeholders, List<String> outputs) {
+        if (!hasLoss) {
+            throw new IllegalStateException("this graph has no loss");
+        }
+        if (!gradFunctionBuilt) {
+            quietly(sd::createGradFunction);
+            gradFunctionBuilt = true;
+        }
+        return sd.calculateGradientsAndOutputs(placeholders, outputs, gradTargets);
+    }
+
+    public SameDiff sameDiff() {
+        return sd;
+    }
+
+    /** SameDiff prints one line per differentiated op to stdout; users must not see it. */
+    private static void quietly(Runnable action) {
+        synchronized (STDOUT_LOCK) {
+            PrintStream original = System.out;
+            System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+            try {
+                action.run();
+            } finally {
+                System.setOut(original);
+            }
+        }
+    }
+
+    private final class TrunkView implements Head.Trunk {
+        private final Map<String, INDArray> params;
+        private final SDVariable hidden;
+        private final GptSpec spec;
+        private final int batch;
+        private final int seqLen;
+
+        TrunkView(SameDiff sd, Map<String, INDArray> params, SDVariable hidden, GptSpec spec, int batch, int seqLen) {
+            this.params = params;
+            this.hidden = hidden;
+            this.spec = spec;
+            this.batch = batch;
+            this.seqLen = seqLen;
+        }
+
+        @Override public SDVariable hidden() { return hidden; }
+        @Override public SDVariable wte() { return var(params, ParamNames.WTE); }
+        @Override public SDVariable scoreWeight() { return var(params, ParamNames.SCORE_WEIGHT); }
+        @Override public SDVariable scoreBias() { return var(params, ParamNames.SCORE_BIAS); }
+        @Override public int batch() { return batch; }
+        @Override public int seqLen() { return seqLen; }
+        @Override public GptSpec spec() { return spec; }
+    }
+}

@@ -1,0 +1,92 @@
+package rlhf4j.nn;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+
+/**
+ * The SameDiff building blocks of a GPT, each chosen so that its gradient is right in M2.1
+ * (DESIGN §3) and each covered by a central-difference gradient check in DOUBLE.
+ *
+ * <p>Activations are kept as 2-D {@code [N, C]} matrices with {@code N = B*T} rows wherever
+ * possible: 2-D matmuls are the fast and verified path, and rank-3 × rank-2 matmul fails.
+ */
+public final class Blocks {
+    private Blocks() {}
+
+    /** Affine map {@code x·W + b}: x [N, in], W [in, out] (GPT-2 Conv1D layout), b [out] → [N, out]. */
+    public static SDVariable linear(SameDiff sd, SDVariable x, SDVariable w, SDVariable b) {
+        return sd.mmul(x, w).add(b);
+    }
+
+    /**
+     * LayerNorm over the last axis of x [N, C] with gain and bias [C]. The native op normalises
+     * with no epsilon (measured: matches eps = 0 to 1e-12), which the sampler mirrors by calling the
+     * same op.
+     */
+    public static SDVariable layerNorm(SameDiff sd, SDVariable x, SDVariable gain, SDVariable bias) {
+        return sd.nn.layerNorm(x, gain, bias, false, 1);
+    }
+
+    /** GELU in its sigmoid form {@code x·σ(1.702x)} ("quick_gelu"): the native op with a right gradient. */
+    public static SDVariable gelu(SameDiff sd, SDVariable x) {
+        return sd.nn.gelu(x);
+    }
+
+    /**
+     * Causal multi-head self-attention, hand-built (the native attention op cannot take a causal
+     * mask). x [B*T, C] → [B*T, C].
+     *
+     * @param attnBias additive mask [B or 1, 1, T, T]: 0 where a query may attend to a key, a large
+     *     negative number elsewhere (causal, plus padding)
+     */
+    public static SDVariable causalSelfAttention(SameDiff sd, SDVariable x, SDVariable wQkv, SDVariable bQkv,
+                                                 SDVariable wProj, SDVariable bProj, SDVariable attnBias,
+                                                 int batch, int seqLen, int nHead) {
+        long c = x.getShape() != null ? x.getShape()[1] : wProj.getShape()[0];
+        long headDim = c / nHead;
+        SDVariable qkv = linear(sd, x, wQkv, bQkv);                                  // [B*T, 3C]
+        SDVariable split = sd.permute(sd.reshape(qkv, batch, seqLen, 3, nHead, headDim),
+                2, 0, 3, 1, 4);                                                        // [3, B, H, T, D]
+        SDVariable[] qkvParts = sd.unstack(split, 0, 3);
+        SDVariable q = qkvParts[0];                                                    // [B, H, T, D]
+        SDVariable k = qkvParts[1];                                                    // [B, H, T, D]
+        SDVariable v = qkvParts[2];                                                    // [B, H, T, D]
+        SDVariable scores = sd.mmul(q, k, false, true, false)
+                .mul(1.0 / Math.sqrt(headDim))
+                .add(attnBias);                                                        // [B, H, T, T]
+        SDVariable probs = sd.nn.softmax(scores, 3);                                   // [B, H, T, T]
+        SDVariable heads = sd.mmul(probs, v);                                          // [B, H, T, D]
+        SDVariable merged = sd.reshape(sd.permute(heads, 0, 2, 1, 3), batch * seqLen, c); // [B*T, C]
+        return linear(sd, merged, wProj, bProj);                                       // [B*T, C]
+    }
+
+    /** The GPT-2 MLP: x [N, C] → gelu(x·W_fc + b_fc) [N, 4C] → ·W_proj + b_proj [N, C]. */
+    public static SDVariable mlp(SameDiff sd, SDVariable x, SDVariable wFc, SDVariable bFc,
+                                 SDVariable wProj, SDVariable bProj) {
+        return linear(sd, gelu(sd, linear(sd, x, wFc, bFc)), wProj, bProj);
+    }
+
+    /**
+     * Log-probabilities of the given targets, hand-built from log-softmax (the native loss ops
+     * drop their incoming gradient, DESIGN §3). logits [N, V], targetOneHot [N, V] → [N].
+     */
+    public static SDVariable targetLogProbs(SameDiff sd, SDVariable logits, SDVariable targetOneHot) {
+        SDVariable logProbs = sd.nn.logSoftmax(logits);                                // [N, V]
+        return logProbs.mul(targetOneHot).sum(1);                                      // [N]
+    }
+
+    /**
+     * Weighted negative log-likelihood: {@code −Σ_n w_n · log p(target_n)}. With weights
+     * {@code mask_n / Σ mask} this is the mean NLL over masked-in tokens; masked-out tokens get
+     * exactly zero gradient. logits [N, V], targetOneHot [N, V], weights [N] → scalar.
+     */
+    public static SDVariable weightedNll(SameDiff sd, SDVariable logits, SDVariable targetOneHot, SDVariable weights) {
+        return targetLogProbs(sd, logits, targetOneHot).mul(weights).sum().neg();
+    }
+
+    /** Per-row entropy of the softmax over logits [N, V] → [N]. */
+    public static SDVariable entropy(SameDiff sd, SDVariable logits) {
+        SDVariable logProbs = sd.nn.logSoftmax(logits);                                // [N, V]
+        return sd.math.exp(logProbs).mul(logProbs).sum(1).neg();                       // [N]
+    }
+}
