@@ -1,0 +1,125 @@
+package rlhf4j.generate;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.function.IntPredicate;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Batched generation with the KV cache: prompts of different lengths are left-padded, run through
+ * the model in one prefill pass, then extended one token per step until each sequence produces a
+ * stop token or reaches {@code maxNewTokens} (or the context is full).
+ */
+public final class Sampler {
+    private final InferenceModel model;
+    private final int padToken;
+
+    public Sampler(InferenceModel model, int padToken) {
+        this.model = model;
+        this.padToken = padToken;
+    }
+
+    /**
+     * One generated continuation.
+     *
+     * @param tokens   the new tokens, the stop token included when one was produced
+     * @param logProbs log-probability of each new token under the temperature-scaled distribution
+     * @param stopped  true when a stop token ended it (false: length limit)
+     */
+    public record Generation(int[] prompt, int[] tokens, double[] logProbs, boolean stopped) {}
+
+    public List<Generation> generate(List<int[]> prompts, SamplingParams params, Random rng, IntPredicate isStop) {
+        int b = prompts.size();
+        int blockSize = model.spec().blockSize();
+        int maxNew = Math.min(params.maxNewTokens(), blockSize - 1);
+        int promptLen = 1;
+        List<int[]> cropped = new ArrayList<>();
+        for (int[] prompt : prompts) {
+            if (prompt.length == 0) {
+                throw new IllegalArgumentException("empty prompt");
+            }
+            // keep the most recent tokens when the prompt and the answer do not fit the context
+            int room = blockSize - maxNew;
+            int[] kept = prompt.length > room ? Arrays.copyOfRange(prompt, prompt.length - room, prompt.length) : prompt;
+            cropped.add(kept);
+            promptLen = Math.max(promptLen, kept.length);
+        }
+        KvCache cache = model.newCache(b, Math.min(blockSize, promptLen + maxNew));
+        int[] tokens = new int[b * promptLen];
+        int[] positions = new int[b * promptLen];
+        int[] valid = new int[b * promptLen];
+        for (int i = 0; i < b; i++) {
+            int[] prompt = cropped.get(i);
+            int pad = promptLen - prompt.length;
+            for (int j = 0; j < promptLen; j++) {
+                boolean real = j >= pad;
+                tokens[i * promptLen + j] = real ? prompt[j - pad] : padToken;
+                positions[i * promptLen + j] = real ? j - pad : 0;
+                valid[i * promptLen + j] = real ? 1 : 0;
+            }
+        }
+        INDArray logits = model.forward(cache, promptLen, tokens, positions, valid);            // [B*P, V]
+        double[][] last = lastRows(logits, b, promptLen);                                       // [B][V]
+        List<List<Integer>> out = new ArrayList<>();
+        List<List<Double>> outLogp = new ArrayList<>();
+        boolean[] done = new boolean[b];
+        boolean[] stopped = new boolean[b];
+        int[] nextPos = new int[b];
+        for (int i = 0; i < b; i++) {
+            out.add(new ArrayList<>());
+            outLogp.add(new ArrayList<>());
+            nextPos[i] = cropped.get(i).length;
+        }
+        for (int step = 0; step < maxNew; step++) {
+            int[] next = new int[b];
+            int[] stepValid = new int[b];
+            boolean anyActive = false;
+            for (int i = 0; i < b; i++) {
+                if (done[i]) {
+                    next[i] = padToken;
+                    continue;
+                }
+                TokenPicker.Pick pick = TokenPicker.pick(last[i], params, rng);
+                out.get(i).add(pick.token());
+                outLogp.get(i).add(pick.logProb());
+                next[i] = pick.token();
+                stepValid[i] = 1;
+                if (isStop.test(pick.token())) {
+                    done[i] = true;
+                    stopped[i] = true;
+                } else {
+                    anyActive = true;
+                }
+            }
+            if (!anyActive || step == maxNew - 1 || cache.length() >= cache.capacity()) {
+                break;
+            }
+            int[] pos = new int[b];
+            for (int i = 0; i < b; i++) {
+                pos[i] = done[i] ? 0 : nextPos[i]++;
+                if (done[i]) {
+                    stepValid[i] = 0;
+                }
+            }
+            last = lastRows(model.forward(cache, 1, next, pos, stepValid), b, 1);
+        }
+        List<Generation> result = new ArrayList<>();
+        for (int i = 0; i < b; i++) {
+            int[] t = out.get(i).stream().mapToInt(Integer::intValue).toArray();
+            double[] lp = outLogp.get(i).stream().mapToDouble(Double::doubleValue).toArray();
+            result.add(new Generation(prompts.get(i), t, lp, stopped[i]));
+        }
+        return result;
+    }
+
+    /** The logits of each sequence's last position: [B*n, V] → [B][V]. */
+    private static double[][] lastRows(INDArray logits, int b, int n) {
+        double[][] rows = new double[b][];
+        for (int i = 0; i < b; i++) {
+            rows[i] = logits.getRow((long) i * n + n - 1).toDoubleVector();
+        }
+        return rows;
+    }
+}

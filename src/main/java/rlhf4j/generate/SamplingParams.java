@@ -1,0 +1,30 @@
+package rlhf4j.generate;
+
+/**
+ * How to pick the next token: temperature (0 = greedy), top-k (0 = off), nucleus top-p (1 = off),
+ * and how many new tokens at most.
+ */
+public record SamplingParams(double temperature, int topK, double topP, int maxNewTokens) {
+    public SamplingParams {
+        if (temperature < 0) {
+            throw new IllegalArgumentException("temperature must be >= 0");
+        }
+        if (topK < 0) {
+            throw new IllegalArgumentException("top-k must be >= 0");
+        }
+        if (!(topP > 0 && topP <= 1)) {
+            throw new IllegalArgumentException("top-p must be in (0, 1]");
+        }
+        if (maxNewTokens < 0) {
+            throw new IllegalArgumentException("max new tokens must be >= 0");
+        }
+    }
+
+    public static SamplingParams greedy(int maxNewTokens) {
+        return new SamplingParams(0.0, 0, 1.0, maxNewTokens);
+    }
+
+    public boolean isGreedy() {
+        return temperature == 0.0;
+    }
+}

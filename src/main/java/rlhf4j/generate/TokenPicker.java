@@ -1,0 +1,77 @@
+package rlhf4j.generate;
+
+import java.util.Arrays;
+import java.util.Random;
+
+/**
+ * Turns one row of logits into a token: divide by the temperature, keep the top-k and the smallest
+ * set whose probability reaches top-p, renormalise, draw. Also reports the log-probability of the
+ * chosen token under the temperature-scaled (unfiltered) distribution, which PPO compares with the
+ * training graph's.
+ */
+final class TokenPicker {
+    private TokenPicker() {}
+
+    record Pick(int token, double logProb) {}
+
+    static Pick pick(double[] logits, SamplingParams params, Random rng) {
+        int v = logits.length;
+        double temperature = params.isGreedy() ? 1.0 : params.temperature();
+        double[] scaled = new double[v];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < v; i++) {
+            scaled[i] = logits[i] / temperature;
+            max = Math.max(max, scaled[i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < v; i++) {
+            sum += Math.exp(scaled[i] - max);
+        }
+        double logZ = max + Math.log(sum);
+        int token = params.isGreedy() ? argmax(scaled) : draw(scaled, logZ, params, rng);
+        return new Pick(token, scaled[token] - logZ);
+    }
+
+    private static int argmax(double[] x) {
+        int best = 0;
+        for (int i = 1; i < x.length; i++) {
+            if (x[i] > x[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static int draw(double[] scaled, double logZ, SamplingParams params, Random rng) {
+        int v = scaled.length;
+        Integer[] order = new Integer[v];
+        for (int i = 0; i < v; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Double.compare(scaled[b], scaled[a]));
+        int keep = params.topK() > 0 ? Math.min(params.topK(), v) : v;
+        double[] probs = new double[keep];
+        double cumulative = 0;
+        int kept = 0;
+        for (int r = 0; r < keep; r++) {
+            probs[r] = Math.exp(scaled[order[r]] - logZ);
+            cumulative += probs[r];
+            kept = r + 1;
+            if (cumulative >= params.topP()) {
+                break;
+            }
+        }
+        double total = 0;
+        for (int r = 0; r < kept; r++) {
+            total += probs[r];
+        }
+        double u = rng.nextDouble() * total;
+        for (int r = 0; r < kept; r++) {
+            u -= probs[r];
+            if (u <= 0) {
+                return order[r];
+            }
+        }
+        return order[kept - 1];
+    }
+}

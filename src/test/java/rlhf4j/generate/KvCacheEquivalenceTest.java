@@ -1,0 +1,117 @@
+package rlhf4j.generate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.model.Gpt;
+import rlhf4j.model.GptSpec;
+import rlhf4j.model.LmHead;
+import rlhf4j.model.TokenBatch;
+
+/** The KV-cache inference path gives the training graph's logits (within 1e-4) at every position. */
+class KvCacheEquivalenceTest {
+    private static final GptSpec SPEC = new GptSpec(2, 4, 32, 16, 50);
+
+    private static INDArray graphLogits(Gpt gpt, TokenBatch batch) {
+        return gpt.forward(new LmHead(false), batch, Map.of(), LmHead.LOGITS).get(LmHead.LOGITS);  // [B*T, V]
+    }
+
+    @Test
+    void tokenByTokenMatchesTheGraphAtEveryPosition() {
+        Gpt gpt = Gpt.create(SPEC, DataType.FLOAT, 11, 0.2);
+        int[] seq = {3, 7, 7, 1, 49, 0, 22, 22, 5, 8};
+        INDArray expected = graphLogits(gpt, TokenBatch.causal(new int[][] {seq}));
+        InferenceModel model = new InferenceModel(SPEC, gpt.params());
+        KvCache cache = model.newCache(1, seq.length);
+        for (int t = 0; t < seq.length; t++) {
+            INDArray logits = model.forward(cache, 1, new int[] {seq[t]}, new int[] {t}, new int[] {1}); // [1, V]
+            assertArrayEquals(expected.getRow(t).toDoubleVector(), logits.getRow(0).toDoubleVector(), 1e-4,
+                    "position " + t);
+        }
+    }
+
+    @Test
+    void prefillThenStepsMatchesTheGraph() {
+        Gpt gpt = Gpt.create(SPEC, DataType.FLOAT, 12, 0.2);
+        int[][] rows = {{1, 2, 3, 4, 5, 6}, {9, 9, 8, 8, 7, 7}};
+        INDArray expected = graphLogits(gpt, TokenBatch.causal(rows));
+        InferenceModel model = new InferenceModel(SPEC, gpt.params());
+        KvCache cache = model.newCache(2, 6);
+        INDArray prefill = model.forward(cache, 4, new int[] {1, 2, 3, 4, 9, 9, 8, 8},
+                new int[] {0, 1, 2, 3, 0, 1, 2, 3}, new int[] {1, 1, 1, 1, 1, 1, 1, 1});        // [2*4, V]
+        for (int b = 0; b < 2; b++) {
+            for (int t = 0; t < 4; t++) {
+                assertArrayEquals(expected.getRow(b * 6 + t).toDoubleVector(),
+                        prefill.getRow(b * 4 + t).toDoubleVector(), 1e-4);
+            }
+        }
+        for (int t = 4; t < 6; t++) {
+            INDArray step = model.forward(cache, 1, new int[] {rows[0][t], rows[1][t]}, new int[] {t, t},
+                    new int[] {1, 1});
+            assertArrayEquals(expected.getRow(t).toDoubleVector(), step.getRow(0).toDoubleVector(), 1e-4);
+            assertArrayEquals(expected.getRow(6 + t).toDoubleVector(), step.getRow(1).toDoubleVector(), 1e-4);
+        }
+    }
+
+    @Test
+    void leftPaddedBatchMatchesEachSequenceAlone() {
+        Gpt gpt = Gpt.create(SPEC, DataType.FLOAT, 13, 0.2);
+        InferenceModel model = new InferenceModel(SPEC, gpt.params());
+        int[] shortSeq = {4, 5, 6};
+        INDArray alone = graphLogits(gpt, TokenBatch.causal(new int[][] {shortSeq}));          // [3, V]
+        KvCache cache = model.newCache(2, 5);
+        INDArray logits = model.forward(cache, 5, new int[] {0, 0, 4, 5, 6, 1, 2, 3, 4, 5},
+                new int[] {0, 0, 0, 1, 2, 0, 1, 2, 3, 4}, new int[] {0, 0, 1, 1, 1, 1, 1, 1, 1, 1});
+        for (int t = 0; t < 3; t++) {
+            assertArrayEquals(alone.getRow(t).toDoubleVector(), logits.getRow(2 + t).toDoubleVector(), 1e-4);
+        }
+        // the training graph with the same padding agrees too
+        TokenBatch padded = new TokenBatch(2, 5, new int[] {0, 0, 4, 5, 6, 1, 2, 3, 4, 5},
+                new int[] {0, 0, 0, 1, 2, 0, 1, 2, 3, 4}, new int[] {0, 0, 1, 1, 1, 1, 1, 1, 1, 1});
+        INDArray graph = graphLogits(gpt, padded);
+        for (int r : new int[] {2, 3, 4, 5, 9}) {
+            assertArrayEquals(graph.getRow(r).toDoubleVector(), logits.getRow(r).toDoubleVector(), 1e-4);
+        }
+    }
+
+    @Test
+    void samplerIsDeterministicForASeedAndStopsAtTheStopToken() {
+        Gpt gpt = Gpt.create(SPEC, DataType.FLOAT, 14, 0.2);
+        Sampler sampler = new Sampler(new InferenceModel(SPEC, gpt.params()), 0);
+        SamplingParams params = new SamplingParams(1.0, 10, 0.9, 8);
+        List<int[]> prompts = List.of(new int[] {1, 2, 3}, new int[] {4});
+        List<Sampler.Generation> a = sampler.generate(prompts, params, new Random(5), t -> false);
+        List<Sampler.Generation> b = sampler.generate(prompts, params, new Random(5), t -> false);
+        for (int i = 0; i < 2; i++) {
+            assertArrayEquals(a.get(i).tokens(), b.get(i).tokens());
+            assertEquals(8, a.get(i).tokens().length);
+        }
+        int stop = a.get(0).tokens()[2];
+        Sampler.Generation g = sampler.generate(prompts, params, new Random(5), t -> t == stop).get(0);
+        assertEquals(stop, g.tokens()[g.tokens().length - 1]);
+        assertTrue(g.stopped());
+        assertTrue(g.tokens().length <= 3);
+    }
+
+    @Test
+    void greedyDecodingFollowsTheGraphArgmax() {
+        Gpt gpt = Gpt.create(SPEC, DataType.FLOAT, 15, 0.5);
+        Sampler sampler = new Sampler(new InferenceModel(SPEC, gpt.params()), 0);
+        int[] prompt = {5, 6, 7};
+        Sampler.Generation g = sampler.generate(List.of(prompt), SamplingParams.greedy(4), new Random(1), t -> false).get(0);
+        int[] seq = new int[prompt.length + g.tokens().length];
+        System.arraycopy(prompt, 0, seq, 0, prompt.length);
+        System.arraycopy(g.tokens(), 0, seq, prompt.length, g.tokens().length);
+        INDArray logits = graphLogits(gpt, TokenBatch.causal(new int[][] {seq}));
+        for (int t = 0; t < g.tokens().length; t++) {
+            assertEquals(logits.getRow(prompt.length - 1 + t).argMax().getInt(0), g.tokens()[t]);
+        }
+    }
+}
