@@ -1,0 +1,31 @@
+package rlhf4j.config;
+
+import static rlhf4j.config.Check.require;
+
+/**
+ * One experiment: the whole YAML file. A new stage adds its section here as a record component (with
+ * {@link Doc} and a default in {@link #defaults()}); loading, overrides, toMap and the reference follow.
+ */
+public record ExperimentConfig(
+        @Doc("run identity") RunConfig run,
+        @Doc("model shape") ModelConfig model,
+        @Doc("tokenizer") TokenizerConfig tokenizer,
+        @Doc("pretraining stage") PretrainConfig pretrain,
+        @Doc("throughput benchmark") BenchConfig bench) {
+
+    public ExperimentConfig {
+        require(run != null, "run", "must be given");
+        require(model != null, "model", "must be given");
+        require(tokenizer != null, "tokenizer", "must be given");
+        require(pretrain != null, "pretrain", "must be given");
+        require(bench != null, "bench", "must be given");
+        require(bench.genPromptTokens() + bench.genTokens() <= model.blockSize(), "bench.gen_tokens",
+                "{bench.gen_prompt_tokens} + {bench.gen_tokens} (%d + %d) exceed {model.block_size} (%d)",
+                bench.genPromptTokens(), bench.genTokens(), model.blockSize());
+    }
+
+    public static ExperimentConfig defaults() {
+        return new ExperimentConfig(RunConfig.defaults(), ModelConfig.defaults(), TokenizerConfig.defaults(),
+                PretrainConfig.defaults(), BenchConfig.defaults());
+    }
+}

@@ -1,0 +1,64 @@
+package rlhf4j.config;
+
+import static rlhf4j.config.Check.require;
+
+import java.util.List;
+
+/** The {@code pretrain} section: self-supervised next-token training. */
+public record PretrainConfig(
+        @Doc("training data") PretrainData data,
+        @Doc("sequences per micro-batch") int batchSize,
+        @Doc("optimizer steps to train") int maxSteps,
+        @Doc("peak learning rate, reached after warmup") double learningRate,
+        @Doc("final learning rate of the cosine decay") double minLr,
+        @Doc("steps of linear learning-rate warmup") int warmupSteps,
+        @Doc("AdamW decoupled weight decay (matrices only)") double weightDecay,
+        @Doc("AdamW beta1") double beta1,
+        @Doc("AdamW beta2") double beta2,
+        @Doc("AdamW epsilon") double eps,
+        @Doc("clip the global gradient norm to this value; 0 = off") double gradClip,
+        @Doc("micro-batches accumulated per optimizer step") int gradAccumSteps,
+        @Doc("evaluate validation loss and write samples every N steps") int evalEvery,
+        @Doc("validation batches per evaluation") int evalBatches,
+        @Doc("write a checkpoint every N steps (and at the end)") int checkpointEvery,
+        @Doc("log metrics every N steps") int logEvery,
+        @Doc("prompts sampled at each evaluation") List<String> samplePrompts,
+        @Doc("tokens generated per sample prompt; 0 = no samples") int sampleTokens,
+        @Doc("sampling temperature for the samples; 0 = greedy") double sampleTemperature,
+        @Doc("also apply weight decay to the embeddings") boolean decayEmbeddings,
+        @Doc("skip an update whose loss or gradients are not finite instead of failing") boolean skipNonfinite) {
+
+    public PretrainConfig {
+        require(data != null, "data", "must be given");
+        samplePrompts = List.copyOf(samplePrompts);
+        require(batchSize > 0, "batch_size", "must be positive, got %d", batchSize);
+        require(maxSteps > 0, "max_steps", "must be positive, got %d", maxSteps);
+        require(learningRate > 0, "learning_rate", "must be positive, got %s", learningRate);
+        require(minLr >= 0 && minLr <= learningRate, "min_lr", "must be between 0 and {learning_rate} (%s), got %s",
+                learningRate, minLr);
+        require(warmupSteps >= 0, "warmup_steps", "must not be negative, got %d", warmupSteps);
+        require(warmupSteps < maxSteps, "warmup_steps", "%d must be less than {max_steps} (%d)", warmupSteps, maxSteps);
+        require(weightDecay >= 0, "weight_decay", "must not be negative, got %s", weightDecay);
+        require(beta1 >= 0 && beta1 < 1, "beta1", "must be in [0, 1), got %s", beta1);
+        require(beta2 >= 0 && beta2 < 1, "beta2", "must be in [0, 1), got %s", beta2);
+        require(eps > 0, "eps", "must be positive, got %s", eps);
+        require(gradClip >= 0, "grad_clip", "must not be negative (0 = off), got %s", gradClip);
+        require(gradAccumSteps > 0, "grad_accum_steps", "must be positive, got %d", gradAccumSteps);
+        require(evalEvery > 0, "eval_every", "must be positive, got %d", evalEvery);
+        require(evalBatches > 0, "eval_batches", "must be positive, got %d", evalBatches);
+        require(checkpointEvery > 0, "checkpoint_every", "must be positive, got %d", checkpointEvery);
+        require(logEvery > 0, "log_every", "must be positive, got %d", logEvery);
+        require(sampleTokens >= 0, "sample_tokens", "must not be negative, got %d", sampleTokens);
+        require(sampleTemperature >= 0, "sample_temperature", "must not be negative, got %s", sampleTemperature);
+    }
+
+    public static PretrainConfig defaults() {
+        return new PretrainConfig(PretrainData.defaults(), 16, 1000, 3e-3, 3e-4, 50, 0.1, 0.9, 0.95, 1e-8, 1.0, 1,
+                100, 8, 200, 10, List.of("The Congress", "Our nation"), 48, 0.8, false, false);
+    }
+
+    /** Tokens per optimizer step for a given context length. */
+    public long tokensPerStep(int blockSize) {
+        return (long) batchSize * gradAccumSteps * blockSize;
+    }
+}

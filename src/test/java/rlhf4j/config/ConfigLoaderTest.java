@@ -1,0 +1,262 @@
+package rlhf4j.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Loading, overrides, errors and round trips of the experiment configuration. */
+class ConfigLoaderTest {
+    private static ExperimentConfig yaml(String text, String... overrides) {
+        return ConfigLoader.parse(text, "test.yaml", List.of(overrides));
+    }
+
+    private static String error(String text, String... overrides) {
+        return assertThrows(ConfigException.class, () -> yaml(text, overrides)).getMessage();
+    }
+
+    private static void assertContains(String message, String expected) {
+        assertTrue(message.contains(expected), "expected <" + expected + "> in: " + message);
+    }
+
+    @Test
+    void defaultsMatchTheDesign() {
+        ExperimentConfig c = ConfigLoader.defaults();
+        assertEquals(new ModelConfig(2, 4, 128, 128, 0.02), c.model());
+        assertEquals(1024, c.tokenizer().vocabSize());
+        assertEquals(new RunConfig("tiny", "checkpoints", 1337), c.run());
+        PretrainConfig p = c.pretrain();
+        assertEquals(List.of("datasets/sotu", "datasets/languagetool/sentences.txt"), p.data().train());
+        assertEquals(0.02, p.data().valFraction());
+        assertEquals(16, p.batchSize());
+        assertEquals(1000, p.maxSteps());
+        assertEquals(3e-3, p.learningRate());
+        assertEquals(3e-4, p.minLr());
+        assertEquals(1e-8, p.eps());
+        assertEquals(List.of("The Congress", "Our nation"), p.samplePrompts());
+        assertFalse(p.decayEmbeddings());
+        assertEquals(new BenchConfig(8, 10, 3, 8, 48, 8), c.bench());
+    }
+
+    @Test
+    void emptyDocumentAndEmptySectionsGiveDefaults() {
+        assertEquals(ConfigLoader.defaults(), yaml(""));
+        assertEquals(ConfigLoader.defaults(), yaml("# nothing\n"));
+        assertEquals(ConfigLoader.defaults(), yaml("model:\npretrain:\n"));
+        assertEquals(ConfigLoader.defaults(), ConfigLoader.fromMap(Map.of()));
+    }
+
+    @Test
+    void shippedConfigsLoad() {
+        ExperimentConfig tiny = ConfigLoader.load(Path.of("configs/tiny.yaml"));
+        assertEquals("tiny", tiny.run().name());
+        assertEquals(new ModelConfig(2, 4, 128, 128, 0.02), tiny.model());
+        assertEquals(1024, tiny.tokenizer().vocabSize());
+        assertEquals(16, tiny.pretrain().batchSize());
+        assertEquals(100, tiny.pretrain().evalEvery());
+        assertEquals(200, tiny.pretrain().checkpointEvery());
+        assertEquals(3e-3, tiny.pretrain().learningRate());
+
+        ExperimentConfig small = ConfigLoader.load(Path.of("configs/small.yaml"), List.of());
+        assertEquals("small", small.run().name());
+        assertEquals(4096, small.tokenizer().vocabSize());
+        ModelConfig m = small.model();
+        long params = 12L * m.nLayer() * m.nEmbd() * m.nEmbd()
+                + (long) small.tokenizer().vocabSize() * m.nEmbd() + (long) m.blockSize() * m.nEmbd();
+        assertTrue(params > 8_000_000 && params < 14_000_000, "about 10M parameters, got " + params);
+    }
+
+    @Test
+    void partialSectionsKeepOtherDefaults() {
+        ExperimentConfig c = yaml("""
+                model: {n_layer: 3}
+                pretrain:
+                  data: {val_fraction: 0.1}
+                  learning_rate: 1e-3
+                """);
+        assertEquals(3, c.model().nLayer());
+        assertEquals(128, c.model().nEmbd());
+        assertEquals(0.1, c.pretrain().data().valFraction());
+        assertEquals(PretrainData.defaults().train(), c.pretrain().data().train());
+        assertEquals(1e-3, c.pretrain().learningRate());
+    }
+
+    @Test
+    void numbersInYamlForms() {
+        ExperimentConfig c = yaml("""
+                pretrain: {learning_rate: 3e-3, min_lr: 0, eps: 1.0e-8, grad_clip: 2, max_steps: 1e4, batch_size: 32.0, \
+                warmup_steps: 1_000}
+                run: {seed: -5, name: 2024}
+                """);
+        assertEquals(3e-3, c.pretrain().learningRate());
+        assertEquals(0.0, c.pretrain().minLr());
+        assertEquals(1e-8, c.pretrain().eps());
+        assertEquals(2.0, c.pretrain().gradClip());
+        assertEquals(10_000, c.pretrain().maxSteps());
+        assertEquals(32, c.pretrain().batchSize());
+        assertEquals(1000, c.pretrain().warmupSteps());
+        assertEquals(-5, c.run().seed());
+        assertEquals("2024", c.run().name());
+    }
+
+    @Test
+    void overridesOfEveryType() {
+        ExperimentConfig c = yaml("model: {n_layer: 3}\n",
+                "model.n_layer=4", "pretrain.learning_rate=1e-2", "pretrain.decay_embeddings=true",
+                "run.name=exp-2", "run.out_dir=/tmp/out dir", "run.seed=7", "pretrain.skip_nonfinite=yes");
+        assertEquals(4, c.model().nLayer());
+        assertEquals(1e-2, c.pretrain().learningRate());
+        assertTrue(c.pretrain().decayEmbeddings());
+        assertTrue(c.pretrain().skipNonfinite());
+        assertEquals("exp-2", c.run().name());
+        assertEquals("/tmp/out dir", c.run().outDir());
+        assertEquals(7, c.run().seed());
+    }
+
+    @Test
+    void listOverrides() {
+        assertEquals(List.of("a.txt"), yaml("", "pretrain.data.train=a.txt").pretrain().data().train());
+        assertEquals(List.of("a.txt", "b.txt"), yaml("", "pretrain.data.train=a.txt, b.txt").pretrain().data().train());
+        assertEquals(List.of("Hi, you", "Bye"),
+                yaml("", "pretrain.sample_prompts=[\"Hi, you\", Bye]").pretrain().samplePrompts());
+        assertEquals(List.of(), yaml("", "pretrain.sample_prompts=").pretrain().samplePrompts());
+        assertEquals(List.of("x"), yaml("pretrain: {data: {train: x}}").pretrain().data().train());
+    }
+
+    @Test
+    void laterOverridesWinAndOverridesBeatTheFile() {
+        ExperimentConfig c = yaml("pretrain: {batch_size: 4}\n", "pretrain.batch_size=8", "pretrain.batch_size=12");
+        assertEquals(12, c.pretrain().batchSize());
+        assertEquals(4, ConfigLoader.withOverrides(c, List.of("pretrain.batch_size=4")).pretrain().batchSize());
+        assertEquals(c.model(), ConfigLoader.withOverrides(c, List.of("pretrain.batch_size=4")).model());
+    }
+
+    @Test
+    void unknownKeysAreNamedWithASuggestion() {
+        String m = error("pretrain:\n  max_stepz: 5\n");
+        assertContains(m, "unknown key pretrain.max_stepz");
+        assertContains(m, "did you mean pretrain.max_steps?");
+        assertContains(m, "test.yaml:2");
+        assertContains(error("pretrain: {data: {trian: [a]}}"), "unknown key pretrain.data.trian");
+        assertContains(error("modle: {n_layer: 2}"), "did you mean model?");
+        assertContains(error("model: {nLayer: 2}"), "did you mean model.n_layer?");
+        assertContains(error("model: {zzzzzzzzzz: 2}"), "known keys in model: n_layer, n_head");
+        assertContains(error("", "pretrain.max_stepz=5"), "unknown key pretrain.max_stepz");
+        assertContains(error("", "pretrainn.max_steps=5"), "unknown key pretrainn");
+        assertContains(ConfigLoader.parse("", "x", List.of()).toString(), "ExperimentConfig");
+    }
+
+    @Test
+    void wrongTypesNameTheKey() {
+        assertContains(error("pretrain: {batch_size: abc}"), "pretrain.batch_size: expected an integer, got \"abc\"");
+        assertContains(error("pretrain: {batch_size: 1.5}"), "pretrain.batch_size: expected an integer, got \"1.5\"");
+        assertContains(error("model: {n_layer: 99999999999}"), "model.n_layer: \"99999999999\" is out of range");
+        assertContains(error("pretrain: {learning_rate: fast}"), "pretrain.learning_rate: expected a number, got \"fast\"");
+        assertContains(error("pretrain: {learning_rate: .nan}"), "pretrain.learning_rate: expected a number");
+        assertContains(error("pretrain: {decay_embeddings: maybe}"), "pretrain.decay_embeddings: expected true or false");
+        assertContains(error("pretrain: {data: {train: {a: 1}}}"), "pretrain.data.train: expected a list, got a section");
+        assertContains(error("pretrain: {sample_prompts: [a, [b]]}"), "pretrain.sample_prompts: item 2: expected a string, got a list");
+        assertContains(error("model: 5"), "model: expected a section (a map of keys), got \"5\"");
+        assertContains(error("model: {n_layer: }"), "model.n_layer: expected an integer, got nothing");
+        assertContains(error("run: {name: [a]}"), "run.name: expected a string, got a list");
+        assertContains(error("- a\n- b\n"), "expected a map of sections");
+        assertContains(error("", "pretrain.batch_size=abc"), "--set: pretrain.batch_size: expected an integer, got \"abc\"");
+        assertContains(error("model:\n  n_layer: x\n"), "test.yaml:2: model.n_layer:");
+    }
+
+    @Test
+    void validationNamesTheKey() {
+        assertContains(error("model: {n_embd: 100, n_head: 3}"), "model.n_embd: 100 is not divisible by model.n_head (3)");
+        assertContains(error("model: {n_layer: 0}"), "model.n_layer: must be positive");
+        assertContains(error("tokenizer: {vocab_size: 260}"), "tokenizer.vocab_size: must be at least 261");
+        assertContains(error("pretrain: {data: {val_fraction: 1}}"), "pretrain.data.val_fraction: must be between 0 and 1");
+        assertContains(error("pretrain: {data: {train: []}}"), "pretrain.data.train: must name at least one");
+        assertContains(error("pretrain: {min_lr: 0.1}"), "pretrain.min_lr: must be between 0 and pretrain.learning_rate (0.003), got 0.1");
+        assertContains(error("", "pretrain.learning_rate=1e-4"), "pretrain.min_lr: must be between 0 and pretrain.learning_rate (1e-4), got 3e-4");
+        assertContains(error("pretrain: {warmup_steps: 10, max_steps: 10}"),
+                "pretrain.warmup_steps: 10 must be less than pretrain.max_steps (10)");
+        assertContains(error("pretrain: {beta2: 1}"), "pretrain.beta2: must be in [0, 1)");
+        assertContains(error("pretrain: {eps: 0}"), "pretrain.eps: must be positive");
+        assertContains(error("pretrain: {grad_clip: -1}"), "pretrain.grad_clip: must not be negative");
+        assertContains(error("pretrain: {weight_decay: -0.1}"), "pretrain.weight_decay: must not be negative");
+        assertContains(error("pretrain: {learning_rate: 0}"), "pretrain.learning_rate: must be positive");
+        assertContains(error("run: {name: ../etc}"), "run.name: \"../etc\" is not a safe folder name");
+        assertContains(error("", "run.name=a/b"), "--set: run.name:");
+        assertContains(error("model: {block_size: 32}"), "bench.gen_tokens: bench.gen_prompt_tokens + bench.gen_tokens (8 + 48) exceed model.block_size (32)");
+        ConfigKeyException e = assertThrows(ConfigKeyException.class, () -> yaml("model:\n  n_head: 3\n"));
+        assertEquals("model.n_embd", e.key());
+        assertEquals("test.yaml", e.origin());
+    }
+
+    @Test
+    void recordsValidateWithoutTheBinder() {
+        ConfigKeyException e = assertThrows(ConfigKeyException.class, () -> new ModelConfig(2, 3, 100, 128, 0.02));
+        assertEquals("n_embd: 100 is not divisible by n_head (3)", e.getMessage());
+    }
+
+    @Test
+    void malformedOverridesAreNamed() {
+        assertContains(error("", "model.n_layer"), "invalid --set \"model.n_layer\": expected dotted.key=value");
+        assertContains(error("", "=3"), "invalid --set \"=3\"");
+        assertContains(error("", "model=3"), "model is a section; set one of its keys, e.g. model.n_layer=...");
+        assertContains(error("", "model.n_layer.x=3"), "model.n_layer is an integer, not a section");
+        assertContains(error("", "pretrain.sample_prompts=[a, b"), "invalid YAML");
+    }
+
+    @Test
+    void syntaxErrorsGiveFileAndLine(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("bad.yaml");
+        Files.writeString(file, "run:\n  name: tiny\nmodel: {n_layer: 2\npretrain:\n  batch_size: 4\n");
+        String m = assertThrows(ConfigException.class, () -> ConfigLoader.load(file, List.of())).getMessage();
+        assertTrue(m.startsWith(file + ":"), m);
+        assertContains(m, "invalid YAML");
+        Files.writeString(file, "model:\n  n_layer: 2\n  n_layer: 3\n");
+        m = assertThrows(ConfigException.class, () -> ConfigLoader.load(file, List.of())).getMessage();
+        assertContains(m, file + ":3: duplicate key model.n_layer");
+        Files.writeString(file, "model:\n\tn_layer: 2\n");
+        m = assertThrows(ConfigException.class, () -> ConfigLoader.load(file, List.of())).getMessage();
+        assertContains(m, file + ":2: invalid YAML");
+    }
+
+    @Test
+    void missingFileIsNamed(@TempDir Path dir) {
+        Path missing = dir.resolve("nope.yaml");
+        String m = assertThrows(ConfigException.class, () -> ConfigLoader.load(missing, List.of())).getMessage();
+        assertContains(m, "config file not found: " + missing);
+        m = assertThrows(ConfigException.class, () -> ConfigLoader.load(dir, List.of())).getMessage();
+        assertContains(m, dir.toString());
+    }
+
+    @Test
+    void toMapRoundTrips() {
+        ExperimentConfig c = yaml("", "model.n_layer=5", "pretrain.sample_prompts=a,b", "pretrain.learning_rate=1e-4", "pretrain.min_lr=1e-5",
+                "run.seed=-1", "pretrain.decay_embeddings=true");
+        Map<String, Object> map = ConfigLoader.toMap(c);
+        assertEquals(List.of("run", "model", "tokenizer", "pretrain", "bench"), List.copyOf(map.keySet()));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> model = (Map<String, Object>) map.get("model");
+        assertEquals(5, model.get("n_layer"));
+        assertEquals(0.02, model.get("init_std"));
+        assertEquals(c, ConfigLoader.fromMap(map));
+        assertEquals(ConfigLoader.defaults(), ConfigLoader.fromMap(ConfigLoader.toMap(ConfigLoader.defaults())));
+        assertEquals(c, ConfigLoader.parse(ConfigLoader.toYaml(c), "dump.yaml", List.of()));
+        ExperimentConfig small = ConfigLoader.load(Path.of("configs/small.yaml"));
+        assertEquals(small, ConfigLoader.parse(ConfigLoader.toYaml(small), "dump.yaml", List.of()));
+    }
+
+    @Test
+    void toMapSurvivesJson() throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        ExperimentConfig c = ConfigLoader.load(Path.of("configs/tiny.yaml"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> back = json.readValue(json.writeValueAsString(ConfigLoader.toMap(c)), Map.class);
+        assertEquals(c, ConfigLoader.fromMap(back));
+    }
+}
