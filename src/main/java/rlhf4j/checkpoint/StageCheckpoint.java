@@ -1,0 +1,153 @@
+package rlhf4j.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.data.DataException;
+import rlhf4j.model.GptSpec;
+import rlhf4j.model.ParamNames;
+import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.SpecialTokens;
+
+/**
+ * The one checkpoint format of every stage: a folder with {@code model.safetensors} (GPT-2 names),
+ * {@code config.json} (Hugging Face GPT-2 keys plus ours), {@code tokenizer.json},
+ * {@code trainer_state.json} and {@code optimizer.safetensors}. Written atomically: a temporary
+ * folder renamed over the old one, so a failed save leaves the last good checkpoint as it was.
+ * The live {@code metrics.csv} and {@code samples.txt} of the run are carried into each new folder.
+ */
+public final class StageCheckpoint {
+    public static final String MODEL = "model.safetensors";
+    public static final String CONFIG = "config.json";
+    public static final String TOKENIZER = "tokenizer.json";
+    public static final String TRAINER_STATE = "trainer_state.json";
+    public static final String OPTIMIZER = "optimizer.safetensors";
+    public static final String METRICS = "metrics.csv";
+    public static final String SAMPLES = "samples.txt";
+
+    private static final List<String> LIVE_FILES = List.of(METRICS, SAMPLES);
+
+    private StageCheckpoint() {}
+
+    /** Everything one checkpoint holds. {@code optimizer} may be empty (a frozen or final export). */
+    public record Contents(String stage, GptSpec spec, Map<String, INDArray> params, BpeTokenizer tokenizer,
+                           Map<String, Object> trainerState, Map<String, INDArray> optimizer) {}
+
+    /** A checkpoint read back; {@code trainerState} is the raw JSON. */
+    public record Loaded(String stage, GptSpec spec, LinkedHashMap<String, INDArray> params, BpeTokenizer tokenizer,
+                         JsonNode trainerState, LinkedHashMap<String, INDArray> optimizer) {}
+
+    public static void save(Path dir, Contents c) {
+        AtomicDir.write(dir, tmp -> {
+            SafeTensors.write(tmp.resolve(MODEL), c.params(), Map.of("format", "pt"));
+            Json.write(tmp.resolve(CONFIG), hfConfig(c));
+            c.tokenizer().save(tmp.resolve(TOKENIZER));
+            Json.write(tmp.resolve(TRAINER_STATE), c.trainerState());
+            SafeTensors.write(tmp.resolve(OPTIMIZER), c.optimizer(), Map.of());
+            for (String live : LIVE_FILES) {
+                Path current = dir.resolve(live);
+                if (Files.exists(current)) {
+                    Files.copy(current, tmp.resolve(live), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        });
+    }
+
+    /** Whether {@code dir} holds a complete checkpoint (after recovering from an interrupted save). */
+    public static boolean exists(Path dir) {
+        AtomicDir.recover(dir);
+        return Files.isRegularFile(dir.resolve(MODEL)) && Files.isRegularFile(dir.resolve(CONFIG))
+                && Files.isRegularFile(dir.resolve(TOKENIZER)) && Files.isRegularFile(dir.resolve(TRAINER_STATE));
+    }
+
+    public static Loaded load(Path dir) {
+        if (!exists(dir)) {
+            throw new DataException(dir, "no checkpoint here (expected " + MODEL + ", " + CONFIG + ", "
+                    + TOKENIZER + ", " + TRAINER_STATE + ")");
+        }
+        try {
+            JsonNode config = Json.readTree(dir.resolve(CONFIG));
+            GptSpec spec = specFrom(dir.resolve(CONFIG), config);
+            BpeTokenizer tokenizer = BpeTokenizer.load(dir.resolve(TOKENIZER));
+            if (tokenizer.vocabSize() != spec.vocabSize()) {
+                throw new DataException(dir.resolve(TOKENIZER), "tokenizer has " + tokenizer.vocabSize()
+                        + " tokens but config.json says vocab_size " + spec.vocabSize());
+            }
+            LinkedHashMap<String, INDArray> params = SafeTensors.read(dir.resolve(MODEL)).tensors();
+            checkShapes(dir.resolve(MODEL), spec, params);
+            Path opt = dir.resolve(OPTIMIZER);
+            LinkedHashMap<String, INDArray> optimizer = Files.exists(opt)
+                    ? SafeTensors.read(opt).tensors() : new LinkedHashMap<>();
+            String stage = config.path("rlhf4j").path("stage").asText("unknown");
+            return new Loaded(stage, spec, params, tokenizer, Json.readTree(dir.resolve(TRAINER_STATE)), optimizer);
+        } catch (IOException e) {
+            throw new DataException(dir, "cannot read checkpoint: " + e.getMessage());
+        }
+    }
+
+    private static GptSpec specFrom(Path file, JsonNode c) {
+        for (String key : List.of("n_layer", "n_head", "n_embd", "n_positions", "vocab_size")) {
+            if (!c.path(key).canConvertToInt()) {
+                throw new DataException(file, "missing or non-integer \"" + key + "\"");
+            }
+        }
+        try {
+            return new GptSpec(c.get("n_layer").asInt(), c.get("n_head").asInt(), c.get("n_embd").asInt(),
+                    c.get("n_positions").asInt(), c.get("vocab_size").asInt());
+        } catch (IllegalArgumentException e) {
+            throw new DataException(file, e.getMessage());
+        }
+    }
+
+    private static void checkShapes(Path file, GptSpec spec, Map<String, INDArray> params) {
+        long[] wte = {spec.vocabSize(), spec.nEmbd()};
+        INDArray actual = params.get(ParamNames.WTE);
+        if (actual == null || !java.util.Arrays.equals(actual.shape(), wte)) {
+            throw new DataException(file, ParamNames.WTE + " missing or not of shape " + java.util.Arrays.toString(wte));
+        }
+        for (int i = 0; i < spec.nLayer(); i++) {
+            if (!params.containsKey(ParamNames.layer(i, "attn.c_attn.weight"))) {
+                throw new DataException(file, "missing tensor " + ParamNames.layer(i, "attn.c_attn.weight"));
+            }
+        }
+    }
+
+    /** Hugging Face GPT-2 config keys, so the weights load as a GPT2Model, plus our own under "rlhf4j". */
+    private static Map<String, Object> hfConfig(Contents c) {
+        GptSpec s = c.spec();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("architectures", List.of(c.params().containsKey(ParamNames.SCORE_WEIGHT)
+                ? "GPT2ForSequenceClassification" : "GPT2LMHeadModel"));
+        m.put("model_type", "gpt2");
+        m.put("n_layer", s.nLayer());
+        m.put("n_head", s.nHead());
+        m.put("n_embd", s.nEmbd());
+        m.put("n_positions", s.blockSize());
+        m.put("n_ctx", s.blockSize());
+        m.put("vocab_size", s.vocabSize());
+        m.put("n_inner", 4 * s.nEmbd());
+        m.put("activation_function", "quick_gelu");    // x·σ(1.702x), the native gelu op
+        m.put("layer_norm_epsilon", 1e-12);            // the native layer_norm uses none (measured)
+        m.put("resid_pdrop", 0.0);
+        m.put("embd_pdrop", 0.0);
+        m.put("attn_pdrop", 0.0);
+        m.put("tie_word_embeddings", true);
+        m.put("bos_token_id", c.tokenizer().id(SpecialTokens.ENDOFTEXT));
+        m.put("eos_token_id", c.tokenizer().id(SpecialTokens.ENDOFTEXT));
+        m.put("pad_token_id", c.tokenizer().id(SpecialTokens.PAD));
+        if (c.params().containsKey(ParamNames.SCORE_WEIGHT)) {
+            m.put("num_labels", 1);
+        }
+        Map<String, Object> ours = new LinkedHashMap<>();
+        ours.put("stage", c.stage());
+        ours.put("tokenizer_fingerprint", c.tokenizer().fingerprint());
+        m.put("rlhf4j", ours);
+        return m;
+    }
+}

@@ -1,0 +1,30 @@
+package rlhf4j.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import rlhf4j.config.ConfigLoader;
+import rlhf4j.train.Bench;
+
+/** {@code ./train bench}: training and sampling throughput on random data, as JSON lines. */
+@Command(name = "bench", description = "Time train steps and KV-cache sampling for the config's model shape (JSON lines).")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "config giving model.*, tokenizer.vocab_size and bench.*")
+    Path config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a config key (repeatable)")
+    List<String> overrides = new ArrayList<>();
+
+    @Mixin
+    VerboseOption verbose;
+
+    @Override
+    public Integer call() {
+        Bench.run(ConfigLoader.load(config, overrides), System.out);
+        return 0;
+    }
+}

@@ -1,0 +1,79 @@
+package rlhf4j.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigException;
+import rlhf4j.generate.InferenceModel;
+import rlhf4j.generate.Sampler;
+import rlhf4j.generate.SamplingParams;
+import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.SpecialTokens;
+
+/** {@code ./train sample}: continue a prompt with a checkpoint's model (KV-cache sampler). */
+@Command(name = "sample", description = "Generate continuations of a prompt with a checkpoint.")
+final class SampleCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "a stage folder, e.g. checkpoints/tiny/pretrain")
+    Path checkpoint;
+
+    @Option(names = "--prompt", required = true, description = "text to continue")
+    String prompt;
+
+    @Option(names = "--max-new-tokens", defaultValue = "60", description = "tokens to generate (default ${DEFAULT-VALUE})")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", defaultValue = "0.8", description = "0 = greedy (default ${DEFAULT-VALUE})")
+    double temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "keep the k most likely tokens; 0 = off")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1.0", description = "nucleus sampling mass; 1 = off")
+    double topP;
+
+    @Option(names = "--seed", defaultValue = "1337", description = "random seed (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--num-samples", defaultValue = "1", description = "continuations to draw, batched")
+    int numSamples;
+
+    @Mixin
+    VerboseOption verbose;
+
+    @Override
+    public Integer call() {
+        SamplingParams params;
+        try {
+            params = new SamplingParams(temperature, topK, topP, maxNewTokens);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+        if (numSamples < 1) {
+            throw new ConfigException("--num-samples must be at least 1");
+        }
+        StageCheckpoint.Loaded ckpt = StageCheckpoint.load(checkpoint);
+        BpeTokenizer tok = ckpt.tokenizer();
+        int eot = tok.id(SpecialTokens.ENDOFTEXT);
+        int[] ids = tok.encode(prompt);
+        int[] withStart = new int[ids.length + 1];
+        withStart[0] = eot;
+        System.arraycopy(ids, 0, withStart, 1, ids.length);
+        Sampler sampler = new Sampler(new InferenceModel(ckpt.spec(), ckpt.params()), tok.id(SpecialTokens.PAD));
+        List<int[]> prompts = new ArrayList<>(Collections.nCopies(numSamples, withStart));
+        List<Sampler.Generation> gens = sampler.generate(prompts, params, new Random(seed), t -> t == eot);
+        for (Sampler.Generation g : gens) {
+            System.out.println(prompt + tok.decode(g.tokens(), true));
+            if (numSamples > 1) {
+                System.out.println("---");
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,27 @@
+package rlhf4j.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+import rlhf4j.config.ConfigLoader;
+import rlhf4j.config.ExperimentConfig;
+
+/** Options shared by the training jobs: the config file, overrides, resume and overwrite. */
+final class StageOptions {
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "experiment YAML (e.g. configs/tiny.yaml)")
+    Path config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a config key, e.g. --set pretrain.max_steps=50 (repeatable)")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--resume", description = "continue the stopped run in the stage folder from its last checkpoint")
+    boolean resume;
+
+    @Option(names = "--overwrite", description = "start over even if the stage folder holds a checkpoint")
+    boolean overwrite;
+
+    ExperimentConfig load() {
+        return ConfigLoader.load(config, overrides);
+    }
+}

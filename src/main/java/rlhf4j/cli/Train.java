@@ -1,0 +1,69 @@
+package rlhf4j.cli;
+
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import rlhf4j.config.ConfigException;
+import rlhf4j.data.DataException;
+import rlhf4j.data.FetchException;
+import rlhf4j.train.NonFiniteException;
+
+/**
+ * The {@code ./train} command line: one subcommand per job. Errors become one line on stderr,
+ * {@code error: ...}, and an exit code: 2 usage or config, 3 bad input data, 1 anything else;
+ * the stack trace only with {@code --verbose}.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, version = "rlhf4j 0.1.0",
+        description = "Pretrain, fine-tune, reward-model and PPO-align a GPT on the JVM.",
+        subcommands = {PretrainCommand.class, SampleCommand.class, BenchCommand.class})
+public final class Train {
+    public static final int OK = 0;
+    public static final int FAILED = 1;
+    public static final int USAGE = 2;
+    public static final int BAD_DATA = 3;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code (tests call this directly). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Train());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> report(e, cmd.getErr(), Arrays.asList(args).contains("--verbose")));
+        cli.setParameterExceptionHandler((e, a) -> {
+            e.getCommandLine().getErr().println("error: " + e.getMessage());
+            e.getCommandLine().getErr().println("see: train " + e.getCommandLine().getCommandName() + " --help");
+            return USAGE;
+        });
+        return cli.execute(args);
+    }
+
+    static int report(Exception e, PrintWriter err, boolean verbose) {
+        int code = exitCode(e);
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (e instanceof UncheckedIOException && e.getCause() != null) {
+            message = message + ": " + e.getCause().getMessage();
+        }
+        err.println("error: " + message.replace('\n', ' '));
+        if (verbose) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return code;
+    }
+
+    static int exitCode(Throwable e) {
+        if (e instanceof ConfigException) {
+            return USAGE;
+        }
+        if (e instanceof DataException) {
+            return BAD_DATA;
+        }
+        if (e instanceof FetchException || e instanceof NonFiniteException) {
+            return FAILED;
+        }
+        return FAILED;
+    }
+}

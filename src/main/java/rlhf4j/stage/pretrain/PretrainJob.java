@@ -1,0 +1,121 @@
+package rlhf4j.stage.pretrain;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigException;
+import rlhf4j.config.ConfigLoader;
+import rlhf4j.config.ExperimentConfig;
+import rlhf4j.config.PretrainConfig;
+import rlhf4j.data.DefaultCorpus;
+import rlhf4j.data.Document;
+import rlhf4j.data.TextCorpus;
+import rlhf4j.model.Gpt;
+import rlhf4j.model.GptSpec;
+import rlhf4j.optim.AdamW;
+import rlhf4j.optim.LrSchedule;
+import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.SpecialTokens;
+import rlhf4j.train.MetricsCsv;
+import rlhf4j.train.Progress;
+import rlhf4j.train.StageDir;
+import rlhf4j.train.Trainer;
+
+/**
+ * {@code ./train pretrain}: trains the byte-level BPE tokenizer on the corpus, then a GPT on
+ * next-token prediction, writing {@code checkpoints/<run>/pretrain/}. With {@code resume} it
+ * continues a stopped run exactly where its last checkpoint left off.
+ */
+public final class PretrainJob {
+    public static final String STAGE = "pretrain";
+
+    private PretrainJob() {}
+
+    public static Trainer.Summary run(ExperimentConfig config, boolean resume, boolean overwrite, PrintStream out) {
+        PretrainConfig cfg = config.pretrain();
+        Path dir = StageDir.prepare(config.run(), STAGE, resume, overwrite);
+        StageCheckpoint.Loaded previous = resume ? StageCheckpoint.load(dir) : null;
+        List<Path> paths = DefaultCorpus.ensure(cfg.data().train(), DefaultCorpus.DEFAULT_ROOT);
+        List<Document> docs = TextCorpus.read(paths);
+        long bytes = docs.stream().mapToLong(d -> d.text().length()).sum();
+
+        BpeTokenizer tokenizer;
+        if (previous != null) {
+            tokenizer = previous.tokenizer();
+        } else {
+            long t0 = System.nanoTime();
+            tokenizer = BpeTokenizer.train(docs.stream().map(Document::text).toList(),
+                    config.tokenizer().vocabSize(), SpecialTokens.DEFAULT);
+            out.printf("tokenizer: %d tokens trained on %d documents (%.1f MB) in %.1f s%n", tokenizer.vocabSize(),
+                    docs.size(), bytes / 1e6, (System.nanoTime() - t0) / 1e9);
+        }
+        GptSpec spec = new GptSpec(config.model().nLayer(), config.model().nHead(), config.model().nEmbd(),
+                config.model().blockSize(), tokenizer.vocabSize());
+        TokenSplit split = TokenSplit.of(docs, tokenizer, cfg.data().valFraction(), spec.blockSize());
+        out.printf("data: %,d training tokens, %,d held-out tokens; model: %,d parameters%n",
+                split.train().length, split.val().length, spec.paramCount());
+
+        Gpt gpt;
+        AdamW optimizer = new AdamW(cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay(),
+                AdamW.gpt2DecayRule(cfg.decayEmbeddings()));
+        int startStep = 0;
+        double elapsedBefore = 0;
+        if (previous != null) {
+            if (!previous.spec().equals(spec)) {
+                throw new ConfigException("model: the config asks for " + spec + " but " + dir + " holds "
+                        + previous.spec() + "; resume with the same model.* settings");
+            }
+            gpt = new Gpt(spec, previous.params());
+            optimizer.load(previous.optimizer());
+            JsonNode state = previous.trainerState();
+            startStep = state.path("step").asInt();
+            elapsedBefore = state.path("elapsed_s").asDouble();
+            out.printf("resuming %s at step %d of %d%n", dir, startStep, cfg.maxSteps());
+        } else {
+            gpt = Gpt.create(spec, DataType.FLOAT, config.run().seed(), config.model().initStd());
+        }
+
+        PretrainTask task = new PretrainTask(gpt, tokenizer, split, cfg, config.run().seed());
+        Trainer.Settings settings = new Trainer.Settings(cfg.maxSteps(), cfg.gradAccumSteps(), cfg.gradClip(),
+                cfg.evalEvery(), cfg.checkpointEvery(), cfg.logEvery(), cfg.skipNonfinite(),
+                new LrSchedule(cfg.learningRate(), cfg.minLr(), cfg.warmupSteps(), cfg.maxSteps()));
+        List<String> columns = new ArrayList<>(Trainer.BASE_COLUMNS);
+        columns.addAll(List.of("val_loss", "val_bpb"));
+        StageDir.trimSamples(dir, startStep);
+        final double elapsedAtStart = elapsedBefore;
+        final long started = System.nanoTime();
+        try (MetricsCsv metrics = MetricsCsv.open(dir.resolve(StageCheckpoint.METRICS), columns, resume ? startStep : -1);
+             Progress progress = new Progress(STAGE, startStep, cfg.maxSteps(), cfg.logEvery(), out)) {
+            Trainer trainer = new Trainer(settings, gpt.params(), optimizer, task, metrics,
+                    dir.resolve(StageCheckpoint.SAMPLES), progress);
+            Trainer.Summary summary = trainer.run(startStep, elapsedBefore, (step, last) -> {
+                Map<String, Object> state = new LinkedHashMap<>();
+                state.put("stage", STAGE);
+                state.put("step", step);
+                state.put("max_steps", cfg.maxSteps());
+                state.put("finished", last);
+                state.put("seed", config.run().seed());
+                state.put("elapsed_s", elapsedAtStart + (System.nanoTime() - started) / 1e9);
+                state.put("data_position", Map.of("step", step,
+                        "rule", "batch windows of step s are drawn from Random(seed * 1000003 + s * 4099 + micro)"));
+                state.put("train_tokens", split.train().length);
+                state.put("val_tokens", split.val().length);
+                state.put("tokenizer_fingerprint", tokenizer.fingerprint());
+                state.put("config", ConfigLoader.toMap(config));
+                StageCheckpoint.save(dir, new StageCheckpoint.Contents(STAGE, spec, gpt.params(), tokenizer, state,
+                        optimizer.state()));
+            });
+            out.printf("pretrain done: %d steps, loss %.4f, val loss %.4f, val bpb %.4f, %.0f tokens/s, %s → %s%n",
+                    summary.steps(), summary.lastLoss(), summary.lastEval().getOrDefault("val_loss", Double.NaN),
+                    summary.lastEval().getOrDefault("val_bpb", Double.NaN), summary.tokensPerSecond(),
+                    StageDir.duration(summary.seconds()), dir);
+            return summary;
+        }
+    }
+}

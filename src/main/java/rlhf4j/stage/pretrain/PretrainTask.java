@@ -1,0 +1,131 @@
+package rlhf4j.stage.pretrain;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.config.PretrainConfig;
+import rlhf4j.generate.InferenceModel;
+import rlhf4j.generate.Sampler;
+import rlhf4j.generate.SamplingParams;
+import rlhf4j.model.Gpt;
+import rlhf4j.model.LmHead;
+import rlhf4j.model.LmTargets;
+import rlhf4j.model.TokenBatch;
+import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.SpecialTokens;
+import rlhf4j.train.TrainingTask;
+
+/**
+ * Next-token prediction on random windows of the token stream. The windows of step s are drawn
+ * from a generator seeded by (seed, s), so the data position is the step itself and a resumed run
+ * sees exactly the batches an uninterrupted one would. Validation uses one fixed set of windows.
+ */
+public final class PretrainTask implements TrainingTask {
+    private static final double LN2 = Math.log(2);
+
+    private final Gpt gpt;
+    private final BpeTokenizer tokenizer;
+    private final TokenSplit data;
+    private final PretrainConfig cfg;
+    private final long seed;
+    private final int blockSize;
+    private final int[] tokenBytes;
+    private final List<int[]> evalStarts = new ArrayList<>();
+    private final LmHead head = new LmHead(true);
+
+    public PretrainTask(Gpt gpt, BpeTokenizer tokenizer, TokenSplit data, PretrainConfig cfg, long seed) {
+        this.gpt = gpt;
+        this.tokenizer = tokenizer;
+        this.data = data;
+        this.cfg = cfg;
+        this.seed = seed;
+        this.blockSize = gpt.spec().blockSize();
+        this.tokenBytes = new int[tokenizer.vocabSize()];
+        for (int id = 0; id < tokenBytes.length; id++) {
+            tokenBytes[id] = tokenizer.isSpecial(id) ? 0 : tokenizer.decodeBytes(new int[] {id}).length;
+        }
+        Random evalRng = new Random(seed ^ 0x5EEDE7A1L);
+        for (int b = 0; b < cfg.evalBatches(); b++) {
+            evalStarts.add(randomStarts(evalRng, data.val().length));
+        }
+    }
+
+    private int[] randomStarts(Random rng, int length) {
+        int[] starts = new int[cfg.batchSize()];
+        for (int i = 0; i < starts.length; i++) {
+            starts[i] = rng.nextInt(length - blockSize);
+        }
+        return starts;
+    }
+
+    /** Inputs and next-token targets for windows starting at {@code starts}. */
+    private record Windows(TokenBatch batch, int[] targets) {}
+
+    private Windows windows(int[] stream, int[] starts) {
+        int[][] rows = new int[starts.length][blockSize];
+        int[] targets = new int[starts.length * blockSize];
+        for (int i = 0; i < starts.length; i++) {
+            System.arraycopy(stream, starts[i], rows[i], 0, blockSize);
+            System.arraycopy(stream, starts[i] + 1, targets, i * blockSize, blockSize);
+        }
+        return new Windows(TokenBatch.causal(rows), targets);
+    }
+
+    @Override
+    public MicroStep microStep(int step, int micro) {
+        Random rng = new Random(seed * 1_000_003L + (long) step * 4099L + micro);
+        Windows w = windows(data.train(), randomStarts(rng, data.train().length));
+        Map<String, INDArray> targets = LmTargets.of(w.targets(), gpt.spec().vocabSize(), gpt.dataType());
+        Gpt.Step s = gpt.forwardBackward(head, w.batch(), targets, List.of(LmHead.LOSS));
+        return new MicroStep(s.outputs().get(LmHead.LOSS).getDouble(0), s.grads(), w.targets().length);
+    }
+
+    @Override
+    public Map<String, Double> evaluate(int step) {
+        double nats = 0;
+        long tokens = 0;
+        long bytes = 0;
+        for (int[] starts : evalStarts) {
+            Windows w = windows(data.val(), starts);
+            Map<String, INDArray> targets = LmTargets.of(w.targets(), gpt.spec().vocabSize(), gpt.dataType());
+            INDArray logp = gpt.forward(head, w.batch(), targets, LmHead.TOKEN_LOGP).get(LmHead.TOKEN_LOGP); // [B*T]
+            double[] lp = logp.toDoubleVector();
+            for (int i = 0; i < lp.length; i++) {
+                nats -= lp[i];
+                bytes += tokenBytes[w.targets()[i]];
+            }
+            tokens += lp.length;
+        }
+        return Map.of("val_loss", nats / tokens, "val_bpb", nats / LN2 / Math.max(1, bytes));
+    }
+
+    @Override
+    public List<String> samples(int step) {
+        if (cfg.sampleTokens() == 0 || cfg.samplePrompts().isEmpty()) {
+            return List.of();
+        }
+        int eot = tokenizer.id(SpecialTokens.ENDOFTEXT);
+        Sampler sampler = new Sampler(new InferenceModel(gpt.spec(), gpt.params()), tokenizer.id(SpecialTokens.PAD));
+        List<int[]> prompts = new ArrayList<>();
+        for (String p : cfg.samplePrompts()) {
+            prompts.add(prepend(eot, tokenizer.encode(p)));
+        }
+        SamplingParams params = new SamplingParams(cfg.sampleTemperature(), 0, 1.0, cfg.sampleTokens());
+        List<Sampler.Generation> gens = sampler.generate(prompts, params, new Random(seed + step), t -> t == eot);
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < gens.size(); i++) {
+            lines.add(cfg.samplePrompts().get(i) + " → " + tokenizer.decode(gens.get(i).tokens(), true)
+                    .replace("\n", " "));
+        }
+        return lines;
+    }
+
+    static int[] prepend(int first, int[] rest) {
+        int[] out = new int[rest.length + 1];
+        out[0] = first;
+        System.arraycopy(rest, 0, out, 1, rest.length);
+        return out;
+    }
+}

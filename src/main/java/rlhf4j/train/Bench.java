@@ -1,0 +1,206 @@
+package rlhf4j.train;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
+import rlhf4j.config.BenchConfig;
+import rlhf4j.config.ExperimentConfig;
+import rlhf4j.generate.InferenceModel;
+import rlhf4j.generate.Sampler;
+import rlhf4j.generate.SamplingParams;
+import rlhf4j.model.Gpt;
+import rlhf4j.model.GptSpec;
+import rlhf4j.model.LmHead;
+import rlhf4j.model.LmTargets;
+import rlhf4j.model.TokenBatch;
+import rlhf4j.optim.AdamW;
+import rlhf4j.optim.GradClip;
+
+/**
+ * Throughput benchmark, the counterpart of {@code shared/bench/peer_torch.py}: the same work timed
+ * the same way, printed as JSON lines with the peer's keys so the two can be compared directly.
+ *
+ * <ul>
+ *   <li>Training: a FLOAT GPT of the configured shape (vocab = {@code tokenizer.vocab_size},
+ *       context = {@code model.block_size}) on fixed random tokens and targets; one step is
+ *       forward + backward of the LM loss, global-norm clipping to 1.0 and an AdamW update
+ *       (lr 3e-4, weight decay 0.01 on every parameter, PyTorch's defaults). {@code
+ *       bench.warmup_steps} untimed steps, then {@code bench.steps} timed ones.</li>
+ *   <li>FLOPs per step = 6·params·tokens + 12·L·C·T·tokens (parameters plus attention), as the
+ *       peer counts; {@code mfu} divides the achieved rate by the best of a few FLOAT 2048×2048
+ *       GEMMs through ND4J.</li>
+ *   <li>Sampling: KV-cache generation of {@code bench.gen_batch} prompts of {@code
+ *       bench.gen_prompt_tokens} random tokens plus {@code bench.gen_tokens} new tokens each
+ *       (temperature 1, no top-k/top-p, no stop token); one untimed generation first.</li>
+ * </ul>
+ *
+ * Threads are not set here: the launcher's environment ({@code OMP_NUM_THREADS}) decides, and the
+ * count in effect is reported.
+ */
+public final class Bench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final double LR = 3e-4;
+    private static final double WEIGHT_DECAY = 0.01;
+    private static final double CLIP_NORM = 1.0;
+    private static final int PEAK_N = 2048;
+    private static final int PEAK_REPEATS = 5;
+    private static final int PAD_TOKEN = 1;
+
+    private Bench() {}
+
+    /** Runs both benchmarks, prints one JSON line per figure to {@code out} and returns the lines. */
+    public static List<String> run(ExperimentConfig config, PrintStream out) {
+        BenchConfig bench = config.bench();
+        GptSpec spec = new GptSpec(config.model().nLayer(), config.model().nHead(), config.model().nEmbd(),
+                config.model().blockSize(), config.tokenizer().vocabSize());
+        long seed = config.run().seed();
+        Gpt gpt = Gpt.create(spec, DataType.FLOAT, seed, config.model().initStd());
+        List<String> lines = new ArrayList<>();
+
+        Train train = timeTraining(gpt, bench, seed);
+        double peak = peakGflops();
+        Map<String, Object> trainLine = new LinkedHashMap<>();
+        trainLine.put("bench", "rlhf4j");
+        trainLine.put("params", spec.paramCount());
+        trainLine.put("threads", threadsInEffect());
+        trainLine.put("train_ms_per_step", round(train.secondsPerStep * 1000));
+        trainLine.put("train_tokens_per_s", round(train.tokens / train.secondsPerStep, 1));
+        trainLine.put("train_gflops", round(train.gflops()));
+        trainLine.put("peak_gflops", round(peak));
+        trainLine.put("mfu", round(train.gflops() / peak, 3));
+        emit(trainLine, out, lines);
+
+        double genTokensPerSecond = timeSampling(gpt, bench, seed);
+        Map<String, Object> genLine = new LinkedHashMap<>();
+        genLine.put("bench", "rlhf4j");
+        genLine.put("gen_tokens_per_s", round(genTokensPerSecond, 1));
+        genLine.put("gen_batch", bench.genBatch());
+        genLine.put("gen_tokens", bench.genTokens());
+        emit(genLine, out, lines);
+        return lines;
+    }
+
+    private record Train(double secondsPerStep, long tokens, double flopsPerStep) {
+        double gflops() {
+            return flopsPerStep / secondsPerStep / 1e9;
+        }
+    }
+
+    private static Train timeTraining(Gpt gpt, BenchConfig bench, long seed) {
+        GptSpec spec = gpt.spec();
+        int b = bench.batchSize();
+        int t = spec.blockSize();
+        int v = spec.vocabSize();
+        Random rng = new Random(seed);
+        int[][] rows = new int[b][t];                                                     // [B][T]
+        int[] targets = new int[b * t];                                                   // [B*T]
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < t; j++) {
+                rows[i][j] = rng.nextInt(v);
+                targets[i * t + j] = rng.nextInt(v);
+            }
+        }
+        TokenBatch batch = TokenBatch.causal(rows);
+        // built once, as the peer builds its targets once: target_onehot [B*T, V], target_weight [B*T]
+        Map<String, INDArray> headInputs = LmTargets.of(targets, v, DataType.FLOAT);
+        LmHead head = new LmHead(true);
+        AdamW adamW = new AdamW(0.9, 0.999, 1e-8, WEIGHT_DECAY, null);
+        List<String> outputs = List.of(LmHead.LOSS);
+
+        for (int i = 0; i < bench.warmupSteps(); i++) {
+            trainStep(gpt, head, batch, headInputs, outputs, adamW);
+        }
+        long t0 = System.nanoTime();
+        for (int i = 0; i < bench.steps(); i++) {
+            trainStep(gpt, head, batch, headInputs, outputs, adamW);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9 / bench.steps();
+        long tokens = (long) b * t;
+        double flops = spec.trainFlopsPerToken(t) * tokens;
+        return new Train(seconds, tokens, flops);
+    }
+
+    private static void trainStep(Gpt gpt, LmHead head, TokenBatch batch, Map<String, INDArray> headInputs,
+                                  List<String> outputs, AdamW adamW) {
+        Gpt.Step step = gpt.forwardBackward(head, batch, headInputs, outputs);
+        GradClip.clipGlobalNorm(step.grads(), CLIP_NORM);
+        adamW.step(gpt.params(), step.grads(), LR);
+        step.outputs().get(LmHead.LOSS).getDouble(0); // wait for the result, as loss.item() would
+    }
+
+    /** Best FLOAT GEMM rate in GFLOP/s over a few n×n products (n = 2048). */
+    private static double peakGflops() {
+        INDArray a = Nd4j.rand(DataType.FLOAT, PEAK_N, PEAK_N);                          // [n, n]
+        INDArray bm = Nd4j.rand(DataType.FLOAT, PEAK_N, PEAK_N);                         // [n, n]
+        INDArray c = Nd4j.create(DataType.FLOAT, PEAK_N, PEAK_N);                        // [n, n]
+        a.mmuli(bm, c); // warm-up
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < PEAK_REPEATS; i++) {
+            long t0 = System.nanoTime();
+            a.mmuli(bm, c);
+            c.getFloat(0);
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        }
+        return 2.0 * PEAK_N * PEAK_N * PEAK_N / best / 1e9;
+    }
+
+    /** New tokens per second of KV-cache sampling, after one untimed generation. */
+    private static double timeSampling(Gpt gpt, BenchConfig bench, long seed) {
+        GptSpec spec = gpt.spec();
+        Random rng = new Random(seed + 1);
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < bench.genBatch(); i++) {
+            int[] prompt = new int[bench.genPromptTokens()];                              // [P]
+            for (int j = 0; j < prompt.length; j++) {
+                prompt[j] = rng.nextInt(spec.vocabSize());
+            }
+            prompts.add(prompt);
+        }
+        Sampler sampler = new Sampler(new InferenceModel(spec, gpt.params()), PAD_TOKEN);
+        SamplingParams params = new SamplingParams(1.0, 0, 1.0, bench.genTokens());
+        sampler.generate(prompts, params, rng, token -> false); // warm-up
+        long t0 = System.nanoTime();
+        List<Sampler.Generation> generations = sampler.generate(prompts, params, rng, token -> false);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long produced = 0;
+        for (Sampler.Generation g : generations) {
+            produced += g.tokens().length;
+        }
+        return produced / seconds;
+    }
+
+    /** The OpenMP thread count libnd4j runs its ops with. */
+    private static int threadsInEffect() {
+        return NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
+    }
+
+    private static void emit(Map<String, Object> line, PrintStream out, List<String> lines) {
+        String json;
+        try {
+            json = JSON.writeValueAsString(line);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        out.println(json);
+        out.flush();
+        lines.add(json);
+    }
+
+    private static double round(double x) {
+        return round(x, 2);
+    }
+
+    private static double round(double x, int digits) {
+        double scale = Math.pow(10, digits);
+        return Math.round(x * scale) / scale;
+    }
+}

@@ -1,0 +1,99 @@
+package rlhf4j.train;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVPrinter;
+import org.apache.commons.csv.CSVRecord;
+
+/**
+ * {@code metrics.csv}: a header row, then one row per logged step, column {@code step} first.
+ * On resume the rows logged after the checkpoint's step are dropped, so the file reads as one
+ * uninterrupted run.
+ */
+public final class MetricsCsv implements AutoCloseable {
+    private final List<String> columns;
+    private final CSVPrinter printer;
+
+    private MetricsCsv(List<String> columns, CSVPrinter printer) {
+        this.columns = columns;
+        this.printer = printer;
+    }
+
+    /** Starts a new file (or, when {@code keepUpToStep >= 0}, keeps the rows up to that step). */
+    public static MetricsCsv open(Path file, List<String> columns, int keepUpToStep) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            List<List<String>> kept = keepUpToStep >= 0 && Files.exists(file) ? rowsUpTo(file, keepUpToStep, columns)
+                    : List.of();
+            BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+            CSVPrinter printer = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setRecordSeparator('\n').build());
+            printer.printRecord(columns);
+            for (List<String> row : kept) {
+                printer.printRecord(row);
+            }
+            printer.flush();
+            return new MetricsCsv(List.copyOf(columns), printer);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    private static List<List<String>> rowsUpTo(Path file, int step, List<String> columns) throws IOException {
+        List<List<String>> rows = new ArrayList<>();
+        try (CSVParser parser = CSVParser.parse(file, StandardCharsets.UTF_8,
+                CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build())) {
+            if (!parser.getHeaderNames().equals(columns)) {
+                return rows;
+            }
+            for (CSVRecord r : parser) {
+                if (Integer.parseInt(r.get(0)) <= step) {
+                    rows.add(r.toList());
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** Appends a row; missing columns are left empty, numbers written in full precision. */
+    public void append(Map<String, ? extends Number> values) {
+        List<String> row = new ArrayList<>(columns.size());
+        for (String c : columns) {
+            Number v = values.get(c);
+            row.add(v == null ? "" : format(v));
+        }
+        try {
+            printer.printRecord(row);
+            printer.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write metrics.csv", e);
+        }
+    }
+
+    private static String format(Number v) {
+        if (v instanceof Integer || v instanceof Long) {
+            return v.toString();
+        }
+        double d = v.doubleValue();
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    @Override
+    public void close() {
+        try {
+            printer.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package rlhf4j.train;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigException;
+import rlhf4j.config.RunConfig;
+
+/** The folder of one stage of one run, {@code <out_dir>/<run.name>/<stage>/}, and the rules for reusing it. */
+public final class StageDir {
+    private static final Pattern STEP_HEADER = Pattern.compile("(?m)^=== step (\\d+) ===$");
+
+    private StageDir() {}
+
+    public static Path of(RunConfig run, String stage) {
+        return Path.of(run.outDir(), run.name(), stage);
+    }
+
+    /**
+     * Checks what is there against the user's intent: resuming needs a checkpoint; a fresh run
+     * refuses to start over a finished or stopped one unless told to overwrite (the old checkpoint
+     * is only replaced when the new run writes its first one).
+     */
+    public static Path prepare(RunConfig run, String stage, boolean resume, boolean overwrite) {
+        Path dir = of(run, stage);
+        boolean exists = StageCheckpoint.exists(dir);
+        if (resume && !exists) {
+            throw new ConfigException("--resume: " + dir + " holds no checkpoint to resume");
+        }
+        if (!resume && exists && !overwrite) {
+            throw new ConfigException(dir + " already holds a checkpoint: add --resume to continue it, "
+                    + "--overwrite to start over, or --set run.name=NEW for a new run");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir, e);
+        }
+        if (!resume) {
+            deleteIfExists(dir.resolve(StageCheckpoint.SAMPLES));
+        }
+        return dir;
+    }
+
+    /** On resume, drops the samples written after the checkpoint's step. */
+    public static void trimSamples(Path dir, int step) {
+        Path file = dir.resolve(StageCheckpoint.SAMPLES);
+        if (!Files.exists(file)) {
+            return;
+        }
+        try {
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            Matcher m = STEP_HEADER.matcher(text);
+            while (m.find()) {
+                if (Integer.parseInt(m.group(1)) > step) {
+                    Files.writeString(file, text.substring(0, m.start()), StandardCharsets.UTF_8);
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot rewrite " + file, e);
+        }
+    }
+
+    private static void deleteIfExists(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + file, e);
+        }
+    }
+
+    public static String duration(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 60 ? String.format("%dm%02ds", s / 60, s % 60) : String.format("%.1fs", seconds);
+    }
+}

@@ -1,0 +1,147 @@
+package rlhf4j.train;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.optim.AdamW;
+import rlhf4j.optim.GradAccumulator;
+import rlhf4j.optim.GradClip;
+import rlhf4j.optim.LrSchedule;
+
+/**
+ * The training loop shared by every stage: accumulate micro-batch gradients, clip, AdamW, log to
+ * {@code metrics.csv} and the progress bar, evaluate and sample every {@code evalEvery} steps,
+ * checkpoint every {@code checkpointEvery} steps and at the end.
+ */
+public final class Trainer {
+    /** The loop's cadence and safety settings. */
+    public record Settings(int maxSteps, int gradAccumSteps, double gradClip, int evalEvery, int checkpointEvery,
+                           int logEvery, boolean skipNonfinite, LrSchedule schedule) {}
+
+    /** Saves a checkpoint after {@code step} completed optimizer steps. */
+    public interface Checkpointer {
+        void save(int step, boolean last);
+    }
+
+    /** How the run ended: the last loss and evaluation, throughput and time. */
+    public record Summary(int steps, double lastLoss, Map<String, Double> lastEval, double tokensPerSecond,
+                          double seconds, int skippedSteps) {}
+
+    public static final List<String> BASE_COLUMNS = List.of("step", "loss", "lr", "grad_norm", "tokens_per_s",
+            "elapsed_s", "skipped");
+
+    private final Settings settings;
+    private final Map<String, INDArray> params;
+    private final AdamW optimizer;
+    private final TrainingTask task;
+    private final MetricsCsv metrics;
+    private final Path samplesFile;
+    private final Progress progress;
+
+    public Trainer(Settings settings, Map<String, INDArray> params, AdamW optimizer, TrainingTask task,
+                   MetricsCsv metrics, Path samplesFile, Progress progress) {
+        this.settings = settings;
+        this.params = params;
+        this.optimizer = optimizer;
+        this.task = task;
+        this.metrics = metrics;
+        this.samplesFile = samplesFile;
+        this.progress = progress;
+    }
+
+    /** Runs optimizer steps {@code startStep+1 .. maxSteps}; {@code elapsedBefore} carries time across resumes. */
+    public Summary run(int startStep, double elapsedBefore, Checkpointer checkpointer) {
+        long t0 = System.nanoTime();
+        double lastLoss = Double.NaN;
+        Map<String, Double> lastEval = Map.of();
+        long tokens = 0;
+        int skipped = 0;
+        GradAccumulator accumulator = new GradAccumulator();
+        for (int step = startStep; step < settings.maxSteps(); step++) {
+            long stepStart = System.nanoTime();
+            double lr = settings.schedule().lr(step);
+            accumulator.reset();
+            double lossSum = 0;
+            long stepTokens = 0;
+            for (int micro = 0; micro < settings.gradAccumSteps(); micro++) {
+                TrainingTask.MicroStep ms = task.microStep(step, micro);
+                accumulator.add(ms.grads());
+                lossSum += ms.loss();
+                stepTokens += ms.tokens();
+            }
+            double loss = lossSum / settings.gradAccumSteps();
+            Map<String, INDArray> grads = accumulator.mean();
+            double norm = GradClip.clipGlobalNorm(grads, settings.gradClip());
+            int done = step + 1;
+            if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+                String what = !Double.isFinite(loss) ? "loss is " + loss : "gradient norm is " + norm;
+                if (!settings.skipNonfinite()) {
+                    throw new NonFiniteException("step " + done + ": " + what
+                            + "; stopped, the last checkpoint is kept (lower the learning rate, or set skip_nonfinite)");
+                }
+                skipped++;
+                progress.println("warning: step " + done + ": " + what + ", update skipped");
+            } else {
+                optimizer.step(params, grads, lr);
+            }
+            tokens += stepTokens;
+            lastLoss = loss;
+            double stepSeconds = (System.nanoTime() - stepStart) / 1e9;
+            double elapsed = elapsedBefore + (System.nanoTime() - t0) / 1e9;
+            Map<String, Number> row = new LinkedHashMap<>();
+            row.put("step", done);
+            row.put("loss", loss);
+            row.put("lr", lr);
+            row.put("grad_norm", norm);
+            row.put("tokens_per_s", stepTokens / stepSeconds);
+            row.put("elapsed_s", elapsed);
+            row.put("skipped", skipped);
+            boolean evalNow = done % settings.evalEvery() == 0 || done == settings.maxSteps();
+            if (evalNow) {
+                lastEval = task.evaluate(done);
+                row.putAll(lastEval);
+                progress.println(String.format("step %d: loss %.4f, %s", done, loss, formatEval(lastEval)));
+                writeSamples(done, task.samples(done));
+            }
+            metrics.append(row);
+            progress.step(done, String.format("loss %.4f lr %.2e %.0f tok/s", loss, lr, stepTokens / stepSeconds));
+            if (done % settings.checkpointEvery() == 0 || done == settings.maxSteps()) {
+                checkpointer.save(done, done == settings.maxSteps());
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new Summary(settings.maxSteps(), lastLoss, lastEval, seconds > 0 ? tokens / seconds : 0,
+                elapsedBefore + seconds, skipped);
+    }
+
+    private static String formatEval(Map<String, Double> eval) {
+        StringBuilder sb = new StringBuilder();
+        eval.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k.replace('_', ' ')).append(' ')
+                .append(String.format("%.4f", v)));
+        return sb.toString();
+    }
+
+    private void writeSamples(int step, List<String> lines) {
+        if (lines.isEmpty()) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder("=== step " + step + " ===\n");
+        for (String line : lines) {
+            sb.append(line).append('\n');
+            progress.println("  " + line.replace("\n", "\n  "));
+        }
+        try {
+            Files.writeString(samplesFile, sb.toString(), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + samplesFile, e);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+package rlhf4j.train;
+
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** What a stage gives the shared training loop: gradients per micro-batch, evaluations, samples. */
+public interface TrainingTask {
+    /** Loss and gradients of one micro-batch; must depend only on (step, micro) so resume is exact. */
+    MicroStep microStep(int step, int micro);
+
+    /** Held-out metrics after {@code step} optimizer steps (e.g. {@code val_loss}, {@code val_bpb}). */
+    Map<String, Double> evaluate(int step);
+
+    /** Generations on the fixed prompts, as lines for {@code samples.txt} and the console. */
+    List<String> samples(int step);
+
+    /**
+     * @param loss   the micro-batch's loss
+     * @param grads  gradient per parameter name
+     * @param tokens tokens processed (for tokens/s)
+     */
+    record MicroStep(double loss, Map<String, INDArray> grads, long tokens) {}
+}
