@@ -7,7 +7,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import rlhf4j.config.ConfigException;
 import rlhf4j.config.ConfigLoader;
+import rlhf4j.config.ExperimentConfig;
 import rlhf4j.train.Bench;
 
 /** {@code ./train bench}: training and sampling throughput on random data, as JSON lines. */
@@ -24,7 +26,13 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Bench.run(ConfigLoader.load(config, overrides), System.out);
+        ExperimentConfig c = ConfigLoader.load(config, overrides);
+        if (c.bench().genPromptTokens() + c.bench().genTokens() > c.model().blockSize()) {
+            throw new ConfigException(config + ": bench.gen_prompt_tokens + bench.gen_tokens ("
+                    + c.bench().genPromptTokens() + " + " + c.bench().genTokens() + ") exceed model.block_size ("
+                    + c.model().blockSize() + ")");
+        }
+        Bench.run(c, System.out);
         return 0;
     }
 }

@@ -16,7 +16,7 @@ final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PretrainJob.run(options.load(), options.resume, options.overwrite, System.out);
+        PretrainJob.run(options.load(), options.run(), System.out);
         return 0;
     }
 }

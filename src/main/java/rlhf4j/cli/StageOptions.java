@@ -21,6 +21,13 @@ final class StageOptions {
     @Option(names = "--overwrite", description = "start over even if the stage folder holds a checkpoint")
     boolean overwrite;
 
+    @Option(names = "--stop-at-step", paramLabel = "N", description = "checkpoint and stop after step N, as if interrupted (resume later with --resume)")
+    int stopAtStep;
+
+    rlhf4j.train.RunOptions run() {
+        return new rlhf4j.train.RunOptions(resume, overwrite, stopAtStep);
+    }
+
     ExperimentConfig load() {
         return ConfigLoader.load(config, overrides);
     }

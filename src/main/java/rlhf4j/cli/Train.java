@@ -30,7 +30,13 @@ public final class Train {
 
     /** Runs the command line and returns the exit code (tests call this directly). */
     public static int run(String... args) {
+        return run(new PrintWriter(System.err, true), args);
+    }
+
+    /** As {@link #run(String...)}, with error lines going to {@code err}. */
+    public static int run(PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Train());
+        cli.setErr(err);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> report(e, cmd.getErr(), Arrays.asList(args).contains("--verbose")));
         cli.setParameterExceptionHandler((e, a) -> {
             e.getCommandLine().getErr().println("error: " + e.getMessage());

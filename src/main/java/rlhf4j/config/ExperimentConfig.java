@@ -19,9 +19,6 @@ public record ExperimentConfig(
         require(tokenizer != null, "tokenizer", "must be given");
         require(pretrain != null, "pretrain", "must be given");
         require(bench != null, "bench", "must be given");
-        require(bench.genPromptTokens() + bench.genTokens() <= model.blockSize(), "bench.gen_tokens",
-                "{bench.gen_prompt_tokens} + {bench.gen_tokens} (%d + %d) exceed {model.block_size} (%d)",
-                bench.genPromptTokens(), bench.genTokens(), model.blockSize());
     }
 
     public static ExperimentConfig defaults() {

@@ -18,15 +18,18 @@ import org.apache.commons.csv.CSVRecord;
 /**
  * {@code metrics.csv}: a header row, then one row per logged step, column {@code step} first.
  * On resume the rows logged after the checkpoint's step are dropped, so the file reads as one
- * uninterrupted run.
+ * uninterrupted run. Each row is appended by reopening the file, because a checkpoint save
+ * replaces the stage folder (and with it this file) underneath the run.
  */
 public final class MetricsCsv implements AutoCloseable {
-    private final List<String> columns;
-    private final CSVPrinter printer;
+    private static final CSVFormat FORMAT = CSVFormat.DEFAULT.builder().setRecordSeparator('\n').build();
 
-    private MetricsCsv(List<String> columns, CSVPrinter printer) {
+    private final Path file;
+    private final List<String> columns;
+
+    private MetricsCsv(Path file, List<String> columns) {
+        this.file = file;
         this.columns = columns;
-        this.printer = printer;
     }
 
     /** Starts a new file (or, when {@code keepUpToStep >= 0}, keeps the rows up to that step). */
@@ -35,15 +38,15 @@ public final class MetricsCsv implements AutoCloseable {
             Files.createDirectories(file.toAbsolutePath().getParent());
             List<List<String>> kept = keepUpToStep >= 0 && Files.exists(file) ? rowsUpTo(file, keepUpToStep, columns)
                     : List.of();
-            BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+            try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                     StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-            CSVPrinter printer = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setRecordSeparator('\n').build());
-            printer.printRecord(columns);
-            for (List<String> row : kept) {
-                printer.printRecord(row);
+                 CSVPrinter printer = new CSVPrinter(w, FORMAT)) {
+                printer.printRecord(columns);
+                for (List<String> row : kept) {
+                    printer.printRecord(row);
+                }
             }
-            printer.flush();
-            return new MetricsCsv(List.copyOf(columns), printer);
+            return new MetricsCsv(file, List.copyOf(columns));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
@@ -72,11 +75,12 @@ public final class MetricsCsv implements AutoCloseable {
             Number v = values.get(c);
             row.add(v == null ? "" : format(v));
         }
-        try {
+        try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
+             CSVPrinter printer = new CSVPrinter(w, FORMAT)) {
             printer.printRecord(row);
-            printer.flush();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write metrics.csv", e);
+            throw new UncheckedIOException("cannot write " + file, e);
         }
     }
 
@@ -90,10 +94,6 @@ public final class MetricsCsv implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            printer.close();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        // nothing is held open between rows
     }
 }

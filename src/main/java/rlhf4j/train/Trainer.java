@@ -23,7 +23,13 @@ import rlhf4j.optim.LrSchedule;
 public final class Trainer {
     /** The loop's cadence and safety settings. */
     public record Settings(int maxSteps, int gradAccumSteps, double gradClip, int evalEvery, int checkpointEvery,
-                           int logEvery, boolean skipNonfinite, LrSchedule schedule) {}
+                           int logEvery, boolean skipNonfinite, LrSchedule schedule, int stopAtStep) {
+        /** Same settings, but stop (with a checkpoint) once {@code step} steps are done; 0 = run to the end. */
+        public Settings stoppingAt(int step) {
+            return new Settings(maxSteps, gradAccumSteps, gradClip, evalEvery, checkpointEvery, logEvery,
+                    skipNonfinite, schedule, step);
+        }
+    }
 
     /** Saves a checkpoint after {@code step} completed optimizer steps. */
     public interface Checkpointer {
@@ -112,8 +118,14 @@ public final class Trainer {
             }
             metrics.append(row);
             progress.step(done, String.format("loss %.4f lr %.2e %.0f tok/s", loss, lr, stepTokens / stepSeconds));
-            if (done % settings.checkpointEvery() == 0 || done == settings.maxSteps()) {
+            boolean stopNow = done == settings.stopAtStep();
+            if (done % settings.checkpointEvery() == 0 || done == settings.maxSteps() || stopNow) {
                 checkpointer.save(done, done == settings.maxSteps());
+            }
+            if (stopNow) {
+                progress.println("stopped after step " + done + " as asked; continue with --resume");
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                return new Summary(done, lastLoss, lastEval, tokens / seconds, elapsedBefore + seconds, skipped);
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;

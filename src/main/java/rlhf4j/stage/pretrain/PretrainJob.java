@@ -25,6 +25,7 @@ import rlhf4j.tokenizer.SpecialTokens;
 import rlhf4j.train.MetricsCsv;
 import rlhf4j.train.Progress;
 import rlhf4j.train.StageDir;
+import rlhf4j.train.RunOptions;
 import rlhf4j.train.Trainer;
 
 /**
@@ -37,7 +38,9 @@ public final class PretrainJob {
 
     private PretrainJob() {}
 
-    public static Trainer.Summary run(ExperimentConfig config, boolean resume, boolean overwrite, PrintStream out) {
+    public static Trainer.Summary run(ExperimentConfig config, RunOptions options, PrintStream out) {
+        boolean resume = options.resume();
+        boolean overwrite = options.overwrite();
         PretrainConfig cfg = config.pretrain();
         Path dir = StageDir.prepare(config.run(), STAGE, resume, overwrite);
         StageCheckpoint.Loaded previous = resume ? StageCheckpoint.load(dir) : null;
@@ -84,7 +87,7 @@ public final class PretrainJob {
         PretrainTask task = new PretrainTask(gpt, tokenizer, split, cfg, config.run().seed());
         Trainer.Settings settings = new Trainer.Settings(cfg.maxSteps(), cfg.gradAccumSteps(), cfg.gradClip(),
                 cfg.evalEvery(), cfg.checkpointEvery(), cfg.logEvery(), cfg.skipNonfinite(),
-                new LrSchedule(cfg.learningRate(), cfg.minLr(), cfg.warmupSteps(), cfg.maxSteps()));
+                new LrSchedule(cfg.learningRate(), cfg.minLr(), cfg.warmupSteps(), cfg.maxSteps()), options.stopAtStep());
         List<String> columns = new ArrayList<>(Trainer.BASE_COLUMNS);
         columns.addAll(List.of("val_loss", "val_bpb"));
         StageDir.trimSamples(dir, startStep);
@@ -111,8 +114,8 @@ public final class PretrainJob {
                 StageCheckpoint.save(dir, new StageCheckpoint.Contents(STAGE, spec, gpt.params(), tokenizer, state,
                         optimizer.state()));
             });
-            out.printf("pretrain done: %d steps, loss %.4f, val loss %.4f, val bpb %.4f, %.0f tokens/s, %s → %s%n",
-                    summary.steps(), summary.lastLoss(), summary.lastEval().getOrDefault("val_loss", Double.NaN),
+            out.printf("pretrain %s: %d steps, loss %.4f, val loss %.4f, val bpb %.4f, %.0f tokens/s, %s → %s%n",
+                    summary.steps() == cfg.maxSteps() ? "done" : "stopped", summary.steps(), summary.lastLoss(), summary.lastEval().getOrDefault("val_loss", Double.NaN),
                     summary.lastEval().getOrDefault("val_bpb", Double.NaN), summary.tokensPerSecond(),
                     StageDir.duration(summary.seconds()), dir);
             return summary;

@@ -1,0 +1,14 @@
+package rlhf4j.train;
+
+/**
+ * How a stage job is asked to run.
+ *
+ * @param resume     continue from the stage folder's checkpoint
+ * @param overwrite  start over even if the folder holds a checkpoint
+ * @param stopAtStep checkpoint and stop after this step, as if interrupted; 0 = run to the end
+ */
+public record RunOptions(boolean resume, boolean overwrite, int stopAtStep) {
+    public static RunOptions fresh() {
+        return new RunOptions(false, false, 0);
+    }
+}
