@@ -21,7 +21,7 @@ public record PretrainConfig(
         @Doc("evaluate validation loss and write samples every N steps") int evalEvery,
         @Doc("validation batches per evaluation") int evalBatches,
         @Doc("write a checkpoint every N steps (and at the end)") int checkpointEvery,
-        @Doc("log metrics every N steps") int logEvery,
+        @Doc("print a progress line every N steps when output is not a terminal (metrics.csv gets every step)") int logEvery,
         @Doc("prompts sampled at each evaluation") List<String> samplePrompts,
         @Doc("tokens generated per sample prompt; 0 = no samples") int sampleTokens,
         @Doc("sampling temperature for the samples; 0 = greedy") double sampleTemperature,

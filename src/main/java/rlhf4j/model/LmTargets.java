@@ -20,14 +20,14 @@ public final class LmTargets {
         for (double m : mask) {
             total += m;
         }
-        double[] onehot = new double[n * vocab];
+        INDArray onehot = Nd4j.zeros(dtype, n, vocab);                                  // [B*T, V]
         double[] weight = new double[n];
         for (int i = 0; i < n; i++) {
-            onehot[i * vocab + targets[i]] = 1.0;
+            onehot.putScalar(i, targets[i], 1.0);
             weight[i] = total > 0 ? mask[i] / total : 0.0;
         }
         return Map.of(
-                LmHead.TARGET_ONEHOT, Nd4j.create(onehot, new long[] {n, vocab}, dtype),   // [B*T, V]
+                LmHead.TARGET_ONEHOT, onehot,
                 LmHead.TARGET_WEIGHT, Nd4j.create(weight, new long[] {n}, dtype));         // [B*T]
     }
 
