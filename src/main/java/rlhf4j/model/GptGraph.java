@@ -58,7 +58,7 @@ public final class GptGraph {
                 var(params, ParamNames.LN_F_BIAS)).rename(HIDDEN);                    // [B*T, C]
         head.build(sd, new TrunkView(sd, params, hidden, spec, batch, seqLen));
         if (hasLoss) {
-            sd.setLossVariables(LmHead.LOSS);
+            sd.setLossVariables(LmHead.LOSS); // every head names its loss "loss"
             gradTargets.add(EMB);
         }
     }
