@@ -26,28 +26,14 @@ public record PretrainConfig(
         @Doc("tokens generated per sample prompt; 0 = no samples") int sampleTokens,
         @Doc("sampling temperature for the samples; 0 = greedy") double sampleTemperature,
         @Doc("also apply weight decay to the embeddings") boolean decayEmbeddings,
-        @Doc("skip an update whose loss or gradients are not finite instead of failing") boolean skipNonfinite) {
+        @Doc("skip an update whose loss or gradients are not finite instead of failing") boolean skipNonfinite) implements TrainingHyperparams {
 
     public PretrainConfig {
         require(data != null, "data", "must be given");
         samplePrompts = List.copyOf(samplePrompts);
-        require(batchSize > 0, "batch_size", "must be positive, got %d", batchSize);
-        require(maxSteps > 0, "max_steps", "must be positive, got %d", maxSteps);
-        require(learningRate > 0, "learning_rate", "must be positive, got %s", learningRate);
-        require(minLr >= 0 && minLr <= learningRate, "min_lr", "must be between 0 and {learning_rate} (%s), got %s",
-                learningRate, minLr);
-        require(warmupSteps >= 0, "warmup_steps", "must not be negative, got %d", warmupSteps);
-        require(warmupSteps < maxSteps, "warmup_steps", "%d must be less than {max_steps} (%d)", warmupSteps, maxSteps);
-        require(weightDecay >= 0, "weight_decay", "must not be negative, got %s", weightDecay);
-        require(beta1 >= 0 && beta1 < 1, "beta1", "must be in [0, 1), got %s", beta1);
-        require(beta2 >= 0 && beta2 < 1, "beta2", "must be in [0, 1), got %s", beta2);
-        require(eps > 0, "eps", "must be positive, got %s", eps);
-        require(gradClip >= 0, "grad_clip", "must not be negative (0 = off), got %s", gradClip);
-        require(gradAccumSteps > 0, "grad_accum_steps", "must be positive, got %d", gradAccumSteps);
-        require(evalEvery > 0, "eval_every", "must be positive, got %d", evalEvery);
+        TrainingHyperparams.validate(batchSize, maxSteps, learningRate, minLr, warmupSteps, weightDecay, beta1, beta2,
+                eps, gradClip, gradAccumSteps, evalEvery, checkpointEvery, logEvery);
         require(evalBatches > 0, "eval_batches", "must be positive, got %d", evalBatches);
-        require(checkpointEvery > 0, "checkpoint_every", "must be positive, got %d", checkpointEvery);
-        require(logEvery > 0, "log_every", "must be positive, got %d", logEvery);
         require(sampleTokens >= 0, "sample_tokens", "must not be negative, got %d", sampleTokens);
         require(sampleTemperature >= 0, "sample_temperature", "must not be negative, got %s", sampleTemperature);
     }

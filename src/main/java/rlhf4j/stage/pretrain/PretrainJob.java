@@ -1,16 +1,12 @@
 package rlhf4j.stage.pretrain;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
-import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.PretrainConfig;
 import rlhf4j.data.DefaultCorpus;
@@ -18,14 +14,11 @@ import rlhf4j.data.Document;
 import rlhf4j.data.TextCorpus;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
-import rlhf4j.optim.AdamW;
-import rlhf4j.optim.LrSchedule;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
-import rlhf4j.train.MetricsCsv;
-import rlhf4j.train.Progress;
-import rlhf4j.train.StageDir;
 import rlhf4j.train.RunOptions;
+import rlhf4j.train.StageDir;
+import rlhf4j.train.StageRunner;
 import rlhf4j.train.Trainer;
 
 /**
@@ -65,60 +58,25 @@ public final class PretrainJob {
                 split.train().length, split.val().length, spec.paramCount());
 
         Gpt gpt;
-        AdamW optimizer = new AdamW(cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay(),
-                AdamW.gpt2DecayRule(cfg.decayEmbeddings()));
-        int startStep = 0;
-        double elapsedBefore = 0;
         if (previous != null) {
             if (!previous.spec().equals(spec)) {
                 throw new ConfigException("model: the config asks for " + spec + " but " + dir + " holds "
                         + previous.spec() + "; resume with the same model.* settings");
             }
             gpt = new Gpt(spec, previous.params());
-            optimizer.load(previous.optimizer());
-            JsonNode state = previous.trainerState();
-            startStep = state.path("step").asInt();
-            elapsedBefore = state.path("elapsed_s").asDouble();
-            out.printf("resuming %s at step %d of %d%n", dir, startStep, cfg.maxSteps());
         } else {
             gpt = Gpt.create(spec, DataType.FLOAT, config.run().seed(), config.model().initStd());
         }
-
+        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir);
         PretrainTask task = new PretrainTask(gpt, tokenizer, split, cfg, config.run().seed());
-        Trainer.Settings settings = new Trainer.Settings(cfg.maxSteps(), cfg.gradAccumSteps(), cfg.gradClip(),
-                cfg.evalEvery(), cfg.checkpointEvery(), cfg.logEvery(), cfg.skipNonfinite(),
-                new LrSchedule(cfg.learningRate(), cfg.minLr(), cfg.warmupSteps(), cfg.maxSteps()), options.stopAtStep());
-        List<String> columns = new ArrayList<>(Trainer.BASE_COLUMNS);
-        columns.addAll(List.of("val_loss", "val_bpb"));
-        StageDir.trimSamples(dir, startStep);
-        final double elapsedAtStart = elapsedBefore;
-        final long started = System.nanoTime();
-        try (MetricsCsv metrics = MetricsCsv.open(dir.resolve(StageCheckpoint.METRICS), columns, resume ? startStep : -1);
-             Progress progress = new Progress(STAGE, startStep, cfg.maxSteps(), cfg.logEvery(), out)) {
-            Trainer trainer = new Trainer(settings, gpt.params(), optimizer, task, metrics,
-                    dir.resolve(StageCheckpoint.SAMPLES), progress);
-            Trainer.Summary summary = trainer.run(startStep, elapsedBefore, (step, last) -> {
-                Map<String, Object> state = new LinkedHashMap<>();
-                state.put("stage", STAGE);
-                state.put("step", step);
-                state.put("max_steps", cfg.maxSteps());
-                state.put("finished", last);
-                state.put("seed", config.run().seed());
-                state.put("elapsed_s", elapsedAtStart + (System.nanoTime() - started) / 1e9);
-                state.put("data_position", Map.of("step", step,
-                        "rule", "batch windows of step s are drawn from Random(seed * 1000003 + s * 4099 + micro)"));
-                state.put("train_tokens", split.train().length);
-                state.put("val_tokens", split.val().length);
-                state.put("tokenizer_fingerprint", tokenizer.fingerprint());
-                state.put("config", ConfigLoader.toMap(config));
-                StageCheckpoint.save(dir, new StageCheckpoint.Contents(STAGE, spec, gpt.params(), tokenizer, state,
-                        optimizer.state()));
-            });
-            out.printf("pretrain %s: %d steps, loss %.4f, val loss %.4f, val bpb %.4f, %.0f tokens/s, %s → %s%n",
-                    summary.steps() == cfg.maxSteps() ? "done" : "stopped", summary.steps(), summary.lastLoss(), summary.lastEval().getOrDefault("val_loss", Double.NaN),
-                    summary.lastEval().getOrDefault("val_bpb", Double.NaN), summary.tokensPerSecond(),
-                    StageDir.duration(summary.seconds()), dir);
-            return summary;
-        }
+        Map<String, Object> extraState = Map.of("train_tokens", split.train().length, "val_tokens", split.val().length);
+        Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options,
+                List.of("val_loss", "val_bpb"), tokenizer, start, extraState), task, out);
+        out.printf("pretrain %s: %d steps, loss %.4f, val loss %.4f, val bpb %.4f, %.0f tokens/s, %s → %s%n",
+                summary.steps() == cfg.maxSteps() ? "done" : "stopped", summary.steps(), summary.lastLoss(),
+                summary.lastEval().getOrDefault("val_loss", Double.NaN),
+                summary.lastEval().getOrDefault("val_bpb", Double.NaN), summary.tokensPerSecond(),
+                StageDir.duration(summary.seconds()), dir);
+        return summary;
     }
 }

@@ -1,0 +1,83 @@
+package rlhf4j.train;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigLoader;
+import rlhf4j.config.ExperimentConfig;
+import rlhf4j.config.TrainingHyperparams;
+import rlhf4j.model.Gpt;
+import rlhf4j.optim.AdamW;
+import rlhf4j.optim.LrSchedule;
+import rlhf4j.tokenizer.BpeTokenizer;
+
+/**
+ * What every stage job does around its task: build the optimizer and loop settings from the
+ * stage's hyperparameters, restore them on resume, open {@code metrics.csv} and the progress bar,
+ * and save checkpoints with a trainer state that makes resume exact.
+ */
+public final class StageRunner {
+    private StageRunner() {}
+
+    /** The model, its optimizer and where training starts (step 0, or the resumed checkpoint's step). */
+    public record Start(Gpt gpt, AdamW optimizer, int step, double elapsedSeconds) {}
+
+    public static AdamW optimizer(TrainingHyperparams h) {
+        return new AdamW(h.beta1(), h.beta2(), h.eps(), h.weightDecay(), AdamW.gpt2DecayRule(h.decayEmbeddings()));
+    }
+
+    /** A fresh start on {@code gpt}, or the state of {@code resumed} (a checkpoint of this stage). */
+    public static Start start(TrainingHyperparams h, Gpt gpt, StageCheckpoint.Loaded resumed, PrintStream out,
+                              Path dir) {
+        AdamW optimizer = optimizer(h);
+        if (resumed == null) {
+            return new Start(gpt, optimizer, 0, 0.0);
+        }
+        optimizer.load(resumed.optimizer());
+        int step = resumed.trainerState().path("step").asInt();
+        out.printf("resuming %s at step %d of %d%n", dir, step, h.maxSteps());
+        return new Start(gpt, optimizer, step, resumed.trainerState().path("elapsed_s").asDouble());
+    }
+
+    /** Everything the loop needs besides the task. */
+    public record Job(String stage, Path dir, ExperimentConfig config, TrainingHyperparams hyper, RunOptions options,
+                      List<String> extraColumns, BpeTokenizer tokenizer, Start start, Map<String, Object> extraState) {}
+
+    public static Trainer.Summary run(Job job, TrainingTask task, PrintStream out) {
+        TrainingHyperparams h = job.hyper();
+        Start start = job.start();
+        Trainer.Settings settings = new Trainer.Settings(h.maxSteps(), h.gradAccumSteps(), h.gradClip(), h.evalEvery(),
+                h.checkpointEvery(), h.logEvery(), h.skipNonfinite(),
+                new LrSchedule(h.learningRate(), h.minLr(), h.warmupSteps(), h.maxSteps()), job.options().stopAtStep());
+        List<String> columns = new ArrayList<>(Trainer.BASE_COLUMNS);
+        columns.addAll(job.extraColumns());
+        StageDir.trimSamples(job.dir(), start.step());
+        long started = System.nanoTime();
+        try (MetricsCsv metrics = MetricsCsv.open(job.dir().resolve(StageCheckpoint.METRICS), columns,
+                job.options().resume() ? start.step() : -1);
+             Progress progress = new Progress(job.stage(), start.step(), h.maxSteps(), h.logEvery(), out)) {
+            Trainer trainer = new Trainer(settings, start.gpt().params(), start.optimizer(), task, metrics,
+                    job.dir().resolve(StageCheckpoint.SAMPLES), progress);
+            return trainer.run(start.step(), start.elapsedSeconds(), (step, last) -> {
+                Map<String, Object> state = new LinkedHashMap<>();
+                state.put("stage", job.stage());
+                state.put("step", step);
+                state.put("max_steps", h.maxSteps());
+                state.put("finished", last);
+                state.put("seed", job.config().run().seed());
+                state.put("elapsed_s", start.elapsedSeconds() + (System.nanoTime() - started) / 1e9);
+                state.put("data_position", Map.of("step", step,
+                        "rule", "the batches of step s are drawn from Random(f(seed, s, micro)): the step is the position"));
+                state.putAll(job.extraState());
+                state.put("tokenizer_fingerprint", job.tokenizer().fingerprint());
+                state.put("config", ConfigLoader.toMap(job.config()));
+                StageCheckpoint.save(job.dir(), new StageCheckpoint.Contents(job.stage(), start.gpt().spec(),
+                        start.gpt().params(), job.tokenizer(), state, start.optimizer().state()));
+            });
+        }
+    }
+}
