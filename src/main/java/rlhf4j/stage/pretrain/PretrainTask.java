@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.config.PretrainConfig;
+import rlhf4j.eval.LmEval;
 import rlhf4j.generate.InferenceModel;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
@@ -23,15 +24,13 @@ import rlhf4j.train.TrainingTask;
  * sees exactly the batches an uninterrupted one would. Validation uses one fixed set of windows.
  */
 public final class PretrainTask implements TrainingTask {
-    private static final double LN2 = Math.log(2);
-
     private final Gpt gpt;
     private final BpeTokenizer tokenizer;
     private final TokenSplit data;
     private final PretrainConfig cfg;
     private final long seed;
     private final int blockSize;
-    private final int[] tokenBytes;
+    private final LmEval lmEval;
     private final List<int[]> evalStarts = new ArrayList<>();
     private final LmHead head = new LmHead(true);
 
@@ -42,10 +41,7 @@ public final class PretrainTask implements TrainingTask {
         this.cfg = cfg;
         this.seed = seed;
         this.blockSize = gpt.spec().blockSize();
-        this.tokenBytes = new int[tokenizer.vocabSize()];
-        for (int id = 0; id < tokenBytes.length; id++) {
-            tokenBytes[id] = tokenizer.isSpecial(id) ? 0 : tokenizer.decodeBytes(new int[] {id}).length;
-        }
+        this.lmEval = new LmEval(gpt, tokenizer);
         Random evalRng = new Random(seed ^ 0x5EEDE7A1L);
         for (int b = 0; b < cfg.evalBatches(); b++) {
             evalStarts.add(randomStarts(evalRng, data.val().length));
@@ -84,21 +80,7 @@ public final class PretrainTask implements TrainingTask {
 
     @Override
     public Map<String, Double> evaluate(int step) {
-        double nats = 0;
-        long tokens = 0;
-        long bytes = 0;
-        for (int[] starts : evalStarts) {
-            Windows w = windows(data.val(), starts);
-            Map<String, INDArray> targets = LmTargets.of(w.targets(), gpt.spec().vocabSize(), gpt.dataType());
-            INDArray logp = gpt.forward(head, w.batch(), targets, LmHead.TOKEN_LOGP).get(LmHead.TOKEN_LOGP); // [B*T]
-            double[] lp = logp.toDoubleVector();
-            for (int i = 0; i < lp.length; i++) {
-                nats -= lp[i];
-                bytes += tokenBytes[w.targets()[i]];
-            }
-            tokens += lp.length;
-        }
-        return Map.of("val_loss", nats / tokens, "val_bpb", nats / LN2 / Math.max(1, bytes));
+        return lmEval.score(data.val(), evalStarts).asMetrics("val_");
     }
 
     @Override
