@@ -11,10 +11,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
+import rlhf4j.data.Message;
 import rlhf4j.generate.InferenceModel;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /** {@code ./train sample}: continue a prompt with a checkpoint's model (KV-cache sampler). */
@@ -44,6 +46,9 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--num-samples", defaultValue = "1", description = "continuations to draw, batched")
     int numSamples;
 
+    @Option(names = "--chat", description = "wrap the prompt as a user turn of the chat template and print the assistant's answer")
+    boolean chat;
+
     @Mixin
     VerboseOption verbose;
 
@@ -61,15 +66,23 @@ final class SampleCommand implements Callable<Integer> {
         StageCheckpoint.Loaded ckpt = StageCheckpoint.load(checkpoint);
         BpeTokenizer tok = ckpt.tokenizer();
         int eot = tok.id(SpecialTokens.ENDOFTEXT);
-        int[] ids = tok.encode(prompt);
-        int[] withStart = new int[ids.length + 1];
-        withStart[0] = eot;
-        System.arraycopy(ids, 0, withStart, 1, ids.length);
+        ChatTemplate template = new ChatTemplate(tok);
+        int[] start;
+        if (chat) {
+            start = template.renderPrompt(List.of(Message.user(prompt)));
+        } else {
+            int[] ids = tok.encode(prompt);
+            start = new int[ids.length + 1];
+            start[0] = eot;
+            System.arraycopy(ids, 0, start, 1, ids.length);
+        }
+        int stop = chat ? template.endOfTurn() : eot;
         Sampler sampler = new Sampler(new InferenceModel(ckpt.spec(), ckpt.params()), tok.id(SpecialTokens.PAD));
-        List<int[]> prompts = new ArrayList<>(Collections.nCopies(numSamples, withStart));
-        List<Sampler.Generation> gens = sampler.generate(prompts, params, new Random(seed), t -> t == eot);
+        List<int[]> prompts = new ArrayList<>(Collections.nCopies(numSamples, start));
+        List<Sampler.Generation> gens = sampler.generate(prompts, params, new Random(seed), t -> t == stop || t == eot);
         for (Sampler.Generation g : gens) {
-            System.out.println(prompt + tok.decode(g.tokens(), true));
+            String text = tok.decode(g.tokens(), true);
+            System.out.println(chat ? text.strip() : prompt + text);
             if (numSamples > 1) {
                 System.out.println("---");
             }
