@@ -11,6 +11,7 @@ public record ExperimentConfig(
         @Doc("model shape") ModelConfig model,
         @Doc("tokenizer") TokenizerConfig tokenizer,
         @Doc("pretraining stage") PretrainConfig pretrain,
+        @Doc("supervised fine-tuning stage") SftConfig sft,
         @Doc("throughput benchmark") BenchConfig bench) {
 
     public ExperimentConfig {
@@ -18,11 +19,13 @@ public record ExperimentConfig(
         require(model != null, "model", "must be given");
         require(tokenizer != null, "tokenizer", "must be given");
         require(pretrain != null, "pretrain", "must be given");
+        require(sft != null, "sft", "must be given");
         require(bench != null, "bench", "must be given");
     }
 
     public static ExperimentConfig defaults() {
         return new ExperimentConfig(RunConfig.defaults(), ModelConfig.defaults(), TokenizerConfig.defaults(),
-                PretrainConfig.defaults(), BenchConfig.defaults());
+                PretrainConfig.defaults(), SftConfig.defaults(),
+                BenchConfig.defaults());
     }
 }

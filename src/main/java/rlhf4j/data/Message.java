@@ -1,12 +1,35 @@
 package rlhf4j.data;
 
-/** One turn of a conversation: role is system, user or assistant. */
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One turn of a conversation in the Hugging Face chat convention: {@code role} is {@code system}, {@code user} or
+ * {@code assistant}; {@code content} is the text of the turn.
+ */
 public record Message(String role, String content) {
+    public static final String SYSTEM = "system";
+    public static final String USER = "user";
+    public static final String ASSISTANT = "assistant";
+    /** The known roles, in the order error messages list them. */
+    public static final List<String> ROLES = List.of(SYSTEM, USER, ASSISTANT);
+
+    public Message {
+        Objects.requireNonNull(content, "content");
+        if (!ROLES.contains(role)) {
+            throw new IllegalArgumentException("unknown role: " + role);
+        }
+    }
+
+    public static Message system(String content) {
+        return new Message(SYSTEM, content);
+    }
+
     public static Message user(String content) {
-        return new Message("user", content);
+        return new Message(USER, content);
     }
 
     public static Message assistant(String content) {
-        return new Message("assistant", content);
+        return new Message(ASSISTANT, content);
     }
 }

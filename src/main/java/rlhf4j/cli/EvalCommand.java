@@ -1,0 +1,66 @@
+package rlhf4j.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import rlhf4j.checkpoint.Json;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigException;
+import rlhf4j.eval.Evaluator;
+import rlhf4j.model.Gpt;
+
+/**
+ * {@code ./train eval}: scores a checkpoint on a file — a {@code .txt} gives LM loss, perplexity and
+ * bits per byte; a {@code .jsonl}/{@code .csv} of prompts with reference completions gives the
+ * masked loss of the references and greedy answers scored by exact match and chrF.
+ */
+@Command(name = "eval", description = "Score a checkpoint on a file (text: loss/bpb; prompts with completions: exact match, chrF).")
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "a stage folder")
+    Path checkpoint;
+
+    @Option(names = "--data", required = true, paramLabel = "FILE", description = ".txt, or .jsonl/.csv with prompt and completion")
+    Path data;
+
+    @Option(names = "--limit", defaultValue = "0", description = "score at most N prompts or windows; 0 = all")
+    int limit;
+
+    @Option(names = "--max-new-tokens", defaultValue = "48", description = "longest generated answer (default ${DEFAULT-VALUE})")
+    int maxNewTokens;
+
+    @Option(names = "--show", defaultValue = "3", description = "answers to print (default ${DEFAULT-VALUE})")
+    int show;
+
+    @Mixin
+    VerboseOption verbose;
+
+    @Override
+    public Integer call() {
+        if (limit < 0 || maxNewTokens < 1) {
+            throw new ConfigException("--limit must be >= 0 and --max-new-tokens >= 1");
+        }
+        StageCheckpoint.Loaded ckpt = StageCheckpoint.load(checkpoint);
+        Gpt gpt = new Gpt(ckpt.spec(), ckpt.params());
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("checkpoint", checkpoint.toString());
+        result.put("stage", ckpt.stage());
+        result.put("data", data.toString());
+        String name = data.getFileName().toString();
+        if (name.endsWith(".txt")) {
+            result.putAll(Evaluator.text(gpt, ckpt.tokenizer(), data, limit));
+        } else {
+            Evaluator.Conversations conv = Evaluator.conversations(gpt, ckpt.tokenizer(), data, limit, maxNewTokens);
+            result.putAll(conv.metrics());
+            conv.answers().stream().limit(show).forEach(a -> System.out.println(
+                    a.item().prompt().get(a.item().prompt().size() - 1).content() + " → " + a.output()
+                            + (a.exact() ? "  [exact]" : "  [ref: " + a.item().reference() + "]")));
+        }
+        System.out.println(Json.toString(result).replaceAll("\\s*\\n\\s*", " "));
+        return 0;
+    }
+}

@@ -1,0 +1,20 @@
+package rlhf4j.config;
+
+import static rlhf4j.config.Check.require;
+
+/** The {@code sft.data} section: conversations to fine-tune on, the held-out share, the test file. */
+public record SftDataPaths(
+        @Doc("JSONL or CSV file of prompt/completion or messages rows") String train,
+        @Doc("share of the rows held out for validation (by a hash of the prompt), 0 < x < 1") double valFraction,
+        @Doc("file scored at the end of the run (exact match, chrF); empty = none") String test) {
+
+    public SftDataPaths {
+        require(train != null && !train.isBlank(), "train", "must name a file");
+        require(valFraction > 0 && valFraction < 1, "val_fraction", "must be between 0 and 1 (exclusive), got %s", valFraction);
+        require(test != null, "test", "must be given (empty for none)");
+    }
+
+    public static SftDataPaths defaults() {
+        return new SftDataPaths("datasets/grammar/sft.jsonl", 0.05, "datasets/grammar/test.jsonl");
+    }
+}

@@ -1,0 +1,86 @@
+package rlhf4j.eval;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import rlhf4j.data.DataException;
+import rlhf4j.data.Document;
+import rlhf4j.data.Message;
+import rlhf4j.data.PromptData;
+import rlhf4j.data.PromptExample;
+import rlhf4j.data.TextCorpus;
+import rlhf4j.generate.InferenceModel;
+import rlhf4j.model.Gpt;
+import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.SpecialTokens;
+
+/** The evaluations behind {@code ./train eval}, on any file. */
+public final class Evaluator {
+    private static final int BATCH = 8;
+
+    private Evaluator() {}
+
+    /** LM loss, perplexity and bits per byte over consecutive windows of a text file. */
+    public static Map<String, Object> text(Gpt gpt, BpeTokenizer tokenizer, Path file, int limitWindows) {
+        Document doc = TextCorpus.readFile(file);
+        int[] ids = tokenizer.encode(doc.text());
+        int t = gpt.spec().blockSize();
+        if (ids.length < t + 1) {
+            throw new DataException(file, "has " + ids.length + " tokens, fewer than block_size + 1 = " + (t + 1));
+        }
+        List<int[]> batches = new ArrayList<>();
+        List<Integer> starts = new ArrayList<>();
+        for (int s = 0; s + t + 1 <= ids.length && (limitWindows == 0 || starts.size() < limitWindows); s += t) {
+            starts.add(s);
+        }
+        for (int from = 0; from < starts.size(); from += BATCH) {
+            batches.add(starts.subList(from, Math.min(starts.size(), from + BATCH)).stream().mapToInt(i -> i).toArray());
+        }
+        LmEval.Result r = new LmEval(gpt, tokenizer).score(ids, batches);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("windows", starts.size());
+        m.put("tokens", r.tokens());
+        m.put("loss", r.loss());
+        m.put("perplexity", Math.exp(r.loss()));
+        m.put("bpb", r.bitsPerByte());
+        return m;
+    }
+
+    /** Scores and answers for prompts with reference completions. */
+    public record Conversations(Map<String, Object> metrics, List<GenerationEval.Answer> answers) {}
+
+    public static Conversations conversations(Gpt gpt, BpeTokenizer tokenizer, Path file, int limit, int maxNewTokens) {
+        List<GenerationEval.Item> items = new ArrayList<>();
+        for (PromptExample p : PromptData.read(file)) {
+            if (p.reference() == null) {
+                throw new DataException(p.source(), p.line(), "missing column \"completion\" (the reference answer)");
+            }
+            if (limit == 0 || items.size() < limit) {
+                items.add(new GenerationEval.Item(p.prompt(), p.reference()));
+            }
+        }
+        ChatTemplate template = new ChatTemplate(tokenizer);
+        List<ChatTemplate.Rendered> rendered = new ArrayList<>();
+        for (GenerationEval.Item item : items) {
+            List<Message> conv = new ArrayList<>(item.prompt());
+            conv.add(Message.assistant(item.reference()));
+            ChatTemplate.Rendered r = template.render(conv);
+            int keep = Math.min(r.length(), gpt.spec().blockSize() + 1);
+            rendered.add(new ChatTemplate.Rendered(java.util.Arrays.copyOf(r.ids(), keep),
+                    java.util.Arrays.copyOf(r.lossMask(), keep)));
+        }
+        double loss = MaskedLoss.of(gpt, rendered, BATCH, tokenizer.id(SpecialTokens.PAD));
+        GenerationEval.Result gen = GenerationEval.run(new InferenceModel(gpt.spec(), gpt.params()), tokenizer, items,
+                32, maxNewTokens);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("prompts", items.size());
+        m.put("loss", loss);
+        m.put("exact_match", gen.exactMatch());
+        m.put("chrf", gen.chrF());
+        m.put("mean_response_tokens", gen.meanLength());
+        return new Conversations(m, gen.answers());
+    }
+}

@@ -1,0 +1,54 @@
+package rlhf4j.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import rlhf4j.data.Message;
+import rlhf4j.generate.InferenceModel;
+import rlhf4j.generate.Sampler;
+import rlhf4j.generate.SamplingParams;
+import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.SpecialTokens;
+
+/**
+ * Answers held-out prompts greedily with the chat template and the KV-cache sampler, and scores
+ * the answers against references: exact match and chrF.
+ */
+public final class GenerationEval {
+    /** One prompt (a conversation ending with a user turn) and its reference answer. */
+    public record Item(List<Message> prompt, String reference) {}
+
+    /** One answer and its scores. */
+    public record Answer(Item item, String output, boolean exact, double chrF) {}
+
+    /** Mean scores over all answers. */
+    public record Result(List<Answer> answers, double exactMatch, double chrF, double meanLength) {}
+
+    private GenerationEval() {}
+
+    public static Result run(InferenceModel model, BpeTokenizer tokenizer, List<Item> items, int batchSize,
+                             int maxNewTokens) {
+        ChatTemplate template = new ChatTemplate(tokenizer);
+        Sampler sampler = new Sampler(model, tokenizer.id(SpecialTokens.PAD));
+        SamplingParams greedy = SamplingParams.greedy(maxNewTokens);
+        List<Answer> answers = new ArrayList<>();
+        double tokens = 0;
+        for (int from = 0; from < items.size(); from += batchSize) {
+            List<Item> chunk = items.subList(from, Math.min(items.size(), from + batchSize));
+            List<int[]> prompts = chunk.stream().map(i -> template.renderPrompt(i.prompt())).toList();
+            List<Sampler.Generation> gens = sampler.generate(prompts, greedy, new Random(0),
+                    t -> t == template.endOfTurn());
+            for (int i = 0; i < chunk.size(); i++) {
+                String out = tokenizer.decode(gens.get(i).tokens(), true).strip();
+                Item item = chunk.get(i);
+                answers.add(new Answer(item, out, TextMetrics.exactMatch(out, item.reference()),
+                        TextMetrics.chrF(out, item.reference())));
+                tokens += gens.get(i).tokens().length;
+            }
+        }
+        double em = answers.stream().mapToDouble(a -> a.exact() ? 1 : 0).average().orElse(0);
+        double chrf = answers.stream().mapToDouble(Answer::chrF).average().orElse(0);
+        return new Result(answers, em, chrf, answers.isEmpty() ? 0 : tokens / answers.size());
+    }
+}

@@ -1,0 +1,118 @@
+package rlhf4j.stage.sft;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import rlhf4j.checkpoint.AtomicFile;
+import rlhf4j.checkpoint.Json;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigException;
+import rlhf4j.config.ExperimentConfig;
+import rlhf4j.config.SftConfig;
+import rlhf4j.data.DataException;
+import rlhf4j.data.DefaultCorpus;
+import rlhf4j.data.GrammarDataset;
+import rlhf4j.data.PromptData;
+import rlhf4j.data.SftData;
+import rlhf4j.eval.GenerationEval;
+import rlhf4j.generate.InferenceModel;
+import rlhf4j.model.Gpt;
+import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.train.RunOptions;
+import rlhf4j.train.StageDir;
+import rlhf4j.train.StageRunner;
+import rlhf4j.train.Trainer;
+
+/**
+ * {@code ./train sft}: fine-tunes the previous stage's model on conversations with the loss on the
+ * assistant's tokens only, writing {@code checkpoints/<run>/sft/}. Model shape and tokenizer come
+ * from {@code sft.init_from} (default: the run's pretrain folder). At the end the test file is
+ * answered greedily and scored (exact match, chrF) into {@code test_metrics.json}.
+ */
+public final class SftJob {
+    public static final String STAGE = "sft";
+    public static final String TEST_METRICS = "test_metrics.json";
+
+    private SftJob() {}
+
+    public static Trainer.Summary run(ExperimentConfig config, RunOptions options, PrintStream out) {
+        SftConfig cfg = config.sft();
+        Path dir = StageDir.prepare(config.run(), STAGE, options.resume(), options.overwrite());
+        StageCheckpoint.Loaded previous = options.resume() ? StageCheckpoint.load(dir) : null;
+        Path init = cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "pretrain") : Path.of(cfg.initFrom());
+        StageCheckpoint.Loaded base = previous != null ? previous : loadInit(init);
+        Path trainFile = ensureData(Path.of(cfg.data().train()), out);
+        ChatTemplate template = new ChatTemplate(base.tokenizer());
+        SftExamples data = SftExamples.of(SftData.read(trainFile), template, base.spec().blockSize(),
+                cfg.data().valFraction());
+        if (data.train().isEmpty() || data.val().isEmpty()) {
+            throw new DataException(trainFile, "needs rows for both training and validation (" + data.train().size()
+                    + " and " + data.val().size() + " after the val_fraction split)");
+        }
+        out.printf("data: %d training and %d validation conversations from %s; %d truncated to block_size %d%n",
+                data.train().size(), data.val().size(), trainFile, data.truncated(), base.spec().blockSize());
+
+        Gpt gpt = new Gpt(base.spec(), base.params());
+        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir);
+        SftTask task = new SftTask(gpt, base.tokenizer(), data, cfg, config.run().seed());
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("init_from", init.toString());
+        extra.put("train_rows", data.train().size());
+        extra.put("val_rows", data.val().size());
+        extra.put("truncated_rows", data.truncated());
+        Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options,
+                List.of("val_loss", "exact_match", "chrf"), base.tokenizer(), start, extra), task, out);
+        String test = "";
+        if (summary.steps() == cfg.maxSteps() && !cfg.data().test().isEmpty()) {
+            test = testEval(gpt, base, Path.of(cfg.data().test()), cfg, dir, out);
+        }
+        out.printf("sft %s: %d steps, loss %.4f, val loss %.4f, val exact match %.1f%%, val chrF %.1f%s, %d truncated, %s → %s%n",
+                summary.steps() == cfg.maxSteps() ? "done" : "stopped", summary.steps(), summary.lastLoss(),
+                summary.lastEval().getOrDefault("val_loss", Double.NaN),
+                100 * summary.lastEval().getOrDefault("exact_match", Double.NaN),
+                summary.lastEval().getOrDefault("chrf", Double.NaN), test, data.truncated(),
+                StageDir.duration(summary.seconds()), dir);
+        return summary;
+    }
+
+    static StageCheckpoint.Loaded loadInit(Path init) {
+        if (!StageCheckpoint.exists(init)) {
+            throw new ConfigException("sft.init_from: " + init + " holds no checkpoint (run ./train pretrain first, "
+                    + "or set sft.init_from)");
+        }
+        return StageCheckpoint.load(init);
+    }
+
+    /** The default grammar files are built on first use; other paths must exist. */
+    static Path ensureData(Path file, PrintStream out) {
+        if (!Files.exists(file) && file.normalize().startsWith(DefaultCorpus.DEFAULT_ROOT.resolve("grammar"))) {
+            GrammarDataset.ensure(DefaultCorpus.DEFAULT_ROOT, out);
+        }
+        return file;
+    }
+
+    private static String testEval(Gpt gpt, StageCheckpoint.Loaded base, Path testFile, SftConfig cfg, Path dir,
+                                   PrintStream out) {
+        List<GenerationEval.Item> items = PromptData.read(ensureData(testFile, out)).stream()
+                .filter(p -> p.reference() != null)
+                .map(p -> new GenerationEval.Item(p.prompt(), p.reference())).toList();
+        GenerationEval.Result r = GenerationEval.run(new InferenceModel(gpt.spec(), gpt.params()), base.tokenizer(),
+                items, 32, cfg.maxNewTokens());
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("file", testFile.toString());
+        json.put("prompts", items.size());
+        json.put("exact_match", r.exactMatch());
+        json.put("chrf", r.chrF());
+        json.put("mean_response_tokens", r.meanLength());
+        try {
+            AtomicFile.write(dir.resolve(TEST_METRICS), Json.toString(json).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + dir.resolve(TEST_METRICS), e);
+        }
+        return String.format("; test (%d prompts): exact match %.1f%%, chrF %.1f", items.size(), 100 * r.exactMatch(),
+                r.chrF());
+    }
+}
