@@ -17,6 +17,6 @@ public record PretrainData(
     }
 
     public static PretrainData defaults() {
-        return new PretrainData(List.of("datasets/sotu", "datasets/languagetool/sentences.txt"), 0.02);
+        return new PretrainData(List.of("datasets/sotu", "datasets/languagetool/pretrain.txt"), 0.02);
     }
 }

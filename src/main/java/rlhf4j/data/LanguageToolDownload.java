@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -19,7 +20,9 @@ import java.util.zip.ZipFile;
  * Obtains the LanguageTool English rules jar through Maven (the local repository first, else
  * {@code mvn dependency:copy}) and turns the example sentences of its {@code grammar.xml} and {@code style.xml}
  * into {@code sentences.txt} (correct sentences, one a line, deduplicated, in file order) and {@code pairs.jsonl}
- * ({@code {"wrong", "corrected", "rule", "source"}} per line, deduplicated on wrong and corrected).
+ * ({@code {"wrong", "corrected", "rule", "source"}} per line, deduplicated on wrong and corrected); then derives
+ * {@code pretrain.txt} from those two: the sentences minus every sentence of the grammar test split
+ * ({@link GrammarSplit}), so pretraining never sees a test sentence of the later stages.
  */
 final class LanguageToolDownload {
     static final String GROUP = "org.languagetool";
@@ -35,22 +38,22 @@ final class LanguageToolDownload {
     record PairLine(String wrong, String corrected, String rule, String source) {
     }
 
-    /** What was written, for progress messages and tests. */
-    record Counts(int correct, int pairs) {
+    /** What was written, for progress messages and tests: {@code heldOut} sentences were kept out of pretraining. */
+    record Counts(int correct, int pairs, int heldOut) {
     }
 
     private LanguageToolDownload() {
     }
 
-    /** Fills {@code dir} with the jar, {@code pairs.jsonl} and, last, {@code sentences.txt}. */
-    static Counts fetch(Path dir, Path sentences, Path pairs, Clients clients) {
+    /** Fills {@code dir} with the jar, {@code pairs.jsonl}, {@code sentences.txt} and, last, {@code pretrain.txt}. */
+    static Counts fetch(Path dir, Path sentences, Path pairs, Path pretrain, Clients clients) {
         try {
             Files.createDirectories(dir);
             Path jar = dir.resolve(JAR_NAME);
             if (!Files.isRegularFile(jar)) {
                 obtainJar(jar, clients);
             }
-            return writeExamples(jar, sentences, pairs);
+            return writeExamples(jar, sentences, pairs, pretrain);
         } catch (IOException e) {
             throw new FetchException("cannot store " + COORDINATES + " in " + dir + ": " + e.getMessage(), e);
         }
@@ -83,8 +86,8 @@ final class LanguageToolDownload {
         }
     }
 
-    /** Parses the rule files in {@code jar} and writes both outputs atomically, sentences last. */
-    static Counts writeExamples(Path jar, Path sentences, Path pairs) throws IOException {
+    /** Parses the rule files in {@code jar} and writes the three outputs atomically: pairs, sentences, pretrain. */
+    static Counts writeExamples(Path jar, Path sentences, Path pairs, Path pretrain) throws IOException {
         Set<String> correct = new LinkedHashSet<>();
         Set<List<String>> seen = new HashSet<>();
         StringBuilder jsonl = new StringBuilder();
@@ -111,8 +114,46 @@ final class LanguageToolDownload {
                     e);
         }
         AtomicFiles.writeString(pairs, jsonl.toString());
-        AtomicFiles.writeString(sentences, String.join("\n", correct) + "\n");
-        return new Counts(correct.size(), seen.size());
+        AtomicFiles.writeString(sentences, lines(correct));
+        return new Counts(correct.size(), seen.size(), writePretrain(sentences, pairs, pretrain));
+    }
+
+    /**
+     * Writes {@code pretrain} atomically from existing {@code sentences} and {@code pairs} files: the sentences, in
+     * order, minus every sentence the grammar data set could put in a test file. Those are the test-split sources
+     * (wrong sentences and unchanged examples, each split by its own text) and the corrections of test-split
+     * wrong sentences.
+     *
+     * @return how many sentences were left out
+     * @throws DataException when either input is malformed
+     */
+    static int writePretrain(Path sentences, Path pairs, Path pretrain) throws IOException {
+        List<String> all = GrammarDataset.readSentences(sentences);
+        Set<String> testCorrections = correctionsOfTestSources(GrammarDataset.readPairs(pairs));
+        List<String> kept = all.stream().filter(s -> !isTestSource(s) && !testCorrections.contains(s)).toList();
+        AtomicFiles.writeString(pretrain, lines(kept));
+        return all.size() - kept.size();
+    }
+
+    /** The corrected side of every pair whose wrong sentence is in the test split. */
+    static Set<String> correctionsOfTestSources(List<LanguageToolExamples.Pair> pairs) {
+        Set<String> corrections = new HashSet<>();
+        for (LanguageToolExamples.Pair p : pairs) {
+            if (isTestSource(p.wrong())) {
+                corrections.add(p.corrected());
+            }
+        }
+        return corrections;
+    }
+
+    /** Whether {@link GrammarSplit} puts {@code sentence}, as a source sentence, in the test split. */
+    private static boolean isTestSource(String sentence) {
+        return GrammarSplit.TEST.equals(GrammarSplit.of(sentence));
+    }
+
+    /** One sentence a line, each line ended. */
+    private static String lines(Collection<String> sentences) {
+        return String.join("\n", sentences) + "\n";
     }
 
     private static String line(ObjectMapper json, PairLine pair) {

@@ -33,7 +33,7 @@ class ConfigLoaderTest {
         assertEquals(1024, c.tokenizer().vocabSize());
         assertEquals(new RunConfig("tiny", "checkpoints", 1337), c.run());
         PretrainConfig p = c.pretrain();
-        assertEquals(List.of("datasets/sotu", "datasets/languagetool/sentences.txt"), p.data().train());
+        assertEquals(List.of("datasets/sotu", "datasets/languagetool/pretrain.txt"), p.data().train());
         assertEquals(0.02, p.data().valFraction());
         assertEquals(16, p.batchSize());
         assertEquals(1000, p.maxSteps());
@@ -238,7 +238,7 @@ class ConfigLoaderTest {
         ExperimentConfig c = yaml("", "model.n_layer=5", "pretrain.sample_prompts=a,b", "pretrain.learning_rate=1e-4", "pretrain.min_lr=1e-5",
                 "run.seed=-1", "pretrain.decay_embeddings=true");
         Map<String, Object> map = ConfigLoader.toMap(c);
-        assertEquals(List.of("run", "model", "tokenizer", "pretrain", "bench"), List.copyOf(map.keySet()));
+        assertEquals(List.of("run", "model", "tokenizer", "pretrain", "sft", "bench"), List.copyOf(map.keySet()));
         @SuppressWarnings("unchecked")
         Map<String, Object> model = (Map<String, Object>) map.get("model");
         assertEquals(5, model.get("n_layer"));

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,9 +42,9 @@ class DefaultCorpusTest {
         Path own = Files.writeString(root.resolve("own.txt"), "text");
         Files.createDirectories(root.resolve("sotu"));
         Files.createDirectories(root.resolve("languagetool"));
-        Files.writeString(root.resolve("languagetool/sentences.txt"), "A sentence.\n");
+        Files.writeString(root.resolve("languagetool/pretrain.txt"), "A sentence.\n");
         List<String> configured = List.of(own.toString(), root.resolve("sotu").toString(),
-                root.resolve("languagetool/sentences.txt").toString());
+                root.resolve("languagetool/pretrain.txt").toString());
         List<Path> paths = corpus(NO_CLIENTS).ensure(configured);
         assertEquals(configured.stream().map(Path::of).toList(), paths);
         assertEquals("", progress());
@@ -62,6 +61,14 @@ class DefaultCorpusTest {
         String missing = root.resolve("mine/corpus.txt").toString();
         DataException e = assertThrows(DataException.class, () -> corpus(NO_CLIENTS).ensure(List.of(missing)));
         assertEquals(missing + ": no such file or directory", e.getMessage());
+        assertEquals("", progress());
+    }
+
+    @Test
+    void missingSentencesFileIsNoLongerADefaultPath() {
+        String old = root.resolve("languagetool/sentences.txt").toString();
+        DataException e = assertThrows(DataException.class, () -> corpus(NO_CLIENTS).ensure(List.of(old)));
+        assertEquals(old + ": no such file or directory", e.getMessage());
         assertEquals("", progress());
     }
 
@@ -102,11 +109,11 @@ class DefaultCorpusTest {
         writeRulesJar(jar);
         Path data = root.resolve("data");
         DefaultCorpus corpus = new DefaultCorpus(data, new Clients("no-such-npm-rlhf4j", "no-such-mvn-rlhf4j",
-                "tar", repo), new PrintStream(OutputStream.nullOutputStream()));
+                "tar", repo), new PrintStream(progress, true, StandardCharsets.UTF_8));
 
-        List<Path> paths = corpus.ensure(List.of(data.resolve("languagetool/sentences.txt").toString()));
+        List<Path> paths = corpus.ensure(List.of(data.resolve("languagetool/pretrain.txt").toString()));
 
-        assertEquals(List.of(corpus.sentencesFile()), paths);
+        assertEquals(List.of(corpus.pretrainFile()), paths);
         assertEquals(List.of("On Monday he goes to school.", "Please feed the cat.", "This is a known false alarm.",
                 "Style is fine."), Files.readAllLines(corpus.sentencesFile()));
         List<String> pairs = Files.readAllLines(corpus.pairsFile());
@@ -116,8 +123,14 @@ class DefaultCorpusTest {
         assertEquals("{\"wrong\":\"It are fine.\",\"corrected\":\"It is fine.\",\"rule\":\"STYLE_ONE\","
                 + "\"source\":\"style.xml\"}", pairs.get(3));
         assertTrue(Files.isRegularFile(corpus.languageToolDir().resolve("language-en-6.6.jar")));
-        assertEquals(List.of("language-en-6.6.jar", "pairs.jsonl", "sentences.txt"),
+        assertEquals(List.of("language-en-6.6.jar", "pairs.jsonl", "pretrain.txt", "sentences.txt"),
                 names(corpus.languageToolDir()));
+        List<String> sentences = Files.readAllLines(corpus.sentencesFile());
+        List<String> pretrain = Files.readAllLines(corpus.pretrainFile());
+        assertTrue(sentences.containsAll(pretrain));
+        assertEquals("fetching LanguageTool English rule examples (maven org.languagetool:language-en:6.6)... "
+                + "4 sentences, 4 pairs; pretrain.txt without " + (sentences.size() - pretrain.size())
+                + " sentences of the grammar test split\n", progress().replace("\r\n", "\n"));
     }
 
     /** A shell script standing in for npm: "npm pack PKG" leaves a tarball shaped like the real package. */
