@@ -109,4 +109,15 @@ class BadInputTest {
         MicroRun run = new MicroRun(tmp);
         assertOneLineError(run.pretrain("--bogus"), 2, "--bogus");
     }
+
+    @Test
+    void malformedSftDataNamesFileAndLineBeforeTraining(@TempDir Path tmp) throws IOException {
+        MicroRun run = new MicroRun(tmp);
+        assertEquals(0, run.pretrain("--set", "pretrain.max_steps=3").code());
+        Path bad = tmp.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"a\"\n");
+        MicroRun.Result r = run.train("sft", "--config", run.config.toString(), "--set", "sft.data.train=" + bad);
+        assertOneLineError(r, 3, "bad.jsonl:2");
+        assertFalse(Files.exists(tmp.resolve("ckpt/micro/sft/model.safetensors")));
+    }
 }
