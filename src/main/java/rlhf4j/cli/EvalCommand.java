@@ -12,19 +12,24 @@ import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.eval.Evaluator;
+import rlhf4j.eval.RewardModel;
+import rlhf4j.eval.RewardNorm;
 import rlhf4j.model.Gpt;
 
 /**
  * {@code ./train eval}: scores a checkpoint on a file — a {@code .txt} gives LM loss, perplexity and
  * bits per byte; a {@code .jsonl}/{@code .csv} of prompts with reference completions gives the
- * masked loss of the references and greedy answers scored by exact match and chrF.
+ * masked loss of the references and greedy answers scored by exact match and chrF; a reward model
+ * (a checkpoint with a score head) and a {@code .jsonl}/{@code .csv} of preference pairs give accuracy,
+ * loss, margin and reward statistics.
  */
-@Command(name = "eval", description = "Score a checkpoint on a file (text: loss/bpb; prompts with completions: exact match, chrF).")
+@Command(name = "eval", description = "Score a checkpoint on a file (text: loss/bpb; prompts with completions: exact match, chrF; "
+        + "reward model + preference pairs: accuracy, margin).")
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "a stage folder")
     Path checkpoint;
 
-    @Option(names = "--data", required = true, paramLabel = "FILE", description = ".txt, or .jsonl/.csv with prompt and completion")
+    @Option(names = "--data", required = true, paramLabel = "FILE", description = ".txt, or .jsonl/.csv with prompt and completion (preference pairs for a reward model)")
     Path data;
 
     @Option(names = "--limit", defaultValue = "0", description = "score at most N prompts or windows; 0 = all")
@@ -51,7 +56,14 @@ final class EvalCommand implements Callable<Integer> {
         result.put("stage", ckpt.stage());
         result.put("data", data.toString());
         String name = data.getFileName().toString();
-        if (name.endsWith(".txt")) {
+        if (gpt.hasScoreHead()) {
+            if (name.endsWith(".txt")) {
+                throw new ConfigException(checkpoint + " is a reward model: --data must be a .jsonl/.csv of "
+                        + "preference pairs (prompt, chosen, rejected)");
+            }
+            result.putAll(Evaluator.preferences(new RewardModel(gpt, ckpt.tokenizer(), RewardNorm.read(checkpoint)),
+                    data, limit));
+        } else if (name.endsWith(".txt")) {
             result.putAll(Evaluator.text(gpt, ckpt.tokenizer(), data, limit));
         } else {
             Evaluator.Conversations conv = Evaluator.conversations(gpt, ckpt.tokenizer(), data, limit, maxNewTokens);

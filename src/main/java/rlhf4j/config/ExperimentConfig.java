@@ -12,6 +12,7 @@ public record ExperimentConfig(
         @Doc("tokenizer") TokenizerConfig tokenizer,
         @Doc("pretraining stage") PretrainConfig pretrain,
         @Doc("supervised fine-tuning stage") SftConfig sft,
+        @Doc("reward-model stage") RmConfig rm,
         @Doc("throughput benchmark") BenchConfig bench) {
 
     public ExperimentConfig {
@@ -20,12 +21,13 @@ public record ExperimentConfig(
         require(tokenizer != null, "tokenizer", "must be given");
         require(pretrain != null, "pretrain", "must be given");
         require(sft != null, "sft", "must be given");
+        require(rm != null, "rm", "must be given");
         require(bench != null, "bench", "must be given");
     }
 
     public static ExperimentConfig defaults() {
         return new ExperimentConfig(RunConfig.defaults(), ModelConfig.defaults(), TokenizerConfig.defaults(),
-                PretrainConfig.defaults(), SftConfig.defaults(),
+                PretrainConfig.defaults(), SftConfig.defaults(), RmConfig.defaults(),
                 BenchConfig.defaults());
     }
 }

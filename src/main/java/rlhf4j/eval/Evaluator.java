@@ -8,6 +8,8 @@ import java.util.Map;
 import rlhf4j.data.DataException;
 import rlhf4j.data.Document;
 import rlhf4j.data.Message;
+import rlhf4j.data.PreferenceData;
+import rlhf4j.data.PreferenceExample;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.TextCorpus;
@@ -82,5 +84,21 @@ public final class Evaluator {
         m.put("chrf", gen.chrF());
         m.put("mean_response_tokens", gen.meanLength());
         return new Conversations(m, gen.answers());
+    }
+
+    /**
+     * A reward model on preference pairs: accuracy (r_chosen > r_rejected), pairwise loss, mean margin and
+     * reward mean/std of each side, normalised with the model's {@code reward_norm.json} when it has one.
+     */
+    public static Map<String, Object> preferences(RewardModel rm, Path file, int limit) {
+        List<PreferenceExample> pairs = PreferenceData.read(file);
+        if (pairs.isEmpty()) {
+            throw new DataException(file, "holds no preference pairs");
+        }
+        PairMetrics metrics = rm.evaluate(limit == 0 ? pairs : pairs.subList(0, Math.min(limit, pairs.size())));
+        Map<String, Object> m = new LinkedHashMap<>(metrics.toMap());
+        m.put("reward_norm", rm.norm().fitted() ? rm.norm().toMap()
+                : "none: the rm run has not finished, rewards are raw scores");
+        return m;
     }
 }

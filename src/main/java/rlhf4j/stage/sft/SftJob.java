@@ -13,8 +13,7 @@ import rlhf4j.config.ConfigException;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.SftConfig;
 import rlhf4j.data.DataException;
-import rlhf4j.data.DefaultCorpus;
-import rlhf4j.data.GrammarDataset;
+import rlhf4j.data.GrammarFiles;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.SftData;
 import rlhf4j.eval.GenerationEval;
@@ -44,7 +43,7 @@ public final class SftJob {
         StageCheckpoint.Loaded previous = options.resume() ? StageCheckpoint.load(dir) : null;
         Path init = cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "pretrain") : Path.of(cfg.initFrom());
         StageCheckpoint.Loaded base = previous != null ? previous : loadInit(init);
-        Path trainFile = ensureData(Path.of(cfg.data().train()), out);
+        Path trainFile = GrammarFiles.ensure(Path.of(cfg.data().train()), out);
         ChatTemplate template = new ChatTemplate(base.tokenizer());
         SftExamples data = SftExamples.of(SftData.read(trainFile), template, base.spec().blockSize(),
                 cfg.data().valFraction());
@@ -86,17 +85,9 @@ public final class SftJob {
         return StageCheckpoint.load(init);
     }
 
-    /** The default grammar files are built on first use; other paths must exist. */
-    static Path ensureData(Path file, PrintStream out) {
-        if (!Files.exists(file) && file.normalize().startsWith(DefaultCorpus.DEFAULT_ROOT.resolve("grammar"))) {
-            GrammarDataset.ensure(DefaultCorpus.DEFAULT_ROOT, out);
-        }
-        return file;
-    }
-
     private static String testEval(Gpt gpt, StageCheckpoint.Loaded base, Path testFile, SftConfig cfg, Path dir,
                                    PrintStream out) {
-        List<GenerationEval.Item> items = PromptData.read(ensureData(testFile, out)).stream()
+        List<GenerationEval.Item> items = PromptData.read(GrammarFiles.ensure(testFile, out)).stream()
                 .filter(p -> p.reference() != null)
                 .map(p -> new GenerationEval.Item(p.prompt(), p.reference())).toList();
         GenerationEval.Result r = GenerationEval.run(new InferenceModel(gpt.spec(), gpt.params()), base.tokenizer(),

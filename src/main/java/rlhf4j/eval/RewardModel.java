@@ -1,0 +1,181 @@
+package rlhf4j.eval;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigException;
+import rlhf4j.data.ConversationBatch;
+import rlhf4j.data.Message;
+import rlhf4j.data.PreferenceExample;
+import rlhf4j.model.Gpt;
+import rlhf4j.model.LastToken;
+import rlhf4j.model.ScalarHead;
+import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.SpecialTokens;
+
+/**
+ * A reward model as its users see it (eval now, PPO later): a GPT with a score head and the
+ * normalisation fitted after training. A (prompt, response) pair is rendered with the chat template as
+ * the prompt's turns plus {@code assistant(response)}, and scored at the response's {@code <|im_end|>}
+ * (the batches drop the trailing newline, as {@link ConversationBatch} does for targets); a pair longer
+ * than block_size + 1 tokens keeps its last block_size + 1 (the start of the prompt is cut, the response
+ * and the scored token stay).
+ */
+public final class RewardModel {
+    /** Sequences per forward pass; a short last batch is filled with copies so only a few graph shapes exist. */
+    public static final int BATCH = 32;
+
+    private final Gpt gpt;
+    private final BpeTokenizer tokenizer;
+    private final ChatTemplate template;
+    private final RewardNorm norm;
+    private final int pad;
+    private final ScalarHead head = new ScalarHead(false);
+
+    /** @param gpt a model with a score head (its live parameters: scores follow training) */
+    public RewardModel(Gpt gpt, BpeTokenizer tokenizer, RewardNorm norm) {
+        if (!gpt.hasScoreHead()) {
+            throw new IllegalArgumentException("a reward model needs a score head");
+        }
+        this.gpt = gpt;
+        this.tokenizer = tokenizer;
+        this.template = new ChatTemplate(tokenizer);
+        this.norm = norm;
+        this.pad = tokenizer.id(SpecialTokens.PAD);
+    }
+
+    /**
+     * The reward model of an rm stage folder, with its {@code reward_norm.json} (identity when the run
+     * has not finished). A checkpoint without a score head is a usage error naming the folder.
+     */
+    public static RewardModel load(Path dir) {
+        StageCheckpoint.Loaded ckpt = StageCheckpoint.load(dir);
+        Gpt gpt = new Gpt(ckpt.spec(), ckpt.params());
+        if (!gpt.hasScoreHead()) {
+            throw new ConfigException(dir + " is a " + ckpt.stage() + " checkpoint without a score head "
+                    + "(score.weight): a reward model is an rm stage folder (./train rm)");
+        }
+        return new RewardModel(gpt, ckpt.tokenizer(), RewardNorm.read(dir));
+    }
+
+    public Gpt gpt() {
+        return gpt;
+    }
+
+    public BpeTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public RewardNorm norm() {
+        return norm;
+    }
+
+    /** Whether rendering prompt + response needs more than block_size + 1 tokens. */
+    public boolean truncates(ChatTemplate.Rendered full) {
+        return full.length() > gpt.spec().blockSize() + 1;
+    }
+
+    /** Prompt + assistant(response), left-truncated to block_size + 1 tokens. */
+    public ChatTemplate.Rendered render(List<Message> prompt, String response) {
+        return fit(renderFull(prompt, response));
+    }
+
+    /** Prompt + assistant(response), whole. */
+    public ChatTemplate.Rendered renderFull(List<Message> prompt, String response) {
+        List<Message> conv = new ArrayList<>(prompt);
+        conv.add(Message.assistant(response));
+        return template.render(conv);
+    }
+
+    /** Keeps the last block_size + 1 tokens. */
+    public ChatTemplate.Rendered fit(ChatTemplate.Rendered r) {
+        int keep = gpt.spec().blockSize() + 1;
+        if (r.length() <= keep) {
+            return r;
+        }
+        int from = r.length() - keep;
+        return new ChatTemplate.Rendered(Arrays.copyOfRange(r.ids(), from, r.length()),
+                Arrays.copyOfRange(r.lossMask(), from, r.length()));
+    }
+
+    /**
+     * Raw scores of rendered sequences (each at most block_size + 1 tokens) [N]. Rows are batched in order
+     * of length, so each batch pads to the shortest bucket that fits it.
+     */
+    public double[] rawScores(List<ChatTemplate.Rendered> rows) {
+        Integer[] order = new Integer[rows.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.comparingInt(i -> rows.get(i).length()));
+        double[] out = new double[rows.size()];
+        for (int from = 0; from < order.length; from += BATCH) {
+            int n = Math.min(BATCH, order.length - from);
+            List<ChatTemplate.Rendered> batch = new ArrayList<>(BATCH);
+            for (int i = 0; i < n; i++) {
+                batch.add(rows.get(order[from + i]));
+            }
+            while (batch.size() < BATCH) {
+                batch.add(batch.get(0));
+            }
+            ConversationBatch b = ConversationBatch.of(batch, gpt.spec().blockSize(), pad);
+            INDArray score = gpt.forward(head, b.batch(),
+                    Map.of(ScalarHead.LAST_TOKEN, LastToken.onehot(b.batch(), gpt.dataType())), ScalarHead.SCORE)
+                    .get(ScalarHead.SCORE);                                                  // [BATCH]
+            for (int i = 0; i < n; i++) {
+                out[order[from + i]] = score.getDouble(i);
+            }
+        }
+        return out;
+    }
+
+    /** Normalised rewards of responses to prompts (same length lists) [N]. */
+    public double[] score(List<List<Message>> prompts, List<String> responses) {
+        if (prompts.size() != responses.size()) {
+            throw new IllegalArgumentException("one response per prompt");
+        }
+        List<ChatTemplate.Rendered> rows = new ArrayList<>(prompts.size());
+        for (int i = 0; i < prompts.size(); i++) {
+            rows.add(render(prompts.get(i), responses.get(i)));
+        }
+        double[] raw = rawScores(rows);
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = norm.apply(raw[i]);
+        }
+        return raw;
+    }
+
+    /** Raw scores of both sides of rendered pairs, and the metrics with this model's normalisation. */
+    public record PairScores(double[] chosen, double[] rejected, double[] margin, PairMetrics metrics) {}
+
+    /** Scores pairs given as rendered (chosen, rejected) lists and their margins. */
+    public PairScores scorePairs(List<ChatTemplate.Rendered> chosen, List<ChatTemplate.Rendered> rejected,
+                                 double[] margin) {
+        List<ChatTemplate.Rendered> both = new ArrayList<>(chosen);
+        both.addAll(rejected);
+        double[] raw = rawScores(both);
+        double[] c = Arrays.copyOfRange(raw, 0, chosen.size());
+        double[] r = Arrays.copyOfRange(raw, chosen.size(), raw.length);
+        return new PairScores(c, r, margin, PairMetrics.of(c, r, margin, norm));
+    }
+
+    /** Accuracy, margin and reward statistics on preference examples read from a file. */
+    public PairMetrics evaluate(List<PreferenceExample> pairs) {
+        List<ChatTemplate.Rendered> chosen = new ArrayList<>(pairs.size());
+        List<ChatTemplate.Rendered> rejected = new ArrayList<>(pairs.size());
+        double[] margin = new double[pairs.size()];
+        for (int i = 0; i < pairs.size(); i++) {
+            PreferenceExample p = pairs.get(i);
+            chosen.add(render(p.prompt(), p.chosen()));
+            rejected.add(render(p.prompt(), p.rejected()));
+            margin[i] = p.margin();
+        }
+        return scorePairs(chosen, rejected, margin).metrics();
+    }
+}

@@ -1,0 +1,144 @@
+package rlhf4j.stage.rm;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import rlhf4j.checkpoint.AtomicFile;
+import rlhf4j.checkpoint.Json;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigException;
+import rlhf4j.config.ExperimentConfig;
+import rlhf4j.config.RmConfig;
+import rlhf4j.data.DataException;
+import rlhf4j.data.GrammarFiles;
+import rlhf4j.data.PreferenceData;
+import rlhf4j.eval.PairMetrics;
+import rlhf4j.eval.RewardModel;
+import rlhf4j.eval.RewardNorm;
+import rlhf4j.model.Gpt;
+import rlhf4j.model.GptInit;
+import rlhf4j.train.RunOptions;
+import rlhf4j.train.StageDir;
+import rlhf4j.train.StageRunner;
+import rlhf4j.train.Trainer;
+
+/**
+ * {@code ./train rm}: trains a reward model on preference pairs with the pairwise ranking loss, writing
+ * {@code checkpoints/<run>/rm/}. It starts from {@code rm.init_from} (default: the run's sft folder;
+ * any GPT checkpoint will do, a pretrain one is noted) and adds a fresh score head unless that
+ * checkpoint already has one. When training is done it scores every training pair, fits the reward
+ * normalisation on the chosen responses ({@code reward_norm.json}, also in {@code trainer_state.json}),
+ * and reports accuracy on the training, validation and test pairs ({@code test_metrics.json}).
+ */
+public final class RmJob {
+    public static final String STAGE = "rm";
+    public static final String TEST_METRICS = "test_metrics.json";
+
+    private RmJob() {}
+
+    /** How the finished run scores: the training, validation and (optional) test pairs, normalised units. */
+    public record Result(Trainer.Summary summary, PairMetrics train, PairMetrics val, PairMetrics test,
+                         RewardNorm norm) {}
+
+    public static Result run(ExperimentConfig config, RunOptions options, PrintStream out) {
+        RmConfig cfg = config.rm();
+        Path dir = StageDir.prepare(config.run(), STAGE, options.resume(), options.overwrite());
+        StageCheckpoint.Loaded previous = options.resume() ? StageCheckpoint.load(dir) : null;
+        Path init = cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "sft") : Path.of(cfg.initFrom());
+        StageCheckpoint.Loaded base = previous != null ? previous : loadInit(init, out);
+        Gpt gpt = new Gpt(base.spec(), base.params());
+        if (!gpt.hasScoreHead()) {
+            GptInit.addScoreHead(gpt.params(), base.spec(), gpt.dataType(), config.run().seed(), false);
+        }
+        RewardModel scorer = new RewardModel(gpt, base.tokenizer(), RewardNorm.identity());
+
+        Path trainFile = GrammarFiles.ensure(Path.of(cfg.data().train()), out);
+        RmPairs data = RmPairs.of(PreferenceData.read(trainFile), scorer, cfg.data().valFraction());
+        if (data.train().isEmpty() || data.val().isEmpty()) {
+            throw new DataException(trainFile, "needs pairs for both training and validation (" + data.train().size()
+                    + " and " + data.val().size() + " after the val_fraction split)");
+        }
+        out.printf("data: %d training and %d validation pairs from %s; %d truncated to block_size %d%n",
+                data.train().size(), data.val().size(), trainFile, data.truncated(), base.spec().blockSize());
+
+        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir);
+        RmTask task = new RmTask(scorer, data, cfg, config.run().seed());
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("init_from", previous != null ? previous.trainerState().path("init_from").asText(init.toString())
+                : init.toString());
+        extra.put("train_pairs", data.train().size());
+        extra.put("val_pairs", data.val().size());
+        extra.put("truncated_pairs", data.truncated());
+        Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options,
+                RmTask.COLUMNS, base.tokenizer(), start, extra), task, out);
+        if (summary.steps() < cfg.maxSteps()) {
+            out.printf("rm stopped: %d steps, loss %.4f, val accuracy %.1f%%, %s → %s%n", summary.steps(),
+                    summary.lastLoss(), 100 * summary.lastEval().getOrDefault("val_accuracy", Double.NaN),
+                    StageDir.duration(summary.seconds()), dir);
+            return new Result(summary, null, null, null, RewardNorm.identity());
+        }
+        Result result = finish(summary, gpt, base, data, cfg, dir, out);
+        out.printf("rm done: %d steps, loss %.4f; accuracy train %.1f%%, val %.1f%%%s; "
+                        + "reward norm gain %.4f bias %+.4f; %d truncated, %s → %s%n",
+                summary.steps(), summary.lastLoss(), 100 * result.train().accuracy(), 100 * result.val().accuracy(),
+                result.test() == null ? "" : String.format(", test %.1f%% (%d pairs)", 100 * result.test().accuracy(),
+                        result.test().pairs()),
+                result.norm().gain(), result.norm().bias(), data.truncated(), StageDir.duration(summary.seconds()), dir);
+        return result;
+    }
+
+    static StageCheckpoint.Loaded loadInit(Path init, PrintStream out) {
+        if (!StageCheckpoint.exists(init)) {
+            throw new ConfigException("rm.init_from: " + init + " holds no checkpoint (run ./train sft first, "
+                    + "or set rm.init_from)");
+        }
+        StageCheckpoint.Loaded loaded = StageCheckpoint.load(init);
+        if (!List.of("sft", STAGE).contains(loaded.stage())) {
+            out.printf("note: rm.init_from %s is a %s checkpoint, not sft; training the reward model from it%n",
+                    init, loaded.stage());
+        }
+        return loaded;
+    }
+
+    /** Full scoring after the last step: normalisation on the training chosen responses, then the three splits. */
+    private static Result finish(Trainer.Summary summary, Gpt gpt, StageCheckpoint.Loaded base, RmPairs data,
+                                 RmConfig cfg, Path dir, PrintStream out) {
+        RewardModel raw = new RewardModel(gpt, base.tokenizer(), RewardNorm.identity());
+        RewardModel.PairScores train = RmPairs.score(raw, data.train());
+        RewardNorm norm = RewardNorm.fit(train.chosen(), "chosen responses of the " + train.chosen().length
+                + " training pairs");
+        RewardModel model = new RewardModel(gpt, base.tokenizer(), norm);
+        PairMetrics trainMetrics = PairMetrics.of(train.chosen(), train.rejected(), train.margin(), norm);
+        PairMetrics val = RmPairs.score(model, data.val()).metrics();
+        PairMetrics test = null;
+        if (!cfg.data().test().isEmpty()) {
+            Path testFile = GrammarFiles.ensure(Path.of(cfg.data().test()), out);
+            test = model.evaluate(PreferenceData.read(testFile));
+        }
+        norm.write(dir);
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("train", trainMetrics.toMap());
+        metrics.put("val", val.toMap());
+        if (test != null) {
+            metrics.put("test_file", cfg.data().test());
+            metrics.put("test", test.toMap());
+        }
+        metrics.put("units", "loss and accuracy from raw scores; margin and reward statistics normalised");
+        try {
+            AtomicFile.write(dir.resolve(TEST_METRICS), (Json.toString(metrics) + "\n").getBytes(StandardCharsets.UTF_8));
+            Path statePath = dir.resolve(StageCheckpoint.TRAINER_STATE);
+            ObjectNode state = (ObjectNode) Json.readTree(statePath);
+            state.set("reward_norm", Json.parse(Json.toString(norm.toMap())));
+            AtomicFile.write(statePath, (Json.toString(state) + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the reward normalisation into " + dir, e);
+        }
+        return new Result(summary, trainMetrics, val, test, norm);
+    }
+}

@@ -1,0 +1,240 @@
+package rlhf4j.stage.rm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import rlhf4j.checkpoint.Json;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigException;
+import rlhf4j.data.PreferenceData;
+import rlhf4j.eval.PairMetrics;
+import rlhf4j.eval.RewardModel;
+import rlhf4j.eval.RewardNorm;
+import rlhf4j.model.Gpt;
+import rlhf4j.model.GptInit;
+import rlhf4j.model.GptSpec;
+import rlhf4j.model.ParamNames;
+import rlhf4j.stage.pretrain.MicroRun;
+import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.SpecialTokens;
+
+/**
+ * The reward-model stage end to end on a micro model: a rule-labelled preference set (the chosen response
+ * always holds a word the rejected never does) is learnt to ≥ 95% held-out accuracy, the normalisation puts
+ * the training chosen rewards at mean 0 / std 1, resume is bitwise exact, and the two data shapes read to
+ * the same pairs.
+ */
+class RmJobTest {
+    private static final String[] NOUNS = {"river", "mill", "bridge", "water", "grain", "stone", "wheel", "cart",
+        "flour", "book", "farm", "hill", "rain", "road", "salt", "town", "boat", "field", "horse", "tree"};
+    private static final String[] WORDS = {"the", "old", "was", "high", "low", "clear", "brown", "came", "under",
+        "every", "evening", "spring", "summer", "children", "village", "branches"};
+    private static final String MARK = "zebra";
+
+    private static String sentence(Random rng, boolean marked) {
+        List<String> w = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            w.add(WORDS[rng.nextInt(WORDS.length)]);
+        }
+        if (marked) {
+            w.add(rng.nextInt(w.size() + 1), MARK);
+        }
+        return String.join(" ", w);
+    }
+
+    /** {@code n} explicit prompt/chosen/rejected rows; the chosen response always holds {@link #MARK}. */
+    private static Path writeRuleData(Path dir, int n) throws IOException {
+        Random rng = new Random(11);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            String prompt = "Tell me about the " + NOUNS[i % NOUNS.length] + " " + (i / NOUNS.length);
+            sb.append(Json.toString(java.util.Map.of("prompt", prompt, "chosen", sentence(rng, true),
+                    "rejected", sentence(rng, false))).replaceAll("\\s*\\n\\s*", " ")).append('\n');
+        }
+        Path file = dir.resolve("prefs.jsonl");
+        Files.writeString(file, sb.toString());
+        return file;
+    }
+
+    private static MicroRun pretrained(Path tmp) throws IOException {
+        MicroRun run = new MicroRun(tmp);
+        MicroRun.Result r = run.pretrain("--set", "pretrain.max_steps=6", "--set", "model.block_size=64",
+                "--set", "model.n_embd=32");
+        assertEquals(0, r.code(), r.err());
+        return run;
+    }
+
+    private static String[] rmArgs(MicroRun run, Path data, String... extra) {
+        List<String> args = new ArrayList<>(List.of("rm", "--config", run.config.toString(),
+                "--set", "rm.init_from=" + run.stageDir("micro"), "--set", "rm.data.train=" + data,
+                "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=", "--set", "rm.batch_size=8",
+                "--set", "rm.learning_rate=3e-3", "--set", "rm.min_lr=3e-4", "--set", "rm.warmup_steps=5",
+                "--set", "rm.eval_pairs=16", "--set", "rm.checkpoint_every=20"));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
+    }
+
+    private static List<CSVRecord> metrics(Path dir) throws IOException {
+        try (CSVParser p = CSVParser.parse(dir.resolve(StageCheckpoint.METRICS), StandardCharsets.UTF_8,
+                CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build())) {
+            return new ArrayList<>(p.getRecords());
+        }
+    }
+
+    @Test
+    void microRmLearnsTheRuleAndNormalisesItsRewards(@TempDir Path tmp) throws IOException {
+        MicroRun run = pretrained(tmp);
+        Path data = writeRuleData(tmp, 160);
+        MicroRun.Result r = run.train(rmArgs(run, data, "--set", "rm.max_steps=30", "--set", "rm.eval_every=15"));
+        assertEquals(0, r.code(), r.err());
+        Path dir = tmp.resolve("ckpt/micro/rm");
+
+        JsonNode m = Json.readTree(dir.resolve(RmJob.TEST_METRICS));
+        assertTrue(m.path("val").path("accuracy").asDouble() >= 0.95, "held-out accuracy: " + m);
+        List<CSVRecord> rows = metrics(dir);
+        assertEquals(30, rows.size());
+        assertTrue(rows.get(0).getParser().getHeaderNames().containsAll(RmTask.COLUMNS));
+        assertTrue(Double.parseDouble(rows.get(29).get("loss")) < Double.parseDouble(rows.get(0).get("loss")));
+        assertTrue(!rows.get(14).get("val_accuracy").isEmpty(), "evaluations land in metrics.csv");
+
+        StageCheckpoint.Loaded ckpt = StageCheckpoint.load(dir);
+        assertEquals("rm", ckpt.stage());
+        assertEquals(List.of(32L, 1L), List.of(ckpt.params().get(ParamNames.SCORE_WEIGHT).shape()[0],
+                ckpt.params().get(ParamNames.SCORE_WEIGHT).shape()[1]));
+        assertTrue(Files.readString(dir.resolve(StageCheckpoint.CONFIG)).contains("GPT2ForSequenceClassification"));
+        assertTrue(ckpt.trainerState().path("reward_norm").path("gain").isNumber());
+
+        // normalisation: the training split's chosen responses score mean 0, std 1 through the loaded model
+        RewardModel rm = RewardModel.load(dir);
+        assertTrue(rm.norm().fitted());
+        RmPairs pairs = RmPairs.of(PreferenceData.read(data), rm, 0.25);
+        double[] chosen = rm.rawScores(pairs.train().stream().map(RmPairs.Pair::chosen).toList());
+        for (int i = 0; i < chosen.length; i++) {
+            chosen[i] = rm.norm().apply(chosen[i]);
+        }
+        assertEquals(0.0, PairMetrics.mean(chosen), 1e-4);
+        assertEquals(1.0, PairMetrics.std(chosen), 1e-4);
+
+        // ./train eval on the rm folder gives accuracy on a preference file
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        MicroRun.Result eval;
+        try {
+            eval = run.train("eval", "--checkpoint", dir.toString(), "--data", data.toString());
+        } finally {
+            System.setOut(original);
+        }
+        assertEquals(0, eval.code(), eval.err());
+        JsonNode e = Json.parse(captured.toString(StandardCharsets.UTF_8).lines().reduce((a, b) -> b).orElseThrow());
+        assertEquals(160, e.path("pairs").asInt());
+        assertTrue(e.path("accuracy").asDouble() >= 0.95, e.toString());
+    }
+
+    @Test
+    void resumeIsBitwiseExact(@TempDir Path tmp) throws IOException {
+        MicroRun run = pretrained(tmp);
+        Path data = writeRuleData(tmp, 40);
+        assertEquals(0, run.train(rmArgs(run, data, "--set", "rm.max_steps=10", "--set", "rm.eval_every=5",
+                "--set", "run.name=b")).code());
+        MicroRun.Result stopped = run.train(rmArgs(run, data, "--set", "rm.max_steps=10", "--set", "rm.eval_every=5",
+                "--set", "run.name=c", "--stop-at-step", "6"));
+        assertEquals(0, stopped.code(), stopped.err());
+        assertTrue(!Files.exists(tmp.resolve("ckpt/c/rm").resolve(RewardNorm.FILE)), "no normalisation before the end");
+        MicroRun.Result resumed = run.train(rmArgs(run, data, "--set", "rm.max_steps=10", "--set", "rm.eval_every=5",
+                "--set", "run.name=c", "--resume"));
+        assertEquals(0, resumed.code(), resumed.err());
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("ckpt/b/rm/model.safetensors")),
+                Files.readAllBytes(tmp.resolve("ckpt/c/rm/model.safetensors")));
+        assertEquals(RewardNorm.read(tmp.resolve("ckpt/b/rm")), RewardNorm.read(tmp.resolve("ckpt/c/rm")));
+    }
+
+    @Test
+    void missingInitCheckpointIsAUsageErrorNamingTheKey(@TempDir Path tmp) throws IOException {
+        MicroRun run = new MicroRun(tmp);
+        Path data = writeRuleData(tmp, 20);
+        MicroRun.Result r = run.train(rmArgs(run, data, "--set", "rm.init_from="));   // default: the run's sft folder
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("rm.init_from") && r.err().contains("ckpt/micro/sft"), r.err());
+    }
+
+    @Test
+    void malformedPairsAreReportedWithFileAndLine(@TempDir Path tmp) throws IOException {
+        MicroRun run = pretrained(tmp);
+        Path data = writeRuleData(tmp, 20);
+        Files.writeString(data, Files.readString(data) + "{\"prompt\": \"Hi\", \"chosen\": \"a\"}\n");
+        MicroRun.Result r = run.train(rmArgs(run, data, "--set", "rm.max_steps=10"));
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().contains(data + ":21"), r.err());
+    }
+
+    @Test
+    void aCheckpointWithoutScoreHeadIsNotARewardModel(@TempDir Path tmp) throws IOException {
+        MicroRun run = pretrained(tmp);
+        ConfigException e = assertThrows(ConfigException.class, () -> RewardModel.load(run.stageDir("micro")));
+        assertTrue(e.getMessage().contains("without a score head"), e.getMessage());
+    }
+
+    @Test
+    void explicitAndHhShapesGiveTheSamePairs(@TempDir Path tmp) throws IOException {
+        Path explicit = tmp.resolve("explicit.jsonl");
+        Files.writeString(explicit, String.join("\n",
+                "{\"prompt\": \"Correct this sentence: He go home.\", \"chosen\": \"He goes home.\", \"rejected\": \"He go home.\"}",
+                "{\"prompt\": \"Hi\", \"chosen\": \"Hello!\", \"rejected\": \"Go away.\", \"margin\": 0.5}", ""));
+        Path hh = tmp.resolve("hh.csv");
+        Files.writeString(hh, String.join("\n", "chosen,rejected,margin",
+                "\"\n\nHuman: Correct this sentence: He go home.\n\nAssistant: He goes home.\",\"\n\nHuman: Correct this sentence: He go home.\n\nAssistant: He go home.\",",
+                "\"\n\nHuman: Hi\n\nAssistant: Hello!\",\"\n\nHuman: Hi\n\nAssistant: Go away.\",0.5", ""));
+        BpeTokenizer tok = BpeTokenizer.byteLevel(SpecialTokens.DEFAULT);
+        GptSpec spec = new GptSpec(1, 2, 8, 64, tok.vocabSize());
+        Gpt gpt = Gpt.create(spec, DataType.FLOAT, 1, 0.02);
+        GptInit.addScoreHead(gpt.params(), spec, DataType.FLOAT, 1, false);
+        RewardModel rm = new RewardModel(gpt, tok, RewardNorm.identity());
+        RmPairs a = RmPairs.of(PreferenceData.read(explicit), rm, 0.5);
+        RmPairs b = RmPairs.of(PreferenceData.read(hh), rm, 0.5);
+        List<RmPairs.Pair> all = new ArrayList<>(a.train());
+        all.addAll(a.val());
+        List<RmPairs.Pair> allB = new ArrayList<>(b.train());
+        allB.addAll(b.val());
+        assertEquals(2, all.size());
+        assertEquals(a.train().size(), b.train().size());
+        for (int i = 0; i < all.size(); i++) {
+            assertArrayEquals(all.get(i).chosen().ids(), allB.get(i).chosen().ids());
+            assertArrayEquals(all.get(i).rejected().ids(), allB.get(i).rejected().ids());
+            assertEquals(all.get(i).margin(), allB.get(i).margin());
+        }
+    }
+
+    @Test
+    void normalisationOfAReferenceSetHasMeanZeroAndStdOne() {
+        double[] raw = {2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0};      // mean 5, population std 2
+        RewardNorm n = RewardNorm.fit(raw, "test");
+        assertEquals(0.5, n.gain(), 1e-15);
+        assertEquals(-2.5, n.bias(), 1e-15);
+        double[] out = new double[raw.length];
+        for (int i = 0; i < raw.length; i++) {
+            out[i] = n.apply(raw[i]);
+        }
+        assertEquals(0.0, PairMetrics.mean(out), 1e-15);
+        assertEquals(1.0, PairMetrics.std(out), 1e-15);
+        assertEquals(1.0, RewardNorm.fit(new double[] {3, 3}, "constant").gain());
+    }
+}
