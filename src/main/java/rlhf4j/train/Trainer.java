@@ -76,11 +76,13 @@ public final class Trainer {
             accumulator.reset();
             double lossSum = 0;
             long stepTokens = 0;
+            Map<String, Double> taskMetrics = new LinkedHashMap<>();
             for (int micro = 0; micro < settings.gradAccumSteps(); micro++) {
                 TrainingTask.MicroStep ms = task.microStep(step, micro);
                 accumulator.add(ms.grads());
                 lossSum += ms.loss();
                 stepTokens += ms.tokens();
+                ms.metrics().forEach((k, v) -> taskMetrics.merge(k, v / settings.gradAccumSteps(), Double::sum));
             }
             double loss = lossSum / settings.gradAccumSteps();
             Map<String, INDArray> grads = accumulator.mean();
@@ -109,6 +111,7 @@ public final class Trainer {
             row.put("tokens_per_s", stepTokens / stepSeconds);
             row.put("elapsed_s", elapsed);
             row.put("skipped", skipped);
+            row.putAll(taskMetrics);
             boolean evalNow = done % settings.evalEvery() == 0 || done == settings.maxSteps();
             if (evalNow) {
                 lastEval = task.evaluate(done);

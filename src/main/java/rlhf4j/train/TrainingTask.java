@@ -16,9 +16,15 @@ public interface TrainingTask {
     List<String> samples(int step);
 
     /**
-     * @param loss   the micro-batch's loss
-     * @param grads  gradient per parameter name
-     * @param tokens tokens processed (for tokens/s)
+     * @param loss    the micro-batch's loss
+     * @param grads   gradient per parameter name
+     * @param tokens  tokens processed (for tokens/s)
+     * @param metrics the task's own per-step numbers (e.g. RM accuracy), averaged over micro-batches
+     *                into the step's metrics.csv row; the stage lists their names as columns
      */
-    record MicroStep(double loss, Map<String, INDArray> grads, long tokens) {}
+    record MicroStep(double loss, Map<String, INDArray> grads, long tokens, Map<String, Double> metrics) {
+        public MicroStep(double loss, Map<String, INDArray> grads, long tokens) {
+            this(loss, grads, tokens, Map.of());
+        }
+    }
 }

@@ -10,6 +10,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.config.RmConfig;
 import rlhf4j.data.ConversationBatch;
 import rlhf4j.eval.PairMetrics;
+import rlhf4j.eval.RewardNorm;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.LastToken;
@@ -52,6 +53,11 @@ final class RmTask implements TrainingTask {
 
     private static List<String> columns() {
         List<String> c = new ArrayList<>();
+        for (String name : PairMetrics.NAMES) {
+            if (!name.equals("loss")) {
+                c.add(name);                                   // per step, on the training batch
+            }
+        }
         for (String prefix : List.of("val_", "train_")) {
             for (String name : PairMetrics.NAMES) {
                 c.add(prefix + name);
@@ -78,12 +84,18 @@ final class RmTask implements TrainingTask {
         Map<String, INDArray> feed = Map.of(
                 ScalarHead.LAST_TOKEN, LastToken.onehot(b.batch(), gpt.dataType()),                // [2P, T]
                 PairwiseHead.MARGIN, Nd4j.createFromArray(margin).castTo(gpt.dataType()));        // [P]
-        Gpt.Step s = gpt.forwardBackward(head, b.batch(), feed, List.of(PairwiseHead.LOSS));
+        Gpt.Step s = gpt.forwardBackward(head, b.batch(), feed,
+                List.of(PairwiseHead.LOSS, PairwiseHead.CHOSEN, PairwiseHead.REJECTED));
         long tokens = 0;
         for (int v : b.batch().keyValid()) {
             tokens += v;
         }
-        return new MicroStep(s.outputs().get(PairwiseHead.LOSS).getDouble(0), s.grads(), tokens);
+        // this batch's accuracy, margin and reward stats on the raw (not yet normalised) scores
+        PairMetrics batch = PairMetrics.of(s.outputs().get(PairwiseHead.CHOSEN).toDoubleVector(),
+                s.outputs().get(PairwiseHead.REJECTED).toDoubleVector(), margin, RewardNorm.identity());
+        Map<String, Double> stepMetrics = new LinkedHashMap<>(batch.asMap(""));
+        stepMetrics.remove("loss");
+        return new MicroStep(s.outputs().get(PairwiseHead.LOSS).getDouble(0), s.grads(), tokens, stepMetrics);
     }
 
     @Override
