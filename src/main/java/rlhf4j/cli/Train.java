@@ -7,8 +7,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import rlhf4j.config.ConfigException;
 import rlhf4j.data.DataException;
-import rlhf4j.data.FetchException;
-import rlhf4j.train.NonFiniteException;
 
 /**
  * The {@code ./train} command line: one subcommand per job. Errors become one line on stderr,
@@ -67,9 +65,6 @@ public final class Train {
         if (e instanceof DataException) {
             return BAD_DATA;
         }
-        if (e instanceof FetchException || e instanceof NonFiniteException) {
-            return FAILED;
-        }
-        return FAILED;
+        return FAILED;          // FetchException, NonFiniteException and everything else
     }
 }
