@@ -35,9 +35,19 @@ public final class StageCheckpoint {
 
     private StageCheckpoint() {}
 
-    /** Everything one checkpoint holds. {@code optimizer} may be empty (a frozen or final export). */
+    /**
+     * Everything one checkpoint holds. {@code optimizer} may be empty (a frozen or final export).
+     * {@code extraTensors} maps further safetensors file names to their tensors (PPO's value model and its
+     * optimizer state), written beside the others.
+     */
     public record Contents(String stage, GptSpec spec, Map<String, INDArray> params, BpeTokenizer tokenizer,
-                           Map<String, Object> trainerState, Map<String, INDArray> optimizer) {}
+                           Map<String, Object> trainerState, Map<String, INDArray> optimizer,
+                           Map<String, Map<String, INDArray>> extraTensors) {
+        public Contents(String stage, GptSpec spec, Map<String, INDArray> params, BpeTokenizer tokenizer,
+                        Map<String, Object> trainerState, Map<String, INDArray> optimizer) {
+            this(stage, spec, params, tokenizer, trainerState, optimizer, Map.of());
+        }
+    }
 
     /** A checkpoint read back; {@code trainerState} is the raw JSON. */
     public record Loaded(String stage, GptSpec spec, LinkedHashMap<String, INDArray> params, BpeTokenizer tokenizer,
@@ -50,6 +60,9 @@ public final class StageCheckpoint {
             c.tokenizer().save(tmp.resolve(TOKENIZER));
             Json.write(tmp.resolve(TRAINER_STATE), c.trainerState());
             SafeTensors.write(tmp.resolve(OPTIMIZER), c.optimizer(), Map.of());
+            for (Map.Entry<String, Map<String, INDArray>> extra : c.extraTensors().entrySet()) {
+                SafeTensors.write(tmp.resolve(extra.getKey()), extra.getValue(), Map.of("format", "pt"));
+            }
             for (String live : LIVE_FILES) {
                 Path current = dir.resolve(live);
                 if (Files.exists(current)) {
@@ -88,6 +101,19 @@ public final class StageCheckpoint {
             return new Loaded(stage, spec, params, tokenizer, Json.readTree(dir.resolve(TRAINER_STATE)), optimizer);
         } catch (IOException e) {
             throw new DataException(dir, "cannot read checkpoint: " + e.getMessage());
+        }
+    }
+
+    /** The tensors of one further safetensors file of a checkpoint (see {@link Contents#extraTensors}). */
+    public static LinkedHashMap<String, INDArray> readTensors(Path dir, String file) {
+        Path path = dir.resolve(file);
+        if (!Files.isRegularFile(path)) {
+            throw new DataException(path, "missing from the checkpoint");
+        }
+        try {
+            return SafeTensors.read(path).tensors();
+        } catch (IOException e) {
+            throw new DataException(path, "cannot read: " + e.getMessage());
         }
     }
 

@@ -13,6 +13,7 @@ public record ExperimentConfig(
         @Doc("pretraining stage") PretrainConfig pretrain,
         @Doc("supervised fine-tuning stage") SftConfig sft,
         @Doc("reward-model stage") RmConfig rm,
+        @Doc("PPO stage") PpoConfig ppo,
         @Doc("throughput benchmark") BenchConfig bench) {
 
     public ExperimentConfig {
@@ -22,12 +23,13 @@ public record ExperimentConfig(
         require(pretrain != null, "pretrain", "must be given");
         require(sft != null, "sft", "must be given");
         require(rm != null, "rm", "must be given");
+        require(ppo != null, "ppo", "must be given");
         require(bench != null, "bench", "must be given");
     }
 
     public static ExperimentConfig defaults() {
         return new ExperimentConfig(RunConfig.defaults(), ModelConfig.defaults(), TokenizerConfig.defaults(),
                 PretrainConfig.defaults(), SftConfig.defaults(), RmConfig.defaults(),
-                BenchConfig.defaults());
+                PpoConfig.defaults(), BenchConfig.defaults());
     }
 }

@@ -50,7 +50,7 @@ public record ConversationBatch(TokenBatch batch, int[] targets, double[] mask, 
     }
 
     /** Smallest power of two ≥ n (at least 16), capped at blockSize. */
-    static int bucket(int n, int blockSize) {
+    public static int bucket(int n, int blockSize) {
         int t = 16;
         while (t < n) {
             t *= 2;

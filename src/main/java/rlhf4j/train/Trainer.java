@@ -117,7 +117,7 @@ public final class Trainer {
                 lastEval = task.evaluate(done);
                 row.putAll(lastEval);
                 progress.println(String.format("step %d: loss %.4f, %s", done, loss, formatEval(lastEval)));
-                writeSamples(done, task.samples(done));
+                appendSamples(samplesFile, done, task.samples(done), progress);
             }
             metrics.append(row);
             progress.step(done, String.format("loss %.4f lr %.2e %.0f tok/s", loss, lr, stepTokens / stepSeconds));
@@ -136,14 +136,15 @@ public final class Trainer {
                 elapsedBefore + seconds, skipped);
     }
 
-    private static String formatEval(Map<String, Double> eval) {
+    public static String formatEval(Map<String, Double> eval) {
         StringBuilder sb = new StringBuilder();
         eval.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k.replace('_', ' ')).append(' ')
                 .append(String.format("%.4f", v)));
         return sb.toString();
     }
 
-    private void writeSamples(int step, List<String> lines) {
+    /** Appends one eval's samples under a {@code === step N ===} header to {@code samplesFile} and the console. */
+    public static void appendSamples(Path samplesFile, int step, List<String> lines, Progress progress) {
         if (lines.isEmpty()) {
             return;
         }

@@ -1,0 +1,281 @@
+package rlhf4j.stage.ppo;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.config.PpoConfig;
+import rlhf4j.generate.SamplingParams;
+import rlhf4j.model.Gpt;
+import rlhf4j.model.PolicyHead;
+import rlhf4j.model.ValueHead;
+import rlhf4j.optim.AdamW;
+import rlhf4j.optim.GradClip;
+import rlhf4j.train.NonFiniteException;
+
+/**
+ * One PPO step, as the references do it (DESIGN §4): roll out B prompts with the policy's KV-cache
+ * sampler; recompute the responses' log-probabilities under the policy and the reference with the
+ * training graph (logits / temperature) and check them against the sampler's; values from the value
+ * model; normalised reward-model scores; per-token rewards −β·KL plus the score on the last token;
+ * GAE advantages (whitened) and returns; then {@code ppo_epochs} passes over {@code num_mini_batches}
+ * shuffled minibatches, each one AdamW step of the policy (clipped surrogate) and one of the value model
+ * (clipped value loss). Everything random is drawn from Random(seed, step, ...), so the step number is
+ * the whole data position and a resumed run repeats the same steps bitwise.
+ */
+public final class PpoAlgorithm {
+    /** Sampler and training graph disagree beyond this (nats per token): a bug, not noise. */
+    public static final double LOGPROB_TOLERANCE = 0.02;
+
+    private final PpoConfig cfg;
+    private final PpoModels models;
+    private final AdamW policyOptimizer;
+    private final AdamW valueOptimizer;
+    private final KlController kl;
+    private final PromptStream prompts;
+    private final long seed;
+    private final RolloutGenerator generator;
+    private final int pad;
+    private final KlEstimator estimator;
+    private final PolicyHead policyLoss;
+    private final ValueHead valueLoss;
+
+    public PpoAlgorithm(PpoConfig cfg, PpoModels models, AdamW policyOptimizer, AdamW valueOptimizer, KlController kl,
+                        PromptStream prompts, long seed) {
+        this.cfg = cfg;
+        this.models = models;
+        this.policyOptimizer = policyOptimizer;
+        this.valueOptimizer = valueOptimizer;
+        this.kl = kl;
+        this.prompts = prompts;
+        this.seed = seed;
+        this.generator = new RolloutGenerator(models.tokenizer());
+        this.pad = generator.pad();
+        this.estimator = KlEstimator.parse(cfg.klEstimator());
+        this.policyLoss = PolicyHead.training(cfg.temperature(), cfg.clipRange(), cfg.entropyCoef());
+        this.valueLoss = ValueHead.training(cfg.clipRangeValue(), cfg.vfCoef());
+    }
+
+    public KlController klController() {
+        return kl;
+    }
+
+    /** What one step measured; {@code skipped} counts optimizer updates skipped for non-finite numbers. */
+    public record StepResult(Map<String, Double> metrics, double rolloutSeconds, double updateSeconds,
+                             int responseTokens, int skipped) {}
+
+    /** Rollouts of the prompts of step {@code step}, sampled with the rollout settings. */
+    public List<Rollout> rollout(int step) {
+        return generator.generate(models.policy(), prompts.batch(step, cfg.batchSize()),
+                new SamplingParams(cfg.temperature(), cfg.topK(), cfg.topP(), cfg.maxNewTokens()),
+                new Random(seed * 1_000_003L + (long) step * 4099L + 1));
+    }
+
+    public StepResult step(int step, double lr) {
+        long t0 = System.nanoTime();
+        List<Rollout> rollouts = rollout(step);
+        RolloutBatch batch = RolloutBatch.of(rollouts, models.policy().spec().blockSize(), pad);
+        double temperature = cfg.temperature();
+        double[][] oldLogp = PolicyPasses.logProbs(models.policy(), batch, temperature);     // [B][L]
+        double mismatch = maxAbsDiff(oldLogp, rollouts);
+        if (!(mismatch <= LOGPROB_TOLERANCE)) {
+            throw new IllegalStateException(String.format("step %d: the training graph's log-probabilities differ from "
+                    + "the sampler's by %.4g nats (tolerance %.3g): the rollout and training paths disagree",
+                    step + 1, mismatch, LOGPROB_TOLERANCE));
+        }
+        double[][] refLogp = PolicyPasses.logProbs(models.reference(), batch, temperature);  // [B][L]
+        double[][] oldValues = PolicyPasses.values(models.value(), batch);                  // [B][L]
+        double[] scores = models.reward().score(rollouts);                                   // [B]
+        double[] penalised = scores.clone();
+        for (int i = 0; i < penalised.length; i++) {
+            if (!rollouts.get(i).stopped()) {
+                penalised[i] -= cfg.missingEosPenalty();
+            }
+        }
+        double beta = kl.beta();
+        double[][] klTokens = PpoMath.klPerToken(oldLogp, refLogp, estimator);               // [B][L]
+        double[][] rewards = PpoMath.rewards(klTokens, beta, penalised);                     // [B][L]
+        if (cfg.whitenRewards()) {
+            rewards = PpoMath.whiten(rewards, false);
+        }
+        PpoMath.Gae gae = PpoMath.gae(rewards, oldValues, cfg.gamma(), cfg.lam());
+        double[][] advantages = PpoMath.whiten(gae.advantages(), true);                     // [B][L]
+        long t1 = System.nanoTime();
+
+        UpdateStats stats = new UpdateStats();
+        int b = batch.size();
+        int mb = b / cfg.numMiniBatches();
+        for (int epoch = 0; epoch < cfg.ppoEpochs(); epoch++) {
+            int[] order = permutation(b, new Random(seed * 1_000_003L + (long) step * 4099L + 1000 + epoch));
+            for (int m = 0; m < cfg.numMiniBatches(); m++) {
+                int[] rows = Arrays.copyOfRange(order, m * mb, (m + 1) * mb);
+                RolloutBatch sub = batch.select(rows);
+                updatePolicy(step, sub, PolicyPasses.pick(oldLogp, rows), PolicyPasses.pick(advantages, rows), lr, stats);
+                updateValue(step, sub, PolicyPasses.pick(oldValues, rows), PolicyPasses.pick(gae.returns(), rows), lr,
+                        stats);
+            }
+        }
+        long t2 = System.nanoTime();
+
+        double[] klSums = PpoMath.rowSums(klTokens);
+        double meanKl = Arrays.stream(klSums).average().orElse(0);
+        kl.update(meanKl, b);
+        Map<String, Double> m = new LinkedHashMap<>();
+        double updates = stats.updates;
+        m.put("loss", (stats.policyLoss + stats.valueLoss) / updates);
+        m.put("grad_norm", stats.policyNorm / updates);
+        m.put("reward_mean", mean(scores));
+        m.put("reward_std", std(scores));
+        m.put("kl", meanKl);
+        m.put("kl_coef", beta);
+        m.put("policy_loss", stats.policyLoss / updates);
+        m.put("value_loss", stats.valueLoss / updates / cfg.vfCoef());
+        m.put("entropy", stats.entropy / updates);
+        m.put("clipfrac", stats.clipped / stats.tokens);
+        m.put("approx_kl", stats.approxKl / stats.tokens);
+        m.put("response_length", batch.responseTokens() / (double) b);
+        m.put("advantage_mean", PpoMath.mean(gae.advantages()));
+        m.put("value_explained_variance", PpoMath.explainedVariance(oldValues, gae.returns()));
+        m.put("non_score_reward", Arrays.stream(PpoMath.rowSums(rewardsWithoutScore(klTokens, beta))).average().orElse(0));
+        m.put("stopped_fraction", rollouts.stream().filter(Rollout::stopped).count() / (double) b);
+        m.put("logprob_mismatch", mismatch);
+        return new StepResult(m, (t1 - t0) / 1e9, (t2 - t1) / 1e9, batch.responseTokens(), stats.skipped);
+    }
+
+    /** Running sums over the minibatch updates of one step. */
+    private static final class UpdateStats {
+        int updates;
+        int skipped;
+        double policyLoss;
+        double valueLoss;
+        double policyNorm;
+        double entropy;
+        double clipped;
+        double approxKl;
+        double tokens;
+    }
+
+    private void updatePolicy(int step, RolloutBatch sub, double[][] oldLogp, double[][] adv, double lr, UpdateStats s) {
+        Gpt policy = models.policy();
+        DataType dt = policy.dataType();
+        double[][] pos = new double[adv.length][];
+        double[][] neg = new double[adv.length][];
+        for (int i = 0; i < adv.length; i++) {
+            pos[i] = new double[adv[i].length];
+            neg[i] = new double[adv[i].length];
+            for (int j = 0; j < adv[i].length; j++) {
+                pos[i][j] = adv[i][j] > 0 ? 1 : 0;
+                neg[i][j] = adv[i][j] < 0 ? 1 : 0;
+            }
+        }
+        Map<String, INDArray> feed = new HashMap<>(PolicyPasses.targets(policy, sub));
+        feed.put(PolicyHead.OLD_LOGP, sub.flatArray(oldLogp, dt));                          // [N]
+        feed.put(PolicyHead.ADVANTAGES, sub.flatArray(adv, dt));                            // [N]
+        feed.put(PolicyHead.ADV_POS, sub.flatArray(pos, dt));                               // [N]
+        feed.put(PolicyHead.ADV_NEG, sub.flatArray(neg, dt));                               // [N]
+        feed.put(PolicyHead.TOKEN_WEIGHT, sub.flatArray(sub.uniformWeights(), dt));         // [N]
+        Gpt.Step out = policy.forwardBackward(policyLoss, sub.tokens(), feed,
+                List.of(PolicyHead.LOSS, PolicyHead.TOKEN_LOGP, PolicyHead.ENTROPY));
+        double loss = out.outputs().get(PolicyHead.LOSS).getDouble(0);
+        double norm = GradClip.clipGlobalNorm(out.grads(), cfg.gradClip());
+        if (apply(step, "policy", loss, norm, s)) {
+            policyOptimizer.step(policy.params(), out.grads(), lr);
+        }
+        double[][] logp = sub.ragged(out.outputs().get(PolicyHead.TOKEN_LOGP));             // [b][L]
+        double[][] entropy = sub.ragged(out.outputs().get(PolicyHead.ENTROPY));             // [b][L]
+        for (int i = 0; i < logp.length; i++) {
+            for (int j = 0; j < logp[i].length; j++) {
+                double ratio = Math.exp(logp[i][j] - oldLogp[i][j]);
+                s.clipped += PpoMath.isClipped(ratio, adv[i][j], cfg.clipRange()) ? 1 : 0;
+                s.approxKl += PpoMath.approxKl(logp[i][j], oldLogp[i][j]);
+                s.tokens += 1;
+            }
+        }
+        s.entropy += PpoMath.mean(entropy);
+        s.policyLoss += loss;
+        s.policyNorm += norm;
+        s.updates++;
+    }
+
+    private void updateValue(int step, RolloutBatch sub, double[][] oldValues, double[][] returns, double lr,
+                             UpdateStats s) {
+        Gpt value = models.value();
+        DataType dt = value.dataType();
+        long[] shape = {sub.size(), sub.seqLen()};
+        Map<String, INDArray> feed = new HashMap<>();
+        feed.put(ValueHead.OLD_VALUES, sub.flatArray(oldValues, dt).reshape(shape));         // [b, T]
+        feed.put(ValueHead.RETURNS, sub.flatArray(returns, dt).reshape(shape));              // [b, T]
+        feed.put(ValueHead.VALUE_WEIGHT, sub.flatArray(sub.uniformWeights(), dt).reshape(shape)); // [b, T]
+        Gpt.Step out = value.forwardBackward(valueLoss, sub.tokens(), feed, List.of(ValueHead.LOSS));
+        double loss = out.outputs().get(ValueHead.LOSS).getDouble(0);
+        double norm = GradClip.clipGlobalNorm(out.grads(), cfg.gradClip());
+        if (apply(step, "value", loss, norm, s)) {
+            valueOptimizer.step(value.params(), out.grads(), lr);
+        }
+        s.valueLoss += loss;
+    }
+
+    /** Whether to apply an update; a non-finite one fails the run or (skip_nonfinite) is counted and skipped. */
+    private boolean apply(int step, String model, double loss, double norm, UpdateStats s) {
+        if (Double.isFinite(loss) && Double.isFinite(norm)) {
+            return true;
+        }
+        String what = !Double.isFinite(loss) ? model + " loss is " + loss : model + " gradient norm is " + norm;
+        if (!cfg.skipNonfinite()) {
+            throw new NonFiniteException("step " + (step + 1) + ": " + what
+                    + "; stopped, the last checkpoint is kept (lower the learning rate, or set skip_nonfinite)");
+        }
+        s.skipped++;
+        return false;
+    }
+
+    private static double[][] rewardsWithoutScore(double[][] klTokens, double beta) {
+        double[][] out = new double[klTokens.length][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new double[klTokens[i].length];
+            for (int j = 0; j < out[i].length; j++) {
+                out[i][j] = -beta * klTokens[i][j];
+            }
+        }
+        return out;
+    }
+
+    private static double maxAbsDiff(double[][] graph, List<Rollout> rollouts) {
+        double worst = 0;
+        for (int i = 0; i < graph.length; i++) {
+            double[] sampler = rollouts.get(i).samplerLogp();
+            for (int j = 0; j < graph[i].length; j++) {
+                worst = Math.max(worst, Math.abs(graph[i][j] - sampler[j]));
+            }
+        }
+        return worst;
+    }
+
+    static int[] permutation(int n, Random rng) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
+    static double mean(double[] x) {
+        return Arrays.stream(x).average().orElse(Double.NaN);
+    }
+
+    static double std(double[] x) {
+        double mu = mean(x);
+        return Math.sqrt(Arrays.stream(x).map(v -> (v - mu) * (v - mu)).average().orElse(Double.NaN));
+    }
+}

@@ -1,0 +1,297 @@
+package rlhf4j.stage.ppo;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.checkpoint.AtomicFile;
+import rlhf4j.checkpoint.Json;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigException;
+import rlhf4j.config.ConfigLoader;
+import rlhf4j.config.ExperimentConfig;
+import rlhf4j.config.PpoConfig;
+import rlhf4j.data.DataException;
+import rlhf4j.data.GrammarFiles;
+import rlhf4j.data.PromptData;
+import rlhf4j.data.PromptExample;
+import rlhf4j.data.PromptSplit;
+import rlhf4j.eval.RewardModel;
+import rlhf4j.eval.RewardNorm;
+import rlhf4j.model.Gpt;
+import rlhf4j.model.ParamNames;
+import rlhf4j.optim.AdamW;
+import rlhf4j.optim.LrSchedule;
+import rlhf4j.train.MetricsCsv;
+import rlhf4j.train.Progress;
+import rlhf4j.train.RunOptions;
+import rlhf4j.train.StageDir;
+import rlhf4j.train.StageRunner;
+
+/**
+ * {@code ./train ppo}: aligns the SFT policy to the reward model with PPO and a KL penalty, writing
+ * {@code checkpoints/<run>/ppo/}: the policy as {@code model.safetensors} (so sample and eval use it like any
+ * stage), the value model as {@code value.safetensors}, both optimizers, β and the step in
+ * {@code trainer_state.json}. The policy and the frozen reference come from {@code ppo.init_from} (default:
+ * the run's sft folder); the frozen reward model and the value model's initialisation from
+ * {@code ppo.reward_model} (default: the run's rm folder). The value model keeps the reward model's head,
+ * with the reward normalisation folded into it, so its first estimates are the normalised reward the
+ * returns are made of. At the end the SFT and the PPO policy answer the test prompts side by side
+ * ({@code test_metrics.json}).
+ */
+public final class PpoJob {
+    public static final String STAGE = "ppo";
+    public static final String VALUE_MODEL = "value.safetensors";
+    public static final String VALUE_OPTIMIZER = "value_optimizer.safetensors";
+    public static final String TEST_METRICS = "test_metrics.json";
+    private static final int SAMPLES_SHOWN = 4;
+
+    private PpoJob() {}
+
+    /** How the run ended, and (when it finished) the test comparison. */
+    public record Result(PpoLoop.Summary summary, PolicyEval.Result sftTest, PolicyEval.Result ppoTest) {}
+
+    public static Result run(ExperimentConfig config, RunOptions options, PrintStream out) {
+        PpoConfig cfg = config.ppo();
+        Path dir = StageDir.prepare(config.run(), STAGE, options.resume(), options.overwrite());
+        StageCheckpoint.Loaded previous = options.resume() ? StageCheckpoint.load(dir) : null;
+        Path init = previous != null ? Path.of(previous.trainerState().path("init_from").asText())
+                : cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "sft") : Path.of(cfg.initFrom());
+        Path rmDir = previous != null ? Path.of(previous.trainerState().path("reward_model").asText())
+                : cfg.rewardModel().isEmpty() ? StageDir.of(config.run(), "rm") : Path.of(cfg.rewardModel());
+        StageCheckpoint.Loaded sft = load(init, "ppo.init_from", "run ./train sft first, or set ppo.init_from");
+        if (!List.of("sft", STAGE).contains(sft.stage())) {
+            out.printf("note: ppo.init_from %s is a %s checkpoint, not sft%n", init, sft.stage());
+        }
+        StageCheckpoint.Loaded rm = load(rmDir, "ppo.reward_model", "run ./train rm first, or set ppo.reward_model");
+        RewardModel rewardModel = new RewardModel(scoreModel(rm, rmDir), rm.tokenizer(), RewardNorm.read(rmDir));
+        if (!rm.tokenizer().fingerprint().equals(sft.tokenizer().fingerprint())) {
+            throw new ConfigException("ppo.reward_model: " + rmDir + " uses a different tokenizer from the policy in "
+                    + init + " (the reward model must be trained from the same run's checkpoints)");
+        }
+        if (cfg.maxNewTokens() >= sft.spec().blockSize()) {
+            throw new ConfigException("ppo.max_new_tokens: " + cfg.maxNewTokens() + " leaves no room for the prompt in "
+                    + "block_size " + sft.spec().blockSize() + " of " + init);
+        }
+
+        Gpt policy = new Gpt(sft.spec(), previous != null ? previous.params() : copy(sft.params()));
+        Gpt reference = new Gpt(sft.spec(), sft.params());
+        Gpt value = new Gpt(rm.spec(), previous != null ? StageCheckpoint.readTensors(dir, VALUE_MODEL)
+                : valueInit(rm.params(), rewardModel.norm()));
+
+        Path promptFile = GrammarFiles.ensure(Path.of(cfg.data().prompts()), out);
+        List<PromptExample> all = PromptData.read(promptFile);
+        List<PromptExample> train = new ArrayList<>();
+        List<PromptExample> val = new ArrayList<>();
+        for (PromptExample p : all) {
+            (PromptSplit.isValidation(p.prompt(), cfg.data().valFraction()) ? val : train).add(p);
+        }
+        if (train.isEmpty() || val.isEmpty()) {
+            throw new DataException(promptFile, "needs prompts for both training and evaluation (" + train.size()
+                    + " and " + val.size() + " after the val_fraction split)");
+        }
+        List<PromptExample> evalPrompts = val.subList(0, Math.min(val.size(), Math.max(1, cfg.evalPrompts())));
+        out.printf("data: %d training and %d held-out prompts from %s; policy %s, reward model %s%n", train.size(),
+                val.size(), promptFile, init, rmDir);
+
+        AdamW policyOpt = StageRunner.optimizer(cfg);
+        AdamW valueOpt = StageRunner.optimizer(cfg);
+        KlController kl = cfg.adaptiveKl() ? KlController.adaptive(cfg.klCoef(), cfg.targetKl(), cfg.klHorizon())
+                : KlController.fixed(cfg.klCoef());
+        int startStep = 0;
+        double elapsedBefore = 0;
+        int skippedBefore = 0;
+        if (previous != null) {
+            policyOpt.load(previous.optimizer());
+            valueOpt.load(StageCheckpoint.readTensors(dir, VALUE_OPTIMIZER));
+            kl = KlController.fromState(previous.trainerState().path("kl_controller"));
+            startStep = previous.trainerState().path("step").asInt();
+            elapsedBefore = previous.trainerState().path("elapsed_s").asDouble();
+            skippedBefore = previous.trainerState().path("skipped").asInt();
+            out.printf("resuming %s at step %d of %d (β %.6g)%n", dir, startStep, cfg.maxSteps(), kl.beta());
+        }
+        PpoModels models = new PpoModels(policy, reference, value, new RmReward(rewardModel), sft.tokenizer());
+        PpoAlgorithm algorithm = new PpoAlgorithm(cfg, models, policyOpt, valueOpt, kl,
+                new PromptStream(train, config.run().seed()), config.run().seed());
+        PpoLoop.Evaluation evaluation = new HeldOut(models, cfg, evalPrompts);
+
+        PpoLoop.Settings settings = new PpoLoop.Settings(cfg.maxSteps(), cfg.evalEvery(), cfg.checkpointEvery(),
+                options.stopAtStep(), cfg.targetKl(),
+                new LrSchedule(cfg.learningRate(), cfg.minLr(), cfg.warmupSteps(), cfg.maxSteps()));
+        StageDir.trimSamples(dir, startStep);
+        long started = System.nanoTime();
+        double elapsedAtStart = elapsedBefore;
+        final KlController controller = kl;
+        PpoLoop.Summary summary;
+        try (MetricsCsv metrics = MetricsCsv.open(dir.resolve(StageCheckpoint.METRICS), PpoLoop.COLUMNS,
+                options.resume() ? startStep : -1);
+             Progress progress = new Progress(STAGE, startStep, cfg.maxSteps(), cfg.logEvery(), out)) {
+            PpoLoop loop = new PpoLoop(settings, algorithm, evaluation, metrics, dir.resolve(StageCheckpoint.SAMPLES),
+                    progress);
+            summary = loop.run(startStep, elapsedBefore, skippedBefore, (step, last, skipped) -> {
+                Map<String, Object> state = new LinkedHashMap<>();
+                state.put("stage", STAGE);
+                state.put("step", step);
+                state.put("max_steps", cfg.maxSteps());
+                state.put("finished", last);
+                state.put("seed", config.run().seed());
+                state.put("elapsed_s", elapsedAtStart + (System.nanoTime() - started) / 1e9);
+                state.put("skipped", skipped);
+                state.put("data_position", Map.of("step", step, "prompts_seen", (long) step * cfg.batchSize(),
+                        "rule", "step s rolls out positions s*B..s*B+B-1 of the seeded prompt permutations; "
+                                + "its sampling and minibatch order are drawn from Random(f(seed, s))"));
+                state.put("kl_controller", controller.state());
+                state.put("init_from", init.toString());
+                state.put("reward_model", rmDir.toString());
+                state.put("train_prompts", train.size());
+                state.put("val_prompts", val.size());
+                state.put("tokenizer_fingerprint", sft.tokenizer().fingerprint());
+                state.put("config", ConfigLoader.toMap(config));
+                Map<String, Map<String, INDArray>> extra = new LinkedHashMap<>();
+                extra.put(VALUE_MODEL, value.params());
+                extra.put(VALUE_OPTIMIZER, valueOpt.state());
+                StageCheckpoint.save(dir, new StageCheckpoint.Contents(STAGE, policy.spec(), policy.params(),
+                        sft.tokenizer(), state, policyOpt.state(), extra));
+            });
+        }
+        double total = summary.rolloutSeconds() + summary.updateSeconds();
+        String timing = String.format("%.1fs per step (rollout %.0f%%, update %.0f%%)",
+                total / Math.max(1, summary.steps() - startStep), 100 * summary.rolloutSeconds() / total,
+                100 * summary.updateSeconds() / total);
+        if (summary.steps() < cfg.maxSteps()) {
+            out.printf("ppo stopped: %d steps, reward %.3f, kl %.3f; %s, %s → %s%n", summary.steps(),
+                    summary.last().getOrDefault("reward_mean", Double.NaN), summary.last().getOrDefault("kl", Double.NaN),
+                    timing, StageDir.duration(summary.seconds()), dir);
+            return new Result(summary, null, null);
+        }
+        PolicyEval.Result sftTest = null;
+        PolicyEval.Result ppoTest = null;
+        String test = "";
+        if (!cfg.data().test().isEmpty()) {
+            List<PromptExample> testPrompts = PromptData.read(GrammarFiles.ensure(Path.of(cfg.data().test()), out));
+            if (cfg.testPrompts() > 0 && testPrompts.size() > cfg.testPrompts()) {
+                testPrompts = testPrompts.subList(0, cfg.testPrompts());
+            }
+            sftTest = PolicyEval.run(reference, reference, models.reward(), sft.tokenizer(), testPrompts,
+                    cfg.batchSize(), cfg.maxNewTokens(), cfg.temperature());
+            ppoTest = PolicyEval.run(policy, reference, models.reward(), sft.tokenizer(), testPrompts, cfg.batchSize(),
+                    cfg.maxNewTokens(), cfg.temperature());
+            writeTestMetrics(dir, cfg.data().test(), sftTest, ppoTest);
+            test = "\n" + comparison(sftTest, ppoTest);
+        }
+        out.printf("ppo done: %d steps, last reward %.3f, kl %.3f, β %.4g; %s, %s → %s%s%n", summary.steps(),
+                summary.last().getOrDefault("reward_mean", Double.NaN), summary.last().getOrDefault("kl", Double.NaN),
+                controller.beta(), timing, StageDir.duration(summary.seconds()), dir, test);
+        return new Result(summary, sftTest, ppoTest);
+    }
+
+    /** The held-out evaluation of the loop: greedy answers of the first eval_prompts held-out prompts. */
+    private static final class HeldOut implements PpoLoop.Evaluation {
+        private final PpoModels models;
+        private final PpoConfig cfg;
+        private final List<PromptExample> prompts;
+        private PolicyEval.Result last;
+        private int lastStep = -1;
+
+        HeldOut(PpoModels models, PpoConfig cfg, List<PromptExample> prompts) {
+            this.models = models;
+            this.cfg = cfg;
+            this.prompts = prompts;
+        }
+
+        private PolicyEval.Result at(int step) {
+            if (step != lastStep) {
+                last = PolicyEval.run(models.policy(), models.reference(), models.reward(), models.tokenizer(), prompts,
+                        cfg.batchSize(), cfg.maxNewTokens(), cfg.temperature());
+                lastStep = step;
+            }
+            return last;
+        }
+
+        @Override
+        public Map<String, Double> evaluate(int step) {
+            PolicyEval.Result r = at(step);
+            Map<String, Double> m = new LinkedHashMap<>();
+            m.put("val_reward", r.rewardMean());
+            m.put("val_kl", r.kl());
+            if (!Double.isNaN(r.exactMatch())) {
+                m.put("val_exact_match", r.exactMatch());
+                m.put("val_chrf", r.chrF());
+            }
+            m.put("val_response_length", r.meanLength());
+            return m;
+        }
+
+        @Override
+        public List<String> samples(int step) {
+            return at(step).answers().stream().limit(SAMPLES_SHOWN)
+                    .map(a -> a.prompt().prompt().get(a.prompt().prompt().size() - 1).content() + " → " + a.output()
+                            + String.format("  [reward %+.2f, kl %.2f]", a.reward(), a.kl()))
+                    .toList();
+        }
+    }
+
+    private static StageCheckpoint.Loaded load(Path dir, String key, String hint) {
+        if (!StageCheckpoint.exists(dir)) {
+            throw new ConfigException(key + ": " + dir + " holds no checkpoint (" + hint + ")");
+        }
+        return StageCheckpoint.load(dir);
+    }
+
+    private static Gpt scoreModel(StageCheckpoint.Loaded rm, Path dir) {
+        Gpt gpt = new Gpt(rm.spec(), rm.params());
+        if (!gpt.hasScoreHead()) {
+            throw new ConfigException("ppo.reward_model: " + dir + " is a " + rm.stage() + " checkpoint without a score "
+                    + "head (score.weight): a reward model is an rm stage folder (./train rm)");
+        }
+        return gpt;
+    }
+
+    private static java.util.LinkedHashMap<String, INDArray> copy(Map<String, INDArray> params) {
+        java.util.LinkedHashMap<String, INDArray> out = new java.util.LinkedHashMap<>();
+        params.forEach((k, v) -> out.put(k, v.dup('c')));
+        return out;
+    }
+
+    /** The reward model's weights with its normalisation folded into the head: w·g, b·g + bias. */
+    static java.util.LinkedHashMap<String, INDArray> valueInit(Map<String, INDArray> rm, RewardNorm norm) {
+        java.util.LinkedHashMap<String, INDArray> v = copy(rm);
+        v.get(ParamNames.SCORE_WEIGHT).muli(norm.gain());
+        v.get(ParamNames.SCORE_BIAS).muli(norm.gain()).addi(norm.bias());
+        return v;
+    }
+
+    private static void writeTestMetrics(Path dir, String file, PolicyEval.Result sft, PolicyEval.Result ppo) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("file", file);
+        json.put("prompts", ppo.answers().size());
+        json.put("sft", sft.toMap());
+        json.put("ppo", ppo.toMap());
+        json.put("units", "reward: normalised reward-model score of greedy answers; kl: sum over an answer's tokens of "
+                + "KL(policy || sft) of the temperature-scaled next-token distributions");
+        try {
+            AtomicFile.write(dir.resolve(TEST_METRICS), (Json.toString(json) + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir.resolve(TEST_METRICS), e);
+        }
+    }
+
+    static String comparison(PolicyEval.Result sft, PolicyEval.Result ppo) {
+        StringBuilder sb = new StringBuilder(String.format("test (%d prompts)   reward    kl   exact match   chrF   length%n",
+                ppo.answers().size()));
+        String[] names = {"sft", "ppo"};
+        PolicyEval.Result[] results = {sft, ppo};
+        for (int i = 0; i < 2; i++) {
+            PolicyEval.Result r = results[i];
+            sb.append(String.format("  %-16s %+7.3f %6.3f   %9.1f%%  %5.1f  %6.1f%n", names[i], r.rewardMean(), r.kl(),
+                    100 * r.exactMatch(), r.chrF(), r.meanLength()));
+        }
+        return sb.toString().stripTrailing();
+    }
+}

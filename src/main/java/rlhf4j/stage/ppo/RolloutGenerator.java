@@ -1,0 +1,55 @@
+package rlhf4j.stage.ppo;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import rlhf4j.data.PromptExample;
+import rlhf4j.generate.InferenceModel;
+import rlhf4j.generate.Sampler;
+import rlhf4j.generate.SamplingParams;
+import rlhf4j.model.Gpt;
+import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.SpecialTokens;
+
+/**
+ * Answers prompts with a model's KV-cache sampler, as {@link Rollout}s: each prompt is rendered with the
+ * chat template (ending in the assistant header), cut from the left to leave room for
+ * {@code maxNewTokens}, and generation stops at {@code <|im_end|>}.
+ */
+public final class RolloutGenerator {
+    private final ChatTemplate template;
+    private final int pad;
+
+    public RolloutGenerator(BpeTokenizer tokenizer) {
+        this.template = new ChatTemplate(tokenizer);
+        this.pad = tokenizer.id(SpecialTokens.PAD);
+    }
+
+    public int pad() {
+        return pad;
+    }
+
+    public List<Rollout> generate(Gpt gpt, List<PromptExample> batch, SamplingParams params, Random rng) {
+        int room = gpt.spec().blockSize() - params.maxNewTokens();
+        if (room < 1) {
+            throw new IllegalArgumentException("max_new_tokens " + params.maxNewTokens() + " leaves no room for a prompt "
+                    + "in block_size " + gpt.spec().blockSize());
+        }
+        List<int[]> ids = new ArrayList<>(batch.size());
+        for (PromptExample p : batch) {
+            int[] full = template.renderPrompt(p.prompt());
+            ids.add(full.length > room ? Arrays.copyOfRange(full, full.length - room, full.length) : full);
+        }
+        Sampler sampler = new Sampler(new InferenceModel(gpt.spec(), gpt.params()), pad);
+        List<Sampler.Generation> gens = sampler.generate(ids, params, rng, t -> t == template.endOfTurn());
+        List<Rollout> out = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            Sampler.Generation g = gens.get(i);
+            out.add(new Rollout(batch.get(i).prompt(), ids.get(i), g.tokens(), g.logProbs(), g.stopped(),
+                    batch.get(i).reference()));
+        }
+        return out;
+    }
+}
