@@ -41,6 +41,18 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--show", defaultValue = "3", description = "answers to print (default ${DEFAULT-VALUE})")
     int show;
 
+    @Option(names = "--reward-model", paramLabel = "DIR", description = "an rm stage folder: answer the prompts "
+            + "greedily and report mean reward, KL to the reference, length (and exact match/chrF with references)")
+    Path rewardModel;
+
+    @Option(names = "--reference", paramLabel = "DIR", description = "policy the KL is measured against (default: "
+            + "a ppo checkpoint's init_from, else the checkpoint itself)")
+    Path reference;
+
+    @Option(names = "--temperature", defaultValue = "0.7", description = "temperature of the distributions the KL "
+            + "compares (default ${DEFAULT-VALUE}, as ppo.temperature)")
+    double temperature;
+
     @Mixin
     VerboseOption verbose;
 
@@ -56,7 +68,14 @@ final class EvalCommand implements Callable<Integer> {
         result.put("stage", ckpt.stage());
         result.put("data", data.toString());
         String name = data.getFileName().toString();
-        if (gpt.hasScoreHead()) {
+        if (rewardModel != null) {
+            if (gpt.hasScoreHead() || name.endsWith(".txt")) {
+                throw new ConfigException("--reward-model scores a policy's answers: --checkpoint must be a policy "
+                        + "(sft or ppo folder) and --data a .jsonl/.csv of prompts");
+            }
+            result.putAll(Evaluator.policy(checkpoint, ckpt, rewardModel, reference, data, limit, maxNewTokens,
+                    temperature, show));
+        } else if (gpt.hasScoreHead()) {
             if (name.endsWith(".txt")) {
                 throw new ConfigException(checkpoint + " is a reward model: --data must be a .jsonl/.csv of "
                         + "preference pairs (prompt, chosen, rejected)");

@@ -1,5 +1,10 @@
 package rlhf4j.eval;
 
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigException;
+import rlhf4j.stage.ppo.PolicyEval;
+import rlhf4j.stage.ppo.RmReward;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -99,6 +104,47 @@ public final class Evaluator {
         Map<String, Object> m = new LinkedHashMap<>(metrics.toMap());
         m.put("reward_norm", rm.norm().fitted() ? rm.norm().toMap()
                 : "none: the rm run has not finished, rewards are raw scores");
+        return m;
+    }
+
+    /**
+     * A policy's greedy answers to prompts, scored by a reward model: mean normalised reward, KL to a
+     * reference policy, length, and exact match/chrF where the prompts have references; prints the first
+     * {@code show} answers.
+     */
+    public static Map<String, Object> policy(Path dir, StageCheckpoint.Loaded ckpt, Path rewardModel, Path referenceDir,
+                                             Path file, int limit, int maxNewTokens, double temperature, int show) {
+        if (!(temperature > 0)) {
+            throw new ConfigException("--temperature must be positive");
+        }
+        RewardModel rm = RewardModel.load(rewardModel);
+        if (!rm.tokenizer().fingerprint().equals(ckpt.tokenizer().fingerprint())) {
+            throw new ConfigException("--reward-model " + rewardModel + " uses a different tokenizer from " + dir);
+        }
+        Path refDir = referenceDir != null ? referenceDir
+                : "ppo".equals(ckpt.stage()) && ckpt.trainerState().hasNonNull("init_from")
+                ? Path.of(ckpt.trainerState().get("init_from").asText()) : dir;
+        StageCheckpoint.Loaded ref = refDir.equals(dir) ? ckpt : StageCheckpoint.load(refDir);
+        if (!ref.tokenizer().fingerprint().equals(ckpt.tokenizer().fingerprint())) {
+            throw new ConfigException("--reference " + refDir + " uses a different tokenizer from " + dir);
+        }
+        List<PromptExample> prompts = PromptData.read(file);
+        if (prompts.isEmpty()) {
+            throw new DataException(file, "holds no prompts");
+        }
+        if (limit > 0 && prompts.size() > limit) {
+            prompts = prompts.subList(0, limit);
+        }
+        Gpt policy = new Gpt(ckpt.spec(), ckpt.params());
+        Gpt reference = ref == ckpt ? policy : new Gpt(ref.spec(), ref.params());
+        PolicyEval.Result r = PolicyEval.run(policy, reference, new RmReward(rm), ckpt.tokenizer(), prompts, BATCH * 4,
+                maxNewTokens, temperature);
+        r.answers().stream().limit(show).forEach(a -> System.out.println(
+                a.prompt().prompt().get(a.prompt().prompt().size() - 1).content() + " → " + a.output()
+                        + String.format("  [reward %+.2f, kl %.2f]", a.reward(), a.kl())));
+        Map<String, Object> m = new LinkedHashMap<>(r.toMap());
+        m.put("reward_model", rewardModel.toString());
+        m.put("reference", refDir.toString());
         return m;
     }
 }
