@@ -64,6 +64,9 @@ public final class PpoLoop {
         double update = 0;
         int skipped = skippedBefore;
         int done = startStep;
+        if (startStep == 0) {
+            baseline();
+        }
         for (int step = startStep; step < settings.maxSteps(); step++) {
             double lr = settings.schedule().lr(step);
             PpoAlgorithm.StepResult r = algorithm.step(step, lr);
@@ -107,6 +110,19 @@ public final class PpoLoop {
             }
         }
         return new Summary(done, last, lastEval, elapsedBefore + (System.nanoTime() - t0) / 1e9, rollout, update, skipped);
+    }
+
+    /** Step 0: the held-out numbers of the SFT policy itself, the baseline the later evaluations compare with. */
+    private void baseline() {
+        Map<String, Double> eval = evaluation.evaluate(0);
+        Map<String, Number> row = new LinkedHashMap<>();
+        row.put("step", 0);
+        row.put("elapsed_s", 0.0);
+        row.put("skipped", 0);
+        row.putAll(eval);
+        metrics.append(row);
+        progress.println("step 0 (the initial policy): held out: " + Trainer.formatEval(eval));
+        Trainer.appendSamples(samplesFile, 0, evaluation.samples(0), progress);
     }
 
     /** Saves a checkpoint after {@code step} PPO steps. */

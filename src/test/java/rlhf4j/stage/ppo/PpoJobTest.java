@@ -98,7 +98,9 @@ class PpoJobTest {
         assertEquals(6, state.path("step").asInt());
         assertEquals("adaptive", state.path("kl_controller").path("kind").asText());
         List<CSVRecord> rows = metrics(dir);
-        assertEquals(6, rows.size());
+        assertEquals(7, rows.size(), "a step-0 row with the initial policy's held-out numbers, then one per step");
+        assertTrue(rows.get(0).get("reward_mean").isEmpty() && !rows.get(0).get("val_reward").isEmpty());
+        rows = rows.subList(1, 7);
         assertEquals(PpoLoop.COLUMNS, rows.get(0).getParser().getHeaderNames());
         for (String col : List.of("reward_mean", "kl", "kl_coef", "policy_loss", "value_loss", "entropy", "clipfrac",
                 "approx_kl", "response_length", "advantage_mean", "value_explained_variance", "rollout_s", "update_s")) {

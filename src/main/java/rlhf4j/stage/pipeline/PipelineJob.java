@@ -1,0 +1,103 @@
+package rlhf4j.stage.pipeline;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import rlhf4j.checkpoint.Json;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigException;
+import rlhf4j.config.ConfigLoader;
+import rlhf4j.config.ExperimentConfig;
+import rlhf4j.report.PipelineReport;
+import rlhf4j.report.ReportContext;
+import rlhf4j.report.SideBySide;
+import rlhf4j.stage.pretrain.PretrainJob;
+import rlhf4j.stage.ppo.PpoJob;
+import rlhf4j.stage.rm.RmJob;
+import rlhf4j.stage.sft.SftJob;
+import rlhf4j.train.RunOptions;
+import rlhf4j.train.StageDir;
+
+/**
+ * {@code ./train pipeline}: pretrain → sft → rm → ppo of one run, each stage starting from the previous
+ * stage's folder, then {@code <out_dir>/<run>/report.html}. On a re-run a finished stage is skipped (and
+ * said so); a stopped stage is continued with {@code --resume}; {@code --from STAGE} runs that stage and
+ * every later one again from scratch.
+ */
+public final class PipelineJob {
+    public static final List<String> STAGES = List.of("pretrain", "sft", "rm", "ppo");
+
+    private PipelineJob() {}
+
+    /** What the pipeline did: per stage "ran", "resumed" or "skipped", the wall time per stage, the report. */
+    public record Result(Map<String, String> actions, Map<String, Double> wallSeconds, Path report) {}
+
+    public static Result run(ExperimentConfig config, boolean resume, String from, PrintStream out) {
+        if (from != null && !STAGES.contains(from)) {
+            throw new ConfigException("--from: unknown stage '" + from + "' (one of " + String.join(", ", STAGES) + ")");
+        }
+        int fromIndex = from == null ? STAGES.size() : STAGES.indexOf(from);
+        Map<String, String> actions = new LinkedHashMap<>();
+        Map<String, Double> wall = new LinkedHashMap<>();
+        for (int i = 0; i < STAGES.size(); i++) {
+            String stage = STAGES.get(i);
+            Path dir = StageDir.of(config.run(), stage);
+            boolean exists = StageCheckpoint.exists(dir);
+            boolean finished = exists && finished(dir);
+            RunOptions options;
+            if (i >= fromIndex) {
+                options = new RunOptions(false, true, 0);
+                actions.put(stage, "ran");
+            } else if (finished) {
+                out.printf("== %s: already finished in %s, skipped (--from %s runs it again)%n", stage, dir, stage);
+                actions.put(stage, "skipped");
+                continue;
+            } else if (exists && !resume) {
+                throw new ConfigException(dir + " holds a stopped " + stage + " run: add --resume to continue it, "
+                        + "or --from " + stage + " to start it over");
+            } else {
+                options = new RunOptions(exists, false, 0);
+                actions.put(stage, exists ? "resumed" : "ran");
+            }
+            out.printf("== %s (%d/%d)%s%n", stage, i + 1, STAGES.size(), options.resume() ? ", resuming" : "");
+            long t0 = System.nanoTime();
+            runStage(stage, config, options, out);
+            wall.put(stage, (System.nanoTime() - t0) / 1e9);
+        }
+        long t0 = System.nanoTime();
+        List<SideBySide> answers = SideBySideAnswers.collect(config, out);
+        wall.put("side-by-side answers", (System.nanoTime() - t0) / 1e9);
+        Path runDir = Path.of(config.run().outDir(), config.run().name());
+        try {
+            ReportContext ctx = ReportContext.of(ConfigLoader.toYaml(config), wall).withSideBySide(answers);
+            Path html = PipelineReport.write(runDir, ctx).html();
+            double total = wall.values().stream().mapToDouble(Double::doubleValue).sum();
+            out.printf("pipeline done in %s: %s; report → %s%n", StageDir.duration(total), actions, html);
+            return new Result(actions, wall, html);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the report in " + runDir, e);
+        }
+    }
+
+    private static boolean finished(Path dir) {
+        try {
+            return Json.readTree(dir.resolve(StageCheckpoint.TRAINER_STATE)).path("finished").asBoolean(false);
+        } catch (IOException e) {
+            throw new rlhf4j.data.DataException(dir.resolve(StageCheckpoint.TRAINER_STATE), "cannot read: " + e.getMessage());
+        }
+    }
+
+    private static void runStage(String stage, ExperimentConfig config, RunOptions options, PrintStream out) {
+        switch (stage) {
+            case "pretrain" -> PretrainJob.run(config, options, out);
+            case "sft" -> SftJob.run(config, options, out);
+            case "rm" -> RmJob.run(config, options, out);
+            case "ppo" -> PpoJob.run(config, options, out);
+            default -> throw new IllegalArgumentException(stage);
+        }
+    }
+}

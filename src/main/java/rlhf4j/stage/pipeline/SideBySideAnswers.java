@@ -1,0 +1,59 @@
+package rlhf4j.stage.pipeline;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ExperimentConfig;
+import rlhf4j.data.GrammarFiles;
+import rlhf4j.data.Message;
+import rlhf4j.data.PromptData;
+import rlhf4j.data.PromptExample;
+import rlhf4j.eval.GenerationEval;
+import rlhf4j.generate.InferenceModel;
+import rlhf4j.train.StageDir;
+
+/**
+ * The same held-out prompts answered greedily by the pretrained, SFT and PPO models of a run, for the
+ * report: the first {@link #PROMPTS} rows of the PPO test file (they carry reference answers). Stages
+ * without a checkpoint are left out.
+ */
+final class SideBySideAnswers {
+    static final int PROMPTS = 6;
+    private static final List<String> MODELS = List.of("pretrain", "sft", "ppo");
+
+    private SideBySideAnswers() {}
+
+    static List<rlhf4j.report.SideBySide> collect(ExperimentConfig config, PrintStream out) {
+        String file = config.ppo().data().test().isEmpty() ? config.ppo().data().prompts() : config.ppo().data().test();
+        List<PromptExample> prompts = PromptData.read(GrammarFiles.ensure(Path.of(file), out));
+        prompts = prompts.subList(0, Math.min(PROMPTS, prompts.size()));
+        List<GenerationEval.Item> items = prompts.stream()
+                .map(p -> new GenerationEval.Item(p.prompt(), p.reference() == null ? "" : p.reference())).toList();
+        Map<String, List<String>> byStage = new LinkedHashMap<>();
+        for (String stage : MODELS) {
+            Path dir = StageDir.of(config.run(), stage);
+            if (!StageCheckpoint.exists(dir)) {
+                continue;
+            }
+            StageCheckpoint.Loaded ckpt = StageCheckpoint.load(dir);
+            GenerationEval.Result r = GenerationEval.run(new InferenceModel(ckpt.spec(), ckpt.params()),
+                    ckpt.tokenizer(), items, items.size(), config.ppo().maxNewTokens());
+            byStage.put(stage, r.answers().stream().map(GenerationEval.Answer::output).toList());
+        }
+        List<rlhf4j.report.SideBySide> rows = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            Map<String, String> answers = new LinkedHashMap<>();
+            for (Map.Entry<String, List<String>> e : byStage.entrySet()) {
+                answers.put(e.getKey(), e.getValue().get(i));
+            }
+            List<Message> prompt = prompts.get(i).prompt();
+            rows.add(new rlhf4j.report.SideBySide(prompt.get(prompt.size() - 1).content(), prompts.get(i).reference(),
+                    answers));
+        }
+        return rows;
+    }
+}

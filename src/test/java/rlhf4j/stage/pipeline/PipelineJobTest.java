@@ -1,0 +1,135 @@
+package rlhf4j.stage.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.checkpoint.Json;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.stage.pretrain.MicroRun;
+
+/**
+ * {@code ./train pipeline} on a micro config: all four stage folders, the report and its plots are
+ * written, the report's numbers are the ones in the stages' metrics files, and a re-run skips the
+ * finished stages while {@code --from} runs them again.
+ */
+class PipelineJobTest {
+    private static void writeData(Path dir) throws IOException {
+        StringBuilder sft = new StringBuilder();
+        StringBuilder prefs = new StringBuilder();
+        StringBuilder prompts = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            String prompt = "Say the word " + i;
+            sft.append(line(Map.of("prompt", prompt, "completion", "word " + i)));
+            prefs.append(line(Map.of("prompt", prompt, "chosen", "word " + i, "rejected", "no")));
+            prompts.append(line(Map.of("prompt", prompt, "completion", "word " + i)));
+        }
+        Files.writeString(dir.resolve("sft.jsonl"), sft.toString());
+        Files.writeString(dir.resolve("prefs.jsonl"), prefs.toString());
+        Files.writeString(dir.resolve("prompts.jsonl"), prompts.toString());
+    }
+
+    private static String line(Map<String, String> row) {
+        return Json.toString(row).replaceAll("\\s*\\n\\s*", " ") + "\n";
+    }
+
+    private static String[] args(MicroRun run, Path tmp, String... extra) {
+        List<String> a = new ArrayList<>(List.of("pipeline", "--config", run.config.toString(),
+                "--set", "model.block_size=48", "--set", "model.n_embd=32", "--set", "pretrain.max_steps=6",
+                "--set", "sft.data.train=" + tmp.resolve("sft.jsonl"), "--set", "sft.data.val_fraction=0.25",
+                "--set", "sft.data.test=" + tmp.resolve("prompts.jsonl"), "--set", "sft.batch_size=4",
+                "--set", "sft.max_steps=4", "--set", "sft.warmup_steps=1", "--set", "sft.eval_every=4",
+                "--set", "sft.eval_examples=4", "--set", "sft.max_new_tokens=6",
+                "--set", "rm.data.train=" + tmp.resolve("prefs.jsonl"), "--set", "rm.data.val_fraction=0.25",
+                "--set", "rm.data.test=" + tmp.resolve("prefs.jsonl"), "--set", "rm.batch_size=4",
+                "--set", "rm.max_steps=3", "--set", "rm.warmup_steps=1", "--set", "rm.eval_every=3",
+                "--set", "rm.eval_pairs=8",
+                "--set", "ppo.data.prompts=" + tmp.resolve("prompts.jsonl"), "--set", "ppo.data.val_fraction=0.2",
+                "--set", "ppo.data.test=" + tmp.resolve("prompts.jsonl"), "--set", "ppo.test_prompts=8",
+                "--set", "ppo.batch_size=4", "--set", "ppo.ppo_epochs=1", "--set", "ppo.max_new_tokens=6",
+                "--set", "ppo.max_steps=3", "--set", "ppo.eval_every=3", "--set", "ppo.eval_prompts=4"));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    /** data-key → data-value of every number cell of the report. */
+    private static Map<String, Double> reportNumbers(Path html) throws IOException {
+        Matcher m = Pattern.compile("data-key=\"([^\"]+)\" data-value=\"([^\"]+)\"")
+                .matcher(Files.readString(html, StandardCharsets.UTF_8));
+        Map<String, Double> out = new HashMap<>();
+        while (m.find()) {
+            out.put(m.group(1), Double.parseDouble(m.group(2)));
+        }
+        return out;
+    }
+
+    private static double lastValue(Path csv, String column) throws IOException {
+        try (CSVParser p = CSVParser.parse(csv, StandardCharsets.UTF_8,
+                CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build())) {
+            double last = Double.NaN;
+            for (CSVRecord r : p.getRecords()) {
+                if (!r.get(column).isEmpty()) {
+                    last = Double.parseDouble(r.get(column));
+                }
+            }
+            return last;
+        }
+    }
+
+    @Test
+    void microPipelineWritesEveryStageAndAReportWithTheirNumbers(@TempDir Path tmp) throws IOException {
+        MicroRun run = new MicroRun(tmp);
+        writeData(tmp);
+        MicroRun.Result r = run.train(args(run, tmp));
+        assertEquals(0, r.code(), r.err());
+        Path runDir = tmp.resolve("ckpt/micro");
+        for (String stage : PipelineJob.STAGES) {
+            StageCheckpoint.Loaded c = StageCheckpoint.load(runDir.resolve(stage));
+            assertEquals(stage, c.stage());
+            assertTrue(c.trainerState().path("finished").asBoolean(), stage + " finished");
+        }
+        Path html = runDir.resolve("report.html");
+        assertTrue(Files.exists(html));
+        for (String stage : PipelineJob.STAGES) {
+            Path png = runDir.resolve("report").resolve(stage + ".png");
+            assertNotNull(ImageIO.read(png.toFile()), stage + " plot is a PNG");
+            assertTrue(Files.readString(html).contains("report/" + stage + ".png"), stage + " plot is shown");
+        }
+        Map<String, Double> shown = reportNumbers(html);
+        assertEquals(lastValue(runDir.resolve("pretrain/metrics.csv"), "val_bpb"), shown.get("pretrain.val_bpb"));
+        JsonNode sft = Json.readTree(runDir.resolve("sft/test_metrics.json"));
+        assertEquals(sft.path("exact_match").asDouble(), shown.get("sft.test_exact_match"));
+        assertEquals(sft.path("chrf").asDouble(), shown.get("sft.test_chrf"));
+        JsonNode rm = Json.readTree(runDir.resolve("rm/test_metrics.json"));
+        assertEquals(rm.path("test").path("accuracy").asDouble(), shown.get("rm.test_accuracy"));
+        JsonNode ppo = Json.readTree(runDir.resolve("ppo/test_metrics.json"));
+        assertEquals(ppo.path("ppo").path("reward_mean").asDouble(), shown.get("ppo.reward_mean"));
+        assertEquals(ppo.path("ppo").path("kl").asDouble(), shown.get("ppo.kl"));
+        assertEquals(ppo.path("ppo").path("exact_match").asDouble(), shown.get("ppo.exact_match"));
+        String text = Files.readString(html);
+        assertTrue(text.contains("Say the word"), "side-by-side answers of held-out prompts");
+
+        // a re-run skips the finished stages; --from ppo runs ppo again
+        long before = Files.getLastModifiedTime(runDir.resolve("sft/model.safetensors")).toMillis();
+        MicroRun.Result again = run.train(args(run, tmp, "--from", "ppo"));
+        assertEquals(0, again.code(), again.err());
+        assertEquals(before, Files.getLastModifiedTime(runDir.resolve("sft/model.safetensors")).toMillis());
+    }
+}
