@@ -26,4 +26,41 @@ class PpoToyTest {
         assertTrue(late > early + 1.0, "reward rises: first steps " + early + ", last steps " + late);
         assertTrue(avg(rows, "kl", 9, 12) > 0.5, "the policy moved away from the reference");
     }
+
+    @Test
+    void aVeryLargeKlPenaltyKeepsThePolicyAtTheReference() {
+        List<Map<String, Double>> free = new ToyPpo(5, "ppo.batch_size=16").run(0, 10);
+        List<Map<String, Double>> held = new ToyPpo(5, "ppo.batch_size=16", "ppo.kl_coef=100").run(0, 10);
+        for (int i = 0; i < free.size(); i++) {
+            System.out.printf("free kl %.4f reward %.3f | held kl %.4f reward %.3f%n", free.get(i).get("kl"),
+                    free.get(i).get("reward_mean"), held.get(i).get("kl"), held.get(i).get("reward_mean"));
+        }
+        double freeKl = avg(free, "kl", 7, 10);
+        double heldKl = avg(held, "kl", 7, 10);
+        System.out.printf("kl with beta 0: %.4f, with beta 100: %.4f%n", freeKl, heldKl);
+        assertTrue(freeKl > 0.3, "without a penalty the policy moves: " + freeKl);
+        assertTrue(Math.abs(heldKl) < 0.2 * freeKl, "with beta 100 it stays: " + heldKl + " vs " + freeKl);
+        assertTrue(avg(held, "reward_mean", 7, 10) < avg(free, "reward_mean", 7, 10));
+    }
+
+    @Test
+    void samplerAndTrainingGraphAgreeOnLogProbsWithTemperatureTopKAndTopP() {
+        ToyPpo toy = new ToyPpo(9, "ppo.temperature=0.6", "ppo.top_k=20", "ppo.top_p=0.9");
+        for (Map<String, Double> row : toy.run(0, 3)) {
+            assertTrue(row.get("logprob_mismatch") < 1e-4, "max |log p graph − log p sampler| = "
+                    + row.get("logprob_mismatch"));
+        }
+    }
+
+    @Test
+    void warningsForNegativeKlRunawayKlAndCollapsingResponses() {
+        PpoLoop.Warnings w = new PpoLoop.Warnings(2.0, 10);
+        assertTrue(w.check(1, Map.of("kl", 0.5, "response_length", 20.0)).isEmpty());
+        assertEquals(1, w.check(2, Map.of("kl", -0.5, "response_length", 20.0)).size());
+        assertTrue(w.check(3, Map.of("kl", -0.5, "response_length", 20.0)).isEmpty(), "repeated at most every 10 steps");
+        List<String> both = w.check(4, Map.of("kl", 7.0, "response_length", 4.0));
+        assertEquals(2, both.size(), both.toString());
+        assertTrue(both.get(0).contains("over 3x target_kl") && both.get(1).contains("collapsing"));
+        assertEquals(1, w.check(12, Map.of("kl", -1.0, "response_length", 20.0)).size());
+    }
 }
