@@ -23,6 +23,7 @@ public record RmConfig(
         @Doc("micro-batches accumulated per optimizer step") int gradAccumSteps,
         @Doc("evaluate (validation accuracy, margin, loss) every N steps") int evalEvery,
         @Doc("validation pairs scored at each evaluation (and as many training pairs); 0 = all; the final summary scores all") int evalPairs,
+        @Doc("training pairs scored after the last step to fit the reward normalisation (and report training accuracy); 0 = all") int normPairs,
         @Doc("write a checkpoint every N steps (and at the end)") int checkpointEvery,
         @Doc("print a progress line every N steps when output is not a terminal (metrics.csv gets every step)") int logEvery,
         @Doc("also apply weight decay to the embeddings") boolean decayEmbeddings,
@@ -35,10 +36,11 @@ public record RmConfig(
         TrainingHyperparams.validate(batchSize, maxSteps, learningRate, minLr, warmupSteps, weightDecay, beta1, beta2,
                 eps, gradClip, gradAccumSteps, evalEvery, checkpointEvery, logEvery);
         require(evalPairs >= 0, "eval_pairs", "must not be negative (0 = all), got %d", evalPairs);
+        require(normPairs >= 0, "norm_pairs", "must not be negative (0 = all), got %d", normPairs);
     }
 
     public static RmConfig defaults() {
         return new RmConfig(RmDataPaths.defaults(), "", 16, 200, 1e-3, 1e-4, 10, 0.0, 0.9, 0.95, 1e-8, 1.0, 1,
-                100, 256, 100, 10, false, false);
+                100, 256, 0, 100, 10, false, false);
     }
 }

@@ -106,11 +106,15 @@ public final class RmJob {
         return loaded;
     }
 
-    /** Full scoring after the last step: normalisation on the training chosen responses, then the three splits. */
+    /**
+     * Scoring after the last step: normalisation on the chosen responses of the first {@code norm_pairs}
+     * training pairs (all when 0), then accuracy on those, the validation and the test pairs.
+     */
     private static Result finish(Trainer.Summary summary, Gpt gpt, StageCheckpoint.Loaded base, RmPairs data,
                                  RmConfig cfg, Path dir, PrintStream out) {
         RewardModel raw = new RewardModel(gpt, base.tokenizer(), RewardNorm.identity());
-        RewardModel.PairScores train = RmPairs.score(raw, data.train());
+        RewardModel.PairScores train = RmPairs.score(raw, cfg.normPairs() > 0 && data.train().size() > cfg.normPairs()
+                ? data.train().subList(0, cfg.normPairs()) : data.train());
         RewardNorm norm = RewardNorm.fit(train.chosen(), "chosen responses of the " + train.chosen().length
                 + " training pairs");
         RewardModel model = new RewardModel(gpt, base.tokenizer(), norm);
