@@ -22,12 +22,26 @@ public final class StageDir {
     }
 
     /**
-     * Checks what is there against the user's intent: resuming needs a checkpoint; a fresh run
-     * refuses to start over a finished or stopped one unless told to overwrite (the old checkpoint
-     * is only replaced when the new run writes its first one).
+     * Takes the stage folder's lock ({@link StageLock}: one writer per folder, a second one fails
+     * naming the holder), then checks what is there against the user's intent: resuming needs a
+     * checkpoint; a fresh run refuses to start over a finished or stopped one unless told to
+     * overwrite (the old checkpoint is only replaced when the new run writes its first one). The
+     * caller must close the returned lock when the job ends (try-with-resources); on any failure
+     * here it is already released.
      */
-    public static Path prepare(RunConfig run, String stage, boolean resume, boolean overwrite) {
+    public static StageLock prepare(RunConfig run, String stage, boolean resume, boolean overwrite) {
         Path dir = of(run, stage);
+        StageLock lock = StageLock.acquire(dir);
+        try {
+            check(dir, resume, overwrite);
+            return lock;
+        } catch (RuntimeException | Error e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    private static void check(Path dir, boolean resume, boolean overwrite) {
         boolean exists = StageCheckpoint.exists(dir);
         if (resume && !exists) {
             throw new ConfigException("--resume: " + dir + " holds no checkpoint to resume");
@@ -44,7 +58,6 @@ public final class StageDir {
         if (!resume) {
             deleteIfExists(dir.resolve(StageCheckpoint.SAMPLES));
         }
-        return dir;
     }
 
     /** On resume, drops the samples written after the checkpoint's step. */
