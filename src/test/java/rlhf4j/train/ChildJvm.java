@@ -1,7 +1,5 @@
 package rlhf4j.train;
 
-import java.io.File;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,7 +7,7 @@ import java.util.List;
 /**
  * Starts a separate JVM on the test classpath (the real one, not surefire's manifest-only booter
  * jar when that is what {@code java.class.path} holds), for tests that need a second process: lock
- * holders, runs killed with SIGKILL.
+ * holders, runs that hit an OS limit, runs killed with SIGKILL.
  */
 public final class ChildJvm {
     private ChildJvm() {}
@@ -20,23 +18,28 @@ public final class ChildJvm {
         return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
     }
 
-    /** {@code java -Xmx<heap> -cp <test classpath> mainClass args...}, stderr merged into stdout. */
-    public static ProcessBuilder builder(String heap, Class<?> mainClass, String... args) {
+    /** {@code java -Xmx<heap> -cp <test classpath> mainClass args...} as a command line. */
+    public static List<String> command(String heap, Class<?> mainClass, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx" + heap);
         cmd.add("-Xss4m");
+        cmd.add("-XX:-UsePerfData");
         cmd.add("-cp");
         cmd.add(classPath());
         cmd.add(mainClass.getName());
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("OMP_NUM_THREADS", "1");
-        return pb;
+        return cmd;
     }
 
-    /** Starts {@link #builder} with output going to {@code log}. */
-    public static Process start(File log, String heap, Class<?> mainClass, String... args) throws IOException {
-        return builder(heap, mainClass, args).redirectOutput(log).start();
+    /** A builder for {@link #command}, with one OpenMP thread as in the launcher; streams left to the caller. */
+    public static ProcessBuilder builder(String heap, Class<?> mainClass, String... args) {
+        return withEnv(new ProcessBuilder(command(heap, mainClass, args)));
+    }
+
+    /** Sets the child environment this project's launcher sets (one OpenMP thread). */
+    public static ProcessBuilder withEnv(ProcessBuilder pb) {
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        return pb;
     }
 }

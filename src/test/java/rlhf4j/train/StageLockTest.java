@@ -26,7 +26,8 @@ class StageLockTest {
     private record Child(Process process, String firstLine) {}
 
     private static Child child(Path stageDir) throws IOException {
-        Process p = ChildJvm.builder("64m", StageLockHolder.class, stageDir.toString(), "300").start();
+        Process p = ChildJvm.builder("64m", StageLockHolder.class, stageDir.toString(), "300")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();          // blocks until the child has locked, been refused, or died
         return new Child(p, line);
