@@ -93,6 +93,16 @@ public final class StageCheckpoint {
                 && Files.isRegularFile(dir.resolve(TOKENIZER)) && Files.isRegularFile(dir.resolve(TRAINER_STATE));
     }
 
+    /** The stage recorded in {@code dir}'s config.json ({@code rlhf4j.stage}), or "" when it records none. */
+    public static String stageOf(Path dir) {
+        Path file = dir.resolve(CONFIG);
+        try {
+            return Json.readTree(file).path("rlhf4j").path("stage").asText("");
+        } catch (IOException e) {
+            throw new DataException(file, "cannot read checkpoint config: " + e.getMessage());
+        }
+    }
+
     public static Loaded load(Path dir) {
         if (!exists(dir)) {
             throw new DataException(dir, "no checkpoint here (expected " + MODEL + ", " + CONFIG + ", "

@@ -63,7 +63,11 @@ public final class StageRunner {
                 new LrSchedule(h.learningRate(), h.minLr(), h.warmupSteps(), h.maxSteps()), job.options().stopAtStep());
         List<String> columns = new ArrayList<>(Trainer.BASE_COLUMNS);
         columns.addAll(job.extraColumns());
-        StageDir.trimSamples(job.dir(), start.step());
+        if (job.options().resume()) {
+            StageDir.trimSamples(job.dir(), start.step());
+        } else {
+            StageDir.deleteIfExists(job.dir().resolve(StageCheckpoint.SAMPLES));
+        }
         long started = System.nanoTime();
         try (MetricsCsv metrics = MetricsCsv.open(job.dir().resolve(StageCheckpoint.METRICS), columns,
                 job.options().resume() ? start.step() : -1);

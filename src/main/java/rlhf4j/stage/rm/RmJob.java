@@ -59,6 +59,7 @@ public final class RmJob {
         StageCheckpoint.Loaded previous = options.resume() ? StageCheckpoint.load(dir) : null;
         Path init = cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "sft") : Path.of(cfg.initFrom());
         StageCheckpoint.Loaded base = previous != null ? previous : loadInit(init, out);
+        StageDir.checkBlockSize(config.model().blockSize(), base.spec(), previous != null ? dir : init);
         Gpt gpt = new Gpt(base.spec(), base.params());
         if (!gpt.hasScoreHead()) {
             GptInit.addScoreHead(gpt.params(), base.spec(), gpt.dataType(), config.run().seed(), false);
