@@ -2,7 +2,9 @@ package rlhf4j.checkpoint;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -23,7 +25,8 @@ public final class AtomicDir {
     /**
      * Writes {@code target} through {@code writer}, which receives the empty temp folder. On any
      * failure the temp folder is deleted, the target is left as it was, and the exception
-     * rethrown ({@link IOException} as {@link UncheckedIOException} naming the target).
+     * rethrown ({@link IOException}, or a writer's {@link UncheckedIOException}, as an
+     * {@link UncheckedIOException} naming the target).
      */
     public static void write(Path target, IoConsumer writer) {
         Path dest = target.toAbsolutePath().normalize();
@@ -44,13 +47,28 @@ public final class AtomicDir {
                 e.addSuppressed(suppressed);
             }
             if (e instanceof IOException io) {
-                throw new UncheckedIOException("cannot write " + dest + ": " + io.getMessage(), io);
+                throw new UncheckedIOException("cannot write " + dest + ": " + describe(io), io);
+            }
+            if (e instanceof UncheckedIOException u) {      // a writer's own wrapper names the temp folder
+                throw new UncheckedIOException("cannot write " + dest + ": " + describe(u.getCause()), u.getCause());
             }
             if (e instanceof RuntimeException r) {
                 throw r;
             }
             throw (Error) e;
         }
+    }
+
+    /** The reason of an I/O failure in words: a bare {@code AccessDeniedException} only names its file. */
+    static String describe(IOException e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (e instanceof AccessDeniedException) {
+            return message + ": permission denied";
+        }
+        if (e instanceof FileSystemException fs && fs.getReason() == null) {
+            return message + ": " + e.getClass().getSimpleName();
+        }
+        return message;
     }
 
     /** Moves {@code tmp} into place; on failure puts the old folder back before rethrowing. */

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -53,6 +54,12 @@ public final class SafeTensors {
 
     /** Writes {@code tensors} (in iteration order) and {@code metadata} (may be null) to {@code file}. */
     public static void write(Path file, Map<String, INDArray> tensors, Map<String, String> metadata) throws IOException {
+        write(file, tensors, metadata, FileOpener.FILES);
+    }
+
+    /** As {@link #write(Path, Map, Map)}, with the file opened through {@code opener}. */
+    public static void write(Path file, Map<String, INDArray> tensors, Map<String, String> metadata, FileOpener opener)
+            throws IOException {
         ObjectNode header = MAPPER.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject(METADATA);
@@ -86,8 +93,7 @@ public final class SafeTensors {
             head.put((byte) ' ');
         }
         head.flip();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (WritableByteChannel ch = opener.open(file)) {
             writeFully(ch, head);
             for (INDArray a : contiguous) {
                 if (!a.isEmpty()) {
@@ -318,7 +324,7 @@ public final class SafeTensors {
         };
     }
 
-    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
+    private static void writeFully(WritableByteChannel ch, ByteBuffer buf) throws IOException {
         while (buf.hasRemaining()) {
             ch.write(buf);
         }

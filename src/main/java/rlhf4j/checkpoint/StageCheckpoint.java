@@ -2,9 +2,13 @@ package rlhf4j.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,22 +58,45 @@ public final class StageCheckpoint {
                          JsonNode trainerState, LinkedHashMap<String, INDArray> optimizer) {}
 
     public static void save(Path dir, Contents c) {
+        save(dir, c, FileOpener.FILES);
+    }
+
+    /**
+     * Writes the checkpoint atomically with every file opened through {@code opener}; on failure the
+     * previous checkpoint in {@code dir} is left untouched and an {@link java.io.UncheckedIOException}
+     * names {@code dir}.
+     */
+    public static void save(Path dir, Contents c, FileOpener opener) {
         AtomicDir.write(dir, tmp -> {
-            SafeTensors.write(tmp.resolve(MODEL), c.params(), Map.of("format", "pt"));
-            Json.write(tmp.resolve(CONFIG), hfConfig(c));
-            c.tokenizer().save(tmp.resolve(TOKENIZER));
-            Json.write(tmp.resolve(TRAINER_STATE), c.trainerState());
-            SafeTensors.write(tmp.resolve(OPTIMIZER), c.optimizer(), Map.of());
+            SafeTensors.write(tmp.resolve(MODEL), c.params(), Map.of("format", "pt"), opener);
+            writeBytes(opener, tmp.resolve(CONFIG), (Json.toString(hfConfig(c)) + "\n").getBytes(StandardCharsets.UTF_8));
+            try (OutputStream out = Channels.newOutputStream(opener.open(tmp.resolve(TOKENIZER)))) {
+                c.tokenizer().save(out);
+            }
+            writeBytes(opener, tmp.resolve(TRAINER_STATE),
+                    (Json.toString(c.trainerState()) + "\n").getBytes(StandardCharsets.UTF_8));
+            SafeTensors.write(tmp.resolve(OPTIMIZER), c.optimizer(), Map.of(), opener);
             for (Map.Entry<String, Map<String, INDArray>> extra : c.extraTensors().entrySet()) {
-                SafeTensors.write(tmp.resolve(extra.getKey()), extra.getValue(), Map.of("format", "pt"));
+                SafeTensors.write(tmp.resolve(extra.getKey()), extra.getValue(), Map.of("format", "pt"), opener);
             }
             for (String live : LIVE_FILES) {
                 Path current = dir.resolve(live);
                 if (Files.exists(current)) {
-                    Files.copy(current, tmp.resolve(live), StandardCopyOption.REPLACE_EXISTING);
+                    try (OutputStream out = Channels.newOutputStream(opener.open(tmp.resolve(live)))) {
+                        Files.copy(current, out);
+                    }
                 }
             }
         });
+    }
+
+    private static void writeBytes(FileOpener opener, Path file, byte[] bytes) throws IOException {
+        try (WritableByteChannel ch = opener.open(file)) {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+        }
     }
 
     /** Whether {@code dir} holds a complete checkpoint (after recovering from an interrupted save). */
@@ -77,6 +104,16 @@ public final class StageCheckpoint {
         AtomicDir.recover(dir);
         return Files.isRegularFile(dir.resolve(MODEL)) && Files.isRegularFile(dir.resolve(CONFIG))
                 && Files.isRegularFile(dir.resolve(TOKENIZER)) && Files.isRegularFile(dir.resolve(TRAINER_STATE));
+    }
+
+    /** The stage recorded in {@code dir}'s config.json ({@code rlhf4j.stage}), or "" when it records none. */
+    public static String stageOf(Path dir) {
+        Path file = dir.resolve(CONFIG);
+        try {
+            return Json.readTree(file).path("rlhf4j").path("stage").asText("");
+        } catch (IOException e) {
+            throw new DataException(file, "cannot read checkpoint config: " + e.getMessage());
+        }
     }
 
     public static Loaded load(Path dir) {

@@ -47,7 +47,8 @@ public final class Train {
     static int report(Exception e, PrintWriter err, boolean verbose) {
         int code = exitCode(e);
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        if (e instanceof UncheckedIOException && e.getCause() != null) {
+        if (e instanceof UncheckedIOException && e.getCause() != null && e.getCause().getMessage() != null
+                && !message.contains(e.getCause().getMessage())) {
             message = message + ": " + e.getCause().getMessage();
         }
         err.println("error: " + message.replace('\n', ' '));

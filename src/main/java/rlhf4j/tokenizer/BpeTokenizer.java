@@ -103,6 +103,11 @@ public final class BpeTokenizer {
         TokenizerJson.write(this, file);
     }
 
+    /** Writes this tokenizer's tokenizer.json text to {@code out} (left open). */
+    public void save(java.io.OutputStream out) throws java.io.IOException {
+        TokenizerJson.write(this, out);
+    }
+
     /** Builds the standard layout: specials 0..k-1, bytes k..k+255, then one token per merge. */
     private static BpeTokenizer fromLayout(List<String> specialTokens, List<int[]> pairs) {
         int k = specialTokens.size();

@@ -40,16 +40,22 @@ final class TokenizerJson {
     // ---------------------------------------------------------------- writing
 
     static void write(BpeTokenizer tok, Path file) {
+        try (OutputStream out = Files.newOutputStream(file)) {
+            write(tok, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes the tokenizer.json text to {@code out}, leaving it open. */
+    static void write(BpeTokenizer tok, OutputStream out) throws IOException {
         DefaultIndenter newline = new DefaultIndenter("  ", "\n");
         DefaultPrettyPrinter printer = new DefaultPrettyPrinter(Separators.createDefaultInstance()
                 .withObjectFieldValueSpacing(Separators.Spacing.AFTER))
                 .withObjectIndenter(newline)
                 .withArrayIndenter(newline);
-        try (OutputStream out = Files.newOutputStream(file)) {
-            MAPPER.writer(printer).writeValue(out, toJson(tok));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        MAPPER.writer(printer).without(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET)
+                .writeValue(out, toJson(tok));
     }
 
     private static ObjectNode toJson(BpeTokenizer tok) {

@@ -23,8 +23,15 @@ import rlhf4j.tokenizer.BpeTokenizer;
 public final class StageRunner {
     private StageRunner() {}
 
-    /** The model, its optimizer and where training starts (step 0, or the resumed checkpoint's step). */
-    public record Start(Gpt gpt, AdamW optimizer, int step, double elapsedSeconds) {}
+    /**
+     * The model, its optimizer and where training starts (step 0, or the resumed checkpoint's step, with
+     * its elapsed time and count of skipped non-finite updates).
+     */
+    public record Start(Gpt gpt, AdamW optimizer, int step, double elapsedSeconds, int skippedSteps) {
+        public Start(Gpt gpt, AdamW optimizer, int step, double elapsedSeconds) {
+            this(gpt, optimizer, step, elapsedSeconds, 0);
+        }
+    }
 
     public static AdamW optimizer(TrainingHyperparams h) {
         return new AdamW(h.beta1(), h.beta2(), h.eps(), h.weightDecay(), AdamW.gpt2DecayRule(h.decayEmbeddings()));
@@ -40,7 +47,8 @@ public final class StageRunner {
         optimizer.load(resumed.optimizer());
         int step = resumed.trainerState().path("step").asInt();
         out.printf("resuming %s at step %d of %d%n", dir, step, h.maxSteps());
-        return new Start(gpt, optimizer, step, resumed.trainerState().path("elapsed_s").asDouble());
+        return new Start(gpt, optimizer, step, resumed.trainerState().path("elapsed_s").asDouble(),
+                resumed.trainerState().path("skipped_steps").asInt(0));
     }
 
     /** Everything the loop needs besides the task. */
@@ -55,14 +63,18 @@ public final class StageRunner {
                 new LrSchedule(h.learningRate(), h.minLr(), h.warmupSteps(), h.maxSteps()), job.options().stopAtStep());
         List<String> columns = new ArrayList<>(Trainer.BASE_COLUMNS);
         columns.addAll(job.extraColumns());
-        StageDir.trimSamples(job.dir(), start.step());
+        if (job.options().resume()) {
+            StageDir.trimSamples(job.dir(), start.step());
+        } else {
+            StageDir.deleteIfExists(job.dir().resolve(StageCheckpoint.SAMPLES));
+        }
         long started = System.nanoTime();
         try (MetricsCsv metrics = MetricsCsv.open(job.dir().resolve(StageCheckpoint.METRICS), columns,
                 job.options().resume() ? start.step() : -1);
              Progress progress = new Progress(job.stage(), start.step(), h.maxSteps(), h.logEvery(), out)) {
             Trainer trainer = new Trainer(settings, start.gpt().params(), start.optimizer(), task, metrics,
                     job.dir().resolve(StageCheckpoint.SAMPLES), progress);
-            return trainer.run(start.step(), start.elapsedSeconds(), (step, last) -> {
+            return trainer.run(start.step(), start.elapsedSeconds(), start.skippedSteps(), (step, last) -> {
                 Map<String, Object> state = new LinkedHashMap<>();
                 state.put("stage", job.stage());
                 state.put("step", step);
@@ -70,6 +82,7 @@ public final class StageRunner {
                 state.put("finished", last);
                 state.put("seed", job.config().run().seed());
                 state.put("elapsed_s", start.elapsedSeconds() + (System.nanoTime() - started) / 1e9);
+                state.put("skipped_steps", trainer.skippedSteps());
                 state.put("data_position", Map.of("step", step,
                         "rule", "the batches of step s are drawn from Random(f(seed, s, micro)): the step is the position"));
                 state.putAll(job.extraState());

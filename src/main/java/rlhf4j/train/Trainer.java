@@ -50,6 +50,7 @@ public final class Trainer {
     private final MetricsCsv metrics;
     private final Path samplesFile;
     private final Progress progress;
+    private int skipped;
 
     public Trainer(Settings settings, Map<String, INDArray> params, AdamW optimizer, TrainingTask task,
                    MetricsCsv metrics, Path samplesFile, Progress progress) {
@@ -64,11 +65,20 @@ public final class Trainer {
 
     /** Runs optimizer steps {@code startStep+1 .. maxSteps}; {@code elapsedBefore} carries time across resumes. */
     public Summary run(int startStep, double elapsedBefore, Checkpointer checkpointer) {
+        return run(startStep, elapsedBefore, 0, checkpointer);
+    }
+
+    /**
+     * As {@link #run(int, double, Checkpointer)}, with {@code skippedBefore} non-finite updates already
+     * skipped before {@code startStep} (from the resumed checkpoint), so the {@code skipped} column and
+     * {@link #skippedSteps()} count the whole stage.
+     */
+    public Summary run(int startStep, double elapsedBefore, int skippedBefore, Checkpointer checkpointer) {
         long t0 = System.nanoTime();
         double lastLoss = Double.NaN;
         Map<String, Double> lastEval = Map.of();
         long tokens = 0;
-        int skipped = 0;
+        skipped = skippedBefore;
         GradAccumulator accumulator = new GradAccumulator();
         for (int step = startStep; step < settings.maxSteps(); step++) {
             long stepStart = System.nanoTime();
@@ -134,6 +144,11 @@ public final class Trainer {
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new Summary(settings.maxSteps(), lastLoss, lastEval, seconds > 0 ? tokens / seconds : 0,
                 elapsedBefore + seconds, skipped);
+    }
+
+    /** Updates skipped as non-finite so far in this stage, resumed runs included (for the trainer state). */
+    public int skippedSteps() {
+        return skipped;
     }
 
     public static String formatEval(Map<String, Double> eval) {

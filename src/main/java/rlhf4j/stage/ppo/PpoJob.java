@@ -32,6 +32,7 @@ import rlhf4j.train.MetricsCsv;
 import rlhf4j.train.Progress;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
+import rlhf4j.train.StageLock;
 import rlhf4j.train.StageRunner;
 
 /**
@@ -58,8 +59,14 @@ public final class PpoJob {
     public record Result(PpoLoop.Summary summary, PolicyEval.Result sftTest, PolicyEval.Result ppoTest) {}
 
     public static Result run(ExperimentConfig config, RunOptions options, PrintStream out) {
+        try (StageLock lock = StageDir.prepare(config.run(), STAGE, options.resume(), options.overwrite())) {
+            return run(config, options, out, lock.dir());
+        }
+    }
+
+    /** The job proper, holding the lock of {@code dir}. */
+    private static Result run(ExperimentConfig config, RunOptions options, PrintStream out, Path dir) {
         PpoConfig cfg = config.ppo();
-        Path dir = StageDir.prepare(config.run(), STAGE, options.resume(), options.overwrite());
         StageCheckpoint.Loaded previous = options.resume() ? StageCheckpoint.load(dir) : null;
         Path init = previous != null ? Path.of(previous.trainerState().path("init_from").asText())
                 : cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "sft") : Path.of(cfg.initFrom());
@@ -69,6 +76,7 @@ public final class PpoJob {
         if (!List.of("sft", STAGE).contains(sft.stage())) {
             out.printf("note: ppo.init_from %s is a %s checkpoint, not sft%n", init, sft.stage());
         }
+        StageDir.checkBlockSize(config.model().blockSize(), sft.spec(), init);
         StageCheckpoint.Loaded rm = load(rmDir, "ppo.reward_model", "run ./train rm first, or set ppo.reward_model");
         RewardModel rewardModel = new RewardModel(scoreModel(rm, rmDir), rm.tokenizer(), RewardNorm.read(rmDir));
         if (!rm.tokenizer().fingerprint().equals(sft.tokenizer().fingerprint())) {
@@ -124,7 +132,11 @@ public final class PpoJob {
         PpoLoop.Settings settings = new PpoLoop.Settings(cfg.maxSteps(), cfg.evalEvery(), cfg.checkpointEvery(),
                 options.stopAtStep(), cfg.targetKl(),
                 new LrSchedule(cfg.learningRate(), cfg.minLr(), cfg.warmupSteps(), cfg.maxSteps()));
-        StageDir.trimSamples(dir, startStep);
+        if (options.resume()) {
+            StageDir.trimSamples(dir, startStep);
+        } else {
+            StageDir.deleteIfExists(dir.resolve(StageCheckpoint.SAMPLES));
+        }
         long started = System.nanoTime();
         double elapsedAtStart = elapsedBefore;
         final KlController controller = kl;

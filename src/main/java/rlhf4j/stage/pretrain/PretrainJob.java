@@ -18,6 +18,7 @@ import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
+import rlhf4j.train.StageLock;
 import rlhf4j.train.StageRunner;
 import rlhf4j.train.Trainer;
 
@@ -32,10 +33,15 @@ public final class PretrainJob {
     private PretrainJob() {}
 
     public static Trainer.Summary run(ExperimentConfig config, RunOptions options, PrintStream out) {
+        try (StageLock lock = StageDir.prepare(config.run(), STAGE, options.resume(), options.overwrite())) {
+            return run(config, options, out, lock.dir());
+        }
+    }
+
+    /** The job proper, holding the lock of {@code dir}. */
+    private static Trainer.Summary run(ExperimentConfig config, RunOptions options, PrintStream out, Path dir) {
         boolean resume = options.resume();
-        boolean overwrite = options.overwrite();
         PretrainConfig cfg = config.pretrain();
-        Path dir = StageDir.prepare(config.run(), STAGE, resume, overwrite);
         StageCheckpoint.Loaded previous = resume ? StageCheckpoint.load(dir) : null;
         List<Path> paths = DefaultCorpus.ensure(cfg.data().train(), DefaultCorpus.DEFAULT_ROOT);
         List<Document> docs = TextCorpus.read(paths);

@@ -25,6 +25,7 @@ import rlhf4j.model.Gpt;
 import rlhf4j.model.GptInit;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
+import rlhf4j.train.StageLock;
 import rlhf4j.train.StageRunner;
 import rlhf4j.train.Trainer;
 
@@ -47,11 +48,18 @@ public final class RmJob {
                          RewardNorm norm) {}
 
     public static Result run(ExperimentConfig config, RunOptions options, PrintStream out) {
+        try (StageLock lock = StageDir.prepare(config.run(), STAGE, options.resume(), options.overwrite())) {
+            return run(config, options, out, lock.dir());
+        }
+    }
+
+    /** The job proper, holding the lock of {@code dir}. */
+    private static Result run(ExperimentConfig config, RunOptions options, PrintStream out, Path dir) {
         RmConfig cfg = config.rm();
-        Path dir = StageDir.prepare(config.run(), STAGE, options.resume(), options.overwrite());
         StageCheckpoint.Loaded previous = options.resume() ? StageCheckpoint.load(dir) : null;
         Path init = cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "sft") : Path.of(cfg.initFrom());
         StageCheckpoint.Loaded base = previous != null ? previous : loadInit(init, out);
+        StageDir.checkBlockSize(config.model().blockSize(), base.spec(), previous != null ? dir : init);
         Gpt gpt = new Gpt(base.spec(), base.params());
         if (!gpt.hasScoreHead()) {
             GptInit.addScoreHead(gpt.params(), base.spec(), gpt.dataType(), config.run().seed(), false);

@@ -13,21 +13,29 @@ import rlhf4j.tokenizer.ChatTemplate;
  * The SFT rows rendered with the chat template and split into training and validation by a hash
  * of the prompt ({@link PromptSplit}, shared with the reward model). Truncation policy: a conversation longer than block_size + 1 tokens keeps its
  * first block_size + 1 tokens (the prompt stays whole, the end of the answer is cut); such rows are
- * counted.
+ * counted. A row whose prompt alone fills the context keeps no answer token to learn from: it is
+ * dropped, counted, and the first one remembered ({@code firstDropped}, for messages).
  */
 public record SftExamples(List<ChatTemplate.Rendered> train, List<ChatTemplate.Rendered> val,
-                          List<GenerationEval.Item> valPrompts, int truncated) {
+                          List<GenerationEval.Item> valPrompts, int truncated, int dropped, SftExample firstDropped) {
 
     public static SftExamples of(List<SftExample> rows, ChatTemplate template, int blockSize, double valFraction) {
         List<ChatTemplate.Rendered> train = new ArrayList<>();
         List<ChatTemplate.Rendered> val = new ArrayList<>();
         List<GenerationEval.Item> valPrompts = new ArrayList<>();
         int truncated = 0;
+        int dropped = 0;
+        SftExample firstDropped = null;
         for (SftExample row : rows) {
             ChatTemplate.Rendered r = template.render(row.messages());
             if (r.length() > blockSize + 1) {
                 r = new ChatTemplate.Rendered(Arrays.copyOf(r.ids(), blockSize + 1), Arrays.copyOf(r.lossMask(), blockSize + 1));
                 truncated++;
+                if (Arrays.stream(r.lossMask()).allMatch(m -> m == 0)) {
+                    dropped++;
+                    firstDropped = firstDropped == null ? row : firstDropped;
+                    continue;
+                }
             }
             List<Message> prompt = row.messages().subList(0, row.messages().size() - 1);
             if (PromptSplit.isValidation(prompt, valFraction)) {
@@ -37,6 +45,12 @@ public record SftExamples(List<ChatTemplate.Rendered> train, List<ChatTemplate.R
                 train.add(r);
             }
         }
-        return new SftExamples(train, val, valPrompts, truncated);
+        return new SftExamples(train, val, valPrompts, truncated - dropped, dropped, firstDropped);
+    }
+
+    /** {@code "; N dropped: the prompt fills block_size B (first at FILE:LINE)"}, or "" when none was. */
+    public String droppedNote(int blockSize) {
+        return dropped == 0 ? "" : "; " + dropped + " dropped: the prompt fills block_size " + blockSize
+                + " (first at " + firstDropped.source() + ":" + firstDropped.line() + ")";
     }
 }

@@ -22,6 +22,7 @@ import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
+import rlhf4j.train.StageLock;
 import rlhf4j.train.StageRunner;
 import rlhf4j.train.Trainer;
 
@@ -38,21 +39,30 @@ public final class SftJob {
     private SftJob() {}
 
     public static Trainer.Summary run(ExperimentConfig config, RunOptions options, PrintStream out) {
+        try (StageLock lock = StageDir.prepare(config.run(), STAGE, options.resume(), options.overwrite())) {
+            return run(config, options, out, lock.dir());
+        }
+    }
+
+    /** The job proper, holding the lock of {@code dir}. */
+    private static Trainer.Summary run(ExperimentConfig config, RunOptions options, PrintStream out, Path dir) {
         SftConfig cfg = config.sft();
-        Path dir = StageDir.prepare(config.run(), STAGE, options.resume(), options.overwrite());
         StageCheckpoint.Loaded previous = options.resume() ? StageCheckpoint.load(dir) : null;
         Path init = cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "pretrain") : Path.of(cfg.initFrom());
         StageCheckpoint.Loaded base = previous != null ? previous : loadInit(init);
+        StageDir.checkBlockSize(config.model().blockSize(), base.spec(), previous != null ? dir : init);
         Path trainFile = GrammarFiles.ensure(Path.of(cfg.data().train()), out);
         ChatTemplate template = new ChatTemplate(base.tokenizer());
         SftExamples data = SftExamples.of(SftData.read(trainFile), template, base.spec().blockSize(),
                 cfg.data().valFraction());
         if (data.train().isEmpty() || data.val().isEmpty()) {
             throw new DataException(trainFile, "needs rows for both training and validation (" + data.train().size()
-                    + " and " + data.val().size() + " after the val_fraction split)");
+                    + " and " + data.val().size() + " after the val_fraction split" + data.droppedNote(base.spec().blockSize())
+                    + ")");
         }
-        out.printf("data: %d training and %d validation conversations from %s; %d truncated to block_size %d%n",
-                data.train().size(), data.val().size(), trainFile, data.truncated(), base.spec().blockSize());
+        out.printf("data: %d training and %d validation conversations from %s; %d truncated to block_size %d%s%n",
+                data.train().size(), data.val().size(), trainFile, data.truncated(), base.spec().blockSize(),
+                data.droppedNote(base.spec().blockSize()));
 
         Gpt gpt = new Gpt(base.spec(), base.params());
         StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir);
@@ -62,6 +72,7 @@ public final class SftJob {
         extra.put("train_rows", data.train().size());
         extra.put("val_rows", data.val().size());
         extra.put("truncated_rows", data.truncated());
+        extra.put("dropped_rows", data.dropped());
         Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options,
                 List.of("val_loss", "exact_match", "chrf"), base.tokenizer(), start, extra), task, out);
         String test = "";
