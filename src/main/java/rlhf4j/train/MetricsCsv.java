@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import rlhf4j.checkpoint.AtomicFile;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,14 +39,15 @@ public final class MetricsCsv implements AutoCloseable {
             Files.createDirectories(file.toAbsolutePath().getParent());
             List<List<String>> kept = keepUpToStep >= 0 && Files.exists(file) ? rowsUpTo(file, keepUpToStep, columns)
                     : List.of();
-            try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-                 CSVPrinter printer = new CSVPrinter(w, FORMAT)) {
+            StringBuilder text = new StringBuilder();
+            try (CSVPrinter printer = new CSVPrinter(text, FORMAT)) {
                 printer.printRecord(columns);
                 for (List<String> row : kept) {
                     printer.printRecord(row);
                 }
             }
+            // replaced in one rename: a kill while rewriting must not lose the rows being kept
+            AtomicFile.write(file, text.toString().getBytes(StandardCharsets.UTF_8));
             return new MetricsCsv(file, List.copyOf(columns));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
@@ -60,7 +62,8 @@ public final class MetricsCsv implements AutoCloseable {
                 return rows;
             }
             for (CSVRecord r : parser) {
-                if (Integer.parseInt(r.get(0)) <= step) {
+                // a row cut short by a kill mid-append is dropped, whatever its first field reads
+                if (r.size() == columns.size() && r.get(0).matches("\\d+") && Integer.parseInt(r.get(0)) <= step) {
                     rows.add(r.toList());
                 }
             }

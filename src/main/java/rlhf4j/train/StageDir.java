@@ -88,7 +88,8 @@ public final class StageDir {
             Matcher m = STEP_HEADER.matcher(text);
             while (m.find()) {
                 if (Integer.parseInt(m.group(1)) > step) {
-                    Files.writeString(file, text.substring(0, m.start()), StandardCharsets.UTF_8);
+                    // one rename: a kill while trimming must not lose the samples being kept
+                    rlhf4j.checkpoint.AtomicFile.write(file, text.substring(0, m.start()).getBytes(StandardCharsets.UTF_8));
                     return;
                 }
             }

@@ -15,9 +15,9 @@ import org.apache.commons.csv.CSVRecord;
 public final class MetricsRows {
     private MetricsRows() {}
 
-    /** Whether {@code column} measures time ({@code tokens_per_s}, {@code elapsed_s}, any {@code *_s}). */
+    /** Whether {@code column} measures time ({@code tokens_per_s}, {@code elapsed_s}, any {@code *_s}, PPO's {@code rollout_share}). */
     public static boolean isTiming(String column) {
-        return column.equals("tokens_per_s") || column.endsWith("_s");
+        return column.equals("tokens_per_s") || column.endsWith("_s") || column.equals("rollout_share");
     }
 
     /** Every row, every column, in file order. */
