@@ -33,11 +33,16 @@ public final class LmHead implements Head {
         return withLoss;
     }
 
+    /** Logits of the LM head tied to the token embedding: hidden · wteᵀ [B*T, V]. */
+    static SDVariable logits(SameDiff sd, Trunk trunk) {
+        return sd.mmul(trunk.hidden(), trunk.wte(), false, true, false);                             // [N, V]
+    }
+
     @Override
     public void build(SameDiff sd, Trunk trunk) {
         int n = trunk.batch() * trunk.seqLen();
         int v = trunk.spec().vocabSize();
-        SDVariable logits = sd.mmul(trunk.hidden(), trunk.wte(), false, true, false).rename(LOGITS); // [N, V]
+        SDVariable logits = logits(sd, trunk).rename(LOGITS);                                       // [N, V]
         if (!withLoss) {
             return;
         }

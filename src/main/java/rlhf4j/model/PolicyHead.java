@@ -74,8 +74,7 @@ public final class PolicyHead implements Head {
     public void build(SameDiff sd, Trunk trunk) {
         int n = trunk.batch() * trunk.seqLen();
         int v = trunk.spec().vocabSize();
-        SDVariable logits = sd.mmul(trunk.hidden(), trunk.wte(), false, true, false)
-                .mul(1.0 / temperature);                                                      // [N, V]
+        SDVariable logits = LmHead.logits(sd, trunk).mul(1.0 / temperature);                  // [N, V]
         SDVariable onehot = sd.placeHolder(TARGET_ONEHOT, logits.dataType(), n, v);          // [N, V]
         SDVariable all = sd.nn.logSoftmax(logits).rename(LOGPROBS);                           // [N, V]
         SDVariable logp = all.mul(onehot).sum(1).rename(TOKEN_LOGP);                          // [N]

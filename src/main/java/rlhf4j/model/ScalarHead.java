@@ -33,12 +33,17 @@ public final class ScalarHead implements Head {
         return withLoss;
     }
 
+    /** The score head at every position, named {@code values} [B, T]. */
+    static SDVariable values(SameDiff sd, Trunk trunk) {
+        SDVariable perToken = sd.mmul(trunk.hidden(), trunk.scoreWeight()).add(trunk.scoreBias());   // [B*T, 1]
+        return sd.reshape(perToken, trunk.batch(), trunk.seqLen()).rename(VALUES);                   // [B, T]
+    }
+
     @Override
     public void build(SameDiff sd, Trunk trunk) {
         int b = trunk.batch();
         int t = trunk.seqLen();
-        SDVariable perToken = sd.mmul(trunk.hidden(), trunk.scoreWeight()).add(trunk.scoreBias());   // [B*T, 1]
-        SDVariable values = sd.reshape(perToken, b, t).rename(VALUES);                                // [B, T]
+        SDVariable values = values(sd, trunk);                                                        // [B, T]
         SDVariable last = sd.placeHolder(LAST_TOKEN, values.dataType(), b, t);                        // [B, T]
         SDVariable score = values.mul(last).sum(1).rename(SCORE);                                     // [B]
         if (withLoss) {

@@ -53,8 +53,7 @@ public final class ValueHead implements Head {
     public void build(SameDiff sd, Trunk trunk) {
         int b = trunk.batch();
         int t = trunk.seqLen();
-        SDVariable perToken = sd.mmul(trunk.hidden(), trunk.scoreWeight()).add(trunk.scoreBias());   // [B*T, 1]
-        SDVariable values = sd.reshape(perToken, b, t).rename(VALUES);                                // [B, T]
+        SDVariable values = ScalarHead.values(sd, trunk);                                             // [B, T]
         if (!withLoss) {
             return;
         }
