@@ -79,6 +79,9 @@ public final class PpoJob {
         StageDir.checkBlockSize(config.model().blockSize(), sft.spec(), init);
         StageCheckpoint.Loaded rm = load(rmDir, "ppo.reward_model", "run ./train rm first, or set ppo.reward_model");
         RewardModel rewardModel = new RewardModel(scoreModel(rm, rmDir), rm.tokenizer(), RewardNorm.read(rmDir));
+        if (!rewardModel.norm().fitted()) {
+            out.printf("note: %s has no reward normalisation (its run did not finish): PPO uses its raw scores%n", rmDir);
+        }
         if (!rm.tokenizer().fingerprint().equals(sft.tokenizer().fingerprint())) {
             throw new ConfigException("ppo.reward_model: " + rmDir + " uses a different tokenizer from the policy in "
                     + init + " (the reward model must be trained from the same run's checkpoints)");
