@@ -32,7 +32,7 @@ start=$(date +%s)
 end=$((start + minutes * 60))
 while [ "$(date +%s)" -lt "$end" ] && kill -0 "$jvm" 2>/dev/null; do
     rss_kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$jvm/status" 2>/dev/null || echo 0)
-    step=$(grep -o 'step [0-9]*' "$out/train.log" | tail -1 | awk '{print $2}')
+    step=$( (grep -o 'step [0-9]*' "$out/train.log" || true) | tail -1 | awk '{print $2}')
     echo "$(( $(date +%s) - start )),$(( rss_kib / 1024 )),${step:-0}" >> "$out/rss.csv"
     sleep "$interval"
 done
