@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.function.IntPredicate;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.model.PhaseTimes;
 
 /**
  * Batched generation with the KV cache: prompts of different lengths are left-padded, run through
@@ -15,10 +16,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class Sampler {
     private final InferenceModel model;
     private final int padToken;
+    private PhaseTimes times = PhaseTimes.OFF;
 
     public Sampler(InferenceModel model, int padToken) {
         this.model = model;
         this.padToken = padToken;
+    }
+
+    /** Where the phases of {@link #generate} are timed ({@link PhaseTimes#OFF} by default). */
+    public void setPhaseTimes(PhaseTimes times) {
+        this.times = times == null ? PhaseTimes.OFF : times;
     }
 
     /**
@@ -60,8 +67,12 @@ public final class Sampler {
                 valid[i * promptLen + j] = real ? 1 : 0;
             }
         }
+        long t0 = times.start();
         INDArray logits = model.forward(cache, promptLen, tokens, positions, valid);            // [B*P, V]
+        times.stop("prefill forward", t0);
+        t0 = times.start();
         double[][] last = lastRows(logits, b, promptLen);                                       // [B][V]
+        times.stop("logits to Java", t0);
         List<List<Integer>> out = new ArrayList<>();
         List<List<Double>> outLogp = new ArrayList<>();
         boolean[] done = new boolean[b];
@@ -76,6 +87,7 @@ public final class Sampler {
             int[] next = new int[b];
             int[] stepValid = new int[b];
             boolean anyActive = false;
+            t0 = times.start();
             for (int i = 0; i < b; i++) {
                 if (done[i]) {
                     next[i] = padToken;
@@ -93,6 +105,7 @@ public final class Sampler {
                     anyActive = true;
                 }
             }
+            times.stop("token pick", t0);
             if (!anyActive || step == maxNew - 1 || cache.length() >= cache.capacity()) {
                 break;
             }
@@ -103,7 +116,12 @@ public final class Sampler {
                     stepValid[i] = 0;
                 }
             }
-            last = lastRows(model.forward(cache, 1, next, pos, stepValid), b, 1);
+            t0 = times.start();
+            INDArray stepLogits = model.forward(cache, 1, next, pos, stepValid);                // [B, V]
+            times.stop("decode forward", t0);
+            t0 = times.start();
+            last = lastRows(stepLogits, b, 1);                                                  // [B][V]
+            times.stop("logits to Java", t0);
         }
         List<Generation> result = new ArrayList<>();
         for (int i = 0; i < b; i++) {

@@ -19,6 +19,7 @@ public final class Gpt {
 
     private final GptSpec spec;
     private final LinkedHashMap<String, INDArray> params;
+    private PhaseTimes times = PhaseTimes.OFF;
     private final Map<String, GptGraph> graphs = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, GptGraph> eldest) {
@@ -47,6 +48,11 @@ public final class Gpt {
         return params;
     }
 
+    /** Where the Java-side phases of {@link #forward} and {@link #forwardBackward} are timed ({@link PhaseTimes#OFF} by default). */
+    public void setPhaseTimes(PhaseTimes times) {
+        this.times = times == null ? PhaseTimes.OFF : times;
+    }
+
     public DataType dataType() {
         return params.get(ParamNames.WTE).dataType();
     }
@@ -73,8 +79,12 @@ public final class Gpt {
     /** The trunk's placeholders for a batch, plus the head's own. */
     public Map<String, INDArray> placeholders(TokenBatch batch, Map<String, INDArray> headInputs) {
         Map<String, INDArray> feed = new HashMap<>(headInputs);
+        long t0 = times.start();
         feed.put(GptGraph.EMB, embed(batch));
+        times.stop("embedding gather", t0);
+        t0 = times.start();
         feed.put(GptGraph.ATTN_BIAS, batch.attentionBias(dataType()));
+        times.stop("attention bias", t0);
         return feed;
     }
 
@@ -87,8 +97,12 @@ public final class Gpt {
     public record Step(Map<String, INDArray> outputs, Map<String, INDArray> grads) {}
 
     public Step forwardBackward(Head head, TokenBatch batch, Map<String, INDArray> headInputs, List<String> outputs) {
-        OutAndGrad result = graph(head, batch.batch(), batch.seqLen())
-                .outputAndGradients(placeholders(batch, headInputs), outputs);
+        GptGraph graph = graph(head, batch.batch(), batch.seqLen());
+        Map<String, INDArray> feed = placeholders(batch, headInputs);
+        long t0 = times.start();
+        OutAndGrad result = graph.outputAndGradients(feed, outputs);
+        times.stop("graph (fwd+bwd)", t0);
+        t0 = times.start();
         Map<String, INDArray> grads = new LinkedHashMap<>();
         for (String name : params.keySet()) {
             INDArray g = result.getGradients().get(name);
@@ -97,6 +111,7 @@ public final class Gpt {
             }
         }
         scatterEmbeddingGradient(batch, result.getGradients().get(GptGraph.EMB), grads);
+        times.stop("embedding gradient scatter", t0);
         return new Step(result.getOutputs(), grads);
     }
 
