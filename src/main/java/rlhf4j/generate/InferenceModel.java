@@ -60,7 +60,8 @@ public final class InferenceModel {
                 cache.keyValid[i * cache.capacity + start + j] = valid[i * n + j];
             }
         }
-        INDArray x = p.get(ParamNames.WTE).getRows(tokens).addi(p.get(ParamNames.WPE).getRows(positions)); // [B*n, C]
+        INDArray x = Nd4j.pullRows(p.get(ParamNames.WTE), 1, tokens)
+                .addi(Nd4j.pullRows(p.get(ParamNames.WPE), 1, positions));                                  // [B*n, C]
         INDArray bias = attentionBias(cache, n, start, end);                                              // [B, 1, n, end]
         for (int l = 0; l < spec.nLayer(); l++) {
             INDArray h = layerNorm(x, layer(l, "ln_1.weight"), layer(l, "ln_1.bias"));                   // [B*n, C]

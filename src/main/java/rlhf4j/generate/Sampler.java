@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.function.IntPredicate;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import rlhf4j.model.PhaseTimes;
 
 /**
@@ -132,11 +133,15 @@ public final class Sampler {
         return result;
     }
 
-    /** The logits of each sequence's last position: [B*n, V] → [B][V]. */
+    /** The logits of each sequence's last position: [B*n, V] → [B][V], one bulk copy out of native memory. */
     private static double[][] lastRows(INDArray logits, int b, int n) {
+        int v = (int) logits.size(1);
+        INDArray last = n == 1 ? logits : logits.reshape(b, n, v).get(NDArrayIndex.all(), NDArrayIndex.point(n - 1),
+                NDArrayIndex.all());                                                            // [B, V]
+        double[] flat = last.dup('c').data().asDouble();                                       // [B*V]
         double[][] rows = new double[b][];
         for (int i = 0; i < b; i++) {
-            rows[i] = logits.getRow((long) i * n + n - 1).toDoubleVector();
+            rows[i] = Arrays.copyOfRange(flat, i * v, (i + 1) * v);
         }
         return rows;
     }
