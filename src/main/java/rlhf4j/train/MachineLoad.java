@@ -6,7 +6,8 @@ import java.nio.file.Path;
 
 /**
  * How busy the machine was with other processes during a measurement: the CPU time all processes
- * used ({@code /proc/stat}) minus this process's own ({@code /proc/self/stat}), in cores, between
+ * used ({@code /proc/stat}) minus this process's own and its finished children's ({@code
+ * /proc/self/stat}), in cores, between
  * {@link #start} and {@link #othersCores}. Also the 1-minute load average. On a system without
  * {@code /proc} the figures are NaN.
  */
@@ -67,12 +68,13 @@ final class MachineLoad {
         return -1;
     }
 
-    /** utime + stime of this process (all threads), or -1. */
+    /** utime + stime of this process (all threads) and of its waited-for children (the peer), or -1. */
     private static long ownTicks() {
         try {
             String stat = Files.readString(Path.of("/proc/self/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split("\\s+");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of stat(5)
+            // fields 14-17 of stat(5): utime, stime, cutime, cstime
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
         } catch (IOException | RuntimeException e) {
             return -1;
         }
