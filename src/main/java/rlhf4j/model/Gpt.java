@@ -10,16 +10,32 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A GPT: its architecture, its parameters (GPT-2 names, in insertion order) and the SameDiff
- * graphs built over them, one per (head, batch, length), cached. The embedding lookup and its
- * gradient (a scatter-add) happen here, outside the graph.
+ * A GPT: its architecture, its parameters (GPT-2 names, in insertion order) and what computes
+ * with them. The embedding lookup and its gradient (a scatter-add) happen here, outside any graph.
+ *
+ * <p>Two engines compute the same function: {@link Engine#GRAPH}, the whole model as one SameDiff
+ * graph per (head, batch, length) — the reference, gradient-checked in DOUBLE — and {@link
+ * Engine#KERNELS}, the trunk by hand ({@link KernelTrunk}) under a SameDiff graph of the head
+ * alone, several times faster. FLOAT models use the kernels when the JVM has the Vector API module
+ * ({@code --add-modules jdk.incubator.vector}, which the launcher passes) unless the system
+ * property {@code rlhf4j.engine=graph} says otherwise; other dtypes always use the graph.
  */
 public final class Gpt {
     private static final int MAX_CACHED_GRAPHS = 8;
 
+    /** How forward and backward are computed. */
+    public enum Engine {
+        /** The whole model as one SameDiff graph. */
+        GRAPH,
+        /** The trunk in hand-written kernels, the head as a SameDiff graph (FLOAT only). */
+        KERNELS
+    }
+
     private final GptSpec spec;
     private final LinkedHashMap<String, INDArray> params;
     private PhaseTimes times = PhaseTimes.OFF;
+    private Engine engine = defaultEngine();
+    private KernelTrunk trunk;
     private final Map<String, GptGraph> graphs = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, GptGraph> eldest) {
@@ -53,6 +69,25 @@ public final class Gpt {
         this.times = times == null ? PhaseTimes.OFF : times;
     }
 
+    /** The engine FLOAT models use by default: kernels when the Vector API is there, unless {@code -Drlhf4j.engine=graph}. */
+    public static Engine defaultEngine() {
+        return KernelTrunk.available() && !"graph".equalsIgnoreCase(System.getProperty("rlhf4j.engine"))
+                ? Engine.KERNELS : Engine.GRAPH;
+    }
+
+    /** Chooses the engine (tests compare the two); {@link Engine#KERNELS} needs the Vector API module. */
+    public synchronized void setEngine(Engine engine) {
+        if (engine == Engine.KERNELS && !KernelTrunk.available()) {
+            throw new IllegalStateException("the kernel engine needs --add-modules jdk.incubator.vector");
+        }
+        this.engine = engine;
+    }
+
+    /** The engine this model computes with now (GRAPH for non-FLOAT models whatever was chosen). */
+    public Engine engine() {
+        return engine == Engine.KERNELS && dataType() == DataType.FLOAT ? Engine.KERNELS : Engine.GRAPH;
+    }
+
     public DataType dataType() {
         return params.get(ParamNames.WTE).dataType();
     }
@@ -61,12 +96,22 @@ public final class Gpt {
         return params.containsKey(ParamNames.SCORE_WEIGHT);
     }
 
+    /** The SameDiff graph the current engine runs for this head and shape: the whole model, or the head alone. */
     public synchronized GptGraph graph(Head head, int batch, int seqLen) {
         if (seqLen > spec.blockSize()) {
             throw new IllegalArgumentException("sequence length " + seqLen + " exceeds block_size " + spec.blockSize());
         }
-        String key = head.key() + "/" + batch + "x" + seqLen;
-        return graphs.computeIfAbsent(key, k -> new GptGraph(spec, params, head, batch, seqLen));
+        boolean headOnly = engine() == Engine.KERNELS;
+        String key = (headOnly ? "head:" : "model:") + head.key() + "/" + batch + "x" + seqLen;
+        return graphs.computeIfAbsent(key, k -> new GptGraph(spec, params, head, batch, seqLen, headOnly));
+    }
+
+    private KernelTrunk trunk() {
+        if (trunk == null) {
+            trunk = new KernelTrunk(spec, params);
+        }
+        trunk.setPhaseTimes(times);
+        return trunk;
     }
 
     /**
@@ -91,15 +136,50 @@ public final class Gpt {
         return feed;
     }
 
-    public Map<String, INDArray> forward(Head head, TokenBatch batch, Map<String, INDArray> headInputs,
-                                         String... outputs) {
-        return graph(head, batch.batch(), batch.seqLen()).output(placeholders(batch, headInputs), outputs);
+    public synchronized Map<String, INDArray> forward(Head head, TokenBatch batch, Map<String, INDArray> headInputs,
+                                                      String... outputs) {
+        if (engine() == Engine.GRAPH) {
+            return graph(head, batch.batch(), batch.seqLen()).output(placeholders(batch, headInputs), outputs);
+        }
+        KernelTrunk.Pass pass = trunkForward(batch);
+        Map<String, INDArray> feed = new HashMap<>(headInputs);
+        feed.put(GptGraph.HIDDEN, pass.hidden());
+        List<String> fromGraph = new java.util.ArrayList<>();
+        for (String o : outputs) {
+            if (!o.equals(GptGraph.HIDDEN)) {
+                fromGraph.add(o);
+            }
+        }
+        Map<String, INDArray> out = new HashMap<>(fromGraph.isEmpty() ? Map.of()
+                : graph(head, batch.batch(), batch.seqLen()).output(feed, fromGraph.toArray(new String[0])));
+        if (fromGraph.size() < outputs.length) {
+            out.put(GptGraph.HIDDEN, pass.hidden().dup()); // the trunk reuses its buffer
+        }
+        return out;
+    }
+
+    /** Embedding, attention bias and the kernel trunk's forward. */
+    private KernelTrunk.Pass trunkForward(TokenBatch batch) {
+        long t0 = times.start();
+        INDArray emb = embed(batch);                                                    // [B*T, C]
+        times.stop("embedding gather", t0);
+        t0 = times.start();
+        INDArray bias = batch.attentionBias(DataType.FLOAT);                            // [B|1, 1, T, T]
+        times.stop("attention bias", t0);
+        if (batch.seqLen() > spec.blockSize()) {
+            throw new IllegalArgumentException("sequence length " + batch.seqLen() + " exceeds block_size " + spec.blockSize());
+        }
+        return trunk().forward(emb, bias, batch.batch(), batch.seqLen());
     }
 
     /** Outputs, and the loss gradient for every parameter the head's loss depends on. */
     public record Step(Map<String, INDArray> outputs, Map<String, INDArray> grads) {}
 
-    public Step forwardBackward(Head head, TokenBatch batch, Map<String, INDArray> headInputs, List<String> outputs) {
+    public synchronized Step forwardBackward(Head head, TokenBatch batch, Map<String, INDArray> headInputs,
+                                             List<String> outputs) {
+        if (engine() == Engine.KERNELS) {
+            return kernelForwardBackward(head, batch, headInputs, outputs);
+        }
         GptGraph graph = graph(head, batch.batch(), batch.seqLen());
         Map<String, INDArray> feed = placeholders(batch, headInputs);
         long t0 = times.start();
@@ -116,6 +196,31 @@ public final class Gpt {
         scatterEmbeddingGradient(batch, result.getGradients().get(GptGraph.EMB), grads);
         times.stop("embedding gradient scatter", t0);
         return new Step(result.getOutputs(), grads);
+    }
+
+    private Step kernelForwardBackward(Head head, TokenBatch batch, Map<String, INDArray> headInputs,
+                                       List<String> outputs) {
+        KernelTrunk.Pass pass = trunkForward(batch);
+        Map<String, INDArray> feed = new HashMap<>(headInputs);
+        feed.put(GptGraph.HIDDEN, pass.hidden());
+        long t0 = times.start();
+        OutAndGrad fromHead = graph(head, batch.batch(), batch.seqLen()).outputAndGradients(feed, outputs);
+        times.stop("head graph (fwd+bwd)", t0);
+        Map<String, INDArray> trunkGrads = trunk().backward(pass, fromHead.getGradients().get(GptGraph.HIDDEN));
+        t0 = times.start();
+        Map<String, INDArray> grads = new LinkedHashMap<>();
+        for (String name : params.keySet()) {
+            INDArray g = fromHead.getGradients().get(name);
+            if (g == null) {
+                g = trunkGrads.get(name);
+            }
+            if (g != null) {
+                grads.put(name, g);
+            }
+        }
+        scatterEmbeddingGradient(batch, trunkGrads.get(GptGraph.EMB), grads);
+        times.stop("embedding gradient scatter", t0);
+        return new Step(fromHead.getOutputs(), grads);
     }
 
     /**

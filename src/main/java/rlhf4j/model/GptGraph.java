@@ -17,7 +17,8 @@ import rlhf4j.nn.Blocks;
 import static rlhf4j.model.ParamNames.layer;
 
 /**
- * One SameDiff graph of the GPT for a fixed batch size B and length T, with a head on top.
+ * One SameDiff graph of the GPT for a fixed batch size B and length T, with a head on top — or of
+ * the head alone over a {@code hidden} placeholder, when {@link KernelTrunk} runs the trunk.
  * Inputs are placeholders: {@code emb} [B*T, C] (token + position embeddings, looked up outside
  * the graph because the native gather's gradient is wrong, DESIGN §3) and {@code attn_bias}
  * [B or 1, 1, T, T]. The parameter variables wrap the model's own arrays, so in-place optimizer
@@ -37,11 +38,28 @@ public final class GptGraph {
     private boolean gradFunctionBuilt;
 
     GptGraph(GptSpec spec, Map<String, INDArray> params, Head head, int batch, int seqLen) {
+        this(spec, params, head, batch, seqLen, false);
+    }
+
+    /**
+     * @param headOnly true: the graph is the head alone over a placeholder {@code hidden} [B*T, C]
+     *     (the trunk runs outside it, {@link KernelTrunk}); its gradients include d hidden
+     */
+    GptGraph(GptSpec spec, Map<String, INDArray> params, Head head, int batch, int seqLen, boolean headOnly) {
         this.sd = SameDiff.create();
         this.hasLoss = head.hasLoss();
         DataType dtype = params.get(ParamNames.WTE).dataType();
         int c = spec.nEmbd();
         int n = batch * seqLen;
+        if (headOnly) {
+            SDVariable hidden = sd.placeHolder(HIDDEN, dtype, n, c);                  // [B*T, C]
+            head.build(sd, new TrunkView(sd, params, hidden, spec, batch, seqLen));
+            if (hasLoss) {
+                sd.setLossVariables(LmHead.LOSS);
+                gradTargets.add(HIDDEN);
+            }
+            return;
+        }
         SDVariable x = sd.placeHolder(EMB, dtype, n, c);                              // [B*T, C]
         SDVariable bias = sd.placeHolder(ATTN_BIAS, dtype, -1, 1, seqLen, seqLen);     // [B|1, 1, T, T]
         for (int i = 0; i < spec.nLayer(); i++) {

@@ -69,15 +69,17 @@ public final class BenchProfile {
         double targetsMs = (System.nanoTime() - tt) / 1e6 / steps;
 
         Map<String, long[]> phaseTotals = phases.totals();
-        double graphMs = ms(phaseTotals.get("graph (fwd+bwd)")) / steps;
+        String graphPhase = phaseTotals.containsKey("graph (fwd+bwd)") ? "graph (fwd+bwd)" : "head graph (fwd+bwd)";
+        double graphMs = ms(phaseTotals.get(graphPhase)) / steps;
         double opsMs = ops.totalNanos() / 1e6 / steps;
         out.printf(Locale.ROOT, "profile: L=%d C=%d H=%d T=%d B=%d V=%d (%,d params), %d steps after %d warm-up, "
                         + "%d OpenMP thread(s), load average %.2f, other processes %.2f cores%n",
                 spec.nLayer(), spec.nEmbd(), spec.nHead(), spec.blockSize(), bench.batchSize(), spec.vocabSize(),
                 spec.paramCount(), steps, bench.warmupSteps(), Bench.threadsInEffect(), MachineLoad.loadAverage(),
                 others);
-        out.printf(Locale.ROOT, "train step %.1f ms: graph %.1f ms (inside ops %.1f ms, executor %.1f ms), "
-                + "outside the graph %.1f ms%n", stepMs, graphMs, opsMs, graphMs - opsMs, stepMs - graphMs);
+        out.printf(Locale.ROOT, "engine %s; train step %.1f ms: %s %.1f ms (inside ops %.1f ms, executor %.1f ms), "
+                + "outside the graph %.1f ms%n", f.gpt().engine(), stepMs, graphPhase, graphMs, opsMs, graphMs - opsMs,
+                stepMs - graphMs);
         out.println();
         out.printf(Locale.ROOT, "%-28s %10s %10s %7s%n", "op type (inside the graph)", "calls/step", "ms/step", "share");
         List<Map.Entry<String, OpTimes.Entry>> sorted = new ArrayList<>(ops.byType().entrySet());
@@ -105,7 +107,7 @@ public final class BenchProfile {
         out.printf(Locale.ROOT, "%-28s %10s %10s %7s%n", "outside the graph", "calls/step", "ms/step", "share");
         double outside = 0;
         for (Map.Entry<String, long[]> e : phaseTotals.entrySet()) {
-            if (e.getKey().equals("graph (fwd+bwd)")) {
+            if (e.getKey().equals(graphPhase)) {
                 continue;
             }
             double ms = ms(e.getValue()) / steps;
