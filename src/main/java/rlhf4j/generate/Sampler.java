@@ -27,6 +27,7 @@ public final class Sampler {
     /** Where the phases of {@link #generate} are timed ({@link PhaseTimes#OFF} by default). */
     public void setPhaseTimes(PhaseTimes times) {
         this.times = times == null ? PhaseTimes.OFF : times;
+        model.setPhaseTimes(this.times);
     }
 
     /**

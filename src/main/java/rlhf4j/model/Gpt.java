@@ -16,7 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Two engines compute the same function: {@link Engine#GRAPH}, the whole model as one SameDiff
  * graph per (head, batch, length) — the reference, gradient-checked in DOUBLE — and {@link
  * Engine#KERNELS}, the trunk by hand ({@link KernelTrunk}) under a SameDiff graph of the head
- * alone, several times faster. FLOAT models use the kernels when the JVM has the Vector API module
+ * alone (the LM loss head by hand too, {@link KernelLmHead}), several times faster. FLOAT models use the kernels when the JVM has the Vector API module
  * ({@code --add-modules jdk.incubator.vector}, which the launcher passes) unless the system
  * property {@code rlhf4j.engine=graph} says otherwise; other dtypes always use the graph.
  */
@@ -36,6 +36,7 @@ public final class Gpt {
     private PhaseTimes times = PhaseTimes.OFF;
     private Engine engine = defaultEngine();
     private KernelTrunk trunk;
+    private KernelLmHead lmHead;
     private final Map<String, GptGraph> graphs = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, GptGraph> eldest) {
@@ -201,16 +202,31 @@ public final class Gpt {
     private Step kernelForwardBackward(Head head, TokenBatch batch, Map<String, INDArray> headInputs,
                                        List<String> outputs) {
         KernelTrunk.Pass pass = trunkForward(batch);
-        Map<String, INDArray> feed = new HashMap<>(headInputs);
-        feed.put(GptGraph.HIDDEN, pass.hidden());
+        Map<String, INDArray> headOutputs;
+        Map<String, INDArray> headGrads = new HashMap<>();
         long t0 = times.start();
-        OutAndGrad fromHead = graph(head, batch.batch(), batch.seqLen()).outputAndGradients(feed, outputs);
-        times.stop("head graph (fwd+bwd)", t0);
-        Map<String, INDArray> trunkGrads = trunk().backward(pass, fromHead.getGradients().get(GptGraph.HIDDEN));
+        if (KernelLmHead.accepts(head, headInputs)) {
+            if (lmHead == null) {
+                lmHead = new KernelLmHead();
+            }
+            KernelLmHead.Result r = lmHead.forwardBackward(pass.hidden(), params.get(ParamNames.WTE), headInputs, outputs);
+            headOutputs = r.outputs();
+            headGrads.put(ParamNames.WTE, r.dWte());
+            headGrads.put(GptGraph.HIDDEN, r.dHidden());
+            times.stop("LM head kernels (fwd+bwd)", t0);
+        } else {
+            Map<String, INDArray> feed = new HashMap<>(headInputs);
+            feed.put(GptGraph.HIDDEN, pass.hidden());
+            OutAndGrad fromHead = graph(head, batch.batch(), batch.seqLen()).outputAndGradients(feed, outputs);
+            headOutputs = fromHead.getOutputs();
+            headGrads.putAll(fromHead.getGradients());
+            times.stop("head graph (fwd+bwd)", t0);
+        }
+        Map<String, INDArray> trunkGrads = trunk().backward(pass, headGrads.get(GptGraph.HIDDEN));
         t0 = times.start();
         Map<String, INDArray> grads = new LinkedHashMap<>();
         for (String name : params.keySet()) {
-            INDArray g = fromHead.getGradients().get(name);
+            INDArray g = headGrads.get(name);
             if (g == null) {
                 g = trunkGrads.get(name);
             }
@@ -220,7 +236,7 @@ public final class Gpt {
         }
         scatterEmbeddingGradient(batch, trunkGrads.get(GptGraph.EMB), grads);
         times.stop("embedding gradient scatter", t0);
-        return new Step(fromHead.getOutputs(), grads);
+        return new Step(headOutputs, grads);
     }
 
     /**

@@ -8,8 +8,9 @@ import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import rlhf4j.nn.FloatKernels;
+import rlhf4j.nn.Sgemm;
+import rlhf4j.nn.VectorSupport;
 
 /**
  * The transformer trunk — every block and the final LayerNorm, from the embeddings {@code emb}
@@ -21,17 +22,16 @@ import rlhf4j.nn.FloatKernels;
  * <p>Why: in SameDiff M2.1 the graph executor costs 0.2–0.5 ms per op around the op itself
  * (dependency bookkeeping, shape inference, output allocation), and several libnd4j ops are 4–12×
  * slower than PyTorch's (see {@link FloatKernels}); a step of the 0.4M model ran ~120 such ops.
- * Here matrix products are single native BLAS calls ({@code Nd4j.gemm}/{@code matmul}, with
- * bias-free accumulation into the residual stream through beta = 1), row- and element-wise work is
- * one {@link FloatKernels} pass each, and every activation lives in buffers allocated once per
- * (B, T) and reused by every step.
+ * Here matrix products are single BLAS calls ({@link rlhf4j.nn.Sgemm}: cblas_sgemm, a loop of them
+ * for the attention's per-head products, accumulating into the residual stream through beta = 1),
+ * row- and element-wise work is one {@link FloatKernels} pass each, and every activation lives in
+ * buffers allocated once per (B, T) and reused by every step.
  *
  * <p>Not thread-safe; {@link Gpt} calls it under its own lock. Arrays it returns from {@link
  * #backward} are fresh; {@link Pass#hidden()} is a reused buffer, valid until the next call.
  */
 final class KernelTrunk {
     private static final int MAX_CACHED_SHAPES = 4;
-    private static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
     private final GptSpec spec;
     private final Map<String, INDArray> params;
@@ -55,7 +55,7 @@ final class KernelTrunk {
 
     /** Whether the JVM has the Vector API module the kernels need ({@code --add-modules jdk.incubator.vector}). */
     static boolean available() {
-        return AVAILABLE;
+        return VectorSupport.available();
     }
 
     /** A dense FLOAT array and its native buffer. */
@@ -213,37 +213,33 @@ final class KernelTrunk {
             FloatKernels.layerNorm(a.xIn.b, p(l, "ln_1.weight"), p(l, "ln_1.bias"), a.h1.b, a.mean1, a.rstd1, n, c);
             times.stop("trunk fwd: layer norm", tic);
             tic = times.start();
-            Nd4j.gemm(a.h1.a, param(l, "attn.c_attn.weight"), buf.qkv.a, false, false, 1.0, 0.0);   // [N, 3C]
+            Sgemm.gemm(a.h1.a, false, param(l, "attn.c_attn.weight"), false, buf.qkv.a, 1f, 0f);   // [N, 3C]
             times.stop("trunk fwd: gemm", tic);
             tic = times.start();
             FloatKernels.addRow(buf.qkv.b, p(l, "attn.c_attn.bias"), n, 3 * c);
             times.stop("trunk fwd: bias", tic);
-            INDArray qkv5 = buf.qkv.a.reshape(batch, seqLen, 3, heads, d);                            // [B, T, 3, H, D]
-            Buf[] parts = {a.q, a.k, a.v};
-            for (int i = 0; i < 3; i++) {
-                tic = times.start();
-                parts[i].a.reshape(batch, heads, seqLen, d).assign(qkv5.get(NDArrayIndex.all(), NDArrayIndex.all(),
-                        NDArrayIndex.point(i), NDArrayIndex.all(), NDArrayIndex.all()).permute(0, 2, 1, 3)); // [B, H, T, D]
-                times.stop("trunk fwd: head split/merge copies", tic);
-            }
             tic = times.start();
-            Nd4j.matmul(a.q.a, a.k.a, a.p.a, false, true, false);                                    // [B*H, T, T]
+            FloatKernels.toHeads(buf.qkv.b, 3 * c, 0, a.q.b, batch, seqLen, heads, d);                 // [B, H, T, D]
+            FloatKernels.toHeads(buf.qkv.b, 3 * c, c, a.k.b, batch, seqLen, heads, d);
+            FloatKernels.toHeads(buf.qkv.b, 3 * c, 2 * c, a.v.b, batch, seqLen, heads, d);
+            times.stop("trunk fwd: head split/merge copies", tic);
+            tic = times.start();
+            Sgemm.batched(a.q.a, false, a.k.a, true, a.p.a, 1f, 0f);                                    // [B*H, T, T]
             times.stop("trunk fwd: attention matmul", tic);
             tic = times.start();
             FloatKernels.attentionSoftmax(a.p.b, scale, biasBuf, masks, heads, groups, seqLen);
             times.stop("trunk fwd: softmax", tic);
             tic = times.start();
-            Nd4j.matmul(a.p.a, a.v.a, buf.yh.a, false, false, false);                                // [B*H, T, D]
+            Sgemm.batched(a.p.a, false, a.v.a, false, buf.yh.a, 1f, 0f);                                // [B*H, T, D]
             times.stop("trunk fwd: attention matmul", tic);
             tic = times.start();
-            a.y.a.reshape(batch, seqLen, heads, d).assign(buf.yh.a.reshape(batch, heads, seqLen, d)
-                    .permute(0, 2, 1, 3));                                                             // [N, C]
+            FloatKernels.fromHeads(buf.yh.b, a.y.b, c, 0, batch, seqLen, heads, d);                   // [N, C]
             times.stop("trunk fwd: head split/merge copies", tic);
             tic = times.start();
-            a.xMid.a.assign(a.xIn.a);
+            FloatKernels.copy(a.xIn.b, 0, a.xMid.b, 0, n * c);
             times.stop("trunk fwd: residual copies", tic);
             tic = times.start();
-            Nd4j.gemm(a.y.a, param(l, "attn.c_proj.weight"), a.xMid.a, false, false, 1.0, 1.0);      // [N, C]
+            Sgemm.gemm(a.y.a, false, param(l, "attn.c_proj.weight"), false, a.xMid.a, 1f, 1f);      // [N, C]
             times.stop("trunk fwd: gemm", tic);
             tic = times.start();
             FloatKernels.addRow(a.xMid.b, p(l, "attn.c_proj.bias"), n, c);
@@ -253,7 +249,7 @@ final class KernelTrunk {
             FloatKernels.layerNorm(a.xMid.b, p(l, "ln_2.weight"), p(l, "ln_2.bias"), a.h2.b, a.mean2, a.rstd2, n, c);
             times.stop("trunk fwd: layer norm", tic);
             tic = times.start();
-            Nd4j.gemm(a.h2.a, param(l, "mlp.c_fc.weight"), a.f.a, false, false, 1.0, 0.0);          // [N, 4C]
+            Sgemm.gemm(a.h2.a, false, param(l, "mlp.c_fc.weight"), false, a.f.a, 1f, 0f);          // [N, 4C]
             times.stop("trunk fwd: gemm", tic);
             tic = times.start();
             FloatKernels.addRow(a.f.b, p(l, "mlp.c_fc.bias"), n, 4 * c);
@@ -263,10 +259,10 @@ final class KernelTrunk {
             times.stop("trunk fwd: gelu", tic);
             Buf out = buf.xAfter(l);
             tic = times.start();
-            out.a.assign(a.xMid.a);
+            FloatKernels.copy(a.xMid.b, 0, out.b, 0, n * c);
             times.stop("trunk fwd: residual copies", tic);
             tic = times.start();
-            Nd4j.gemm(a.act.a, param(l, "mlp.c_proj.weight"), out.a, false, false, 1.0, 1.0);        // [N, C]
+            Sgemm.gemm(a.act.a, false, param(l, "mlp.c_proj.weight"), false, out.a, 1f, 1f);        // [N, C]
             times.stop("trunk fwd: gemm", tic);
             tic = times.start();
             FloatKernels.addRow(out.b, p(l, "mlp.c_proj.bias"), n, c);
@@ -322,26 +318,26 @@ final class KernelTrunk {
             // MLP: x_out = x_mid + gelu(ln_2(x_mid)·W_fc + b_fc)·W_proj + b_proj; buf.dx = d x_out
             INDArray dWp2 = Nd4j.createUninitialized(DataType.FLOAT, 4L * c, c);
             tic = times.start();
-            Nd4j.gemm(a.act.a, buf.dx.a, dWp2, true, false, 1.0, 0.0);                              // [4C, C]
+            Sgemm.gemm(a.act.a, true, buf.dx.a, false, dWp2, 1f, 0f);                              // [4C, C]
             times.stop("trunk bwd: gemm", tic);
             tic = times.start();
             INDArray dbp2 = columnSum(buf.dx.b, n, c);
             times.stop("trunk bwd: bias", tic);
             tic = times.start();
-            Nd4j.gemm(buf.dx.a, param(l, "mlp.c_proj.weight"), buf.dAct.a, false, true, 1.0, 0.0);  // [N, 4C]
+            Sgemm.gemm(buf.dx.a, false, param(l, "mlp.c_proj.weight"), true, buf.dAct.a, 1f, 0f);  // [N, 4C]
             times.stop("trunk bwd: gemm", tic);
             tic = times.start();
             FloatKernels.geluBackward(a.f.b, buf.dAct.b, buf.dAct.b, n * 4 * c);                     // d c_fc output
             times.stop("trunk bwd: gelu", tic);
             INDArray dWfc = Nd4j.createUninitialized(DataType.FLOAT, c, 4L * c);
             tic = times.start();
-            Nd4j.gemm(a.h2.a, buf.dAct.a, dWfc, true, false, 1.0, 0.0);                               // [C, 4C]
+            Sgemm.gemm(a.h2.a, true, buf.dAct.a, false, dWfc, 1f, 0f);                               // [C, 4C]
             times.stop("trunk bwd: gemm", tic);
             tic = times.start();
             INDArray dbfc = columnSum(buf.dAct.b, n, 4 * c);
             times.stop("trunk bwd: bias", tic);
             tic = times.start();
-            Nd4j.gemm(buf.dAct.a, param(l, "mlp.c_fc.weight"), buf.dh.a, false, true, 1.0, 0.0);     // [N, C]
+            Sgemm.gemm(buf.dAct.a, false, param(l, "mlp.c_fc.weight"), true, buf.dh.a, 1f, 0f);     // [N, C]
             times.stop("trunk bwd: gemm", tic);
             float[] dg2 = new float[c];
             float[] db2 = new float[c];
@@ -352,50 +348,46 @@ final class KernelTrunk {
             // attention: x_mid = x_in + merge(softmax(q·kᵀ·s + mask)·v)·W_proj + b_proj
             INDArray dWp = Nd4j.createUninitialized(DataType.FLOAT, c, c);
             tic = times.start();
-            Nd4j.gemm(a.y.a, buf.dx.a, dWp, true, false, 1.0, 0.0);                                 // [C, C]
+            Sgemm.gemm(a.y.a, true, buf.dx.a, false, dWp, 1f, 0f);                                 // [C, C]
             times.stop("trunk bwd: gemm", tic);
             tic = times.start();
             INDArray dbp = columnSum(buf.dx.b, n, c);
             times.stop("trunk bwd: bias", tic);
             tic = times.start();
-            Nd4j.gemm(buf.dx.a, param(l, "attn.c_proj.weight"), buf.dy.a, false, true, 1.0, 0.0);   // [N, C]
+            Sgemm.gemm(buf.dx.a, false, param(l, "attn.c_proj.weight"), true, buf.dy.a, 1f, 0f);   // [N, C]
             times.stop("trunk bwd: gemm", tic);
             tic = times.start();
-            buf.dyh.a.reshape(batch, heads, seqLen, d).assign(buf.dy.a.reshape(batch, seqLen, heads, d)
-                    .permute(0, 2, 1, 3));                                                             // [B, H, T, D]
+            FloatKernels.toHeads(buf.dy.b, c, 0, buf.dyh.b, batch, seqLen, heads, d);                 // [B, H, T, D]
             times.stop("trunk bwd: head split/merge copies", tic);
             tic = times.start();
-            Nd4j.matmul(buf.dyh.a, a.v.a, buf.dp.a, false, true, false);                             // d probs [B*H, T, T]
+            Sgemm.batched(buf.dyh.a, false, a.v.a, true, buf.dp.a, 1f, 0f);                             // d probs [B*H, T, T]
             times.stop("trunk bwd: attention matmul", tic);
             tic = times.start();
-            Nd4j.matmul(a.p.a, buf.dyh.a, buf.dv.a, true, false, false);                             // d v [B*H, T, D]
+            Sgemm.batched(a.p.a, true, buf.dyh.a, false, buf.dv.a, 1f, 0f);                             // d v [B*H, T, D]
             times.stop("trunk bwd: attention matmul", tic);
             tic = times.start();
             FloatKernels.softmaxBackward(a.p.b, buf.dp.b, scale, groups * seqLen, seqLen);            // d (q·kᵀ)
             times.stop("trunk bwd: softmax", tic);
             tic = times.start();
-            Nd4j.matmul(buf.dp.a, a.k.a, buf.dq.a, false, false, false);                             // d q [B*H, T, D]
+            Sgemm.batched(buf.dp.a, false, a.k.a, false, buf.dq.a, 1f, 0f);                             // d q [B*H, T, D]
             times.stop("trunk bwd: attention matmul", tic);
             tic = times.start();
-            Nd4j.matmul(buf.dp.a, a.q.a, buf.dk.a, true, false, false);                              // d k [B*H, T, D]
+            Sgemm.batched(buf.dp.a, true, a.q.a, false, buf.dk.a, 1f, 0f);                              // d k [B*H, T, D]
             times.stop("trunk bwd: attention matmul", tic);
-            INDArray dqkv5 = buf.dqkv.a.reshape(batch, seqLen, 3, heads, d);                          // [B, T, 3, H, D]
-            Buf[] parts = {buf.dq, buf.dk, buf.dv};
-            for (int i = 0; i < 3; i++) {
-                tic = times.start();
-                dqkv5.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(i), NDArrayIndex.all(),
-                        NDArrayIndex.all()).permute(0, 2, 1, 3).assign(parts[i].a.reshape(batch, heads, seqLen, d));
-                times.stop("trunk bwd: head split/merge copies", tic);
-            }
+            tic = times.start();
+            FloatKernels.fromHeads(buf.dq.b, buf.dqkv.b, 3 * c, 0, batch, seqLen, heads, d);           // [N, 3C]
+            FloatKernels.fromHeads(buf.dk.b, buf.dqkv.b, 3 * c, c, batch, seqLen, heads, d);
+            FloatKernels.fromHeads(buf.dv.b, buf.dqkv.b, 3 * c, 2 * c, batch, seqLen, heads, d);
+            times.stop("trunk bwd: head split/merge copies", tic);
             INDArray dWqkv = Nd4j.createUninitialized(DataType.FLOAT, c, 3L * c);
             tic = times.start();
-            Nd4j.gemm(a.h1.a, buf.dqkv.a, dWqkv, true, false, 1.0, 0.0);                              // [C, 3C]
+            Sgemm.gemm(a.h1.a, true, buf.dqkv.a, false, dWqkv, 1f, 0f);                              // [C, 3C]
             times.stop("trunk bwd: gemm", tic);
             tic = times.start();
             INDArray dbqkv = columnSum(buf.dqkv.b, n, 3 * c);
             times.stop("trunk bwd: bias", tic);
             tic = times.start();
-            Nd4j.gemm(buf.dqkv.a, param(l, "attn.c_attn.weight"), buf.dh.a, false, true, 1.0, 0.0);  // [N, C]
+            Sgemm.gemm(buf.dqkv.a, false, param(l, "attn.c_attn.weight"), true, buf.dh.a, 1f, 0f);  // [N, C]
             times.stop("trunk bwd: gemm", tic);
             float[] dg1 = new float[c];
             float[] db1 = new float[c];

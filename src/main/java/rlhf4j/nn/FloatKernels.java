@@ -303,4 +303,241 @@ public final class FloatKernels {
             }
         }
     }
+
+    /**
+     * Attention of n new tokens per sequence over a key/value cache, for sampling. For sequence b,
+     * head h and new token i (absolute position {@code start + i}), the query is read from
+     * {@code qkv} [B·n, 3C] (columns h·D.. of the q block), its key and value are first written to
+     * the caches [B, H, cap, D] at that position, then {@code y[b·n+i, h·D..] = Σ_k p_k·V[b,h,k]}
+     * with {@code p = softmax(scale·q·K[b,h,k])} over the visible keys: k ≤ the query's position
+     * and {@code keyValid[b·cap+k] ≠ 0}, or the query itself when it is padding (as {@link
+     * rlhf4j.model.TokenBatch#attentionBias} masks). {@code scores} is scratch of ≥ cap floats.
+     */
+    public static void cachedAttention(ByteBuffer qkv, ByteBuffer keys, ByteBuffer values, int[] keyValid,
+                                       ByteBuffer y, float[] scores, int batch, int heads, int n, int start, int cap,
+                                       int d, float scale) {
+        int c = heads * d;
+        int bound = S.loopBound(d);
+        for (int b = 0; b < batch; b++) {
+            for (int i = 0; i < n; i++) {
+                int row = (b * n + i) * 3 * c;
+                for (int h = 0; h < heads; h++) {
+                    int slot = ((b * heads + h) * cap + start + i) * d;
+                    copy(qkv, row + c + h * d, keys, slot, d);
+                    copy(qkv, row + 2 * c + h * d, values, slot, d);
+                }
+            }
+        }
+        for (int b = 0; b < batch; b++) {
+            for (int i = 0; i < n; i++) {
+                int absQ = start + i;
+                boolean queryValid = keyValid[b * cap + absQ] != 0;
+                int qRow = (b * n + i) * 3 * c;
+                int yRow = (b * n + i) * c;
+                for (int h = 0; h < heads; h++) {
+                    int qo = qRow + h * d;
+                    int kBase = (b * heads + h) * cap * d;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int k = 0; k <= absQ; k++) {
+                        boolean visible = keyValid[b * cap + k] != 0 || (k == absQ && !queryValid);
+                        if (!visible) {
+                            scores[k] = Float.NEGATIVE_INFINITY;
+                            continue;
+                        }
+                        int ko = kBase + k * d;
+                        FloatVector acc = FloatVector.zero(S);
+                        int j = 0;
+                        for (; j < bound; j += L) {
+                            acc = load(qkv, qo + j).fma(load(keys, ko + j), acc);
+                        }
+                        float dot = acc.reduceLanes(VectorOperators.ADD);
+                        for (; j < d; j++) {
+                            dot += qkv.getFloat((qo + j) * 4) * keys.getFloat((ko + j) * 4);
+                        }
+                        scores[k] = dot * scale;
+                        max = Math.max(max, scores[k]);
+                    }
+                    float sum = 0;
+                    for (int k = 0; k <= absQ; k++) {
+                        float e = scores[k] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(scores[k] - max);
+                        scores[k] = e;
+                        sum += e;
+                    }
+                    float inv = 1f / sum;
+                    int yo = yRow + h * d;
+                    int j = 0;
+                    for (; j < bound; j += L) {
+                        FloatVector acc = FloatVector.zero(S);
+                        for (int k = 0; k <= absQ; k++) {
+                            if (scores[k] != 0f) {
+                                acc = load(values, kBase + k * d + j).fma(FloatVector.broadcast(S, scores[k]), acc);
+                            }
+                        }
+                        store(acc.mul(inv), y, yo + j);
+                    }
+                    for (; j < d; j++) {
+                        float acc = 0;
+                        for (int k = 0; k <= absQ; k++) {
+                            acc += scores[k] * values.getFloat((kBase + k * d + j) * 4);
+                        }
+                        y.putFloat((yo + j) * 4, acc * inv);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code out[r, :] = a[ra[r], :] + b[rb[r], :]} for rows of length c (embedding lookup). */
+    public static void gatherAdd(ByteBuffer a, int[] ra, ByteBuffer b, int[] rb, ByteBuffer out, int c) {
+        int bound = S.loopBound(c);
+        for (int r = 0; r < ra.length; r++) {
+            int ao = ra[r] * c;
+            int bo = rb[r] * c;
+            int o = r * c;
+            int j = 0;
+            for (; j < bound; j += L) {
+                store(load(a, ao + j).add(load(b, bo + j)), out, o + j);
+            }
+            for (; j < c; j++) {
+                out.putFloat((o + j) * 4, a.getFloat((ao + j) * 4) + b.getFloat((bo + j) * 4));
+            }
+        }
+    }
+
+    /** {@code dst[to ..< to + count] = src[from ..< from + count]} (element indices). */
+    public static void copy(ByteBuffer src, int from, ByteBuffer dst, int to, int count) {
+        int bound = S.loopBound(count);
+        int j = 0;
+        for (; j < bound; j += L) {
+            store(load(src, from + j), dst, to + j);
+        }
+        for (; j < count; j++) {
+            dst.putFloat((to + j) * 4, src.getFloat((from + j) * 4));
+        }
+    }
+
+    /**
+     * The LM loss rows, forward and backward in place: for each row r of logits [rows, v] with
+     * target distribution {@code onehot[r]} (one-hot rows) and weight {@code w[r]}, writes {@code
+     * tokenLogp[r] = Σ_v onehot·log_softmax(logits)} and replaces the row by the gradient of
+     * {@code loss = −Σ_r w_r·tokenLogp_r}: {@code w_r·(softmax·Σ_v onehot − onehot)}. Returns the
+     * loss (summed in double).
+     */
+    public static double lmLoss(ByteBuffer logits, ByteBuffer onehot, ByteBuffer w, float[] tokenLogp, int rows,
+                                int v) {
+        int bound = S.loopBound(v);
+        double loss = 0;
+        for (int r = 0; r < rows; r++) {
+            int o = r * v;
+            FloatVector maxV = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            FloatVector dotV = FloatVector.zero(S);
+            FloatVector massV = FloatVector.zero(S);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector l = load(logits, o + j);
+                FloatVector t = load(onehot, o + j);
+                maxV = maxV.max(l);
+                dotV = l.fma(t, dotV);
+                massV = massV.add(t);
+            }
+            float max = maxV.reduceLanes(VectorOperators.MAX);
+            float dot = dotV.reduceLanes(VectorOperators.ADD);
+            float mass = massV.reduceLanes(VectorOperators.ADD);
+            for (; j < v; j++) {
+                float l = logits.getFloat((o + j) * 4);
+                float t = onehot.getFloat((o + j) * 4);
+                max = Math.max(max, l);
+                dot += l * t;
+                mass += t;
+            }
+            FloatVector m = FloatVector.broadcast(S, max);
+            FloatVector acc = FloatVector.zero(S);
+            j = 0;
+            for (; j < bound; j += L) {
+                acc = acc.add(load(logits, o + j).sub(m).lanewise(VectorOperators.EXP));
+            }
+            float sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < v; j++) {
+                sum += (float) Math.exp(logits.getFloat((o + j) * 4) - max);
+            }
+            float lse = max + (float) Math.log(sum);
+            float logp = dot - mass * lse;
+            tokenLogp[r] = logp;
+            float wr = w.getFloat(r * 4);
+            loss -= (double) wr * logp;
+            FloatVector lseV = FloatVector.broadcast(S, lse);
+            FloatVector scaleV = FloatVector.broadcast(S, wr * mass);
+            FloatVector wV = FloatVector.broadcast(S, wr);
+            j = 0;
+            for (; j < bound; j += L) {
+                FloatVector p = load(logits, o + j).sub(lseV).lanewise(VectorOperators.EXP);
+                store(p.mul(scaleV).sub(load(onehot, o + j).mul(wV)), logits, o + j);
+            }
+            for (; j < v; j++) {
+                float p = (float) Math.exp(logits.getFloat((o + j) * 4) - lse);
+                logits.putFloat((o + j) * 4, p * wr * mass - onehot.getFloat((o + j) * 4) * wr);
+            }
+        }
+        return loss;
+    }
+
+    /**
+     * One AdamW update of n elements in one pass (torch.optim.AdamW): {@code p ← p·decay}, {@code
+     * m ← b1·m + (1−b1)·g}, {@code v ← b2·v + (1−b2)·g²}, {@code p ← p − stepSize·m / (sqrt(v) /
+     * bc2Sqrt + eps)}, with decay = 1 − lr·wd (or 1), stepSize = lr / (1 − b1^t), bc2Sqrt =
+     * sqrt(1 − b2^t).
+     */
+    public static void adamW(ByteBuffer p, ByteBuffer g, ByteBuffer m, ByteBuffer v, int n, float decay, float b1,
+                             float b2, float stepSize, float bc2Sqrt, float eps) {
+        int bound = S.loopBound(n);
+        float c1 = 1f - b1;
+        float c2 = 1f - b2;
+        float invBc2 = 1f / bc2Sqrt;
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector gv = load(g, i);
+            FloatVector mv = load(m, i).mul(b1).add(gv.mul(c1));
+            FloatVector vv = load(v, i).mul(b2).add(gv.mul(gv).mul(c2));
+            store(mv, m, i);
+            store(vv, v, i);
+            FloatVector denom = vv.lanewise(VectorOperators.SQRT).mul(invBc2).add(eps);
+            store(load(p, i).mul(decay).sub(mv.mul(stepSize).div(denom)), p, i);
+        }
+        for (; i < n; i++) {
+            float gi = g.getFloat(i * 4);
+            float mi = m.getFloat(i * 4) * b1 + gi * c1;
+            float vi = v.getFloat(i * 4) * b2 + gi * gi * c2;
+            m.putFloat(i * 4, mi);
+            v.putFloat(i * 4, vi);
+            float denom = (float) Math.sqrt(vi) * invBc2 + eps;
+            p.putFloat(i * 4, p.getFloat(i * 4) * decay - mi * stepSize / denom);
+        }
+    }
+
+    /**
+     * Splits heads out of rows: {@code dst[b, h, t, :] = src[b·T + t, offset + h·d .. + d]} for src
+     * rows of {@code stride} floats and dst [B, H, T, d] (e.g. q, k or v from qkv [B·T, 3C]).
+     */
+    public static void toHeads(ByteBuffer src, int stride, int offset, ByteBuffer dst, int batch, int t, int heads,
+                               int d) {
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < t; i++) {
+                    copy(src, (b * t + i) * stride + offset + h * d, dst, ((b * heads + h) * t + i) * d, d);
+                }
+            }
+        }
+    }
+
+    /** The inverse of {@link #toHeads}: {@code dst[b·T + t, offset + h·d .. + d] = src[b, h, t, :]}. */
+    public static void fromHeads(ByteBuffer src, ByteBuffer dst, int stride, int offset, int batch, int t, int heads,
+                                 int d) {
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < t; i++) {
+                    copy(src, ((b * heads + h) * t + i) * d, dst, (b * t + i) * stride + offset + h * d, d);
+                }
+            }
+        }
+    }
 }

@@ -7,15 +7,17 @@ import java.util.function.Predicate;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import rlhf4j.nn.FloatKernels;
+import rlhf4j.nn.VectorSupport;
 import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 
 /**
  * AdamW with decoupled weight decay (Loshchilov &amp; Hutter), following torch.optim.AdamW:
  * {@code p -= lr*wd*p} (only where {@code decays} says so), then the bias-corrected Adam update
- * {@code p -= lr * m̂ / (sqrt(v̂) + eps)}. Parameters are updated in place: per parameter one
- * native {@code adam_updater} op (moments and the step in one pass), the decay and the subtraction,
- * instead of a dozen whole-array ops and temporaries; moments are created lazily, in the
- * parameter's dtype. A parameter without a gradient is
+ * {@code p -= lr * m̂ / (sqrt(v̂) + eps)}. Parameters are updated in place: FLOAT ones by one
+ * {@link FloatKernels#adamW} pass each (when the Vector API is there), others by one native {@code
+ * adam_updater} op, the decay and the subtraction — instead of a dozen whole-array ops and
+ * temporaries; moments are created lazily, in the parameter's dtype. A parameter without a gradient is
  * frozen: its moments are left untouched. The step counter is shared by all parameters.
  */
 public final class AdamW {
@@ -104,13 +106,26 @@ public final class AdamW {
                 update = Nd4j.createUninitialized(p.dataType(), p.shape());
                 scratch.put(name, update);
             }
-            if (weightDecay != 0 && decays.test(name)) {
+            boolean decay = weightDecay != 0 && decays.test(name);
+            if (VectorSupport.available() && dense(p) && dense(g) && dense(m) && dense(v)) {
+                // FLOAT: one pass over p, g, m, v (the native ops below cost ~3 calls per parameter)
+                FloatKernels.adamW(FloatKernels.buffer(p), FloatKernels.buffer(g), FloatKernels.buffer(m),
+                        FloatKernels.buffer(v), (int) p.length(), (float) (decay ? 1.0 - lr * weightDecay : 1.0),
+                        (float) beta1, (float) beta2, (float) (lr / (1.0 - Math.pow(beta1, step))), (float) bc2Sqrt,
+                        (float) eps);
+                continue;
+            }
+            if (decay) {
                 p.muli(1.0 - lr * weightDecay);
             }
             // one fused native op: m, v updated in place, the step written to `update`; g is not modified
             Nd4j.exec(new AdamUpdater(g, v, m, update, v, m, lr, beta1, beta2, epsScaled, (int) (step - 1)));
             p.subi(update);
         }
+    }
+
+    private static boolean dense(INDArray a) {
+        return a.dataType() == DataType.FLOAT && !a.isView() && a.ordering() == 'c' && a.data().length() == a.length();
     }
 
     private static INDArray moment(Map<String, INDArray> moments, String name, INDArray p) {

@@ -35,13 +35,15 @@ import rlhf4j.optim.GradClip;
  *       context = {@code model.block_size}) on fixed random tokens and targets; one step is
  *       forward + backward of the LM loss, global-norm clipping to 1.0 and an AdamW update
  *       (lr 3e-4, weight decay 0.01 on every parameter, PyTorch's defaults). {@code
- *       bench.warmup_steps} untimed steps, then {@code bench.steps} timed ones.</li>
+ *       bench.warmup_steps} untimed steps (and at least {@link #WARMUP_SECONDS} of them, for the
+ *       JIT), then {@code bench.steps} timed ones.</li>
  *   <li>FLOPs per step = 6·params·tokens + 12·L·C·T·tokens (parameters plus attention), as the
  *       peer counts; {@code mfu} divides the achieved rate by the best of a few FLOAT 2048×2048
  *       GEMMs through ND4J.</li>
  *   <li>Sampling: KV-cache generation of {@code bench.gen_batch} prompts of {@code
  *       bench.gen_prompt_tokens} random tokens plus {@code bench.gen_tokens} new tokens each
- *       (temperature 1, no top-k/top-p, no stop token); one untimed generation first.</li>
+ *       (temperature 1, no top-k/top-p, no stop token); untimed generations first (at least one,
+ *       and for at least {@link #WARMUP_SECONDS}).</li>
  * </ul>
  *
  * Threads are not set here: the launcher's environment ({@code OMP_NUM_THREADS}) decides, and the
@@ -55,6 +57,7 @@ public final class Bench {
     private static final int PEAK_N = 2048;
     private static final int PEAK_REPEATS = 5;
     private static final int PAD_TOKEN = 1;
+    static final double WARMUP_SECONDS = 2.0;
 
     private Bench() {}
 
@@ -150,9 +153,7 @@ public final class Bench {
     private static Train timeTraining(Fixture f, BenchConfig bench) {
         GptSpec spec = f.gpt.spec();
         StepRunner runner = new StepRunner(f, PhaseTimes.OFF);
-        for (int i = 0; i < bench.warmupSteps(); i++) {
-            runner.step();
-        }
+        warmUp(bench.warmupSteps(), runner::step);
         long t0 = System.nanoTime();
         for (int i = 0; i < bench.steps(); i++) {
             runner.step();
@@ -190,6 +191,19 @@ public final class Bench {
         }
     }
 
+    /**
+     * Runs {@code action} at least {@code times} times and for at least {@link #WARMUP_SECONDS}:
+     * the JIT compiles the Java kernels (Vector API code is slow until C2 has compiled it) during
+     * the first second or so; a training run lasts thousands of steps, so the bench, like the
+     * peer, times the steady state.
+     */
+    static void warmUp(int times, Runnable action) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < times || System.nanoTime() - t0 < WARMUP_SECONDS * 1e9; i++) {
+            action.run();
+        }
+    }
+
     /** Best FLOAT GEMM rate in GFLOP/s over a few n×n products (n = 2048). */
     private static double peakGflops() {
         INDArray a = Nd4j.rand(DataType.FLOAT, PEAK_N, PEAK_N);                          // [n, n]
@@ -206,7 +220,7 @@ public final class Bench {
         return 2.0 * PEAK_N * PEAK_N * PEAK_N / best / 1e9;
     }
 
-    /** New tokens per second of KV-cache sampling, after one untimed generation. */
+    /** New tokens per second of KV-cache sampling, after the warm-up generations. */
     static double timeSampling(Gpt gpt, BenchConfig bench, long seed, PhaseTimes times) {
         GptSpec spec = gpt.spec();
         Random rng = new Random(seed + 1);
@@ -220,7 +234,7 @@ public final class Bench {
         }
         Sampler sampler = new Sampler(new InferenceModel(spec, gpt.params()), PAD_TOKEN);
         SamplingParams params = new SamplingParams(1.0, 0, 1.0, bench.genTokens());
-        sampler.generate(prompts, params, rng, token -> false); // warm-up
+        warmUp(1, () -> sampler.generate(prompts, params, rng, token -> false));
         sampler.setPhaseTimes(times);
         long t0 = System.nanoTime();
         List<Sampler.Generation> generations = sampler.generate(prompts, params, rng, token -> false);

@@ -42,9 +42,7 @@ public final class BenchProfile {
         GptSpec spec = f.gpt().spec();
         PhaseTimes phases = PhaseTimes.recording();
         Bench.StepRunner runner = new Bench.StepRunner(f, phases);
-        for (int i = 0; i < Math.max(1, bench.warmupSteps()); i++) {
-            runner.step();
-        }
+        Bench.warmUp(Math.max(1, bench.warmupSteps()), runner::step);
         SameDiff sd = f.gpt().graph(new LmHead(true), f.batch().batch(), f.batch().seqLen()).sameDiff();
         OpTimes ops = new OpTimes();
         sd.setListeners(ops);
@@ -77,39 +75,42 @@ public final class BenchProfile {
                 spec.nLayer(), spec.nEmbd(), spec.nHead(), spec.blockSize(), bench.batchSize(), spec.vocabSize(),
                 spec.paramCount(), steps, bench.warmupSteps(), Bench.threadsInEffect(), MachineLoad.loadAverage(),
                 others);
-        out.printf(Locale.ROOT, "engine %s; train step %.1f ms: %s %.1f ms (inside ops %.1f ms, executor %.1f ms), "
-                + "outside the graph %.1f ms%n", f.gpt().engine(), stepMs, graphPhase, graphMs, opsMs, graphMs - opsMs,
-                stepMs - graphMs);
-        out.println();
-        out.printf(Locale.ROOT, "%-28s %10s %10s %7s%n", "op type (inside the graph)", "calls/step", "ms/step", "share");
-        List<Map.Entry<String, OpTimes.Entry>> sorted = new ArrayList<>(ops.byType().entrySet());
-        sorted.sort((a, b) -> Long.compare(b.getValue().nanos, a.getValue().nanos));
-        double shown = 0;
-        for (int i = 0; i < Math.min(top, sorted.size()); i++) {
-            OpTimes.Entry e = sorted.get(i).getValue();
-            double ms = e.nanos / 1e6 / steps;
-            shown += ms;
-            row(out, sorted.get(i).getKey(), (double) e.calls / steps, ms, stepMs);
-        }
-        if (sorted.size() > top) {
-            long calls = 0;
-            for (int i = top; i < sorted.size(); i++) {
-                calls += sorted.get(i).getValue().calls;
+        out.printf(Locale.ROOT, "engine %s; train step %.1f ms, of which in SameDiff graphs %.1f ms (inside ops %.1f ms, "
+                + "executor %.1f ms)%n", f.gpt().engine(), stepMs, graphMs, opsMs, graphMs - opsMs);
+        if (!ops.byType().isEmpty()) {
+            out.println();
+            out.printf(Locale.ROOT, "%-32s %10s %10s %7s%n", "op type (SameDiff, " + graphPhase + ")", "calls/step",
+                    "ms/step", "share");
+            List<Map.Entry<String, OpTimes.Entry>> sorted = new ArrayList<>(ops.byType().entrySet());
+            sorted.sort((a, b) -> Long.compare(b.getValue().nanos, a.getValue().nanos));
+            double shown = 0;
+            for (int i = 0; i < Math.min(top, sorted.size()); i++) {
+                OpTimes.Entry e = sorted.get(i).getValue();
+                double ms = e.nanos / 1e6 / steps;
+                shown += ms;
+                row(out, sorted.get(i).getKey(), (double) e.calls / steps, ms, stepMs);
             }
-            row(out, "(" + (sorted.size() - top) + " other op types)", (double) calls / steps, opsMs - shown, stepMs);
+            if (sorted.size() > top) {
+                long calls = 0;
+                for (int i = top; i < sorted.size(); i++) {
+                    calls += sorted.get(i).getValue().calls;
+                }
+                row(out, "(" + (sorted.size() - top) + " other op types)", (double) calls / steps, opsMs - shown, stepMs);
+            }
+            long allCalls = 0;
+            for (OpTimes.Entry e : ops.byType().values()) {
+                allCalls += e.calls;
+            }
+            row(out, "executor, between ops", (double) allCalls / steps, graphMs - opsMs, stepMs);
         }
-        long allCalls = 0;
-        for (OpTimes.Entry e : ops.byType().values()) {
-            allCalls += e.calls;
-        }
-        row(out, "executor, between ops", (double) allCalls / steps, graphMs - opsMs, stepMs);
         out.println();
-        out.printf(Locale.ROOT, "%-28s %10s %10s %7s%n", "outside the graph", "calls/step", "ms/step", "share");
+        out.printf(Locale.ROOT, "%-32s %10s %10s %7s%n", "outside SameDiff (Java, kernels)", "calls/step", "ms/step",
+                "share");
+        List<Map.Entry<String, long[]>> phaseList = new ArrayList<>(phaseTotals.entrySet());
+        phaseList.removeIf(e -> e.getKey().equals(graphPhase));
+        phaseList.sort((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]));
         double outside = 0;
-        for (Map.Entry<String, long[]> e : phaseTotals.entrySet()) {
-            if (e.getKey().equals(graphPhase)) {
-                continue;
-            }
+        for (Map.Entry<String, long[]> e : phaseList) {
             double ms = ms(e.getValue()) / steps;
             outside += ms;
             row(out, e.getKey(), (double) e.getValue()[1] / steps, ms, stepMs);
@@ -123,7 +124,7 @@ public final class BenchProfile {
         out.println();
         out.printf(Locale.ROOT, "sampling %d x %d tokens: %.1f ms, %.1f tokens/s%n", bench.genBatch(),
                 bench.genTokens(), genMs, genTokPerS);
-        out.printf(Locale.ROOT, "%-28s %10s %10s %7s%n", "sampling phase", "calls", "ms", "share");
+        out.printf(Locale.ROOT, "%-32s %10s %10s %7s%n", "sampling phase", "calls", "ms", "share");
         for (Map.Entry<String, long[]> e : gen.totals().entrySet()) {
             row(out, e.getKey(), e.getValue()[1], ms(e.getValue()), genMs);
         }
@@ -131,7 +132,7 @@ public final class BenchProfile {
     }
 
     private static void row(PrintStream out, String name, double calls, double ms, double totalMs) {
-        out.printf(Locale.ROOT, "%-28s %10s %10.2f %6.1f%%%n", name,
+        out.printf(Locale.ROOT, "%-32s %10s %10.2f %6.1f%%%n", name,
                 Double.isNaN(calls) ? "" : calls == Math.rint(calls) ? String.valueOf((long) calls)
                         : String.format(Locale.ROOT, "%.1f", calls), ms, 100 * ms / totalMs);
     }

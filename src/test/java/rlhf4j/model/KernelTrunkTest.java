@@ -13,8 +13,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The hand-written trunk ({@link Gpt.Engine#KERNELS}) against the SameDiff graph ({@link
- * Gpt.Engine#GRAPH}, gradient-checked in DOUBLE) in FLOAT: same loss, logits, hidden state and
- * every gradient, on shapes that exercise the vector loops and their scalar tails (C and T below,
+ * Gpt.Engine#GRAPH}, gradient-checked in DOUBLE) in FLOAT — with the LM loss head by kernels too
+ * ({@link KernelLmHead}) and other heads as graphs: same loss, logits, token log-probabilities,
+ * hidden state and every gradient, on shapes that exercise the vector loops and their scalar tails (C and T below,
  * at and above the SIMD width), one and several heads, padding and repeated tokens, and repeated
  * steps that reuse the trunk's buffers.
  */
@@ -65,13 +66,16 @@ class KernelTrunkTest {
         }
         Map<String, INDArray> feed = LmTargets.of(targets, mask, spec.vocabSize(), DataType.FLOAT);
         LmHead head = new LmHead(true);
-        Gpt.Step want = graph.forwardBackward(head, tb, feed, List.of(LmHead.LOSS, LmHead.LOGITS));
+        List<String> outputs = List.of(LmHead.LOSS, LmHead.LOGITS, LmHead.TOKEN_LOGP);
+        Gpt.Step want = graph.forwardBackward(head, tb, feed, outputs);
         for (int step = 0; step < 2; step++) {
-            Gpt.Step got = kernels.forwardBackward(head, tb, feed, List.of(LmHead.LOSS, LmHead.LOGITS));
+            Gpt.Step got = kernels.forwardBackward(head, tb, feed, outputs);
             String at = spec + " B=" + b + " T=" + t + (padded ? " padded" : "") + " step " + step;
             assertEquals(want.outputs().get(LmHead.LOSS).getDouble(0), got.outputs().get(LmHead.LOSS).getDouble(0),
                     1e-5 * Math.max(1, Math.abs(want.outputs().get(LmHead.LOSS).getDouble(0))), at + " loss");
             assertClose(at + " logits", want.outputs().get(LmHead.LOGITS), got.outputs().get(LmHead.LOGITS), 1e-4);
+            assertClose(at + " token logp", want.outputs().get(LmHead.TOKEN_LOGP), got.outputs().get(LmHead.TOKEN_LOGP),
+                    1e-4);
             assertEquals(want.grads().keySet(), got.grads().keySet(), at + " gradient names");
             List<String> wantOrder = List.copyOf(want.grads().keySet());
             assertEquals(wantOrder, List.copyOf(got.grads().keySet()), at + " gradient order");
