@@ -42,6 +42,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--peer-script", paramLabel = "FILE", description = "the peer script (default: shared/bench/peer_torch.py here or in a parent directory)")
     Path peerScript;
 
+    @Option(names = "--peer-threads", paramLabel = "N", defaultValue = "0", description = "threads for the peer (torch and its OpenBLAS); 0: PyTorch's defaults (default: ${DEFAULT-VALUE})")
+    int peerThreads;
+
     @Option(names = "--python", paramLabel = "EXE", defaultValue = "/usr/bin/python3", description = "the Python that has torch (default: ${DEFAULT-VALUE})")
     String python;
 
@@ -65,7 +68,7 @@ final class BenchCommand implements Callable<Integer> {
             if (script == null || !Files.isRegularFile(script)) {
                 throw new ConfigException("peer script not found: pass --peer-script shared/bench/peer_torch.py");
             }
-            PeerBench.run(loaded, names, rounds, python, script, System.out);
+            PeerBench.run(loaded, names, rounds, python, script, peerThreads, System.out);
             return 0;
         }
         if (configs.size() != 1) {

@@ -21,7 +21,8 @@ import rlhf4j.config.ExperimentConfig;
  * single measurement is printed as it happens, with the load average and the cores other
  * processes used, so a noisy round can be told apart. The peer runs with PyTorch's own thread
  * defaults: {@code OMP_NUM_THREADS} and {@code OPENBLAS_NUM_THREADS} are removed from its
- * environment (its pthread OpenBLAS then uses every core for GEMMs).
+ * environment (its pthread OpenBLAS then uses every core for GEMMs); {@code --peer-threads N} pins
+ * it to N threads instead (torch's and OpenBLAS's), for a same-resources comparison.
  */
 public final class PeerBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -47,7 +48,7 @@ public final class PeerBench {
      * @param script  peer_torch.py
      */
     public static void run(List<ExperimentConfig> configs, List<String> names, int rounds, String python, Path script,
-                           PrintStream out) {
+                           int peerThreads, PrintStream out) {
         List<Best> best = new ArrayList<>();
         for (String name : names) {
             best.add(new Best(name));
@@ -65,7 +66,7 @@ public final class PeerBench {
                         ((Number) ours.trainLine().get("others_cores")).doubleValue());
                 load = MachineLoad.loadAverage();
                 MachineLoad others = MachineLoad.start();
-                double[] peer = peer(c, python, script);
+                double[] peer = peer(c, python, script, peerThreads);
                 b.peerTrain = Math.max(b.peerTrain, peer[0]);
                 b.peerGen = Math.max(b.peerGen, peer[1]);
                 out.printf(Locale.ROOT, "round %d %-10s torch train %9.1f tok/s  gen %8.1f tok/s  load %.2f  others %.2f cores%n",
@@ -85,23 +86,31 @@ public final class PeerBench {
     }
 
     /** Runs the peer on the config's shape: {train tokens/s, gen tokens/s}. */
-    private static double[] peer(ExperimentConfig c, String python, Path script) {
+    private static double[] peer(ExperimentConfig c, String python, Path script, int threads) {
         BenchConfig bench = c.bench();
-        List<String> cmd = List.of(python, script.toString(),
+        List<String> cmd = new ArrayList<>(List.of(python, script.toString(),
                 "--layers", String.valueOf(c.model().nLayer()), "--dim", String.valueOf(c.model().nEmbd()),
                 "--heads", String.valueOf(c.model().nHead()), "--ctx", String.valueOf(c.model().blockSize()),
                 "--batch", String.valueOf(bench.batchSize()), "--vocab", String.valueOf(c.tokenizer().vocabSize()),
                 "--gen_batch", String.valueOf(bench.genBatch()), "--gen_tokens", String.valueOf(bench.genTokens()),
-                "--steps", String.valueOf(Math.max(10, bench.steps())));
+                "--steps", String.valueOf(Math.max(10, bench.steps()))));
+        if (threads > 0) {
+            cmd.addAll(List.of("--threads", String.valueOf(threads)));
+        }
         double train = Double.NaN;
         double gen = Double.NaN;
         Process p;
         String output;
         try {
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            // the peer runs with PyTorch's own thread defaults, not the launcher's settings for ND4J
+            // the peer runs with PyTorch's own thread defaults, not the launcher's settings for ND4J,
+            // unless a thread count is given
             pb.environment().remove("OMP_NUM_THREADS");
             pb.environment().remove("OPENBLAS_NUM_THREADS");
+            if (threads > 0) {
+                pb.environment().put("OMP_NUM_THREADS", String.valueOf(threads));
+                pb.environment().put("OPENBLAS_NUM_THREADS", String.valueOf(threads));
+            }
             p = pb.start();
             output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (p.waitFor() != 0) {
