@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.function.IntPredicate;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import rlhf4j.model.PhaseTimes;
 
 /**
  * Batched generation with the KV cache: prompts of different lengths are left-padded, run through
@@ -15,10 +17,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class Sampler {
     private final InferenceModel model;
     private final int padToken;
+    private PhaseTimes times = PhaseTimes.OFF;
 
     public Sampler(InferenceModel model, int padToken) {
         this.model = model;
         this.padToken = padToken;
+    }
+
+    /** Where the phases of {@link #generate} are timed ({@link PhaseTimes#OFF} by default). */
+    public void setPhaseTimes(PhaseTimes times) {
+        this.times = times == null ? PhaseTimes.OFF : times;
+        model.setPhaseTimes(this.times);
     }
 
     /**
@@ -60,8 +69,12 @@ public final class Sampler {
                 valid[i * promptLen + j] = real ? 1 : 0;
             }
         }
+        long t0 = times.start();
         INDArray logits = model.forward(cache, promptLen, tokens, positions, valid);            // [B*P, V]
+        times.stop("prefill forward", t0);
+        t0 = times.start();
         double[][] last = lastRows(logits, b, promptLen);                                       // [B][V]
+        times.stop("logits to Java", t0);
         List<List<Integer>> out = new ArrayList<>();
         List<List<Double>> outLogp = new ArrayList<>();
         boolean[] done = new boolean[b];
@@ -76,6 +89,7 @@ public final class Sampler {
             int[] next = new int[b];
             int[] stepValid = new int[b];
             boolean anyActive = false;
+            t0 = times.start();
             for (int i = 0; i < b; i++) {
                 if (done[i]) {
                     next[i] = padToken;
@@ -93,6 +107,7 @@ public final class Sampler {
                     anyActive = true;
                 }
             }
+            times.stop("token pick", t0);
             if (!anyActive || step == maxNew - 1 || cache.length() >= cache.capacity()) {
                 break;
             }
@@ -103,7 +118,12 @@ public final class Sampler {
                     stepValid[i] = 0;
                 }
             }
-            last = lastRows(model.forward(cache, 1, next, pos, stepValid), b, 1);
+            t0 = times.start();
+            INDArray stepLogits = model.forward(cache, 1, next, pos, stepValid);                // [B, V]
+            times.stop("decode forward", t0);
+            t0 = times.start();
+            last = lastRows(stepLogits, b, 1);                                                  // [B][V]
+            times.stop("logits to Java", t0);
         }
         List<Generation> result = new ArrayList<>();
         for (int i = 0; i < b; i++) {
@@ -114,11 +134,15 @@ public final class Sampler {
         return result;
     }
 
-    /** The logits of each sequence's last position: [B*n, V] → [B][V]. */
+    /** The logits of each sequence's last position: [B*n, V] → [B][V], one bulk copy out of native memory. */
     private static double[][] lastRows(INDArray logits, int b, int n) {
+        int v = (int) logits.size(1);
+        INDArray last = n == 1 ? logits : logits.reshape(b, n, v).get(NDArrayIndex.all(), NDArrayIndex.point(n - 1),
+                NDArrayIndex.all());                                                            // [B, V]
+        double[] flat = last.dup('c').data().asDouble();                                       // [B*V]
         double[][] rows = new double[b][];
         for (int i = 0; i < b; i++) {
-            rows[i] = logits.getRow((long) i * n + n - 1).toDoubleVector();
+            rows[i] = Arrays.copyOfRange(flat, i * v, (i + 1) * v);
         }
         return rows;
     }

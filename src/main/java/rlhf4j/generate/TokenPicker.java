@@ -7,7 +7,8 @@ import java.util.Random;
  * Turns one row of logits into a token: divide by the temperature, keep the top-k and the smallest
  * set whose probability reaches top-p, renormalise, draw. Also reports the log-probability of the
  * chosen token under the temperature-scaled (unfiltered) distribution, which PPO compares with the
- * training graph's.
+ * training graph's. With no top-k and top-p = 1 nothing is sorted: the draw walks the vocabulary
+ * once.
  */
 final class TokenPicker {
     private TokenPicker() {}
@@ -23,13 +24,38 @@ final class TokenPicker {
             scaled[i] = logits[i] / temperature;
             max = Math.max(max, scaled[i]);
         }
+        double[] weights = new double[v];                       // exp(scaled - max), unnormalised
         double sum = 0;
         for (int i = 0; i < v; i++) {
-            sum += Math.exp(scaled[i] - max);
+            weights[i] = Math.exp(scaled[i] - max);
+            sum += weights[i];
         }
         double logZ = max + Math.log(sum);
-        int token = params.isGreedy() ? argmax(scaled) : draw(scaled, logZ, params, rng);
+        int token;
+        if (params.isGreedy()) {
+            token = argmax(scaled);
+        } else if (params.topK() == 0 && params.topP() >= 1.0) {
+            token = drawUnfiltered(weights, sum, rng);       // nothing to filter: no sort
+        } else {
+            token = draw(scaled, logZ, params, rng);
+        }
         return new Pick(token, scaled[token] - logZ);
+    }
+
+    /** A draw from the whole distribution, in vocabulary order: one uniform number, one pass. */
+    private static int drawUnfiltered(double[] weights, double sum, Random rng) {
+        double u = rng.nextDouble() * sum;
+        int last = 0;
+        for (int i = 0; i < weights.length; i++) {
+            if (weights[i] > 0) {
+                last = i;
+                u -= weights[i];
+                if (u <= 0) {
+                    return i;
+                }
+            }
+        }
+        return last; // rounding left u above 0: the last token with any weight
     }
 
     private static int argmax(double[] x) {

@@ -3,6 +3,8 @@ package rlhf4j.model;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -15,7 +17,8 @@ import rlhf4j.nn.Blocks;
 import static rlhf4j.model.ParamNames.layer;
 
 /**
- * One SameDiff graph of the GPT for a fixed batch size B and length T, with a head on top.
+ * One SameDiff graph of the GPT for a fixed batch size B and length T, with a head on top — or of
+ * the head alone over a {@code hidden} placeholder, when {@link KernelTrunk} runs the trunk.
  * Inputs are placeholders: {@code emb} [B*T, C] (token + position embeddings, looked up outside
  * the graph because the native gather's gradient is wrong, DESIGN §3) and {@code attn_bias}
  * [B or 1, 1, T, T]. The parameter variables wrap the model's own arrays, so in-place optimizer
@@ -27,6 +30,7 @@ public final class GptGraph {
     public static final String HIDDEN = "hidden";
 
     private static final Object STDOUT_LOCK = new Object();
+    private static final String GRAD_FN = "grad"; // SameDiff's key for the gradient function
 
     private final SameDiff sd;
     private final List<String> gradTargets = new ArrayList<>();
@@ -34,11 +38,28 @@ public final class GptGraph {
     private boolean gradFunctionBuilt;
 
     GptGraph(GptSpec spec, Map<String, INDArray> params, Head head, int batch, int seqLen) {
+        this(spec, params, head, batch, seqLen, false);
+    }
+
+    /**
+     * @param headOnly true: the graph is the head alone over a placeholder {@code hidden} [B*T, C]
+     *     (the trunk runs outside it, {@link KernelTrunk}); its gradients include d hidden
+     */
+    GptGraph(GptSpec spec, Map<String, INDArray> params, Head head, int batch, int seqLen, boolean headOnly) {
         this.sd = SameDiff.create();
         this.hasLoss = head.hasLoss();
         DataType dtype = params.get(ParamNames.WTE).dataType();
         int c = spec.nEmbd();
         int n = batch * seqLen;
+        if (headOnly) {
+            SDVariable hidden = sd.placeHolder(HIDDEN, dtype, n, c);                  // [B*T, C]
+            head.build(sd, new TrunkView(sd, params, hidden, spec, batch, seqLen));
+            if (hasLoss) {
+                sd.setLossVariables(LmHead.LOSS);
+                gradTargets.add(HIDDEN);
+            }
+            return;
+        }
         SDVariable x = sd.placeHolder(EMB, dtype, n, c);                              // [B*T, C]
         SDVariable bias = sd.placeHolder(ATTN_BIAS, dtype, -1, 1, seqLen, seqLen);     // [B|1, 1, T, T]
         for (int i = 0; i < spec.nLayer(); i++) {
@@ -87,6 +108,14 @@ public final class GptGraph {
     /**
      * Forward and backward in one pass: the named outputs and the gradient of {@code loss} with
      * respect to every parameter used and to {@code emb}.
+     *
+     * <p>Runs the gradient function directly instead of through {@code
+     * SameDiff.calculateGradientsAndOutputs}, which switches the function's array cache off on
+     * every call: then every op output of every step is a fresh native allocation (zero-filled,
+     * freed only when the garbage collector finds it), which took about as long as the ops
+     * themselves. With the cache on, the session hands an array whose last consumer has run back
+     * to its memory manager for the next op of the same shape. Requested outputs are never
+     * handed back, so the arrays returned here stay valid.
      */
     public OutAndGrad outputAndGradients(Map<String, INDArray> placeholders, List<String> outputs) {
         if (!hasLoss) {
@@ -96,7 +125,26 @@ public final class GptGraph {
             quietly(sd::createGradFunction);
             gradFunctionBuilt = true;
         }
-        return sd.calculateGradientsAndOutputs(placeholders, outputs, gradTargets);
+        List<String> names = new ArrayList<>(outputs);
+        Map<String, String> gradNames = new LinkedHashMap<>();
+        for (String target : gradTargets) {
+            SDVariable grad = sd.getVariable(target).getGradient();
+            if (grad != null) {
+                gradNames.put(target, grad.name());
+                names.add(grad.name());
+            }
+        }
+        SameDiff gradFn = sd.getFunction(GRAD_FN);
+        gradFn.setEnableCache(true);
+        gradFn.setListeners(sd.getListeners());
+        Map<String, INDArray> result = gradFn.output(placeholders, names);
+        Map<String, INDArray> outs = new HashMap<>();
+        for (String name : outputs) {
+            outs.put(name, result.get(name));
+        }
+        Map<String, INDArray> grads = new HashMap<>();
+        gradNames.forEach((target, grad) -> grads.put(target, result.get(grad)));
+        return new OutAndGrad(outs, grads);
     }
 
     public SameDiff sameDiff() {

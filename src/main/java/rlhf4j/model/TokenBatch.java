@@ -43,21 +43,32 @@ public record TokenBatch(int batch, int seqLen, int[] tokens, int[] positions, i
 
     /**
      * Additive attention bias: 0 where query t may see key s (s ≤ t and key valid), {@link #MASKED}
-     * elsewhere. [1, 1, T, T] when no padding, else [B, 1, T, T].
+     * elsewhere. [1, 1, T, T] when no padding, else [B, 1, T, T]. The unpadded (causal) bias is
+     * built once per (T, dtype) and shared: callers must not modify it.
      */
     public INDArray attentionBias(DataType dtype) {
+        if (keyValid == null) {
+            return CAUSAL.computeIfAbsent(dtype + "/" + seqLen, k -> build(dtype));
+        }
+        return build(dtype);
+    }
+
+    private static final java.util.Map<String, INDArray> CAUSAL = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private INDArray build(DataType dtype) {
         int rowsNeeded = keyValid == null ? 1 : batch;
-        double[] bias = new double[rowsNeeded * seqLen * seqLen];
+        float[] bias = new float[rowsNeeded * seqLen * seqLen];                         // [B|1, 1, T, T]
         for (int b = 0; b < rowsNeeded; b++) {
             for (int q = 0; q < seqLen; q++) {
                 for (int k = 0; k < seqLen; k++) {
                     boolean visible = k <= q && (keyValid == null || keyValid[b * seqLen + k] != 0);
                     // a query with no visible key (left padding) attends to itself to stay finite
                     boolean self = k == q && keyValid != null && keyValid[b * seqLen + q] == 0;
-                    bias[(b * seqLen + q) * seqLen + k] = visible || self ? 0.0 : MASKED;
+                    bias[(b * seqLen + q) * seqLen + k] = visible || self ? 0f : (float) MASKED;
                 }
             }
         }
-        return Nd4j.createFromArray(bias).castTo(dtype).reshape(rowsNeeded, 1, seqLen, seqLen);
+        INDArray out = Nd4j.create(bias, new long[] {rowsNeeded, 1, seqLen, seqLen}, 'c');
+        return dtype == DataType.FLOAT ? out : out.castTo(dtype);
     }
 }

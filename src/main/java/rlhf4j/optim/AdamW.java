@@ -1,18 +1,23 @@
 package rlhf4j.optim;
 
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
+import rlhf4j.nn.FloatKernels;
+import rlhf4j.nn.VectorSupport;
+import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 
 /**
  * AdamW with decoupled weight decay (Loshchilov &amp; Hutter), following torch.optim.AdamW:
  * {@code p -= lr*wd*p} (only where {@code decays} says so), then the bias-corrected Adam update
- * {@code p -= lr * m̂ / (sqrt(v̂) + eps)}. Parameters are updated in place with whole-array ND4J
- * ops; moments are created lazily, in the parameter's dtype. A parameter without a gradient is
+ * {@code p -= lr * m̂ / (sqrt(v̂) + eps)}. Parameters are updated in place: FLOAT ones by one
+ * {@link FloatKernels#adamW} pass each (when the Vector API is there), others by one native {@code
+ * adam_updater} op, the decay and the subtraction — instead of a dozen whole-array ops and
+ * temporaries; moments are created lazily, in the parameter's dtype. A parameter without a gradient is
  * frozen: its moments are left untouched. The step counter is shared by all parameters.
  */
 public final class AdamW {
@@ -28,6 +33,7 @@ public final class AdamW {
     private final Predicate<String> decays;
     private final LinkedHashMap<String, INDArray> expAvg = new LinkedHashMap<>();
     private final LinkedHashMap<String, INDArray> expAvgSq = new LinkedHashMap<>();
+    private final Map<String, INDArray> scratch = new HashMap<>(); // per parameter: the step's update
     private long step;
 
     public AdamW(double beta1, double beta2, double eps, double weightDecay, Predicate<String> decays) {
@@ -79,9 +85,10 @@ public final class AdamW {
             }
         }
         step++;
-        double bc1 = 1.0 - Math.pow(beta1, step);
         double bc2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, step));
-        double stepSize = lr / bc1;
+        // libnd4j's adam_updater computes lr·sqrt(1-β2^t)/(1-β1^t) · m / (sqrt(v) + ε'); with
+        // ε' = ε·sqrt(1-β2^t) that is torch's lr/(1-β1^t) · m / (sqrt(v)/sqrt(1-β2^t) + ε) exactly.
+        double epsScaled = eps * bc2Sqrt;
         for (Map.Entry<String, INDArray> e : params.entrySet()) {
             String name = e.getKey();
             INDArray g = grads.get(name);
@@ -94,18 +101,31 @@ public final class AdamW {
             }
             INDArray m = moment(expAvg, name, p);
             INDArray v = moment(expAvgSq, name, p);
-            if (weightDecay != 0 && decays.test(name)) {
+            INDArray update = scratch.get(name);
+            if (update == null || update.dataType() != p.dataType() || !update.equalShapes(p)) {
+                update = Nd4j.createUninitialized(p.dataType(), p.shape());
+                scratch.put(name, update);
+            }
+            boolean decay = weightDecay != 0 && decays.test(name);
+            if (VectorSupport.available() && dense(p) && dense(g) && dense(m) && dense(v)) {
+                // FLOAT: one pass over p, g, m, v (the native ops below cost ~3 calls per parameter)
+                FloatKernels.adamW(FloatKernels.buffer(p), FloatKernels.buffer(g), FloatKernels.buffer(m),
+                        FloatKernels.buffer(v), (int) p.length(), (float) (decay ? 1.0 - lr * weightDecay : 1.0),
+                        (float) beta1, (float) beta2, (float) (lr / (1.0 - Math.pow(beta1, step))), (float) bc2Sqrt,
+                        (float) eps);
+                continue;
+            }
+            if (decay) {
                 p.muli(1.0 - lr * weightDecay);
             }
-            INDArray tmp = g.mul(1.0 - beta1);              // (1-b1) g
-            m.muli(beta1).addi(tmp);                        // m = b1 m + (1-b1) g
-            tmp.assign(g).muli(g).muli(1.0 - beta2);        // (1-b2) g²
-            v.muli(beta2).addi(tmp);                        // v = b2 v + (1-b2) g²
-            tmp.assign(v);
-            Transforms.sqrt(tmp, false).divi(bc2Sqrt).addi(eps); // sqrt(v̂) + eps
-            tmp.rdivi(m).muli(stepSize);                    // lr * m̂ / (sqrt(v̂) + eps)
-            p.subi(tmp);
+            // one fused native op: m, v updated in place, the step written to `update`; g is not modified
+            Nd4j.exec(new AdamUpdater(g, v, m, update, v, m, lr, beta1, beta2, epsScaled, (int) (step - 1)));
+            p.subi(update);
         }
+    }
+
+    private static boolean dense(INDArray a) {
+        return a.dataType() == DataType.FLOAT && !a.isView() && a.ordering() == 'c' && a.data().length() == a.length();
     }
 
     private static INDArray moment(Map<String, INDArray> moments, String name, INDArray p) {

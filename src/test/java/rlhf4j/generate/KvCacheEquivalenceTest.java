@@ -19,8 +19,47 @@ import rlhf4j.model.TokenBatch;
 class KvCacheEquivalenceTest {
     private static final GptSpec SPEC = new GptSpec(2, 4, 32, 16, 50);
 
+    /** The reference: the whole-model SameDiff graph (the FLOAT inference path runs the kernels). */
     private static INDArray graphLogits(Gpt gpt, TokenBatch batch) {
+        gpt.setEngine(Gpt.Engine.GRAPH);
         return gpt.forward(new LmHead(false), batch, Map.of(), LmHead.LOGITS).get(LmHead.LOGITS);  // [B*T, V]
+    }
+
+    @Test
+    void doubleModelsRunTheOpPathAndMatchToo() {
+        Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 11, 0.2);
+        int[] seq = {3, 7, 7, 1, 49};
+        INDArray expected = graphLogits(gpt, TokenBatch.causal(new int[][] {seq}));
+        InferenceModel model = new InferenceModel(SPEC, gpt.params());
+        KvCache cache = model.newCache(1, seq.length);
+        for (int t = 0; t < seq.length; t++) {
+            INDArray logits = model.forward(cache, 1, new int[] {seq[t]}, new int[] {t}, new int[] {1}); // [1, V]
+            assertArrayEquals(expected.getRow(t).toDoubleVector(), logits.getRow(0).toDoubleVector(), 1e-9);
+        }
+    }
+
+    @Test
+    void widerModelWithPaddingAndPrefillMatchesTheGraph() {
+        GptSpec spec = new GptSpec(2, 2, 72, 20, 40);   // head size 36: vector loops plus tails
+        Gpt gpt = Gpt.create(spec, DataType.FLOAT, 16, 0.2);
+        int[] tokens = {0, 0, 0, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7};
+        int[] positions = {0, 0, 0, 0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6};
+        int[] valid = {0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+        INDArray graph = graphLogits(gpt, new TokenBatch(2, 7, tokens, positions, valid));        // [2*7, V]
+        InferenceModel model = new InferenceModel(spec, gpt.params());
+        KvCache cache = model.newCache(2, 7);
+        INDArray prefill = model.forward(cache, 5, new int[] {0, 0, 0, 4, 5, 1, 2, 3, 4, 5},
+                new int[] {0, 0, 0, 0, 1, 0, 1, 2, 3, 4}, new int[] {0, 0, 0, 1, 1, 1, 1, 1, 1, 1}); // [2*5, V]
+        for (int t = 3; t < 5; t++) {
+            assertArrayEquals(graph.getRow(t).toDoubleVector(), prefill.getRow(t).toDoubleVector(), 1e-4);
+            assertArrayEquals(graph.getRow(7 + t).toDoubleVector(), prefill.getRow(5 + t).toDoubleVector(), 1e-4);
+        }
+        for (int t = 5; t < 7; t++) {
+            INDArray step = model.forward(cache, 1, new int[] {tokens[t], tokens[7 + t]}, new int[] {t - 3, t},
+                    new int[] {1, 1});
+            assertArrayEquals(graph.getRow(t).toDoubleVector(), step.getRow(0).toDoubleVector(), 1e-4);
+            assertArrayEquals(graph.getRow(7 + t).toDoubleVector(), step.getRow(1).toDoubleVector(), 1e-4);
+        }
     }
 
     @Test

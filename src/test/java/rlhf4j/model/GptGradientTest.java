@@ -23,6 +23,7 @@ class GptGradientTest {
         Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 3, 0.3);
         LmHead head = new LmHead(true);
         Map<String, INDArray> extra = lmTargets(batch, targets, mask, SPEC.vocabSize());
+        gpt.forwardBackward(head, batch, extra, List.of(LmHead.LOSS)); // the checked step reuses this one's buffers
         Gpt.Step step = gpt.forwardBackward(head, batch, extra, List.of(LmHead.LOSS));
         assertTrue(step.grads().keySet().containsAll(gpt.params().keySet()), "a gradient for every parameter");
         List<GradientChecker.Mismatch> bad = GradientChecker.standard().check(gpt.params(), step.grads(),
@@ -47,6 +48,45 @@ class GptGradientTest {
         int[] targets = {0, 0, 4, 5, 8, 6, 2, 9, 1, 3};
         double[] mask = {0, 0, 1, 1, 1, 0, 0, 1, 1, 1};
         check(batch, targets, mask);
+    }
+
+    /**
+     * The FLOAT path (the one training runs, with its own embedding scatter and any FLOAT-only
+     * fast paths) against the DOUBLE path the central differences verified, on the padded batch
+     * with repeated tokens; three steps in a row, earlier results still held, must agree too
+     * (no buffer is reused while a caller holds it).
+     */
+    @Test
+    void floatGradientsMatchTheCheckedDoubleOnes() {
+        int[] tokens = {0, 0, 3, 4, 4, 6, 6, 2, 9, 6};
+        int[] positions = {0, 0, 0, 1, 2, 0, 1, 2, 3, 4};
+        int[] valid = {0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+        TokenBatch batch = new TokenBatch(2, 5, tokens, positions, valid);
+        int[] targets = {0, 0, 4, 5, 8, 6, 2, 9, 1, 3};
+        double[] mask = {0, 0, 1, 1, 1, 0, 1, 1, 1, 1};
+        Gpt reference = Gpt.create(SPEC, DataType.DOUBLE, 3, 0.3);
+        java.util.LinkedHashMap<String, INDArray> floatParams = new java.util.LinkedHashMap<>();
+        reference.params().forEach((name, p) -> floatParams.put(name, p.castTo(DataType.FLOAT)));
+        Gpt gpt = new Gpt(SPEC, floatParams);
+        LmHead head = new LmHead(true);
+        Gpt.Step expected = reference.forwardBackward(head, batch, LmTargets.of(targets, mask, SPEC.vocabSize(),
+                DataType.DOUBLE), List.of(LmHead.LOSS));
+        Map<String, INDArray> floatTargets = LmTargets.of(targets, mask, SPEC.vocabSize(), DataType.FLOAT);
+        List<Gpt.Step> steps = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            steps.add(gpt.forwardBackward(head, batch, floatTargets, List.of(LmHead.LOSS)));
+        }
+        for (Gpt.Step step : steps) {
+            assertEquals(expected.outputs().get(LmHead.LOSS).getDouble(0), step.outputs().get(LmHead.LOSS).getDouble(0), 1e-5);
+            assertEquals(expected.grads().keySet(), step.grads().keySet());
+            for (String name : expected.grads().keySet()) {
+                INDArray want = expected.grads().get(name);
+                INDArray got = step.grads().get(name).castTo(DataType.DOUBLE);
+                double scale = want.amaxNumber().doubleValue() + 1e-6;
+                double err = want.sub(got).amaxNumber().doubleValue();
+                assertTrue(err <= 1e-4 * scale, name + ": max |float - double| = " + err + ", max |grad| = " + scale);
+            }
+        }
     }
 
     @Test

@@ -53,6 +53,44 @@ class AdamWTest {
         return params.get(name).toDoubleVector();
     }
 
+    /** FLOAT parameters (the Vector API kernel) follow the DOUBLE ones (the reference above) to float precision. */
+    @Test
+    void floatKernelMatchesTheDoubleUpdate() {
+        Random rng = new Random(7);
+        int n = 1000;                                     // a vector loop and a scalar tail
+        double[] p0 = new double[n];
+        for (int i = 0; i < n; i++) {
+            p0[i] = rng.nextGaussian();
+        }
+        LinkedHashMap<String, INDArray> pd = new LinkedHashMap<>();
+        LinkedHashMap<String, INDArray> pf = new LinkedHashMap<>();
+        pd.put("h.0.mlp.c_fc.weight", Nd4j.create(p0, new long[] {n}, DataType.DOUBLE));
+        pf.put("h.0.mlp.c_fc.weight", pd.get("h.0.mlp.c_fc.weight").castTo(DataType.FLOAT));
+        pd.put("h.0.mlp.c_fc.bias", Nd4j.create(p0, new long[] {n}, DataType.DOUBLE).muli(0.5));
+        pf.put("h.0.mlp.c_fc.bias", pd.get("h.0.mlp.c_fc.bias").castTo(DataType.FLOAT));
+        AdamW od = new AdamW(B1, B2, EPS, 0.1, AdamW.gpt2DecayRule(false));
+        AdamW of = new AdamW(B1, B2, EPS, 0.1, AdamW.gpt2DecayRule(false));
+        for (int t = 0; t < 5; t++) {
+            Map<String, INDArray> gd = new LinkedHashMap<>();
+            Map<String, INDArray> gf = new LinkedHashMap<>();
+            for (String name : pd.keySet()) {
+                double[] g = new double[n];
+                for (int i = 0; i < n; i++) {
+                    g[i] = rng.nextGaussian() * (i % 7 == 0 ? 1e-6 : 0.1);   // some tiny gradients: ε matters
+                }
+                gd.put(name, Nd4j.create(g, new long[] {n}, DataType.DOUBLE));
+                gf.put(name, gd.get(name).castTo(DataType.FLOAT));
+            }
+            od.step(pd, gd, 0.01);
+            of.step(pf, gf, 0.01);
+        }
+        for (String name : pd.keySet()) {
+            assertArrayEquals(pd.get(name).toDoubleVector(), pf.get(name).toDoubleVector(), 2e-6, name);
+        }
+        assertArrayEquals(od.state().get(AdamW.EXP_AVG_SQ + "h.0.mlp.c_fc.weight").toDoubleVector(),
+                of.state().get(AdamW.EXP_AVG_SQ + "h.0.mlp.c_fc.weight").toDoubleVector(), 1e-7);
+    }
+
     @Test
     void firstStepByHand() {
         // t = 1: m̂ = g, v̂ = g², so p1 = p0 (1 - lr wd) - lr g / (|g| + eps)

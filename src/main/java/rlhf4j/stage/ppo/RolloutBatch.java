@@ -7,6 +7,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.data.ConversationBatch;
 import rlhf4j.model.TokenBatch;
+import rlhf4j.model.LmTargets;
 
 /**
  * Rollouts as one right-padded batch for the training graphs: row b holds prompt + response minus its
@@ -132,10 +133,6 @@ public final class RolloutBatch {
 
     /** One-hot next-token targets [B*T, V]. */
     public INDArray targetOnehot(int vocab, DataType dtype) {
-        INDArray onehot = Nd4j.zeros(dtype, targets.length, vocab);                     // [B*T, V]
-        for (int k = 0; k < targets.length; k++) {
-            onehot.putScalar(k, targets[k], 1.0);
-        }
-        return onehot;
+        return LmTargets.oneHot(targets, vocab, dtype);                                  // [B*T, V]
     }
 }

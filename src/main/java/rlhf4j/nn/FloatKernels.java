@@ -1,0 +1,543 @@
+package rlhf4j.nn;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The row-wise and element-wise FLOAT kernels of the hand-written transformer trunk ({@link
+ * rlhf4j.model.KernelTrunk}): LayerNorm forward and backward, GELU forward and backward, the
+ * attention softmax (scale + additive mask + softmax) and its backward, column sums for bias
+ * gradients. They run on ND4J's native buffers through the JDK's Vector API (SIMD, with the
+ * vectorised {@code exp} of the JDK's intrinsics), one pass per kernel, no temporaries.
+ *
+ * <p>Why not ND4J's own ops: measured on the 3.7M shape ([2048, 256] rows, one thread), the native
+ * {@code layer_norm} took 4.1 ms (PyTorch 0.3 ms), {@code gelu} 5.8 ms and its derivative 12.7 ms
+ * on [2048, 1024] (PyTorch's GELU 1.3 ms), a column sum of [2048, 768] 5.1 ms, softmax over
+ * [64, 128, 128] 2.7 ms (PyTorch 1.1 ms). The kernels here do each in 0.2–1 ms.
+ *
+ * <p>Every array passed in must be a FLOAT, C-order array whose buffer holds exactly its own
+ * elements (not a view): see {@link #buffer}. Matrices are row-major {@code [rows, cols]}.
+ * Requires the {@code jdk.incubator.vector} module ({@code --add-modules jdk.incubator.vector});
+ * {@link rlhf4j.model.KernelTrunk#available()} says whether it is there.
+ */
+public final class FloatKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    /** GELU in its sigmoid form: x·σ(1.702x), as libnd4j's {@code gelu} op computes it. */
+    private static final float GELU_K = 1.702f;
+    private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
+
+    private FloatKernels() {}
+
+    /** The native buffer of a dense FLOAT array, as a native-order byte buffer over exactly its elements. */
+    public static ByteBuffer buffer(INDArray a) {
+        if (a.dataType() != DataType.FLOAT || a.isView() || a.ordering() != 'c' || a.data().length() != a.length()) {
+            throw new IllegalArgumentException("a dense C-order FLOAT array is needed, got " + a.shapeInfoToString());
+        }
+        return a.data().asNio().order(NATIVE);
+    }
+
+    private static FloatVector load(ByteBuffer b, int index) {
+        return FloatVector.fromByteBuffer(S, b, index * 4, NATIVE);
+    }
+
+    private static void store(FloatVector v, ByteBuffer b, int index) {
+        v.intoByteBuffer(b, index * 4, NATIVE);
+    }
+
+    /**
+     * LayerNorm over each row of x [rows, c] with gain and bias [c], no epsilon (as libnd4j's
+     * {@code layer_norm}): {@code out = (x − mean)·rstd·g + b}, rstd = 1/sqrt(biased variance).
+     * Writes each row's mean and rstd into {@code mean} and {@code rstd} [rows] for the backward.
+     */
+    public static void layerNorm(ByteBuffer x, ByteBuffer g, ByteBuffer b, ByteBuffer out, float[] mean,
+                                 float[] rstd, int rows, int c) {
+        int bound = S.loopBound(c);
+        for (int r = 0; r < rows; r++) {
+            int o = r * c;
+            FloatVector acc = FloatVector.zero(S);
+            int j = 0;
+            for (; j < bound; j += L) {
+                acc = acc.add(load(x, o + j));
+            }
+            float sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < c; j++) {
+                sum += x.getFloat((o + j) * 4);
+            }
+            float mu = sum / c;
+            FloatVector muV = FloatVector.broadcast(S, mu);
+            acc = FloatVector.zero(S);
+            j = 0;
+            for (; j < bound; j += L) {
+                FloatVector d = load(x, o + j).sub(muV);
+                acc = d.fma(d, acc);
+            }
+            float sq = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < c; j++) {
+                float d = x.getFloat((o + j) * 4) - mu;
+                sq += d * d;
+            }
+            float rs = (float) (1.0 / Math.sqrt(sq / c));
+            mean[r] = mu;
+            rstd[r] = rs;
+            FloatVector rsV = FloatVector.broadcast(S, rs);
+            j = 0;
+            for (; j < bound; j += L) {
+                FloatVector xhat = load(x, o + j).sub(muV).mul(rsV);
+                store(xhat.fma(load(g, j), load(b, j)), out, o + j);
+            }
+            for (; j < c; j++) {
+                float xhat = (x.getFloat((o + j) * 4) - mu) * rs;
+                out.putFloat((o + j) * 4, xhat * g.getFloat(j * 4) + b.getFloat(j * 4));
+            }
+        }
+    }
+
+    /**
+     * LayerNorm backward. With xhat = (x − mean)·rstd and dxhat = dy·g:
+     * {@code dx += rstd·(dxhat − mean(dxhat) − xhat·mean(dxhat·xhat))} (added into dx),
+     * {@code dg += Σ_rows dy·xhat}, {@code db += Σ_rows dy} (added into dg, db [c]).
+     */
+    public static void layerNormBackward(ByteBuffer x, float[] mean, float[] rstd, ByteBuffer g, ByteBuffer dy,
+                                         ByteBuffer dx, float[] dg, float[] db, int rows, int c) {
+        int bound = S.loopBound(c);
+        for (int r = 0; r < rows; r++) {
+            int o = r * c;
+            FloatVector muV = FloatVector.broadcast(S, mean[r]);
+            FloatVector rsV = FloatVector.broadcast(S, rstd[r]);
+            FloatVector acc1 = FloatVector.zero(S);
+            FloatVector acc2 = FloatVector.zero(S);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector xhat = load(x, o + j).sub(muV).mul(rsV);
+                FloatVector d = load(dy, o + j);
+                FloatVector dxhat = d.mul(load(g, j));
+                acc1 = acc1.add(dxhat);
+                acc2 = dxhat.fma(xhat, acc2);
+                FloatVector.fromArray(S, dg, j).add(d.mul(xhat)).intoArray(dg, j);
+                FloatVector.fromArray(S, db, j).add(d).intoArray(db, j);
+            }
+            float s1 = acc1.reduceLanes(VectorOperators.ADD);
+            float s2 = acc2.reduceLanes(VectorOperators.ADD);
+            for (; j < c; j++) {
+                float xhat = (x.getFloat((o + j) * 4) - mean[r]) * rstd[r];
+                float d = dy.getFloat((o + j) * 4);
+                float dxhat = d * g.getFloat(j * 4);
+                s1 += dxhat;
+                s2 += dxhat * xhat;
+                dg[j] += d * xhat;
+                db[j] += d;
+            }
+            float m1 = s1 / c;
+            float m2 = s2 / c;
+            FloatVector m1V = FloatVector.broadcast(S, m1);
+            FloatVector m2V = FloatVector.broadcast(S, m2);
+            j = 0;
+            for (; j < bound; j += L) {
+                FloatVector xhat = load(x, o + j).sub(muV).mul(rsV);
+                FloatVector dxhat = load(dy, o + j).mul(load(g, j));
+                FloatVector v = dxhat.sub(m1V).sub(xhat.mul(m2V)).mul(rsV);
+                store(load(dx, o + j).add(v), dx, o + j);
+            }
+            for (; j < c; j++) {
+                float xhat = (x.getFloat((o + j) * 4) - mean[r]) * rstd[r];
+                float dxhat = dy.getFloat((o + j) * 4) * g.getFloat(j * 4);
+                float v = (dxhat - m1 - xhat * m2) * rstd[r];
+                dx.putFloat((o + j) * 4, dx.getFloat((o + j) * 4) + v);
+            }
+        }
+    }
+
+    /** {@code out = x·σ(1.702x)} over n elements (out may be x). */
+    public static void gelu(ByteBuffer x, ByteBuffer out, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector v = load(x, i);
+            store(v.div(v.mul(-GELU_K).lanewise(VectorOperators.EXP).add(1f)), out, i);
+        }
+        for (; i < n; i++) {
+            float v = x.getFloat(i * 4);
+            out.putFloat(i * 4, (float) (v / (1.0 + Math.exp(-GELU_K * v))));
+        }
+    }
+
+    /**
+     * GELU backward: {@code dx = dy·(σ(1.702x) + 1.702·x·σ(1.702x)·(1 − σ(1.702x)))} over n
+     * elements, x the GELU's input (dx may be dy).
+     */
+    public static void geluBackward(ByteBuffer x, ByteBuffer dy, ByteBuffer dx, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector v = load(x, i);
+            FloatVector s = ONE.div(v.mul(-GELU_K).lanewise(VectorOperators.EXP).add(1f));            // σ(1.702x)
+            FloatVector grad = s.add(v.mul(GELU_K).mul(s).mul(ONE.sub(s)));
+            store(load(dy, i).mul(grad), dx, i);
+        }
+        for (; i < n; i++) {
+            float v = x.getFloat(i * 4);
+            float s = (float) (1.0 / (1.0 + Math.exp(-GELU_K * v)));
+            dx.putFloat(i * 4, dy.getFloat(i * 4) * (s + GELU_K * v * s * (1f - s)));
+        }
+    }
+
+    /**
+     * Attention probabilities in place: each row of scores [groups·t, t] becomes
+     * {@code softmax(scale·row + bias_row)}, where group i uses the mask rows {@code
+     * bias[(i / headsPerMask mod masks)·t·t ...]}: bias is [masks, t, t] (1 mask shared by every
+     * sequence, or one per sequence with {@code headsPerMask} = heads).
+     */
+    public static void attentionSoftmax(ByteBuffer scores, float scale, ByteBuffer bias, int masks, int headsPerMask,
+                                        int groups, int t) {
+        int bound = S.loopBound(t);
+        FloatVector scaleV = FloatVector.broadcast(S, scale);
+        for (int gi = 0; gi < groups; gi++) {
+            int maskBase = ((gi / headsPerMask) % masks) * t * t;
+            for (int q = 0; q < t; q++) {
+                int o = (gi * t + q) * t;
+                int mo = maskBase + q * t;
+                FloatVector maxV = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+                int j = 0;
+                for (; j < bound; j += L) {
+                    FloatVector v = load(scores, o + j).fma(scaleV, load(bias, mo + j));
+                    store(v, scores, o + j);
+                    maxV = maxV.max(v);
+                }
+                float max = maxV.reduceLanes(VectorOperators.MAX);
+                for (; j < t; j++) {
+                    float v = scores.getFloat((o + j) * 4) * scale + bias.getFloat((mo + j) * 4);
+                    scores.putFloat((o + j) * 4, v);
+                    max = Math.max(max, v);
+                }
+                FloatVector m = FloatVector.broadcast(S, max);
+                FloatVector acc = FloatVector.zero(S);
+                j = 0;
+                for (; j < bound; j += L) {
+                    FloatVector e = load(scores, o + j).sub(m).lanewise(VectorOperators.EXP);
+                    store(e, scores, o + j);
+                    acc = acc.add(e);
+                }
+                float sum = acc.reduceLanes(VectorOperators.ADD);
+                for (; j < t; j++) {
+                    float e = (float) Math.exp(scores.getFloat((o + j) * 4) - max);
+                    scores.putFloat((o + j) * 4, e);
+                    sum += e;
+                }
+                FloatVector inv = FloatVector.broadcast(S, 1f / sum);
+                j = 0;
+                for (; j < bound; j += L) {
+                    store(load(scores, o + j).mul(inv), scores, o + j);
+                }
+                float invS = 1f / sum;
+                for (; j < t; j++) {
+                    scores.putFloat((o + j) * 4, scores.getFloat((o + j) * 4) * invS);
+                }
+            }
+        }
+    }
+
+    /**
+     * Softmax backward in place over rows of length t: {@code dp ← scale·p·(dp − Σ p·dp)} (the
+     * gradient with respect to the unscaled scores of {@link #attentionSoftmax}).
+     */
+    public static void softmaxBackward(ByteBuffer p, ByteBuffer dp, float scale, int rows, int t) {
+        int bound = S.loopBound(t);
+        for (int r = 0; r < rows; r++) {
+            int o = r * t;
+            FloatVector acc = FloatVector.zero(S);
+            int j = 0;
+            for (; j < bound; j += L) {
+                acc = load(p, o + j).fma(load(dp, o + j), acc);
+            }
+            float dot = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < t; j++) {
+                dot += p.getFloat((o + j) * 4) * dp.getFloat((o + j) * 4);
+            }
+            FloatVector dotV = FloatVector.broadcast(S, dot);
+            FloatVector scaleV = FloatVector.broadcast(S, scale);
+            j = 0;
+            for (; j < bound; j += L) {
+                store(load(dp, o + j).sub(dotV).mul(load(p, o + j)).mul(scaleV), dp, o + j);
+            }
+            for (; j < t; j++) {
+                float v = (dp.getFloat((o + j) * 4) - dot) * p.getFloat((o + j) * 4) * scale;
+                dp.putFloat((o + j) * 4, v);
+            }
+        }
+    }
+
+    /** {@code out[j] = Σ_r x[r, j]} for x [rows, cols] (a bias gradient). */
+    public static void columnSum(ByteBuffer x, float[] out, int rows, int cols) {
+        java.util.Arrays.fill(out, 0f);
+        int bound = S.loopBound(cols);
+        for (int r = 0; r < rows; r++) {
+            int o = r * cols;
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector.fromArray(S, out, j).add(load(x, o + j)).intoArray(out, j);
+            }
+            for (; j < cols; j++) {
+                out[j] += x.getFloat((o + j) * 4);
+            }
+        }
+    }
+
+    /** {@code x[r, :] += v} for x [rows, cols] and v [cols] (a bias). */
+    public static void addRow(ByteBuffer x, ByteBuffer v, int rows, int cols) {
+        int bound = S.loopBound(cols);
+        for (int r = 0; r < rows; r++) {
+            int o = r * cols;
+            int j = 0;
+            for (; j < bound; j += L) {
+                store(load(x, o + j).add(load(v, j)), x, o + j);
+            }
+            for (; j < cols; j++) {
+                x.putFloat((o + j) * 4, x.getFloat((o + j) * 4) + v.getFloat(j * 4));
+            }
+        }
+    }
+
+    /**
+     * Attention of n new tokens per sequence over a key/value cache, for sampling. For sequence b,
+     * head h and new token i (absolute position {@code start + i}), the query is read from
+     * {@code qkv} [B·n, 3C] (columns h·D.. of the q block), its key and value are first written to
+     * the caches [B, H, cap, D] at that position, then {@code y[b·n+i, h·D..] = Σ_k p_k·V[b,h,k]}
+     * with {@code p = softmax(scale·q·K[b,h,k])} over the visible keys: k ≤ the query's position
+     * and {@code keyValid[b·cap+k] ≠ 0}, or the query itself when it is padding (as {@link
+     * rlhf4j.model.TokenBatch#attentionBias} masks). {@code scores} is scratch of ≥ cap floats.
+     */
+    public static void cachedAttention(ByteBuffer qkv, ByteBuffer keys, ByteBuffer values, int[] keyValid,
+                                       ByteBuffer y, float[] scores, int batch, int heads, int n, int start, int cap,
+                                       int d, float scale) {
+        int c = heads * d;
+        int bound = S.loopBound(d);
+        for (int b = 0; b < batch; b++) {
+            for (int i = 0; i < n; i++) {
+                int row = (b * n + i) * 3 * c;
+                for (int h = 0; h < heads; h++) {
+                    int slot = ((b * heads + h) * cap + start + i) * d;
+                    copy(qkv, row + c + h * d, keys, slot, d);
+                    copy(qkv, row + 2 * c + h * d, values, slot, d);
+                }
+            }
+        }
+        for (int b = 0; b < batch; b++) {
+            for (int i = 0; i < n; i++) {
+                int absQ = start + i;
+                boolean queryValid = keyValid[b * cap + absQ] != 0;
+                int qRow = (b * n + i) * 3 * c;
+                int yRow = (b * n + i) * c;
+                for (int h = 0; h < heads; h++) {
+                    int qo = qRow + h * d;
+                    int kBase = (b * heads + h) * cap * d;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int k = 0; k <= absQ; k++) {
+                        boolean visible = keyValid[b * cap + k] != 0 || (k == absQ && !queryValid);
+                        if (!visible) {
+                            scores[k] = Float.NEGATIVE_INFINITY;
+                            continue;
+                        }
+                        int ko = kBase + k * d;
+                        FloatVector acc = FloatVector.zero(S);
+                        int j = 0;
+                        for (; j < bound; j += L) {
+                            acc = load(qkv, qo + j).fma(load(keys, ko + j), acc);
+                        }
+                        float dot = acc.reduceLanes(VectorOperators.ADD);
+                        for (; j < d; j++) {
+                            dot += qkv.getFloat((qo + j) * 4) * keys.getFloat((ko + j) * 4);
+                        }
+                        scores[k] = dot * scale;
+                        max = Math.max(max, scores[k]);
+                    }
+                    float sum = 0;
+                    for (int k = 0; k <= absQ; k++) {
+                        float e = scores[k] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(scores[k] - max);
+                        scores[k] = e;
+                        sum += e;
+                    }
+                    float inv = 1f / sum;
+                    int yo = yRow + h * d;
+                    int j = 0;
+                    for (; j < bound; j += L) {
+                        FloatVector acc = FloatVector.zero(S);
+                        for (int k = 0; k <= absQ; k++) {
+                            if (scores[k] != 0f) {
+                                acc = load(values, kBase + k * d + j).fma(FloatVector.broadcast(S, scores[k]), acc);
+                            }
+                        }
+                        store(acc.mul(inv), y, yo + j);
+                    }
+                    for (; j < d; j++) {
+                        float acc = 0;
+                        for (int k = 0; k <= absQ; k++) {
+                            acc += scores[k] * values.getFloat((kBase + k * d + j) * 4);
+                        }
+                        y.putFloat((yo + j) * 4, acc * inv);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code out[r, :] = a[ra[r], :] + b[rb[r], :]} for rows of length c (embedding lookup). */
+    public static void gatherAdd(ByteBuffer a, int[] ra, ByteBuffer b, int[] rb, ByteBuffer out, int c) {
+        int bound = S.loopBound(c);
+        for (int r = 0; r < ra.length; r++) {
+            int ao = ra[r] * c;
+            int bo = rb[r] * c;
+            int o = r * c;
+            int j = 0;
+            for (; j < bound; j += L) {
+                store(load(a, ao + j).add(load(b, bo + j)), out, o + j);
+            }
+            for (; j < c; j++) {
+                out.putFloat((o + j) * 4, a.getFloat((ao + j) * 4) + b.getFloat((bo + j) * 4));
+            }
+        }
+    }
+
+    /** {@code dst[to ..< to + count] = src[from ..< from + count]} (element indices). */
+    public static void copy(ByteBuffer src, int from, ByteBuffer dst, int to, int count) {
+        int bound = S.loopBound(count);
+        int j = 0;
+        for (; j < bound; j += L) {
+            store(load(src, from + j), dst, to + j);
+        }
+        for (; j < count; j++) {
+            dst.putFloat((to + j) * 4, src.getFloat((from + j) * 4));
+        }
+    }
+
+    /**
+     * The LM loss rows, forward and backward in place: for each row r of logits [rows, v] with
+     * target distribution {@code onehot[r]} (one-hot rows) and weight {@code w[r]}, writes {@code
+     * tokenLogp[r] = Σ_v onehot·log_softmax(logits)} and replaces the row by the gradient of
+     * {@code loss = −Σ_r w_r·tokenLogp_r}: {@code w_r·(softmax·Σ_v onehot − onehot)}. Returns the
+     * loss (summed in double).
+     */
+    public static double lmLoss(ByteBuffer logits, ByteBuffer onehot, ByteBuffer w, float[] tokenLogp, int rows,
+                                int v) {
+        int bound = S.loopBound(v);
+        double loss = 0;
+        for (int r = 0; r < rows; r++) {
+            int o = r * v;
+            FloatVector maxV = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            FloatVector dotV = FloatVector.zero(S);
+            FloatVector massV = FloatVector.zero(S);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector l = load(logits, o + j);
+                FloatVector t = load(onehot, o + j);
+                maxV = maxV.max(l);
+                dotV = l.fma(t, dotV);
+                massV = massV.add(t);
+            }
+            float max = maxV.reduceLanes(VectorOperators.MAX);
+            float dot = dotV.reduceLanes(VectorOperators.ADD);
+            float mass = massV.reduceLanes(VectorOperators.ADD);
+            for (; j < v; j++) {
+                float l = logits.getFloat((o + j) * 4);
+                float t = onehot.getFloat((o + j) * 4);
+                max = Math.max(max, l);
+                dot += l * t;
+                mass += t;
+            }
+            FloatVector m = FloatVector.broadcast(S, max);
+            FloatVector acc = FloatVector.zero(S);
+            j = 0;
+            for (; j < bound; j += L) {
+                acc = acc.add(load(logits, o + j).sub(m).lanewise(VectorOperators.EXP));
+            }
+            float sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < v; j++) {
+                sum += (float) Math.exp(logits.getFloat((o + j) * 4) - max);
+            }
+            float lse = max + (float) Math.log(sum);
+            float logp = dot - mass * lse;
+            tokenLogp[r] = logp;
+            float wr = w.getFloat(r * 4);
+            loss -= (double) wr * logp;
+            FloatVector lseV = FloatVector.broadcast(S, lse);
+            FloatVector scaleV = FloatVector.broadcast(S, wr * mass);
+            FloatVector wV = FloatVector.broadcast(S, wr);
+            j = 0;
+            for (; j < bound; j += L) {
+                FloatVector p = load(logits, o + j).sub(lseV).lanewise(VectorOperators.EXP);
+                store(p.mul(scaleV).sub(load(onehot, o + j).mul(wV)), logits, o + j);
+            }
+            for (; j < v; j++) {
+                float p = (float) Math.exp(logits.getFloat((o + j) * 4) - lse);
+                logits.putFloat((o + j) * 4, p * wr * mass - onehot.getFloat((o + j) * 4) * wr);
+            }
+        }
+        return loss;
+    }
+
+    /**
+     * One AdamW update of n elements in one pass (torch.optim.AdamW): {@code p ← p·decay}, {@code
+     * m ← b1·m + (1−b1)·g}, {@code v ← b2·v + (1−b2)·g²}, {@code p ← p − stepSize·m / (sqrt(v) /
+     * bc2Sqrt + eps)}, with decay = 1 − lr·wd (or 1), stepSize = lr / (1 − b1^t), bc2Sqrt =
+     * sqrt(1 − b2^t).
+     */
+    public static void adamW(ByteBuffer p, ByteBuffer g, ByteBuffer m, ByteBuffer v, int n, float decay, float b1,
+                             float b2, float stepSize, float bc2Sqrt, float eps) {
+        int bound = S.loopBound(n);
+        float c1 = 1f - b1;
+        float c2 = 1f - b2;
+        float invBc2 = 1f / bc2Sqrt;
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector gv = load(g, i);
+            FloatVector mv = load(m, i).mul(b1).add(gv.mul(c1));
+            FloatVector vv = load(v, i).mul(b2).add(gv.mul(gv).mul(c2));
+            store(mv, m, i);
+            store(vv, v, i);
+            FloatVector denom = vv.lanewise(VectorOperators.SQRT).mul(invBc2).add(eps);
+            store(load(p, i).mul(decay).sub(mv.mul(stepSize).div(denom)), p, i);
+        }
+        for (; i < n; i++) {
+            float gi = g.getFloat(i * 4);
+            float mi = m.getFloat(i * 4) * b1 + gi * c1;
+            float vi = v.getFloat(i * 4) * b2 + gi * gi * c2;
+            m.putFloat(i * 4, mi);
+            v.putFloat(i * 4, vi);
+            float denom = (float) Math.sqrt(vi) * invBc2 + eps;
+            p.putFloat(i * 4, p.getFloat(i * 4) * decay - mi * stepSize / denom);
+        }
+    }
+
+    /**
+     * Splits heads out of rows: {@code dst[b, h, t, :] = src[b·T + t, offset + h·d .. + d]} for src
+     * rows of {@code stride} floats and dst [B, H, T, d] (e.g. q, k or v from qkv [B·T, 3C]).
+     */
+    public static void toHeads(ByteBuffer src, int stride, int offset, ByteBuffer dst, int batch, int t, int heads,
+                               int d) {
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < t; i++) {
+                    copy(src, (b * t + i) * stride + offset + h * d, dst, ((b * heads + h) * t + i) * d, d);
+                }
+            }
+        }
+    }
+
+    /** The inverse of {@link #toHeads}: {@code dst[b·T + t, offset + h·d .. + d] = src[b, h, t, :]}. */
+    public static void fromHeads(ByteBuffer src, ByteBuffer dst, int stride, int offset, int batch, int t, int heads,
+                                 int d) {
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < t; i++) {
+                    copy(src, ((b * heads + h) * t + i) * d, dst, (b * t + i) * stride + offset + h * d, d);
+                }
+            }
+        }
+    }
+}
