@@ -14,4 +14,13 @@ public final class VectorSupport {
     public static boolean available() {
         return AVAILABLE;
     }
+
+    /**
+     * Whether the kernels are asked for ({@code -Drlhf4j.engine=kernels}) and can run. The optimizer's vector
+     * pass follows the same switch, so the default (SameDiff graph, native AdamW) stays bitwise reproducible
+     * across JVMs, which resume relies on.
+     */
+    public static boolean enabled() {
+        return available() && "kernels".equalsIgnoreCase(System.getProperty("rlhf4j.engine"));
+    }
 }

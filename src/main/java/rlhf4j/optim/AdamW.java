@@ -107,7 +107,7 @@ public final class AdamW {
                 scratch.put(name, update);
             }
             boolean decay = weightDecay != 0 && decays.test(name);
-            if (VectorSupport.available() && dense(p) && dense(g) && dense(m) && dense(v)) {
+            if (VectorSupport.enabled() && dense(p) && dense(g) && dense(m) && dense(v)) {
                 // FLOAT: one pass over p, g, m, v (the native ops below cost ~3 calls per parameter)
                 FloatKernels.adamW(FloatKernels.buffer(p), FloatKernels.buffer(g), FloatKernels.buffer(m),
                         FloatKernels.buffer(v), (int) p.length(), (float) (decay ? 1.0 - lr * weightDecay : 1.0),
