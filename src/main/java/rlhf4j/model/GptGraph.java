@@ -3,8 +3,6 @@ package rlhf4j.model;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -30,7 +28,6 @@ public final class GptGraph {
     public static final String HIDDEN = "hidden";
 
     private static final Object STDOUT_LOCK = new Object();
-    private static final String GRAD_FN = "grad"; // SameDiff's key for the gradient function
 
     private final SameDiff sd;
     private final List<String> gradTargets = new ArrayList<>();
@@ -107,15 +104,9 @@ public final class GptGraph {
 
     /**
      * Forward and backward in one pass: the named outputs and the gradient of {@code loss} with
-     * respect to every parameter used and to {@code emb}.
-     *
-     * <p>Runs the gradient function directly instead of through {@code
-     * SameDiff.calculateGradientsAndOutputs}, which switches the function's array cache off on
-     * every call: then every op output of every step is a fresh native allocation (zero-filled,
-     * freed only when the garbage collector finds it), which took about as long as the ops
-     * themselves. With the cache on, the session hands an array whose last consumer has run back
-     * to its memory manager for the next op of the same shape. Requested outputs are never
-     * handed back, so the arrays returned here stay valid.
+     * respect to every parameter used and to {@code emb} (or {@code hidden} for a head-only graph).
+     * (Running the gradient function with SameDiff's array cache on, which {@code
+     * calculateGradientsAndOutputs} switches off, was tried: no measurable change, docs/PERFORMANCE.md.)
      */
     public OutAndGrad outputAndGradients(Map<String, INDArray> placeholders, List<String> outputs) {
         if (!hasLoss) {
@@ -125,26 +116,7 @@ public final class GptGraph {
             quietly(sd::createGradFunction);
             gradFunctionBuilt = true;
         }
-        List<String> names = new ArrayList<>(outputs);
-        Map<String, String> gradNames = new LinkedHashMap<>();
-        for (String target : gradTargets) {
-            SDVariable grad = sd.getVariable(target).getGradient();
-            if (grad != null) {
-                gradNames.put(target, grad.name());
-                names.add(grad.name());
-            }
-        }
-        SameDiff gradFn = sd.getFunction(GRAD_FN);
-        gradFn.setEnableCache(true);
-        gradFn.setListeners(sd.getListeners());
-        Map<String, INDArray> result = gradFn.output(placeholders, names);
-        Map<String, INDArray> outs = new HashMap<>();
-        for (String name : outputs) {
-            outs.put(name, result.get(name));
-        }
-        Map<String, INDArray> grads = new HashMap<>();
-        gradNames.forEach((target, grad) -> grads.put(target, result.get(grad)));
-        return new OutAndGrad(outs, grads);
+        return sd.calculateGradientsAndOutputs(placeholders, outputs, gradTargets);
     }
 
     public SameDiff sameDiff() {

@@ -31,7 +31,7 @@ import rlhf4j.nn.VectorSupport;
  * #backward} are fresh; {@link Pass#hidden()} is a reused buffer, valid until the next call.
  */
 final class KernelTrunk {
-    private static final int MAX_CACHED_SHAPES = 4;
+    private static final int MAX_CACHED_SHAPES = 2; // activations of a 12M model at B·T = 2048 take ~0.5 GB
 
     private final GptSpec spec;
     private final Map<String, INDArray> params;

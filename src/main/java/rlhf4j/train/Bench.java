@@ -85,6 +85,9 @@ public final class Bench {
     }
 
     public static Result measure(ExperimentConfig config) {
+        // start from a collected heap: native buffers of an earlier measurement in this JVM (--peer
+        // rounds) are freed only when their Java wrappers are collected
+        System.gc();
         BenchConfig bench = config.bench();
         Fixture f = Fixture.of(config);
         GptSpec spec = f.gpt.spec();

@@ -23,7 +23,7 @@ class GptGradientTest {
         Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 3, 0.3);
         LmHead head = new LmHead(true);
         Map<String, INDArray> extra = lmTargets(batch, targets, mask, SPEC.vocabSize());
-        gpt.forwardBackward(head, batch, extra, List.of(LmHead.LOSS)); // the checked step reuses this one's buffers
+        gpt.forwardBackward(head, batch, extra, List.of(LmHead.LOSS)); // check a second step: nothing left over may leak in
         Gpt.Step step = gpt.forwardBackward(head, batch, extra, List.of(LmHead.LOSS));
         assertTrue(step.grads().keySet().containsAll(gpt.params().keySet()), "a gradient for every parameter");
         List<GradientChecker.Mismatch> bad = GradientChecker.standard().check(gpt.params(), step.grads(),
