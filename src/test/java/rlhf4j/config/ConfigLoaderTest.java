@@ -61,8 +61,11 @@ class ConfigLoaderTest {
         assertEquals(1024, tiny.tokenizer().vocabSize());
         assertEquals(16, tiny.pretrain().batchSize());
         assertEquals(100, tiny.pretrain().evalEvery());
-        assertEquals(200, tiny.pretrain().checkpointEvery());
+        assertEquals(100, tiny.pretrain().checkpointEvery());
         assertEquals(3e-3, tiny.pretrain().learningRate());
+        assertEquals(32, tiny.ppo().batchSize());
+        assertTrue(tiny.ppo().adaptiveKl());
+        assertEquals(0, tiny.ppo().batchSize() % tiny.ppo().numMiniBatches());
 
         ExperimentConfig small = ConfigLoader.load(Path.of("configs/small.yaml"), List.of());
         assertEquals("small", small.run().name());
