@@ -316,29 +316,17 @@ final class KernelTrunk {
             LayerActs a = buf.layers[l];
             Map<String, INDArray> g = new LinkedHashMap<>();
             // MLP: x_out = x_mid + gelu(ln_2(x_mid)·W_fc + b_fc)·W_proj + b_proj; buf.dx = d x_out
-            INDArray dWp2 = Nd4j.createUninitialized(DataType.FLOAT, 4L * c, c);
-            tic = times.start();
-            Sgemm.gemm(a.act.a, true, buf.dx.a, false, dWp2, 1f, 0f);                              // [4C, C]
-            times.stop("trunk bwd: gemm", tic);
-            tic = times.start();
-            INDArray dbp2 = columnSum(buf.dx.b, n, c);
-            times.stop("trunk bwd: bias", tic);
-            tic = times.start();
-            Sgemm.gemm(buf.dx.a, false, param(l, "mlp.c_proj.weight"), true, buf.dAct.a, 1f, 0f);  // [N, 4C]
-            times.stop("trunk bwd: gemm", tic);
+            INDArray[] proj2 = linearBackward(a.act.a, buf.dx, param(l, "mlp.c_proj.weight"), buf.dAct.a,
+                    4 * c, c, n);                                                               // d act [N, 4C]
+            INDArray dWp2 = proj2[0];                                                                  // [4C, C]
+            INDArray dbp2 = proj2[1];                                                                  // [C]
             tic = times.start();
             FloatKernels.geluBackward(a.f.b, buf.dAct.b, buf.dAct.b, n * 4 * c);                     // d c_fc output
             times.stop("trunk bwd: gelu", tic);
-            INDArray dWfc = Nd4j.createUninitialized(DataType.FLOAT, c, 4L * c);
-            tic = times.start();
-            Sgemm.gemm(a.h2.a, true, buf.dAct.a, false, dWfc, 1f, 0f);                               // [C, 4C]
-            times.stop("trunk bwd: gemm", tic);
-            tic = times.start();
-            INDArray dbfc = columnSum(buf.dAct.b, n, 4 * c);
-            times.stop("trunk bwd: bias", tic);
-            tic = times.start();
-            Sgemm.gemm(buf.dAct.a, false, param(l, "mlp.c_fc.weight"), true, buf.dh.a, 1f, 0f);     // [N, C]
-            times.stop("trunk bwd: gemm", tic);
+            INDArray[] fc = linearBackward(a.h2.a, buf.dAct, param(l, "mlp.c_fc.weight"),
+                    buf.dh.a, c, 4 * c, n);  // d h2 [N, C]
+            INDArray dWfc = fc[0];                                                                     // [C, 4C]
+            INDArray dbfc = fc[1];                                                                     // [4C]
             float[] dg2 = new float[c];
             float[] db2 = new float[c];
             tic = times.start();
@@ -346,16 +334,10 @@ final class KernelTrunk {
                     dg2, db2, n, c);                                                                   // buf.dx = d x_mid
             times.stop("trunk bwd: layer norm", tic);
             // attention: x_mid = x_in + merge(softmax(q·kᵀ·s + mask)·v)·W_proj + b_proj
-            INDArray dWp = Nd4j.createUninitialized(DataType.FLOAT, c, c);
-            tic = times.start();
-            Sgemm.gemm(a.y.a, true, buf.dx.a, false, dWp, 1f, 0f);                                 // [C, C]
-            times.stop("trunk bwd: gemm", tic);
-            tic = times.start();
-            INDArray dbp = columnSum(buf.dx.b, n, c);
-            times.stop("trunk bwd: bias", tic);
-            tic = times.start();
-            Sgemm.gemm(buf.dx.a, false, param(l, "attn.c_proj.weight"), true, buf.dy.a, 1f, 0f);   // [N, C]
-            times.stop("trunk bwd: gemm", tic);
+            INDArray[] proj = linearBackward(a.y.a, buf.dx, param(l, "attn.c_proj.weight"),
+                    buf.dy.a, c, c, n);  // d y [N, C]
+            INDArray dWp = proj[0];                                                                    // [C, C]
+            INDArray dbp = proj[1];                                                                    // [C]
             tic = times.start();
             FloatKernels.toHeads(buf.dy.b, c, 0, buf.dyh.b, batch, seqLen, heads, d);                 // [B, H, T, D]
             times.stop("trunk bwd: head split/merge copies", tic);
@@ -379,16 +361,10 @@ final class KernelTrunk {
             FloatKernels.fromHeads(buf.dk.b, buf.dqkv.b, 3 * c, c, batch, seqLen, heads, d);
             FloatKernels.fromHeads(buf.dv.b, buf.dqkv.b, 3 * c, 2 * c, batch, seqLen, heads, d);
             times.stop("trunk bwd: head split/merge copies", tic);
-            INDArray dWqkv = Nd4j.createUninitialized(DataType.FLOAT, c, 3L * c);
-            tic = times.start();
-            Sgemm.gemm(a.h1.a, true, buf.dqkv.a, false, dWqkv, 1f, 0f);                              // [C, 3C]
-            times.stop("trunk bwd: gemm", tic);
-            tic = times.start();
-            INDArray dbqkv = columnSum(buf.dqkv.b, n, 3 * c);
-            times.stop("trunk bwd: bias", tic);
-            tic = times.start();
-            Sgemm.gemm(buf.dqkv.a, false, param(l, "attn.c_attn.weight"), true, buf.dh.a, 1f, 0f);  // [N, C]
-            times.stop("trunk bwd: gemm", tic);
+            INDArray[] qkv = linearBackward(a.h1.a, buf.dqkv, param(l, "attn.c_attn.weight"),
+                    buf.dh.a, c, 3 * c, n);  // d h1 [N, C]
+            INDArray dWqkv = qkv[0];                                                                   // [C, 3C]
+            INDArray dbqkv = qkv[1];                                                                   // [3C]
             float[] dg1 = new float[c];
             float[] db1 = new float[c];
             tic = times.start();
@@ -415,6 +391,24 @@ final class KernelTrunk {
         grads.putAll(last);
         grads.put(GptGraph.EMB, buf.dx.a.dup());
         return grads;
+    }
+
+    /**
+     * Backward of a linear layer y = x·W + b over n rows: returns {dW [in, out], db [out]} and writes
+     * dx = dy·Wᵀ [n, in] into {@code dx}.
+     */
+    private INDArray[] linearBackward(INDArray x, Buf dy, INDArray w, INDArray dx, int in, int out, int n) {
+        INDArray dW = Nd4j.createUninitialized(DataType.FLOAT, in, out);                         // [in, out]
+        long tic = times.start();
+        Sgemm.gemm(x, true, dy.a(), false, dW, 1f, 0f);
+        times.stop("trunk bwd: gemm", tic);
+        tic = times.start();
+        INDArray db = columnSum(dy.b(), n, out);                                                  // [out]
+        times.stop("trunk bwd: bias", tic);
+        tic = times.start();
+        Sgemm.gemm(dy.a(), false, w, true, dx, 1f, 0f);                                         // [n, in]
+        times.stop("trunk bwd: gemm", tic);
+        return new INDArray[] {dW, db};
     }
 
     private static INDArray columnSum(ByteBuffer x, int rows, int cols) {
