@@ -16,7 +16,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Two engines compute the same function: {@link Engine#GRAPH}, the whole model as one SameDiff
  * graph per (head, batch, length) — the reference, gradient-checked in DOUBLE — and {@link
  * Engine#KERNELS}, the trunk by hand ({@link KernelTrunk}) under a SameDiff graph of the head
- * alone (the LM loss head by hand too, {@link KernelLmHead}), several times faster. FLOAT models use the kernels when the JVM has the Vector API module
+ * alone (the LM loss head by hand too, {@link KernelLmHead}), several times faster.
+ * FLOAT models use the kernels when the JVM has the Vector API module
  * ({@code --add-modules jdk.incubator.vector}, which the launcher passes) unless the system
  * property {@code rlhf4j.engine=graph} says otherwise; other dtypes always use the graph.
  */
@@ -71,10 +72,10 @@ public final class Gpt {
     }
 
     /**
-     * The engine FLOAT models use by default: the SameDiff graph, unless {@code -Drlhf4j.engine=kernels} (the
-     * launcher passes {@code RLHF4J_ENGINE}) and the Vector API is there. The kernels are 3-8x faster but not yet
-     * bitwise reproducible across JVMs: a kernel's float reductions can round differently before and after the
-     * JIT compiles it, so a resumed run (a fresh JVM) drifts from an uninterrupted one in the last bits.
+     * The engine FLOAT models use by default: the kernels when the Vector API is there, unless {@code
+     * -Drlhf4j.engine=graph} (the launcher passes {@code RLHF4J_ENGINE}). Both are bitwise reproducible across
+     * JVMs and JIT tiers (the kernels sum lanes in a fixed order and compute their own exp, see {@link
+     * rlhf4j.nn.FloatKernels}), so a resumed run repeats an uninterrupted one with either.
      */
     public static Engine defaultEngine() {
         return rlhf4j.nn.VectorSupport.enabled() ? Engine.KERNELS : Engine.GRAPH;

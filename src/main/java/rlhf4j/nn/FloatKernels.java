@@ -3,6 +3,8 @@ package rlhf4j.nn;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -12,8 +14,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The row-wise and element-wise FLOAT kernels of the hand-written transformer trunk ({@link
  * rlhf4j.model.KernelTrunk}): LayerNorm forward and backward, GELU forward and backward, the
  * attention softmax (scale + additive mask + softmax) and its backward, column sums for bias
- * gradients. They run on ND4J's native buffers through the JDK's Vector API (SIMD, with the
- * vectorised {@code exp} of the JDK's intrinsics), one pass per kernel, no temporaries.
+ * gradients. They run on ND4J's native buffers through the JDK's Vector API (SIMD), one pass per
+ * kernel, no temporaries.
+ *
+ * <p>Bitwise reproducible across JVMs and across the JIT's tiers: a resumed run must repeat an
+ * uninterrupted one exactly, and the resumed JVM runs the same code first interpreted, then
+ * compiled. The Vector API leaves two things free to differ between its Java fallback and its
+ * compiled intrinsics: the order of {@code reduceLanes(ADD)} and the rounding of {@code
+ * lanewise(EXP)} (the compiled one is a vendor math library). So neither is used: lanes are summed
+ * in lane order ({@link #sum}), and {@code exp} is computed here ({@link #exp}) from IEEE-exact
+ * operations only (add, mul, fma, conversions), which every tier rounds alike. Its scalar twin
+ * {@link #exp(float)} serves the loop tails, so a row's values do not depend on where the
+ * vector loop ends.
  *
  * <p>Why not ND4J's own ops: measured on the 3.7M shape ([2048, 256] rows, one thread), the native
  * {@code layer_norm} took 4.1 ms (PyTorch 0.3 ms), {@code gelu} 5.8 ms and its derivative 12.7 ms
@@ -51,6 +63,75 @@ public final class FloatKernels {
         v.intoByteBuffer(b, index * 4, NATIVE);
     }
 
+    /** The lanes of v summed in lane order (a fixed order, unlike {@code reduceLanes(ADD)}). */
+    static float sum(FloatVector v) {
+        float s = 0f;
+        for (int i = 0; i < L; i++) {
+            s += v.lane(i);
+        }
+        return s;
+    }
+
+    // exp(x) = 2^n·e^r with n = round(x·log2 e) and r = x − n·ln 2 (ln 2 in two parts, the first
+    // with few bits so n·LN2_HI is exact), e^r by a degree-7 polynomial on |r| ≤ ln2/2 (Cephes's
+    // expf coefficients, ≤ 2 ulp). n is rounded by adding 1.5·2^23, which leaves n in the low
+    // mantissa bits. Inputs above EXP_MAX give +inf, below EXP_MIN 0 (2^n must stay normal).
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUNDER = 12582912f;                 // 1.5·2^23
+    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
+    private static final float EXP_MAX = 88.3762626647949f;         // n ≤ 127
+    private static final float EXP_MIN = -87.3365447504019f;        // n ≥ −126
+    private static final float P0 = 1.9875691500e-4f;
+    private static final float P1 = 1.3981999507e-3f;
+    private static final float P2 = 8.3334519073e-3f;
+    private static final float P3 = 4.1665795894e-2f;
+    private static final float P4 = 1.6666665459e-1f;
+    private static final float P5 = 5.0000001201e-1f;
+
+    /** e^x lane by lane, bitwise equal to {@link #exp(float)} on each lane, in every JIT tier. */
+    static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector t = xc.fma(LOG2E, ROUNDER);
+        FloatVector n = t.sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc).add(n.mul(-LN2_LO));
+        FloatVector p = r.fma(P0, P1);
+        p = p.fma(r, FloatVector.broadcast(S, P2));
+        p = p.fma(r, FloatVector.broadcast(S, P3));
+        p = p.fma(r, FloatVector.broadcast(S, P4));
+        p = p.fma(r, FloatVector.broadcast(S, P5));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        IntVector bits = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+        FloatVector e = y.mul((FloatVector) bits.reinterpretAsFloats());
+        VectorMask<Float> over = x.compare(VectorOperators.GT, EXP_MAX);
+        VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_MIN);
+        return e.blend(Float.POSITIVE_INFINITY, over).blend(0f, under);
+    }
+
+    /** e^x, the scalar twin of {@link #exp(FloatVector)} (the same operations in the same order). */
+    static float exp(float x) {
+        if (x > EXP_MAX) {
+            return Float.POSITIVE_INFINITY;
+        }
+        if (x < EXP_MIN) {
+            return 0f;
+        }
+        if (Float.isNaN(x)) {
+            return x;
+        }
+        float t = Math.fma(x, LOG2E, ROUNDER);
+        float n = t - ROUNDER;
+        float r = Math.fma(n, -LN2_HI, x) + n * -LN2_LO;
+        float p = Math.fma(r, P0, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        float y = Math.fma(p, r * r, r) + 1f;
+        return y * Float.intBitsToFloat((Float.floatToRawIntBits(t) - (ROUNDER_BITS - 127)) << 23);
+    }
+
     /**
      * LayerNorm over each row of x [rows, c] with gain and bias [c], no epsilon (as libnd4j's
      * {@code layer_norm}): {@code out = (x − mean)·rstd·g + b}, rstd = 1/sqrt(biased variance).
@@ -66,7 +147,7 @@ public final class FloatKernels {
             for (; j < bound; j += L) {
                 acc = acc.add(load(x, o + j));
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = sum(acc);
             for (; j < c; j++) {
                 sum += x.getFloat((o + j) * 4);
             }
@@ -78,7 +159,7 @@ public final class FloatKernels {
                 FloatVector d = load(x, o + j).sub(muV);
                 acc = d.fma(d, acc);
             }
-            float sq = acc.reduceLanes(VectorOperators.ADD);
+            float sq = sum(acc);
             for (; j < c; j++) {
                 float d = x.getFloat((o + j) * 4) - mu;
                 sq += d * d;
@@ -123,8 +204,8 @@ public final class FloatKernels {
                 FloatVector.fromArray(S, dg, j).add(d.mul(xhat)).intoArray(dg, j);
                 FloatVector.fromArray(S, db, j).add(d).intoArray(db, j);
             }
-            float s1 = acc1.reduceLanes(VectorOperators.ADD);
-            float s2 = acc2.reduceLanes(VectorOperators.ADD);
+            float s1 = sum(acc1);
+            float s2 = sum(acc2);
             for (; j < c; j++) {
                 float xhat = (x.getFloat((o + j) * 4) - mean[r]) * rstd[r];
                 float d = dy.getFloat((o + j) * 4);
@@ -160,11 +241,11 @@ public final class FloatKernels {
         int i = 0;
         for (; i < bound; i += L) {
             FloatVector v = load(x, i);
-            store(v.div(v.mul(-GELU_K).lanewise(VectorOperators.EXP).add(1f)), out, i);
+            store(v.div(exp(v.mul(-GELU_K)).add(1f)), out, i);
         }
         for (; i < n; i++) {
             float v = x.getFloat(i * 4);
-            out.putFloat(i * 4, (float) (v / (1.0 + Math.exp(-GELU_K * v))));
+            out.putFloat(i * 4, v / (exp(v * -GELU_K) + 1f));
         }
     }
 
@@ -177,13 +258,13 @@ public final class FloatKernels {
         int i = 0;
         for (; i < bound; i += L) {
             FloatVector v = load(x, i);
-            FloatVector s = ONE.div(v.mul(-GELU_K).lanewise(VectorOperators.EXP).add(1f));            // σ(1.702x)
+            FloatVector s = ONE.div(exp(v.mul(-GELU_K)).add(1f));            // σ(1.702x)
             FloatVector grad = s.add(v.mul(GELU_K).mul(s).mul(ONE.sub(s)));
             store(load(dy, i).mul(grad), dx, i);
         }
         for (; i < n; i++) {
             float v = x.getFloat(i * 4);
-            float s = (float) (1.0 / (1.0 + Math.exp(-GELU_K * v)));
+            float s = 1f / (exp(v * -GELU_K) + 1f);
             dx.putFloat(i * 4, dy.getFloat(i * 4) * (s + GELU_K * v * s * (1f - s)));
         }
     }
@@ -220,13 +301,13 @@ public final class FloatKernels {
                 FloatVector acc = FloatVector.zero(S);
                 j = 0;
                 for (; j < bound; j += L) {
-                    FloatVector e = load(scores, o + j).sub(m).lanewise(VectorOperators.EXP);
+                    FloatVector e = exp(load(scores, o + j).sub(m));
                     store(e, scores, o + j);
                     acc = acc.add(e);
                 }
-                float sum = acc.reduceLanes(VectorOperators.ADD);
+                float sum = sum(acc);
                 for (; j < t; j++) {
-                    float e = (float) Math.exp(scores.getFloat((o + j) * 4) - max);
+                    float e = exp(scores.getFloat((o + j) * 4) - max);
                     scores.putFloat((o + j) * 4, e);
                     sum += e;
                 }
@@ -256,7 +337,7 @@ public final class FloatKernels {
             for (; j < bound; j += L) {
                 acc = load(p, o + j).fma(load(dp, o + j), acc);
             }
-            float dot = acc.reduceLanes(VectorOperators.ADD);
+            float dot = sum(acc);
             for (; j < t; j++) {
                 dot += p.getFloat((o + j) * 4) * dp.getFloat((o + j) * 4);
             }
@@ -350,7 +431,7 @@ public final class FloatKernels {
                         for (; j < bound; j += L) {
                             acc = load(qkv, qo + j).fma(load(keys, ko + j), acc);
                         }
-                        float dot = acc.reduceLanes(VectorOperators.ADD);
+                        float dot = sum(acc);
                         for (; j < d; j++) {
                             dot += qkv.getFloat((qo + j) * 4) * keys.getFloat((ko + j) * 4);
                         }
@@ -359,7 +440,7 @@ public final class FloatKernels {
                     }
                     float sum = 0;
                     for (int k = 0; k <= absQ; k++) {
-                        float e = scores[k] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(scores[k] - max);
+                        float e = scores[k] == Float.NEGATIVE_INFINITY ? 0f : exp(scores[k] - max);
                         scores[k] = e;
                         sum += e;
                     }
@@ -441,8 +522,8 @@ public final class FloatKernels {
                 massV = massV.add(t);
             }
             float max = maxV.reduceLanes(VectorOperators.MAX);
-            float dot = dotV.reduceLanes(VectorOperators.ADD);
-            float mass = massV.reduceLanes(VectorOperators.ADD);
+            float dot = sum(dotV);
+            float mass = sum(massV);
             for (; j < v; j++) {
                 float l = logits.getFloat((o + j) * 4);
                 float t = onehot.getFloat((o + j) * 4);
@@ -454,13 +535,13 @@ public final class FloatKernels {
             FloatVector acc = FloatVector.zero(S);
             j = 0;
             for (; j < bound; j += L) {
-                acc = acc.add(load(logits, o + j).sub(m).lanewise(VectorOperators.EXP));
+                acc = acc.add(exp(load(logits, o + j).sub(m)));
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = sum(acc);
             for (; j < v; j++) {
-                sum += (float) Math.exp(logits.getFloat((o + j) * 4) - max);
+                sum += exp(logits.getFloat((o + j) * 4) - max);
             }
-            float lse = max + (float) Math.log(sum);
+            float lse = max + (float) StrictMath.log(sum);
             float logp = dot - mass * lse;
             tokenLogp[r] = logp;
             float wr = w.getFloat(r * 4);
@@ -470,11 +551,11 @@ public final class FloatKernels {
             FloatVector wV = FloatVector.broadcast(S, wr);
             j = 0;
             for (; j < bound; j += L) {
-                FloatVector p = load(logits, o + j).sub(lseV).lanewise(VectorOperators.EXP);
+                FloatVector p = exp(load(logits, o + j).sub(lseV));
                 store(p.mul(scaleV).sub(load(onehot, o + j).mul(wV)), logits, o + j);
             }
             for (; j < v; j++) {
-                float p = (float) Math.exp(logits.getFloat((o + j) * 4) - lse);
+                float p = exp(logits.getFloat((o + j) * 4) - lse);
                 logits.putFloat((o + j) * 4, p * wr * mass - onehot.getFloat((o + j) * 4) * wr);
             }
         }

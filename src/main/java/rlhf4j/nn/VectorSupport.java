@@ -16,11 +16,12 @@ public final class VectorSupport {
     }
 
     /**
-     * Whether the kernels are asked for ({@code -Drlhf4j.engine=kernels}) and can run. The optimizer's vector
-     * pass follows the same switch, so the default (SameDiff graph, native AdamW) stays bitwise reproducible
-     * across JVMs, which resume relies on.
+     * Whether the kernels run: when the module is there, unless {@code -Drlhf4j.engine=graph} asks for the
+     * SameDiff graph (the launcher's {@code RLHF4J_ENGINE=graph}). The optimizer's vector pass follows the same
+     * switch. Both engines are bitwise reproducible across JVMs, but not equal to each other: a run resumed
+     * with the other engine continues close to, not exactly on, the uninterrupted run.
      */
     public static boolean enabled() {
-        return available() && "kernels".equalsIgnoreCase(System.getProperty("rlhf4j.engine"));
+        return available() && !"graph".equalsIgnoreCase(System.getProperty("rlhf4j.engine"));
     }
 }

@@ -107,6 +107,10 @@ public final class Bench {
         trainLine.put("mfu", round(train.gflops() / peak, 3));
         trainLine.put("others_cores", round(trainOthers));
         trainLine.put("load1", MachineLoad.loadAverage());
+        double peakRss = MachineLoad.peakRssMib();     // the process's peak so far: this shape or an earlier one
+        if (Double.isFinite(peakRss)) {
+            trainLine.put("peak_rss_mib", round(peakRss, 0));
+        }
 
         load = MachineLoad.start();
         double genTokensPerSecond = timeSampling(f.gpt, bench, f.seed, PhaseTimes.OFF);

@@ -8,8 +8,8 @@ import java.nio.file.Path;
  * How busy the machine was with other processes during a measurement: the CPU time all processes
  * used ({@code /proc/stat}) minus this process's own and its finished children's ({@code
  * /proc/self/stat}), in cores, between
- * {@link #start} and {@link #othersCores}. Also the 1-minute load average. On a system without
- * {@code /proc} the figures are NaN.
+ * {@link #start} and {@link #othersCores}. Also the 1-minute load average and this process's peak
+ * resident memory. On a system without {@code /proc} the figures are NaN.
  */
 final class MachineLoad {
     private static final double TICKS_PER_SECOND = 100.0; // USER_HZ on Linux
@@ -38,6 +38,20 @@ final class MachineLoad {
         }
         double others = ((busy - busyTicks0) - (own - ownTicks0)) / TICKS_PER_SECOND;
         return Math.max(0, others / seconds);
+    }
+
+    /** This process's peak resident set size so far ({@code VmHWM}), in MiB, or NaN. */
+    static double peakRssMib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) / 1024.0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
     }
 
     /** The 1-minute load average, or NaN. */

@@ -22,7 +22,9 @@ import rlhf4j.config.ExperimentConfig;
  * processes used, so a noisy round can be told apart. The peer runs with PyTorch's own thread
  * defaults: {@code OMP_NUM_THREADS} and {@code OPENBLAS_NUM_THREADS} are removed from its
  * environment (its pthread OpenBLAS then uses every core for GEMMs); {@code --peer-threads N} pins
- * it to N threads instead (torch's and OpenBLAS's), for a same-resources comparison.
+ * it to N threads instead (torch's and OpenBLAS's), for a same-resources comparison. Peak resident
+ * memory is reported for both: ours is this JVM's peak so far (shapes run smallest first, so the
+ * last shape's figure is its own or an earlier, smaller shape's), the peer's is its process's.
  */
 public final class PeerBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,6 +38,8 @@ public final class PeerBench {
         double oursGen;
         double peerTrain;
         double peerGen;
+        double oursRss = Double.NaN;
+        double peerRss = Double.NaN;
 
         Best(String name) {
             this.name = name;
@@ -61,6 +65,9 @@ public final class PeerBench {
                 Bench.Result ours = Bench.measure(c);
                 b.oursTrain = Math.max(b.oursTrain, ours.trainTokensPerSecond());
                 b.oursGen = Math.max(b.oursGen, ours.genTokensPerSecond());
+                if (ours.trainLine().get("peak_rss_mib") instanceof Number rss) {
+                    b.oursRss = rss.doubleValue();
+                }
                 out.printf(Locale.ROOT, "round %d %-10s ours  train %9.1f tok/s  gen %8.1f tok/s  load %.2f  others %.2f cores%n",
                         r, b.name, ours.trainTokensPerSecond(), ours.genTokensPerSecond(), load,
                         ((Number) ours.trainLine().get("others_cores")).doubleValue());
@@ -69,6 +76,7 @@ public final class PeerBench {
                 double[] peer = peer(c, python, script, peerThreads);
                 b.peerTrain = Math.max(b.peerTrain, peer[0]);
                 b.peerGen = Math.max(b.peerGen, peer[1]);
+                b.peerRss = Double.isNaN(b.peerRss) ? peer[2] : Math.max(b.peerRss, peer[2]);
                 out.printf(Locale.ROOT, "round %d %-10s torch train %9.1f tok/s  gen %8.1f tok/s  load %.2f  others %.2f cores%n",
                         r, b.name, peer[0], peer[1], load, others.othersCores());
                 out.flush();
@@ -76,19 +84,33 @@ public final class PeerBench {
         }
         out.println();
         out.printf(Locale.ROOT, "best of %d rounds, ratio = ours / PyTorch (1.0 = parity)%n", rounds);
-        out.println("| shape | ours train tok/s | PyTorch train tok/s | train ratio | ours gen tok/s | PyTorch gen tok/s | gen ratio |");
-        out.println("| --- | --- | --- | --- | --- | --- | --- |");
+        out.println("| shape | ours train tok/s | PyTorch train tok/s | train ratio | ours gen tok/s | PyTorch gen tok/s "
+                + "| gen ratio | ours peak RSS MiB | PyTorch peak RSS MiB |");
+        out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         for (Best b : best) {
-            out.printf(Locale.ROOT, "| %s | %,.0f | %,.0f | **%.2f** | %,.0f | %,.0f | **%.2f** |%n", b.name, b.oursTrain,
-                    b.peerTrain, b.oursTrain / b.peerTrain, b.oursGen, b.peerGen, b.oursGen / b.peerGen);
+            out.printf(Locale.ROOT, "| %s | %,.0f | %,.0f | **%.2f** | %,.0f | %,.0f | **%.2f** | %,.0f | %,.0f |%n", b.name,
+                    b.oursTrain, b.peerTrain, b.oursTrain / b.peerTrain, b.oursGen, b.peerGen, b.oursGen / b.peerGen,
+                    b.oursRss, b.peerRss);
         }
         out.flush();
     }
 
-    /** Runs the peer on the config's shape: {train tokens/s, gen tokens/s}. */
+    /**
+     * Runs the peer's script through {@code python -c}: the script as its own {@code __main__}, then one
+     * more JSON line with the process's peak resident memory (ru_maxrss, KiB on Linux).
+     */
+    private static final String PEAK_RSS_WRAPPER = String.join("\n",
+            "import json, resource, runpy, sys",
+            "sys.argv = sys.argv[1:]",
+            "try:",
+            "    runpy.run_path(sys.argv[0], run_name='__main__')",
+            "finally:",
+            "    print(json.dumps({'peak_rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))");
+
+    /** Runs the peer on the config's shape: {train tokens/s, gen tokens/s, peak RSS MiB}. */
     private static double[] peer(ExperimentConfig c, String python, Path script, int threads) {
         BenchConfig bench = c.bench();
-        List<String> cmd = new ArrayList<>(List.of(python, script.toString(),
+        List<String> cmd = new ArrayList<>(List.of(python, "-c", PEAK_RSS_WRAPPER, script.toString(),
                 "--layers", String.valueOf(c.model().nLayer()), "--dim", String.valueOf(c.model().nEmbd()),
                 "--heads", String.valueOf(c.model().nHead()), "--ctx", String.valueOf(c.model().blockSize()),
                 "--batch", String.valueOf(bench.batchSize()), "--vocab", String.valueOf(c.tokenizer().vocabSize()),
@@ -99,6 +121,7 @@ public final class PeerBench {
         }
         double train = Double.NaN;
         double gen = Double.NaN;
+        double rss = Double.NaN;
         Process p;
         String output;
         try {
@@ -134,6 +157,9 @@ public final class PeerBench {
                 if (n.has("gen_tokens_per_s")) {
                     gen = n.get("gen_tokens_per_s").asDouble();
                 }
+                if (n.has("peak_rss_mib")) {
+                    rss = n.get("peak_rss_mib").asDouble();
+                }
             } catch (IOException e) {
                 throw new IllegalStateException("unreadable peer output line: " + line, e);
             }
@@ -141,7 +167,7 @@ public final class PeerBench {
         if (Double.isNaN(train) || Double.isNaN(gen)) {
             throw new IllegalStateException("the peer printed no figures:\n" + output);
         }
-        return new double[] {train, gen};
+        return new double[] {train, gen, rss};
     }
 
     /** {@code shared/bench/peer_torch.py} in the working directory or one of its parents, or null. */

@@ -153,7 +153,7 @@ class WriteFailureTest {
         Process p = ChildJvm.withEnv(new ProcessBuilder(cmd)).redirectOutput(tmp.resolve("child.out").toFile())
                 .redirectError(errFile.toFile()).start();
         int code = p.waitFor();
-        String err = Files.readString(errFile, StandardCharsets.UTF_8);
+        String err = ChildJvm.withoutJvmNotice(Files.readString(errFile, StandardCharsets.UTF_8));
         assertOneLineWriteError(code, err, dir, "File too large");
         assertEquals(before, FolderSnapshot.of(dir, FolderSnapshot.CHECKPOINT_FILES));
         assertEquals(4, StageCheckpoint.load(dir).trainerState().path("step").asInt());

@@ -25,11 +25,26 @@ public final class ChildJvm {
         cmd.add("-Xmx" + heap);
         cmd.add("-Xss4m");
         cmd.add("-XX:-UsePerfData");
+        cmd.add("--add-modules");                       // the kernel engine, as the launcher runs it
+        cmd.add("jdk.incubator.vector");
+        String engine = System.getProperty("rlhf4j.engine");
+        if (engine != null) {
+            cmd.add("-Drlhf4j.engine=" + engine);
+        }
         cmd.add("-cp");
         cmd.add(classPath());
         cmd.add(mainClass.getName());
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    /** The JVM's own line announcing the incubator module, which the launcher drops from stderr too. */
+    public static final String VECTOR_NOTICE = "WARNING: Using incubator modules: jdk.incubator.vector";
+
+    /** A child's stderr as a user of the launcher sees it: without {@link #VECTOR_NOTICE}. */
+    public static String withoutJvmNotice(String stderr) {
+        return stderr.lines().filter(line -> !line.equals(VECTOR_NOTICE))
+                .collect(java.util.stream.Collectors.joining("\n", "", stderr.endsWith("\n") ? "\n" : ""));
     }
 
     /** A builder for {@link #command}, with one OpenMP thread as in the launcher; streams left to the caller. */

@@ -1,0 +1,142 @@
+package rlhf4j.nn;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.SplittableRandom;
+
+/**
+ * Runs every {@link FloatKernels} kernel on seeded data and prints one SHA-256 over all outputs.
+ * A child JVM runs it interpreted ({@code -Xint}) and fully compiled ({@code -Xcomp}): the digests
+ * must agree, or a resumed run would drift from an uninterrupted one ({@link KernelTiersTest}).
+ * Sizes are small (the interpreter runs the Vector API's Java fallback) and not multiples of the
+ * vector length, so the loop tails run too.
+ */
+public final class KernelProbe {
+    private static final int ROWS = 6;
+    private static final int C = 83;   // not a multiple of 4, 8 or 16: vector loop + tail
+    private static final int T = 21;
+
+    private KernelProbe() {}
+
+    public static void main(String[] args) throws Exception {
+        System.out.println(digest());
+    }
+
+    static String digest() throws Exception {
+        SplittableRandom rnd = new SplittableRandom(7);
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        int n = ROWS * C;
+
+        ByteBuffer x = random(rnd, n, 3f);
+        ByteBuffer g = random(rnd, C, 1f);
+        ByteBuffer b = random(rnd, C, 1f);
+        ByteBuffer y = direct(n);
+        float[] mean = new float[ROWS];
+        float[] rstd = new float[ROWS];
+        FloatKernels.layerNorm(x, g, b, y, mean, rstd, ROWS, C);
+        add(sha, y, mean, rstd);
+
+        ByteBuffer dy = random(rnd, n, 1f);
+        ByteBuffer dx = random(rnd, n, 1f);
+        float[] dg = new float[C];
+        float[] db = new float[C];
+        FloatKernels.layerNormBackward(x, mean, rstd, g, dy, dx, dg, db, ROWS, C);
+        add(sha, dx, dg, db);
+
+        ByteBuffer wide = random(rnd, n, 40f);   // reaches exp's overflow and underflow ranges
+        ByteBuffer out = direct(n);
+        FloatKernels.gelu(wide, out, n);
+        add(sha, out);
+        FloatKernels.geluBackward(wide, dy, out, n);
+        add(sha, out);
+
+        int groups = 3;
+        ByteBuffer scores = random(rnd, groups * T * T, 4f);
+        ByteBuffer bias = direct(T * T);
+        for (int q = 0; q < T; q++) {
+            for (int k = 0; k < T; k++) {
+                bias.putFloat((q * T + k) * 4, k <= q ? 0f : Float.NEGATIVE_INFINITY);
+            }
+        }
+        FloatKernels.attentionSoftmax(scores, 0.3f, bias, 1, groups, groups, T);
+        add(sha, scores);
+        ByteBuffer dp = random(rnd, groups * T * T, 1f);
+        FloatKernels.softmaxBackward(scores, dp, 0.3f, groups * T, T);
+        add(sha, dp);
+
+        float[] colSum = new float[C];
+        FloatKernels.columnSum(x, colSum, ROWS, C);
+        add(sha, colSum);
+
+        ByteBuffer logits = random(rnd, n, 5f);
+        ByteBuffer onehot = direct(n);
+        ByteBuffer w = direct(ROWS);
+        for (int r = 0; r < ROWS; r++) {
+            onehot.putFloat((r * C + rnd.nextInt(C)) * 4, 1f);
+            w.putFloat(r * 4, 1f / ROWS);
+        }
+        float[] tokenLogp = new float[ROWS];
+        double loss = FloatKernels.lmLoss(logits, onehot, w, tokenLogp, ROWS, C);
+        add(sha, logits, tokenLogp);
+        sha.update(Double.toString(loss).getBytes());
+
+        int heads = 2;
+        int d = 19;
+        int cap = 9;
+        int batch = 2;
+        int steps = 3;
+        ByteBuffer keys = direct(batch * heads * cap * d);
+        ByteBuffer values = direct(batch * heads * cap * d);
+        int[] keyValid = new int[batch * cap];
+        java.util.Arrays.fill(keyValid, 1);
+        keyValid[cap] = 0;                       // a padded first position in the second sequence
+        float[] scratch = new float[cap];
+        for (int s = 0; s < steps; s++) {
+            ByteBuffer qkv = random(rnd, batch * 3 * heads * d, 1f);
+            ByteBuffer att = direct(batch * heads * d);
+            FloatKernels.cachedAttention(qkv, keys, values, keyValid, att, scratch, batch, heads, 1, s, cap, d,
+                    0.25f);
+            add(sha, att);
+        }
+
+        ByteBuffer p = random(rnd, n, 1f);
+        ByteBuffer grad = random(rnd, n, 1f);
+        ByteBuffer m = direct(n);
+        ByteBuffer v = direct(n);
+        for (int step = 1; step <= 3; step++) {
+            FloatKernels.adamW(p, grad, m, v, n, 0.999f, 0.9f, 0.95f, 1e-3f / (1f - (float) Math.pow(0.9, step)),
+                    (float) Math.sqrt(1 - Math.pow(0.95, step)), 1e-8f);
+        }
+        add(sha, p, m, v);
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static ByteBuffer direct(int floats) {
+        return ByteBuffer.allocateDirect(floats * 4).order(ByteOrder.nativeOrder());
+    }
+
+    private static ByteBuffer random(SplittableRandom rnd, int floats, float scale) {
+        ByteBuffer buf = direct(floats);
+        for (int i = 0; i < floats; i++) {
+            buf.putFloat(i * 4, (float) (rnd.nextGaussian() * scale));
+        }
+        return buf;
+    }
+
+    private static void add(MessageDigest sha, Object... parts) {
+        for (Object part : parts) {
+            if (part instanceof ByteBuffer buf) {
+                for (int i = 0; i < buf.capacity(); i++) {
+                    sha.update(buf.get(i));
+                }
+            } else {
+                for (float f : (float[]) part) {
+                    int bits = Float.floatToRawIntBits(f);
+                    sha.update(new byte[] {(byte) bits, (byte) (bits >> 8), (byte) (bits >> 16), (byte) (bits >> 24)});
+                }
+            }
+        }
+    }
+}
