@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -22,7 +21,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * compiled. The Vector API leaves two things free to differ between its Java fallback and its
  * compiled intrinsics: the order of {@code reduceLanes(ADD)} and the rounding of {@code
  * lanewise(EXP)} (the compiled one is a vendor math library). So neither is used: lanes are summed
- * in lane order ({@link #sum}), and {@code exp} is computed here ({@link #exp}) from IEEE-exact
+ * in lane order ({@link #sum}), and {@code exp} is computed here ({@link #expAffine}) from IEEE-exact
  * operations only (add, mul, fma, conversions), which every tier rounds alike. Its scalar twin
  * {@link #exp(float)} serves the loop tails, so a row's values do not depend on where the
  * vector loop ends.
@@ -75,14 +74,16 @@ public final class FloatKernels {
     // exp(x) = 2^n·e^r with n = round(x·log2 e) and r = x − n·ln 2 (ln 2 in two parts, the first
     // with few bits so n·LN2_HI is exact), e^r by a degree-7 polynomial on |r| ≤ ln2/2 (Cephes's
     // expf coefficients, ≤ 2 ulp). n is rounded by adding 1.5·2^23, which leaves n in the low
-    // mantissa bits. Inputs above EXP_MAX give +inf, below EXP_MIN 0 (2^n must stay normal).
+    // mantissa bits. Inputs above EXP_MAX give +inf, below EXP_MIN 0: results stay normal floats
+    // (e^−87 = 1.6e−38), since producing a subnormal costs the CPU a microcode assist (~100 cycles)
+    // and a causal attention row is half −inf.
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f;
     private static final float LN2_LO = -2.12194440e-4f;
     private static final float ROUNDER = 12582912f;                 // 1.5·2^23
     private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
     private static final float EXP_MAX = 88.3762626647949f;         // n ≤ 127
-    private static final float EXP_MIN = -87.3365447504019f;        // n ≥ −126
+    private static final float EXP_MIN = -87f;                      // y·2^n normal (n ≥ −126, y ≥ 1.4 at n = −126)
     private static final float P0 = 1.9875691500e-4f;
     private static final float P1 = 1.3981999507e-3f;
     private static final float P2 = 8.3334519073e-3f;
@@ -90,26 +91,52 @@ public final class FloatKernels {
     private static final float P4 = 1.6666665459e-1f;
     private static final float P5 = 5.0000001201e-1f;
 
-    /** e^x lane by lane, bitwise equal to {@link #exp(float)} on each lane, in every JIT tier. */
-    static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
-        FloatVector t = xc.fma(LOG2E, ROUNDER);
-        FloatVector n = t.sub(ROUNDER);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc).add(n.mul(-LN2_LO));
-        FloatVector p = r.fma(P0, P1);
-        p = p.fma(r, FloatVector.broadcast(S, P2));
-        p = p.fma(r, FloatVector.broadcast(S, P3));
-        p = p.fma(r, FloatVector.broadcast(S, P4));
-        p = p.fma(r, FloatVector.broadcast(S, P5));
-        FloatVector y = p.fma(r.mul(r), r).add(1f);
-        IntVector bits = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
-        FloatVector e = y.mul((FloatVector) bits.reinterpretAsFloats());
-        VectorMask<Float> over = x.compare(VectorOperators.GT, EXP_MAX);
-        VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_MIN);
-        return e.blend(Float.POSITIVE_INFINITY, over).blend(0f, under);
+    /**
+     * {@code dst[i] = exp(a·src[i] + b)} for i in [0, n) (element offsets; dst may be src), bitwise equal
+     * to {@link #exp(float)} of {@code fma(src[i], a, b)} on every element, in every JIT tier. Returns
+     * Σ dst, lanes summed in lane order. The polynomial is written inside this loop rather than in a
+     * method taking a vector: C2 did not always inline such a method into the large kernels (its size,
+     * their node count), and a vector that crosses a call is boxed on the heap: 100× slower.
+     */
+    static float expAffine(ByteBuffer src, int srcOff, ByteBuffer dst, int dstOff, int n, float a, float b) {
+        int bound = S.loopBound(n);
+        FloatVector aV = FloatVector.broadcast(S, a);
+        FloatVector bV = FloatVector.broadcast(S, b);
+        FloatVector minV = FloatVector.broadcast(S, EXP_MIN);
+        FloatVector maxV = FloatVector.broadcast(S, EXP_MAX);
+        FloatVector ln2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector p2 = FloatVector.broadcast(S, P2);
+        FloatVector p3 = FloatVector.broadcast(S, P3);
+        FloatVector p4 = FloatVector.broadcast(S, P4);
+        FloatVector p5 = FloatVector.broadcast(S, P5);
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector x = load(src, srcOff + i).fma(aV, bV);
+            FloatVector xc = x.max(minV).min(maxV);
+            FloatVector t = xc.fma(LOG2E, ROUNDER);
+            FloatVector nf = t.sub(ROUNDER);
+            FloatVector r = nf.fma(ln2Hi, xc).add(nf.mul(-LN2_LO));
+            FloatVector p = r.fma(P0, P1).fma(r, p2).fma(r, p3).fma(r, p4).fma(r, p5);
+            FloatVector y = p.fma(r.mul(r), r).add(1f);
+            FloatVector scale = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = y.mul(scale)
+                    .blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_MAX))
+                    .blend(0f, x.compare(VectorOperators.LT, EXP_MIN));
+            store(e, dst, dstOff + i);
+            acc = acc.add(e);
+        }
+        float sum = sum(acc);
+        for (; i < n; i++) {
+            float e = exp(Math.fma(src.getFloat((srcOff + i) * 4), a, b));
+            dst.putFloat((dstOff + i) * 4, e);
+            sum += e;
+        }
+        return sum;
     }
 
-    /** e^x, the scalar twin of {@link #exp(FloatVector)} (the same operations in the same order). */
+    /** e^x, the scalar twin of {@link #expAffine}'s loop (the same operations in the same order). */
     static float exp(float x) {
         if (x > EXP_MAX) {
             return Float.POSITIVE_INFINITY;
@@ -235,17 +262,27 @@ public final class FloatKernels {
         }
     }
 
-    /** {@code out = x·σ(1.702x)} over n elements (out may be x). */
+    /** Elements per block of the GELU passes: e^(−1.702x) of a block goes to scratch, then is used. */
+    private static final int GELU_BLOCK = 1024;
+
+    private static ByteBuffer scratch(int floats) {
+        return ByteBuffer.allocate(floats * 4).order(NATIVE);
+    }
+
+    /** {@code out = x·σ(1.702x) = x / (1 + e^(−1.702x))} over n elements (out may be x). */
     public static void gelu(ByteBuffer x, ByteBuffer out, int n) {
-        int bound = S.loopBound(n);
-        int i = 0;
-        for (; i < bound; i += L) {
-            FloatVector v = load(x, i);
-            store(v.div(exp(v.mul(-GELU_K)).add(1f)), out, i);
-        }
-        for (; i < n; i++) {
-            float v = x.getFloat(i * 4);
-            out.putFloat(i * 4, v / (exp(v * -GELU_K) + 1f));
+        ByteBuffer e = scratch(GELU_BLOCK);
+        for (int from = 0; from < n; from += GELU_BLOCK) {
+            int len = Math.min(GELU_BLOCK, n - from);
+            expAffine(x, from, e, 0, len, -GELU_K, 0f);                                     // e^(−1.702x)
+            int bound = S.loopBound(len);
+            int j = 0;
+            for (; j < bound; j += L) {
+                store(load(x, from + j).div(load(e, j).add(1f)), out, from + j);
+            }
+            for (; j < len; j++) {
+                out.putFloat((from + j) * 4, x.getFloat((from + j) * 4) / (e.getFloat(j * 4) + 1f));
+            }
         }
     }
 
@@ -254,18 +291,23 @@ public final class FloatKernels {
      * elements, x the GELU's input (dx may be dy).
      */
     public static void geluBackward(ByteBuffer x, ByteBuffer dy, ByteBuffer dx, int n) {
-        int bound = S.loopBound(n);
-        int i = 0;
-        for (; i < bound; i += L) {
-            FloatVector v = load(x, i);
-            FloatVector s = ONE.div(exp(v.mul(-GELU_K)).add(1f));            // σ(1.702x)
-            FloatVector grad = s.add(v.mul(GELU_K).mul(s).mul(ONE.sub(s)));
-            store(load(dy, i).mul(grad), dx, i);
-        }
-        for (; i < n; i++) {
-            float v = x.getFloat(i * 4);
-            float s = 1f / (exp(v * -GELU_K) + 1f);
-            dx.putFloat(i * 4, dy.getFloat(i * 4) * (s + GELU_K * v * s * (1f - s)));
+        ByteBuffer e = scratch(GELU_BLOCK);
+        for (int from = 0; from < n; from += GELU_BLOCK) {
+            int len = Math.min(GELU_BLOCK, n - from);
+            expAffine(x, from, e, 0, len, -GELU_K, 0f);                                     // e^(−1.702x)
+            int bound = S.loopBound(len);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector v = load(x, from + j);
+                FloatVector sg = ONE.div(load(e, j).add(1f));                               // σ(1.702x)
+                FloatVector grad = sg.add(v.mul(GELU_K).mul(sg).mul(ONE.sub(sg)));
+                store(load(dy, from + j).mul(grad), dx, from + j);
+            }
+            for (; j < len; j++) {
+                float v = x.getFloat((from + j) * 4);
+                float sg = 1f / (e.getFloat(j * 4) + 1f);
+                dx.putFloat((from + j) * 4, dy.getFloat((from + j) * 4) * (sg + GELU_K * v * sg * (1f - sg)));
+            }
         }
     }
 
@@ -297,20 +339,7 @@ public final class FloatKernels {
                     scores.putFloat((o + j) * 4, v);
                     max = Math.max(max, v);
                 }
-                FloatVector m = FloatVector.broadcast(S, max);
-                FloatVector acc = FloatVector.zero(S);
-                j = 0;
-                for (; j < bound; j += L) {
-                    FloatVector e = exp(load(scores, o + j).sub(m));
-                    store(e, scores, o + j);
-                    acc = acc.add(e);
-                }
-                float sum = sum(acc);
-                for (; j < t; j++) {
-                    float e = exp(scores.getFloat((o + j) * 4) - max);
-                    scores.putFloat((o + j) * 4, e);
-                    sum += e;
-                }
+                float sum = expAffine(scores, o, scores, o, t, 1f, -max);
                 FloatVector inv = FloatVector.broadcast(S, 1f / sum);
                 j = 0;
                 for (; j < bound; j += L) {
@@ -531,32 +560,21 @@ public final class FloatKernels {
                 dot += l * t;
                 mass += t;
             }
-            FloatVector m = FloatVector.broadcast(S, max);
-            FloatVector acc = FloatVector.zero(S);
-            j = 0;
-            for (; j < bound; j += L) {
-                acc = acc.add(exp(load(logits, o + j).sub(m)));
-            }
-            float sum = sum(acc);
-            for (; j < v; j++) {
-                sum += exp(logits.getFloat((o + j) * 4) - max);
-            }
+            float sum = expAffine(logits, o, logits, o, v, 1f, -max);                       // row ← e^(l − max)
             float lse = max + (float) StrictMath.log(sum);
             float logp = dot - mass * lse;
             tokenLogp[r] = logp;
             float wr = w.getFloat(r * 4);
             loss -= (double) wr * logp;
-            FloatVector lseV = FloatVector.broadcast(S, lse);
-            FloatVector scaleV = FloatVector.broadcast(S, wr * mass);
+            float pScale = wr * mass / sum;                                                  // softmax = e / sum
+            FloatVector pScaleV = FloatVector.broadcast(S, pScale);
             FloatVector wV = FloatVector.broadcast(S, wr);
             j = 0;
             for (; j < bound; j += L) {
-                FloatVector p = exp(load(logits, o + j).sub(lseV));
-                store(p.mul(scaleV).sub(load(onehot, o + j).mul(wV)), logits, o + j);
+                store(load(logits, o + j).mul(pScaleV).sub(load(onehot, o + j).mul(wV)), logits, o + j);
             }
             for (; j < v; j++) {
-                float p = exp(logits.getFloat((o + j) * 4) - lse);
-                logits.putFloat((o + j) * 4, p * wr * mass - onehot.getFloat((o + j) * 4) * wr);
+                logits.putFloat((o + j) * 4, logits.getFloat((o + j) * 4) * pScale - onehot.getFloat((o + j) * 4) * wr);
             }
         }
         return loss;

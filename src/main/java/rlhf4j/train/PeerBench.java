@@ -97,15 +97,17 @@ public final class PeerBench {
 
     /**
      * Runs the peer's script through {@code python -c}: the script as its own {@code __main__}, then one
-     * more JSON line with the process's peak resident memory (ru_maxrss, KiB on Linux).
+     * more JSON line with the process's peak resident memory ({@code VmHWM}; not {@code ru_maxrss}, which on
+     * Linux keeps the peak of the forked JVM from before the exec).
      */
     private static final String PEAK_RSS_WRAPPER = String.join("\n",
-            "import json, resource, runpy, sys",
+            "import json, runpy, sys",
             "sys.argv = sys.argv[1:]",
             "try:",
             "    runpy.run_path(sys.argv[0], run_name='__main__')",
             "finally:",
-            "    print(json.dumps({'peak_rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))");
+            "    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')]",
+            "    print(json.dumps({'peak_rss_mib': int(hwm[0]) / 1024 if hwm else None}))");
 
     /** Runs the peer on the config's shape: {train tokens/s, gen tokens/s, peak RSS MiB}. */
     private static double[] peer(ExperimentConfig c, String python, Path script, int threads) {
@@ -157,7 +159,7 @@ public final class PeerBench {
                 if (n.has("gen_tokens_per_s")) {
                     gen = n.get("gen_tokens_per_s").asDouble();
                 }
-                if (n.has("peak_rss_mib")) {
+                if (n.path("peak_rss_mib").isNumber()) {
                     rss = n.get("peak_rss_mib").asDouble();
                 }
             } catch (IOException e) {
