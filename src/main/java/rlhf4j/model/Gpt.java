@@ -38,6 +38,7 @@ public final class Gpt {
     private Engine engine = defaultEngine();
     private KernelTrunk trunk;
     private KernelLmHead lmHead;
+    private KernelForwardHeads forwardHeads;
     private final Map<String, GptGraph> graphs = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, GptGraph> eldest) {
@@ -148,6 +149,16 @@ public final class Gpt {
             return graph(head, batch.batch(), batch.seqLen()).output(placeholders(batch, headInputs), outputs);
         }
         KernelTrunk.Pass pass = trunkForward(batch);
+        if (KernelForwardHeads.accepts(head, headInputs, outputs)) {
+            if (forwardHeads == null) {
+                forwardHeads = new KernelForwardHeads();
+            }
+            long t0 = times.start();
+            Map<String, INDArray> out = forwardHeads.forward(head, pass.hidden(), params, headInputs, outputs,
+                    batch.batch(), batch.seqLen());
+            times.stop("forward head kernels", t0);
+            return out;
+        }
         Map<String, INDArray> feed = new HashMap<>(headInputs);
         feed.put(GptGraph.HIDDEN, pass.hidden());
         List<String> fromGraph = new java.util.ArrayList<>();

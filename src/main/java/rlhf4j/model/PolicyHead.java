@@ -59,6 +59,11 @@ public final class PolicyHead implements Head {
         return new PolicyHead(temperature, clipRange, entropyCoef, true);
     }
 
+    /** The sampling temperature the logits are divided by. */
+    double temperature() {
+        return temperature;
+    }
+
     @Override
     public String key() {
         return withLoss ? "policy-loss/t" + temperature + "/c" + clipRange + "/e" + entropyCoef

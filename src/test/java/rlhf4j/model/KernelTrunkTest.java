@@ -123,6 +123,39 @@ class KernelTrunkTest {
                 ValueHead.VALUE_WEIGHT, weight), List.of(ValueHead.LOSS, ValueHead.VALUES));
     }
 
+    /** Forward only (no loss): the hand-written scoring heads against the graph's. */
+    private static void compareForward(GptSpec spec, Head head, TokenBatch tb, Map<String, INDArray> feed,
+                                       String... outputs) {
+        Gpt graph = pair(spec, 11, Gpt.Engine.GRAPH);
+        Gpt kernels = pair(spec, 11, Gpt.Engine.KERNELS);
+        GptInit.addScoreHead(graph.params(), spec, DataType.FLOAT, 4, true);
+        GptInit.addScoreHead(kernels.params(), spec, DataType.FLOAT, 4, true);
+        assertTrue(KernelForwardHeads.accepts(head, feed, outputs), head.key() + " runs by hand");
+        Map<String, INDArray> want = graph.forward(head, tb, feed, outputs);
+        Map<String, INDArray> got = kernels.forward(head, tb, feed, outputs);
+        for (String o : outputs) {
+            assertEquals(List.of(want.get(o).shape().length), List.of(got.get(o).shape().length), o + " rank");
+            assertClose(head.key() + " " + o, want.get(o), got.get(o), 1e-5);
+        }
+    }
+
+    @Test
+    void forwardOnlyScoringHeads() {
+        GptSpec spec = new GptSpec(2, 2, 24, 9, 37);
+        Random rng = new Random(4);
+        TokenBatch tb = batch(spec, 3, 9, true, rng);
+        int[] targets = new int[3 * 9];
+        for (int i = 0; i < targets.length; i++) {
+            targets[i] = rng.nextInt(spec.vocabSize());
+        }
+        compareForward(spec, PolicyHead.logProbs(0.7), tb,
+                Map.of(PolicyHead.TARGET_ONEHOT, LmTargets.oneHot(targets, spec.vocabSize(), DataType.FLOAT)),
+                PolicyHead.TOKEN_LOGP);
+        compareForward(spec, ValueHead.values(), tb, Map.of(), ValueHead.VALUES);
+        compareForward(spec, new ScalarHead(false), tb,
+                Map.of(ScalarHead.LAST_TOKEN, LastToken.onehot(tb, DataType.FLOAT)), ScalarHead.SCORE, ScalarHead.VALUES);
+    }
+
     @Test
     void tinyShapesAllScalarTails() {
         compare(new GptSpec(2, 2, 8, 6, 11), 2, 5, true);
