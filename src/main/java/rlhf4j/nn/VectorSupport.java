@@ -1,8 +1,8 @@
 package rlhf4j.nn;
 
 /**
- * Whether this JVM can run {@link FloatKernels}: they need the Vector API's incubator module,
- * which is present only when the JVM starts with {@code --add-modules jdk.incubator.vector} (the
+ * Whether this JVM can run {@link FloatKernels}: they need the Vector API's incubator module and ND4J's
+ * CPU backend; the module is present only when the JVM starts with {@code --add-modules jdk.incubator.vector} (the
  * {@code ./train} launcher and the test runner pass it). This class names no Vector API type, so
  * asking is safe without the module.
  */
@@ -22,6 +22,12 @@ public final class VectorSupport {
      * with the other engine continues close to, not exactly on, the uninterrupted run.
      */
     public static boolean enabled() {
-        return available() && !"graph".equalsIgnoreCase(System.getProperty("rlhf4j.engine"));
+        return available() && !"graph".equalsIgnoreCase(System.getProperty("rlhf4j.engine")) && CpuBackend.ACTIVE;
+    }
+
+    /** The kernels read ND4J's buffers as host memory and call the CPU OpenBLAS: nd4j-native only. */
+    private static final class CpuBackend {
+        static final boolean ACTIVE = org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getName()
+                .startsWith("org.nd4j.linalg.cpu.");
     }
 }
