@@ -65,9 +65,13 @@ public final class PpoAlgorithm {
         return kl;
     }
 
-    /** What one step measured; {@code skipped} counts optimizer updates skipped for non-finite numbers. */
-    public record StepResult(Map<String, Double> metrics, double rolloutSeconds, double updateSeconds,
-                             int responseTokens, int skipped) {}
+    /**
+     * What one step measured; {@code generateSeconds} is the sampling part of {@code rolloutSeconds} (the rest:
+     * the policy, reference, value and reward passes); {@code skipped} counts optimizer updates skipped for
+     * non-finite numbers.
+     */
+    public record StepResult(Map<String, Double> metrics, double rolloutSeconds, double generateSeconds,
+                             double updateSeconds, int responseTokens, int skipped) {}
 
     /** Rollouts of the prompts of step {@code step}, sampled with the rollout settings. */
     public List<Rollout> rollout(int step) {
@@ -79,6 +83,7 @@ public final class PpoAlgorithm {
     public StepResult step(int step, double lr) {
         long t0 = System.nanoTime();
         List<Rollout> rollouts = rollout(step);
+        long tGenerated = System.nanoTime();
         RolloutBatch batch = RolloutBatch.of(rollouts, models.policy().spec().blockSize(), pad);
         double temperature = cfg.temperature();
         double[][] oldLogp = PolicyPasses.logProbs(models.policy(), batch, temperature);     // [B][L]
@@ -144,7 +149,8 @@ public final class PpoAlgorithm {
         m.put("non_score_reward", Arrays.stream(PpoMath.rowSums(rewardsWithoutScore(klTokens, beta))).average().orElse(0));
         m.put("stopped_fraction", rollouts.stream().filter(Rollout::stopped).count() / (double) b);
         m.put("logprob_mismatch", mismatch);
-        return new StepResult(m, (t1 - t0) / 1e9, (t2 - t1) / 1e9, batch.responseTokens(), stats.skipped);
+        return new StepResult(m, (t1 - t0) / 1e9, (tGenerated - t0) / 1e9, (t2 - t1) / 1e9, batch.responseTokens(),
+                stats.skipped);
     }
 
     /** Running sums over the minibatch updates of one step. */

@@ -176,9 +176,10 @@ public final class PpoJob {
             });
         }
         double total = summary.rolloutSeconds() + summary.updateSeconds();
-        String timing = String.format("%.1fs per step (rollout %.0f%%, update %.0f%%)",
-                total / Math.max(1, summary.steps() - startStep), 100 * summary.rolloutSeconds() / total,
-                100 * summary.updateSeconds() / total);
+        String timing = String.format("%.1fs per step (rollout %.0f%% = generation %.0f%% + scoring passes %.0f%%, "
+                        + "update %.0f%%)", total / Math.max(1, summary.steps() - startStep),
+                100 * summary.rolloutSeconds() / total, 100 * summary.generateSeconds() / total,
+                100 * (summary.rolloutSeconds() - summary.generateSeconds()) / total, 100 * summary.updateSeconds() / total);
         if (summary.steps() < cfg.maxSteps()) {
             out.printf("ppo stopped: %d steps, reward %.3f, kl %.3f; %s, %s → %s%n", summary.steps(),
                     summary.last().getOrDefault("reward_mean", Double.NaN), summary.last().getOrDefault("kl", Double.NaN),

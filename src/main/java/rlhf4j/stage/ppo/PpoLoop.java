@@ -35,7 +35,7 @@ public final class PpoLoop {
 
     /** How the run ended. */
     public record Summary(int steps, Map<String, Double> last, Map<String, Double> lastEval, double seconds,
-                          double rolloutSeconds, double updateSeconds, int skipped) {}
+                          double rolloutSeconds, double generateSeconds, double updateSeconds, int skipped) {}
 
     private final Settings settings;
     private final PpoAlgorithm algorithm;
@@ -61,6 +61,7 @@ public final class PpoLoop {
         Map<String, Double> last = Map.of();
         Map<String, Double> lastEval = Map.of();
         double rollout = 0;
+        double generate = 0;
         double update = 0;
         int skipped = skippedBefore;
         int done = startStep;
@@ -73,6 +74,7 @@ public final class PpoLoop {
             done = step + 1;
             skipped += r.skipped();
             rollout += r.rolloutSeconds();
+            generate += r.generateSeconds();
             update += r.updateSeconds();
             double stepSeconds = r.rolloutSeconds() + r.updateSeconds();
             Map<String, Number> row = new LinkedHashMap<>();
@@ -109,7 +111,8 @@ public final class PpoLoop {
                 break;
             }
         }
-        return new Summary(done, last, lastEval, elapsedBefore + (System.nanoTime() - t0) / 1e9, rollout, update, skipped);
+        return new Summary(done, last, lastEval, elapsedBefore + (System.nanoTime() - t0) / 1e9, rollout, generate,
+                update, skipped);
     }
 
     /** Step 0: the held-out numbers of the SFT policy itself, the baseline the later evaluations compare with. */
