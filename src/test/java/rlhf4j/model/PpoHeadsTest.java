@@ -131,6 +131,18 @@ class PpoHeadsTest {
     }
 
     @Test
+    void rolloutBatchesPadToTheLongestRoundedUpTo16() {
+        for (int[] c : new int[][] {{5, 16}, {16, 16}, {17, 32}, {70, 80}, {121, 128}, {128, 128}}) {
+            int inputs = c[0];                          // prompt + response − 1 tokens in the longest row
+            List<Rollout> rows = List.of(
+                    new Rollout(List.of(Message.user("a")), new int[] {1, 2}, new int[inputs - 1],
+                            new double[inputs - 1], true, null),
+                    new Rollout(List.of(Message.user("b")), new int[] {1}, new int[] {3}, new double[1], true, null));
+            assertEquals(c[1], RolloutBatch.of(rows, 128, 0).seqLen(), "longest " + inputs);
+        }
+    }
+
+    @Test
     void rolloutBatchPlacesResponseTokensAfterTheirPrompt() {
         RolloutBatch b = batch();
         assertEquals(16, b.seqLen());

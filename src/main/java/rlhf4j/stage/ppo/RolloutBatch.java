@@ -5,7 +5,6 @@ import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import rlhf4j.data.ConversationBatch;
 import rlhf4j.model.TokenBatch;
 import rlhf4j.model.LmTargets;
 
@@ -18,6 +17,12 @@ import rlhf4j.model.LmTargets;
  * minibatches of one rollout batch share one graph shape.
  */
 public final class RolloutBatch {
+    /**
+     * Rollout batches pad to a multiple of this many tokens: at most 8 shapes at block_size 128, and a
+     * 70-token batch runs at 80, not at the next power of two (128), in all the step's passes.
+     */
+    static final int LENGTH_STEP = 16;
+
     private final List<Rollout> rows;
     private final int seqLen;
     private final TokenBatch batch;
@@ -53,13 +58,14 @@ public final class RolloutBatch {
         this.batch = new TokenBatch(b, seqLen, tokens, positions, valid);
     }
 
-    /** The batch of {@code rows}, padded to the smallest bucket (≥ 16, ≤ blockSize) that fits the longest. */
+    /** The batch of {@code rows}, padded to the longest rounded up to a multiple of {@link #LENGTH_STEP} (≤ blockSize). */
     public static RolloutBatch of(List<Rollout> rows, int blockSize, int pad) {
         int longest = rows.stream().mapToInt(r -> r.promptIds().length + r.response().length - 1).max().orElse(1);
         if (longest > blockSize) {
             throw new IllegalArgumentException("rollout of " + (longest + 1) + " tokens exceeds block_size " + blockSize);
         }
-        return new RolloutBatch(rows, ConversationBatch.bucket(longest, blockSize), pad);
+        int padded = (Math.max(longest, 1) + LENGTH_STEP - 1) / LENGTH_STEP * LENGTH_STEP;
+        return new RolloutBatch(rows, Math.min(padded, blockSize), pad);
     }
 
     /** The given rows, same length T. */
