@@ -15,7 +15,7 @@ import rlhf4j.nn.Sgemm;
  * <ul>
  *   <li>{@link PolicyHead} without loss, output {@code token_logp} [N]: logits = hidden·wteᵀ / temperature
  *       (one BLAS call, the temperature as its alpha), then the target's log-softmax per row ({@link
- *       FloatKernels#lmLoss} with zero weights);</li>
+ *       FloatKernels#tokenLogProbs}, the forward half of the LM-loss kernel);</li>
  *   <li>{@link ScalarHead} or {@link ValueHead} without loss, outputs {@code values} [B, T] = hidden·w + b
  *       and (ScalarHead) {@code score} [B] = Σ_t values·last_token.</li>
  * </ul>
@@ -79,10 +79,8 @@ final class KernelForwardHeads {
         int v = (int) wte.size(0);
         INDArray logits = logitsByRows.computeIfAbsent(n, k -> Nd4j.create(DataType.FLOAT, n, v));     // [N, V]
         Sgemm.gemm(hidden, false, wte, true, logits, (float) (1.0 / temperature), 0f);
-        INDArray noWeight = Nd4j.zeros(DataType.FLOAT, n);                                             // [N]
         float[] tokenLogp = new float[n];                                                              // [N]
-        FloatKernels.lmLoss(FloatKernels.buffer(logits), FloatKernels.buffer(onehot), FloatKernels.buffer(noWeight),
-                tokenLogp, n, v);                                                                      // logits overwritten
+        FloatKernels.tokenLogProbs(FloatKernels.buffer(logits), FloatKernels.buffer(onehot), tokenLogp, n, v);
         return Nd4j.create(tokenLogp, new long[] {n}, 'c');
     }
 }

@@ -62,6 +62,21 @@ public final class FloatKernels {
         v.intoByteBuffer(b, index * 4, NATIVE);
     }
 
+    /** {@code Σ_j a[ao + j]·b[bo + j]} over n elements: lane accumulators by fma, summed in lane order, then the tail. */
+    static float dot(ByteBuffer a, int ao, ByteBuffer b, int bo, int n) {
+        int bound = S.loopBound(n);
+        FloatVector acc = FloatVector.zero(S);
+        int j = 0;
+        for (; j < bound; j += L) {
+            acc = load(a, ao + j).fma(load(b, bo + j), acc);
+        }
+        float dot = sum(acc);
+        for (; j < n; j++) {
+            dot += a.getFloat((ao + j) * 4) * b.getFloat((bo + j) * 4);
+        }
+        return dot;
+    }
+
     /** The lanes of v summed in lane order (a fixed order, unlike {@code reduceLanes(ADD)}). */
     static float sum(FloatVector v) {
         float s = 0f;
@@ -361,18 +376,10 @@ public final class FloatKernels {
         int bound = S.loopBound(t);
         for (int r = 0; r < rows; r++) {
             int o = r * t;
-            FloatVector acc = FloatVector.zero(S);
-            int j = 0;
-            for (; j < bound; j += L) {
-                acc = load(p, o + j).fma(load(dp, o + j), acc);
-            }
-            float dot = sum(acc);
-            for (; j < t; j++) {
-                dot += p.getFloat((o + j) * 4) * dp.getFloat((o + j) * 4);
-            }
+            float dot = dot(p, o, dp, o, t);
             FloatVector dotV = FloatVector.broadcast(S, dot);
             FloatVector scaleV = FloatVector.broadcast(S, scale);
-            j = 0;
+            int j = 0;
             for (; j < bound; j += L) {
                 store(load(dp, o + j).sub(dotV).mul(load(p, o + j)).mul(scaleV), dp, o + j);
             }
@@ -454,17 +461,7 @@ public final class FloatKernels {
                             scores[k] = Float.NEGATIVE_INFINITY;
                             continue;
                         }
-                        int ko = kBase + k * d;
-                        FloatVector acc = FloatVector.zero(S);
-                        int j = 0;
-                        for (; j < bound; j += L) {
-                            acc = load(qkv, qo + j).fma(load(keys, ko + j), acc);
-                        }
-                        float dot = sum(acc);
-                        for (; j < d; j++) {
-                            dot += qkv.getFloat((qo + j) * 4) * keys.getFloat((ko + j) * 4);
-                        }
-                        scores[k] = dot * scale;
+                        scores[k] = dot(qkv, qo, keys, kBase + k * d, d) * scale;
                         max = Math.max(max, scores[k]);
                     }
                     float sum = 0;
@@ -535,6 +532,20 @@ public final class FloatKernels {
      */
     public static double lmLoss(ByteBuffer logits, ByteBuffer onehot, ByteBuffer w, float[] tokenLogp, int rows,
                                 int v) {
+        return lmRows(logits, onehot, w, tokenLogp, rows, v);
+    }
+
+    /**
+     * The forward half of {@link #lmLoss}: {@code tokenLogp[r] = Σ_v onehot·log_softmax(logits)} for each
+     * row of logits [rows, v], without a loss or a gradient (the rows are left holding e^(l − max)).
+     */
+    public static void tokenLogProbs(ByteBuffer logits, ByteBuffer onehot, float[] tokenLogp, int rows, int v) {
+        lmRows(logits, onehot, null, tokenLogp, rows, v);
+    }
+
+    /** {@link #lmLoss} with weights w, or {@link #tokenLogProbs} when w is null. */
+    private static double lmRows(ByteBuffer logits, ByteBuffer onehot, ByteBuffer w, float[] tokenLogp, int rows,
+                                 int v) {
         int bound = S.loopBound(v);
         double loss = 0;
         for (int r = 0; r < rows; r++) {
@@ -564,6 +575,9 @@ public final class FloatKernels {
             float lse = max + (float) StrictMath.log(sum);
             float logp = dot - mass * lse;
             tokenLogp[r] = logp;
+            if (w == null) {
+                continue;
+            }
             float wr = w.getFloat(r * 4);
             loss -= (double) wr * logp;
             float pScale = wr * mass / sum;                                                  // softmax = e / sum
