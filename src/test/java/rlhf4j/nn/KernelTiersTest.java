@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import jdk.incubator.vector.FloatVector;
@@ -95,14 +93,7 @@ class KernelTiersTest {
     }
 
     private static String probe(String... jvmFlags) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("--add-modules");
-        cmd.add("jdk.incubator.vector");
-        cmd.addAll(List.of(jvmFlags));
-        cmd.add("-cp");
-        cmd.add(ChildJvm.classPath());
-        cmd.add(KernelProbe.class.getName());
+        List<String> cmd = ChildJvm.command("512m", List.of(jvmFlags), KernelProbe.class);
         Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(proc.waitFor(10, TimeUnit.MINUTES), "probe did not finish");

@@ -20,6 +20,11 @@ public final class ChildJvm {
 
     /** {@code java -Xmx<heap> -cp <test classpath> mainClass args...} as a command line. */
     public static List<String> command(String heap, Class<?> mainClass, String... args) {
+        return command(heap, List.of(), mainClass, args);
+    }
+
+    /** {@link #command} with more JVM options (e.g. {@code -Xint}) before the classpath. */
+    public static List<String> command(String heap, List<String> jvmFlags, Class<?> mainClass, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx" + heap);
@@ -31,6 +36,7 @@ public final class ChildJvm {
         if (engine != null) {
             cmd.add("-Drlhf4j.engine=" + engine);
         }
+        cmd.addAll(jvmFlags);
         cmd.add("-cp");
         cmd.add(classPath());
         cmd.add(mainClass.getName());
