@@ -28,6 +28,7 @@ import rlhf4j.data.DataException;
 public final class Json {
     private static final ObjectReader READER;
     private static final ObjectWriter WRITER;
+    private static final ObjectWriter COMPACT;
 
     static {
         ObjectMapper mapper = new ObjectMapper();
@@ -41,6 +42,7 @@ public final class Json {
         printer.indentArraysWith(indenter);
         READER = mapper.reader();
         WRITER = mapper.writer(printer);
+        COMPACT = mapper.writer();
     }
 
     private Json() {}
@@ -53,6 +55,15 @@ public final class Json {
     /** The shared pretty-printing writer (immutable). */
     public static ObjectWriter writer() {
         return WRITER;
+    }
+
+    /** {@code value} as JSON on one line, no spaces: a JSONL row. */
+    public static String line(Object value) {
+        try {
+            return COMPACT.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not serialisable as JSON: " + e.getOriginalMessage(), e);
+        }
     }
 
     /** Writes {@code value} as pretty JSON (UTF-8, final newline), replacing the file. */

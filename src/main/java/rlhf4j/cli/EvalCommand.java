@@ -2,7 +2,6 @@ package rlhf4j.cli;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -11,6 +10,8 @@ import picocli.CommandLine.Option;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
+import rlhf4j.eval.AnswersFile;
+import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.Evaluator;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
@@ -53,6 +54,15 @@ final class EvalCommand implements Callable<Integer> {
             + "compares (default ${DEFAULT-VALUE}, as ppo.temperature)")
     double temperature;
 
+    @Option(names = "--answers", paramLabel = "OUT.jsonl", description = "also write every prompt's answer, one "
+            + "JSON object a line (prompt, reference, answer, and its scores)")
+    Path answers;
+
+    @Option(names = "--copy-prefix", defaultValue = "Correct this sentence: ", paramLabel = "TEXT", description = "the "
+            + "copy baseline answers each prompt with its text minus this prefix, when every prompt starts with it "
+            + "(default \"${DEFAULT-VALUE}\"; empty = none)")
+    String copyPrefix;
+
     @Mixin
     VerboseOption verbose;
 
@@ -61,21 +71,33 @@ final class EvalCommand implements Callable<Integer> {
         if (limit < 0 || maxNewTokens < 1) {
             throw new ConfigException("--limit must be >= 0 and --max-new-tokens >= 1");
         }
+        String name = data.getFileName().toString();
+        if (answers != null && name.endsWith(".txt")) {
+            throw new ConfigException("--answers writes generated answers: --data must be a .jsonl/.csv of prompts, "
+                    + "not a text file");
+        }
         StageCheckpoint.Loaded ckpt = StageCheckpoint.load(checkpoint);
         Gpt gpt = new Gpt(ckpt.spec(), ckpt.params());
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("checkpoint", checkpoint.toString());
         result.put("stage", ckpt.stage());
         result.put("data", data.toString());
-        String name = data.getFileName().toString();
         if (rewardModel != null) {
             if (gpt.hasScoreHead() || name.endsWith(".txt")) {
                 throw new ConfigException("--reward-model scores a policy's answers: --checkpoint must be a policy "
                         + "(sft or ppo folder) and --data a .jsonl/.csv of prompts");
             }
-            result.putAll(Evaluator.policy(checkpoint, ckpt, rewardModel, reference, data, limit, maxNewTokens,
-                    temperature, show));
+            Evaluator.Policy policy = Evaluator.policy(checkpoint, ckpt, rewardModel, reference, data, limit,
+                    maxNewTokens, temperature, show);
+            result.putAll(policy.metrics());
+            if (answers != null) {
+                AnswersFile.write(answers, AnswersFile.ofPolicy(policy.answers()));
+            }
         } else if (gpt.hasScoreHead()) {
+            if (answers != null) {
+                throw new ConfigException("--answers writes a policy's answers: " + checkpoint + " is a reward model "
+                        + "(give it as --reward-model with a policy as --checkpoint)");
+            }
             if (name.endsWith(".txt")) {
                 throw new ConfigException(checkpoint + " is a reward model: --data must be a .jsonl/.csv of "
                         + "preference pairs (prompt, chosen, rejected)");
@@ -85,8 +107,12 @@ final class EvalCommand implements Callable<Integer> {
         } else if (name.endsWith(".txt")) {
             result.putAll(Evaluator.text(gpt, ckpt.tokenizer(), data, limit));
         } else {
-            Evaluator.Conversations conv = Evaluator.conversations(gpt, ckpt.tokenizer(), data, limit, maxNewTokens);
+            Evaluator.Conversations conv = Evaluator.conversations(gpt, ckpt.tokenizer(), data, limit, maxNewTokens,
+                    new CopyBaseline(copyPrefix));
             result.putAll(conv.metrics());
+            if (answers != null) {
+                AnswersFile.write(answers, AnswersFile.of(conv.answers()));
+            }
             conv.answers().stream().limit(show).forEach(a -> System.out.println(
                     a.item().prompt().get(a.item().prompt().size() - 1).content() + " → " + a.output()
                             + (a.exact() ? "  [exact]" : "  [ref: " + a.item().reference() + "]")));

@@ -14,6 +14,7 @@ public record ExperimentConfig(
         @Doc("supervised fine-tuning stage") SftConfig sft,
         @Doc("reward-model stage") RmConfig rm,
         @Doc("PPO stage") PpoConfig ppo,
+        @Doc("answer evaluations") EvalConfig eval,
         @Doc("throughput benchmark") BenchConfig bench) {
 
     public ExperimentConfig {
@@ -24,12 +25,13 @@ public record ExperimentConfig(
         require(sft != null, "sft", "must be given");
         require(rm != null, "rm", "must be given");
         require(ppo != null, "ppo", "must be given");
+        require(eval != null, "eval", "must be given");
         require(bench != null, "bench", "must be given");
     }
 
     public static ExperimentConfig defaults() {
         return new ExperimentConfig(RunConfig.defaults(), ModelConfig.defaults(), TokenizerConfig.defaults(),
                 PretrainConfig.defaults(), SftConfig.defaults(), RmConfig.defaults(),
-                PpoConfig.defaults(), BenchConfig.defaults());
+                PpoConfig.defaults(), EvalConfig.defaults(), BenchConfig.defaults());
     }
 }

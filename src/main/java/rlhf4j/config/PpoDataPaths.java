@@ -15,6 +15,6 @@ public record PpoDataPaths(
     }
 
     public static PpoDataPaths defaults() {
-        return new PpoDataPaths("datasets/grammar/prompts.jsonl", 0.05, "datasets/grammar/prompts-test.jsonl");
+        return new PpoDataPaths("datasets/grammar/prompts.jsonl", 0.05, "datasets/grammar/test.jsonl");
     }
 }

@@ -59,7 +59,15 @@ public final class Evaluator {
     /** Scores and answers for prompts with reference completions. */
     public record Conversations(Map<String, Object> metrics, List<GenerationEval.Answer> answers) {}
 
-    public static Conversations conversations(Gpt gpt, BpeTokenizer tokenizer, Path file, int limit, int maxNewTokens) {
+    /** A policy's scores and answers. */
+    public record Policy(Map<String, Object> metrics, List<PolicyEval.Answer> answers) {}
+
+    /**
+     * Masked loss of the references, greedy answers scored by exact match and chrF, and the copy baseline's
+     * scores ({@code copy_baseline}) when every prompt starts with {@code copy}'s prefix.
+     */
+    public static Conversations conversations(Gpt gpt, BpeTokenizer tokenizer, Path file, int limit, int maxNewTokens,
+                                              CopyBaseline copy) {
         List<GenerationEval.Item> items = new ArrayList<>();
         for (PromptExample p : PromptData.read(file)) {
             if (p.reference() == null) {
@@ -88,6 +96,7 @@ public final class Evaluator {
         m.put("exact_match", gen.exactMatch());
         m.put("chrf", gen.chrF());
         m.put("mean_response_tokens", gen.meanLength());
+        copy.score(items).ifPresent(c -> m.put("copy_baseline", c.toMap()));
         return new Conversations(m, gen.answers());
     }
 
@@ -112,7 +121,7 @@ public final class Evaluator {
      * reference policy, length, and exact match/chrF where the prompts have references; prints the first
      * {@code show} answers.
      */
-    public static Map<String, Object> policy(Path dir, StageCheckpoint.Loaded ckpt, Path rewardModel, Path referenceDir,
+    public static Policy policy(Path dir, StageCheckpoint.Loaded ckpt, Path rewardModel, Path referenceDir,
                                              Path file, int limit, int maxNewTokens, double temperature, int show) {
         if (!(temperature > 0)) {
             throw new ConfigException("--temperature must be positive");
@@ -145,6 +154,6 @@ public final class Evaluator {
         Map<String, Object> m = new LinkedHashMap<>(r.toMap());
         m.put("reward_model", rewardModel.toString());
         m.put("reference", refDir.toString());
-        return m;
+        return new Policy(m, r.answers());
     }
 }

@@ -39,6 +39,9 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
     public static final String METRICS = "metrics.csv";
     public static final String TRAINER_STATE = "trainer_state.json";
     public static final String TEST_METRICS = "test_metrics.json";
+    /** test_metrics.json's scores of the copy-the-input baseline ({@code CopyBaseline}). */
+    private static final String COPY = "copy_baseline.";
+    private static final String COPY_LABEL = "copying the input";
     public static final String SAMPLES = "samples.txt";
 
     private static final Pattern STEP_HEADER = Pattern.compile("(?m)^=== step (\\d+) ===$");
@@ -178,8 +181,8 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
                 if (!test.isEmpty()) {
                     String src = testSource(count("prompts") + " prompts");
                     testRow(rows, "exact_match", "test_exact_match", "test exact match (share of prompts, 0–1)", 4,
-                            "", "", src);
-                    testRow(rows, "chrf", "test_chrf", "test chrF (0–100)", 2, "", "", src);
+                            COPY + "exact_match", COPY_LABEL, src);
+                    testRow(rows, "chrf", "test_chrf", "test chrF (0–100)", 2, COPY + "chrf", COPY_LABEL, src);
                     testRow(rows, "mean_response_tokens", "test_mean_response_tokens",
                             "test mean response length (tokens)", 1, "", "", src);
                 } else {
@@ -211,6 +214,10 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
                     testRow(rows, "ppo.exact_match", "exact_match", "exact match (share of prompts, 0–1)", 4,
                             "sft.exact_match", sft, src);
                     testRow(rows, "ppo.chrf", "chrf", "chrF (0–100)", 2, "sft.chrf", sft, src);
+                    testRow(rows, COPY + "exact_match", "copy_exact_match", "exact match of the input unchanged "
+                            + "(copy baseline)", 4, "", "", src);
+                    testRow(rows, COPY + "chrf", "copy_chrf", "chrF of the input unchanged (copy baseline)", 2, "", "",
+                            src);
                     testRow(rows, "ppo.mean_response_tokens", "mean_response_tokens", "mean response length (tokens)",
                             1, "sft.mean_response_tokens", sft, src);
                 } else {

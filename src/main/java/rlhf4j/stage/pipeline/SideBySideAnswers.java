@@ -12,14 +12,15 @@ import rlhf4j.data.GrammarFiles;
 import rlhf4j.data.Message;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
+import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
 import rlhf4j.generate.InferenceModel;
 import rlhf4j.train.StageDir;
 
 /**
  * The same held-out prompts answered greedily by the pretrained, SFT and PPO models of a run, for the
- * report: the first {@link #PROMPTS} rows of the PPO test file (they carry reference answers). Stages
- * without a checkpoint are left out.
+ * report: {@link #PROMPTS} rows of the PPO test file (they carry reference answers), one of them a correct
+ * sentence that must come back unchanged when the file has one. Stages without a checkpoint are left out.
  */
 final class SideBySideAnswers {
     static final int PROMPTS = 6;
@@ -27,10 +28,27 @@ final class SideBySideAnswers {
 
     private SideBySideAnswers() {}
 
+    /**
+     * The first {@link #PROMPTS} rows, with the last of them swapped for the file's first row whose reference is
+     * its input unchanged when none of them is one: the table shows whether a model leaves a correct input alone.
+     */
+    static List<PromptExample> pick(List<PromptExample> all, CopyBaseline copy) {
+        List<PromptExample> rows = new ArrayList<>(all.subList(0, Math.min(PROMPTS, all.size())));
+        if (rows.size() < PROMPTS || rows.stream().anyMatch(p -> unchanged(p, copy))) {
+            return rows;
+        }
+        all.stream().filter(p -> unchanged(p, copy)).findFirst().ifPresent(p -> rows.set(PROMPTS - 1, p));
+        return rows;
+    }
+
+    private static boolean unchanged(PromptExample p, CopyBaseline copy) {
+        return p.reference() != null && copy.answer(p.prompt()).map(in -> in.equals(p.reference().strip())).orElse(false);
+    }
+
     static List<rlhf4j.report.SideBySide> collect(ExperimentConfig config, PrintStream out) {
         String file = config.ppo().data().test().isEmpty() ? config.ppo().data().prompts() : config.ppo().data().test();
-        List<PromptExample> prompts = PromptData.read(GrammarFiles.ensure(Path.of(file), out));
-        prompts = prompts.subList(0, Math.min(PROMPTS, prompts.size()));
+        List<PromptExample> prompts = pick(PromptData.read(GrammarFiles.ensure(Path.of(file), out)),
+                new CopyBaseline(config.eval().copyPrefix()));
         List<GenerationEval.Item> items = prompts.stream()
                 .map(p -> new GenerationEval.Item(p.prompt(), p.reference() == null ? "" : p.reference())).toList();
         Map<String, List<String>> byStage = new LinkedHashMap<>();

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
@@ -22,6 +23,8 @@ import rlhf4j.data.GrammarFiles;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.PromptSplit;
+import rlhf4j.eval.CopyBaseline;
+import rlhf4j.eval.GenerationEval;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
 import rlhf4j.model.Gpt;
@@ -198,8 +201,11 @@ public final class PpoJob {
                     cfg.batchSize(), cfg.maxNewTokens(), cfg.temperature());
             ppoTest = PolicyEval.run(policy, reference, models.reward(), sft.tokenizer(), testPrompts, cfg.batchSize(),
                     cfg.maxNewTokens(), cfg.temperature());
-            writeTestMetrics(dir, cfg.data().test(), sftTest, ppoTest);
-            test = "\n" + comparison(sftTest, ppoTest);
+            Optional<CopyBaseline.Scores> copy = new CopyBaseline(config.eval().copyPrefix()).score(testPrompts.stream()
+                    .filter(p -> p.reference() != null).map(p -> new GenerationEval.Item(p.prompt(), p.reference()))
+                    .toList());
+            writeTestMetrics(dir, cfg.data().test(), sftTest, ppoTest, copy);
+            test = "\n" + comparison(sftTest, ppoTest, copy);
         }
         out.printf("ppo done: %d steps, last reward %.3f, kl %.3f, β %.4g; %s, %s → %s%s%n", summary.steps(),
                 summary.last().getOrDefault("reward_mean", Double.NaN), summary.last().getOrDefault("kl", Double.NaN),
@@ -283,12 +289,14 @@ public final class PpoJob {
         return v;
     }
 
-    private static void writeTestMetrics(Path dir, String file, PolicyEval.Result sft, PolicyEval.Result ppo) {
+    private static void writeTestMetrics(Path dir, String file, PolicyEval.Result sft, PolicyEval.Result ppo,
+                                         Optional<CopyBaseline.Scores> copy) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("file", file);
         json.put("prompts", ppo.answers().size());
         json.put("sft", sft.toMap());
         json.put("ppo", ppo.toMap());
+        copy.ifPresent(c -> json.put("copy_baseline", c.toMap()));
         json.put("units", "reward: normalised reward-model score of greedy answers; kl: sum over an answer's tokens of "
                 + "KL(policy || sft) of the temperature-scaled next-token distributions");
         try {
@@ -298,7 +306,7 @@ public final class PpoJob {
         }
     }
 
-    static String comparison(PolicyEval.Result sft, PolicyEval.Result ppo) {
+    static String comparison(PolicyEval.Result sft, PolicyEval.Result ppo, Optional<CopyBaseline.Scores> copy) {
         StringBuilder sb = new StringBuilder(String.format("test (%d prompts)   reward    kl   exact match   chrF   length%n",
                 ppo.answers().size()));
         String[] names = {"sft", "ppo"};
@@ -308,6 +316,8 @@ public final class PpoJob {
             sb.append(String.format("  %-16s %+7.3f %6.3f   %9.1f%%  %5.1f  %6.1f%n", names[i], r.rewardMean(), r.kl(),
                     100 * r.exactMatch(), r.chrF(), r.meanLength()));
         }
+        copy.ifPresent(c -> sb.append(String.format("  %-16s %7s %6s   %9.1f%%  %5.1f%n", "copy the input", "", "",
+                100 * c.exactMatch(), c.chrF())));
         return sb.toString().stripTrailing();
     }
 }

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
@@ -16,6 +17,7 @@ import rlhf4j.data.DataException;
 import rlhf4j.data.GrammarFiles;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.SftData;
+import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
 import rlhf4j.generate.InferenceModel;
 import rlhf4j.model.Gpt;
@@ -77,7 +79,8 @@ public final class SftJob {
                 List.of("val_loss", "exact_match", "chrf"), base.tokenizer(), start, extra), task, out);
         String test = "";
         if (summary.steps() == cfg.maxSteps() && !cfg.data().test().isEmpty()) {
-            test = testEval(gpt, base, Path.of(cfg.data().test()), cfg, dir, out);
+            test = testEval(gpt, base, Path.of(cfg.data().test()), cfg, new CopyBaseline(config.eval().copyPrefix()), dir,
+                    out);
         }
         out.printf("sft %s: %d steps, loss %.4f, val loss %.4f, val exact match %.1f%%, val chrF %.1f%s, %d truncated, %s → %s%n",
                 summary.steps() == cfg.maxSteps() ? "done" : "stopped", summary.steps(), summary.lastLoss(),
@@ -96,8 +99,8 @@ public final class SftJob {
         return StageCheckpoint.load(init);
     }
 
-    private static String testEval(Gpt gpt, StageCheckpoint.Loaded base, Path testFile, SftConfig cfg, Path dir,
-                                   PrintStream out) {
+    private static String testEval(Gpt gpt, StageCheckpoint.Loaded base, Path testFile, SftConfig cfg,
+                                   CopyBaseline copy, Path dir, PrintStream out) {
         List<GenerationEval.Item> items = PromptData.read(GrammarFiles.ensure(testFile, out)).stream()
                 .filter(p -> p.reference() != null)
                 .map(p -> new GenerationEval.Item(p.prompt(), p.reference())).toList();
@@ -109,12 +112,15 @@ public final class SftJob {
         json.put("exact_match", r.exactMatch());
         json.put("chrf", r.chrF());
         json.put("mean_response_tokens", r.meanLength());
+        Optional<CopyBaseline.Scores> baseline = copy.score(items);
+        baseline.ifPresent(b -> json.put("copy_baseline", b.toMap()));
         try {
             AtomicFile.write(dir.resolve(TEST_METRICS), Json.toString(json).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot write " + dir.resolve(TEST_METRICS), e);
         }
         return String.format("; test (%d prompts): exact match %.1f%%, chrF %.1f", items.size(), 100 * r.exactMatch(),
-                r.chrF());
+                r.chrF()) + baseline.map(b -> String.format(" (copying the input: %.1f%%, %.1f)", 100 * b.exactMatch(),
+                b.chrF())).orElse("");
     }
 }

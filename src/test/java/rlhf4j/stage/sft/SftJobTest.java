@@ -85,6 +85,44 @@ class SftJobTest {
     }
 
     @Test
+    void testMetricsAndEvalAnswersCarryTheCopyBaseline(@TempDir Path tmp) throws IOException {
+        MicroRun run = pretrained(tmp);
+        Path data = writeData(tmp);
+        MicroRun.Result r = run.train(sftArgs(run, data, "--set", "sft.max_steps=12", "--set", "sft.eval_every=12",
+                "--set", "eval.copy_prefix=Repeat: "));
+        assertEquals(0, r.code(), r.err());
+        Path dir = tmp.resolve("ckpt/micro/sft");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var test = json.readTree(dir.resolve(SftJob.TEST_METRICS).toFile());
+        assertEquals(16, test.get("copy_baseline").get("prompts").asInt());
+        assertEquals(1.0, test.get("copy_baseline").get("exact_match").asDouble(), "every completion is its input");
+        assertEquals(100.0, test.get("copy_baseline").get("chrf").asDouble(), 1e-9);
+
+        Path out = tmp.resolve("answers.jsonl");
+        MicroRun.Result e = run.train("eval", "--checkpoint", dir.toString(), "--data", data.toString(),
+                "--max-new-tokens", "8", "--answers", out.toString(), "--copy-prefix", "Repeat: ");
+        assertEquals(0, e.code(), e.err());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(16, lines.size());
+        int exact = 0;
+        for (String line : lines) {
+            var row = json.readTree(line);
+            assertTrue(row.get("prompt").asText().startsWith("Repeat: the "), line);
+            assertEquals(row.get("prompt").asText().substring("Repeat: ".length()), row.get("reference").asText());
+            assertEquals(row.get("answer").asText().equals(row.get("reference").asText()), row.get("exact").asBoolean(),
+                    line);
+            exact += row.get("exact").asBoolean() ? 1 : 0;
+        }
+        assertEquals(test.get("exact_match").asDouble(), exact / 16.0, 1e-12,
+                "the answers file holds the answers the sft stage scored");
+
+        MicroRun.Result text = run.train("eval", "--checkpoint", dir.toString(), "--data", run.corpus.toString(),
+                "--answers", out.toString());
+        assertEquals(2, text.code(), text.err());
+        assertTrue(text.err().contains("--answers"), text.err());
+    }
+
+    @Test
     void resumeIsBitwiseExact(@TempDir Path tmp) throws IOException {
         MicroRun run = pretrained(tmp);
         Path data = writeData(tmp);
