@@ -21,7 +21,8 @@ import java.util.stream.Stream;
  * sentences of {@link DefaultCorpus} into {@code <datasets root>/grammar/}: {@code sft.jsonl} and
  * {@code test.jsonl} (prompt, completion, split), {@code preferences.jsonl} and {@code preferences-test.jsonl}
  * (prompt, chosen, rejected, split), {@code prompts.jsonl} and {@code prompts-test.jsonl} (prompt, completion as
- * the reference, split), and {@code manifest.json} with the counts, the split rule and the source. Rows come from
+ * the reference, split), {@code copy.jsonl} (a copy curriculum: correct training sentences to return as they are),
+ * and {@code manifest.json} with the counts, the split rule and the source. Rows come from
  * {@link GrammarRows}; the split is {@link GrammarSplit}'s.
  *
  * <p>Idempotent: when every file and a readable manifest exist, nothing is read or written. Otherwise the manifest
@@ -37,6 +38,7 @@ public final class GrammarDataset {
     public static final String PREFERENCES_TEST = "preferences-test.jsonl";
     public static final String PROMPTS = "prompts.jsonl";
     public static final String PROMPTS_TEST = "prompts-test.jsonl";
+    public static final String COPY = "copy.jsonl";
     public static final String MANIFEST = "manifest.json";
     static final String LICENCE = "LGPL-2.1";
     static final String UNCHANGED_KEY = "unchanged_examples";
@@ -54,16 +56,16 @@ public final class GrammarDataset {
 
     /** The files of the data set, their row counts, and whether this call wrote them. */
     public record Result(Path dir, Path sft, Path sftTest, Path preferences, Path preferencesTest, Path prompts,
-                         Path promptsTest, Path manifest, Counts counts, boolean built) {
+                         Path promptsTest, Path copy, Path manifest, Counts counts, boolean built) {
         static Result in(Path dir, Counts counts, boolean built) {
             return new Result(dir, dir.resolve(SFT), dir.resolve(SFT_TEST), dir.resolve(PREFERENCES),
-                    dir.resolve(PREFERENCES_TEST), dir.resolve(PROMPTS), dir.resolve(PROMPTS_TEST),
+                    dir.resolve(PREFERENCES_TEST), dir.resolve(PROMPTS), dir.resolve(PROMPTS_TEST), dir.resolve(COPY),
                     dir.resolve(MANIFEST), counts, built);
         }
 
         /** The data files, manifest excluded. */
         public List<Path> dataFiles() {
-            return List.of(sft, sftTest, preferences, preferencesTest, prompts, promptsTest);
+            return List.of(sft, sftTest, preferences, preferencesTest, prompts, promptsTest, copy);
         }
     }
 
@@ -106,7 +108,9 @@ public final class GrammarDataset {
             write(result.preferencesTest(), rows.preferencesTest());
             write(result.prompts(), rows.prompts());
             write(result.promptsTest(), rows.promptsTest());
-            AtomicFiles.writeString(result.manifest(), GrammarManifest.toJson(counts, pairs.size(), correct.size()));
+            write(result.copy(), rows.copy());
+            AtomicFiles.writeString(result.manifest(), GrammarManifest.toJson(counts, rows.copy().size(), pairs.size(),
+                    correct.size()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the grammar data set to " + dir + ": " + e.getMessage(), e);
         }

@@ -22,7 +22,7 @@ final class GrammarManifest {
     }
 
     /** The manifest text, pretty-printed, with a final newline. */
-    static String toJson(GrammarDataset.Counts counts, int inputPairs, int inputSentences) {
+    static String toJson(GrammarDataset.Counts counts, int copyRows, int inputPairs, int inputSentences) {
         ObjectNode root = JSON.createObjectNode();
         root.put("name", GrammarDataset.DIR);
         root.put("description", "grammar correction: prompt = \"" + GrammarDataset.PROMPT_PREFIX
@@ -35,6 +35,9 @@ final class GrammarManifest {
         files.set(GrammarDataset.PREFERENCES_TEST, test(counts.preferences()));
         files.set(GrammarDataset.PROMPTS, trainVal(counts.prompts()));
         files.set(GrammarDataset.PROMPTS_TEST, test(counts.prompts()));
+        files.putObject(GrammarDataset.COPY).put(GrammarSplit.TRAIN, copyRows);
+        root.put("copy_curriculum", "copy.jsonl: every correct sentence of the train split that is no side of a "
+                + "pair and no unchanged example, as prompt = prefix + sentence, completion = the sentence");
         ObjectNode unchanged = root.putObject(GrammarDataset.UNCHANGED_KEY);
         unchanged.put(GrammarSplit.TRAIN, counts.unchanged().train());
         unchanged.put(GrammarSplit.VAL, counts.unchanged().val());

@@ -27,9 +27,12 @@ import java.util.Set;
  * @param preferencesTest preference rows of test
  * @param prompts         PPO prompts of train and val, completion kept as the reference
  * @param promptsTest     PPO prompts of test
+ * @param copy            a copy curriculum for SFT: every other correct sentence of the train split (none a side
+ *                        of a pair, none an unchanged example) as a prompt whose answer is the sentence itself
  */
 public record GrammarRows(List<SftRow> sft, List<SftRow> sftTest, List<PreferenceRow> preferences,
-                          List<PreferenceRow> preferencesTest, List<SftRow> prompts, List<SftRow> promptsTest) {
+                          List<PreferenceRow> preferencesTest, List<SftRow> prompts, List<SftRow> promptsTest,
+                          List<SftRow> copy) {
     public static final int UNCHANGED_PERCENT = 15;
     public static final int DEFAULT_MAX_UNCHANGED = 2000;
     static final String UNCHANGED_SALT = "unchanged:";
@@ -72,6 +75,7 @@ public record GrammarRows(List<SftRow> sft, List<SftRow> sftTest, List<Preferenc
         preferencesTest = List.copyOf(preferencesTest);
         prompts = List.copyOf(prompts);
         promptsTest = List.copyOf(promptsTest);
+        copy = List.copyOf(copy);
     }
 
     /** {@link #build(List, List, int)} with at most {@value #DEFAULT_MAX_UNCHANGED} unchanged examples. */
@@ -89,7 +93,8 @@ public record GrammarRows(List<SftRow> sft, List<SftRow> sftTest, List<Preferenc
         fixes.forEach((wrong, corrected) -> fixed.add(Example.of(wrong, corrected)));
         fixed.sort(FILE_ORDER);
         List<Example> all = new ArrayList<>(fixed);
-        all.addAll(unchanged(fixes, correct, unchangedCount(fixes.size(), maxUnchanged)));
+        List<Example> unchanged = unchanged(fixes, correct, unchangedCount(fixes.size(), maxUnchanged));
+        all.addAll(unchanged);
         all.sort(FILE_ORDER);
 
         List<SftRow> sft = new ArrayList<>();
@@ -108,7 +113,12 @@ public record GrammarRows(List<SftRow> sft, List<SftRow> sftTest, List<Preferenc
                     e.split()));
             (test ? promptsTest : prompts).add(new SftRow(e.prompt(), e.target(), e.split()));
         }
-        return new GrammarRows(sft, sftTest, preferences, preferencesTest, prompts, promptsTest);
+        Set<String> kept = new HashSet<>();
+        unchanged.forEach(e -> kept.add(e.source()));
+        List<SftRow> copy = candidates(fixes, correct).stream().filter(c -> !kept.contains(c))
+                .map(c -> Example.of(c, c)).filter(e -> e.split().equals(GrammarSplit.TRAIN)).sorted(FILE_ORDER)
+                .map(e -> new SftRow(e.prompt(), e.target(), e.split())).toList();
+        return new GrammarRows(sft, sftTest, preferences, preferencesTest, prompts, promptsTest, copy);
     }
 
     /** How many unchanged examples make them {@value #UNCHANGED_PERCENT}% of all SFT rows, capped. */
@@ -136,8 +146,8 @@ public record GrammarRows(List<SftRow> sft, List<SftRow> sftTest, List<Preferenc
         return fixes;
     }
 
-    /** Up to {@code count} correct sentences, none a side of a pair, chosen by the salted hash. */
-    private static List<Example> unchanged(Map<String, String> fixes, List<String> correct, int count) {
+    /** The distinct correct sentences that are no side of any pair, in input order. */
+    private static Set<String> candidates(Map<String, String> fixes, List<String> correct) {
         Set<String> taken = new HashSet<>(fixes.keySet());
         taken.addAll(fixes.values());
         Set<String> candidates = new LinkedHashSet<>();
@@ -146,9 +156,14 @@ public record GrammarRows(List<SftRow> sft, List<SftRow> sftTest, List<Preferenc
                 candidates.add(s);
             }
         }
+        return candidates;
+    }
+
+    /** Up to {@code count} correct sentences, none a side of a pair, chosen by the salted hash. */
+    private static List<Example> unchanged(Map<String, String> fixes, List<String> correct, int count) {
         record Ranked(String sentence, long rank) {
         }
-        return candidates.stream()
+        return candidates(fixes, correct).stream()
                 .map(s -> new Ranked(s, GrammarSplit.hash64(UNCHANGED_SALT + s)))
                 .sorted(Comparator.comparing(Ranked::rank, Long::compareUnsigned).thenComparing(Ranked::sentence))
                 .limit(count)

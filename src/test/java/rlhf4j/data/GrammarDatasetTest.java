@@ -89,7 +89,7 @@ class GrammarDatasetTest {
         assertTrue(r.built());
         assertEquals(root.resolve("grammar"), r.dir());
         assertEquals(List.of("sft.jsonl", "test.jsonl", "preferences.jsonl", "preferences-test.jsonl",
-                "prompts.jsonl", "prompts-test.jsonl"),
+                "prompts.jsonl", "prompts-test.jsonl", "copy.jsonl"),
                 r.dataFiles().stream().map(p -> p.getFileName().toString()).toList());
         GrammarDataset.Counts c = r.counts();
         assertEquals(c.sft().train() + c.sft().val(), lines(r.sft()).size());

@@ -118,6 +118,27 @@ class GrammarRowsTest {
     }
 
     @Test
+    void copyCurriculumHoldsTheOtherCorrectTrainingSentencesOnly() {
+        List<String> correct = new ArrayList<>(correct(1000));
+        correct.add("He goes to school number 3.");                 // a side of a pair: never copied
+        GrammarRows rows = GrammarRows.build(pairs(850), correct);
+        java.util.Set<String> unchanged = new java.util.HashSet<>();
+        rows.sft().stream().filter(GrammarRows::isUnchanged).forEach(r -> unchanged.add(r.completion()));
+        rows.sftTest().stream().filter(GrammarRows::isUnchanged).forEach(r -> unchanged.add(r.completion()));
+        long trainCandidates = correct(1000).stream().filter(c -> !unchanged.contains(c))
+                .filter(c -> GrammarSplit.of(c).equals(GrammarSplit.TRAIN)).count();
+        assertEquals(trainCandidates, rows.copy().size());
+        assertTrue(rows.copy().size() > 500, "most of the 850 sentences left are train: " + rows.copy().size());
+        for (SftRow r : rows.copy()) {
+            assertEquals(r.completion(), source(r.prompt()), "the answer is the input");
+            assertEquals(GrammarSplit.TRAIN, r.split());
+            assertEquals(GrammarSplit.TRAIN, GrammarSplit.of(r.completion()));
+            assertFalse(unchanged.contains(r.completion()), "not also an unchanged example");
+            assertTrue(r.completion().startsWith("She walks"), r.completion());
+        }
+    }
+
+    @Test
     void unchangedExamplesAreCappedAndLimitedByCandidates() {
         assertEquals(10, unchangedRows(GrammarRows.build(pairs(850), correct(1000), 10)));
         assertEquals(3, unchangedRows(GrammarRows.build(pairs(850), correct(3))), "only 3 candidates");

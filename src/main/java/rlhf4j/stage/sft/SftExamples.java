@@ -11,7 +11,8 @@ import rlhf4j.tokenizer.ChatTemplate;
 
 /**
  * The SFT rows rendered with the chat template and split into training and validation by a hash
- * of the prompt ({@link PromptSplit}, shared with the reward model). Truncation policy: a conversation longer than block_size + 1 tokens keeps its
+ * of the prompt ({@link PromptSplit}, shared with the reward model); rows of the extra training files
+ * ({@code sft.data.train_extra}) always train. Truncation policy: a conversation longer than block_size + 1 tokens keeps its
  * first block_size + 1 tokens (the prompt stays whole, the end of the answer is cut); such rows are
  * counted. A row whose prompt alone fills the context keeps no answer token to learn from: it is
  * dropped, counted, and the first one remembered ({@code firstDropped}, for messages).
@@ -20,13 +21,22 @@ public record SftExamples(List<ChatTemplate.Rendered> train, List<ChatTemplate.R
                           List<GenerationEval.Item> valPrompts, int truncated, int dropped, SftExample firstDropped) {
 
     public static SftExamples of(List<SftExample> rows, ChatTemplate template, int blockSize, double valFraction) {
+        return of(rows, List.of(), template, blockSize, valFraction);
+    }
+
+    /** As {@link #of(List, ChatTemplate, int, double)}, with {@code extra} rows that always train, never validate. */
+    public static SftExamples of(List<SftExample> rows, List<SftExample> extra, ChatTemplate template, int blockSize,
+                                 double valFraction) {
         List<ChatTemplate.Rendered> train = new ArrayList<>();
         List<ChatTemplate.Rendered> val = new ArrayList<>();
         List<GenerationEval.Item> valPrompts = new ArrayList<>();
         int truncated = 0;
         int dropped = 0;
         SftExample firstDropped = null;
-        for (SftExample row : rows) {
+        List<SftExample> all = new ArrayList<>(rows);
+        all.addAll(extra);
+        for (int i = 0; i < all.size(); i++) {
+            SftExample row = all.get(i);
             ChatTemplate.Rendered r = template.render(row.messages());
             if (r.length() > blockSize + 1) {
                 r = new ChatTemplate.Rendered(Arrays.copyOf(r.ids(), blockSize + 1), Arrays.copyOf(r.lossMask(), blockSize + 1));
@@ -38,7 +48,7 @@ public record SftExamples(List<ChatTemplate.Rendered> train, List<ChatTemplate.R
                 }
             }
             List<Message> prompt = row.messages().subList(0, row.messages().size() - 1);
-            if (PromptSplit.isValidation(prompt, valFraction)) {
+            if (i < rows.size() && PromptSplit.isValidation(prompt, valFraction)) {
                 val.add(r);
                 valPrompts.add(new GenerationEval.Item(prompt, row.messages().get(row.messages().size() - 1).content()));
             } else {

@@ -55,16 +55,21 @@ public final class SftJob {
         StageDir.checkBlockSize(config.model().blockSize(), base.spec(), previous != null ? dir : init);
         Path trainFile = GrammarFiles.ensure(Path.of(cfg.data().train()), out);
         ChatTemplate template = new ChatTemplate(base.tokenizer());
-        SftExamples data = SftExamples.of(SftData.read(trainFile), template, base.spec().blockSize(),
+        List<rlhf4j.data.SftExample> extraRows = new java.util.ArrayList<>();
+        for (String f : cfg.data().trainExtra()) {
+            extraRows.addAll(SftData.read(GrammarFiles.ensure(Path.of(f), out)));
+        }
+        SftExamples data = SftExamples.of(SftData.read(trainFile), extraRows, template, base.spec().blockSize(),
                 cfg.data().valFraction());
         if (data.train().isEmpty() || data.val().isEmpty()) {
             throw new DataException(trainFile, "needs rows for both training and validation (" + data.train().size()
                     + " and " + data.val().size() + " after the val_fraction split" + data.droppedNote(base.spec().blockSize())
                     + ")");
         }
-        out.printf("data: %d training and %d validation conversations from %s; %d truncated to block_size %d%s%n",
-                data.train().size(), data.val().size(), trainFile, data.truncated(), base.spec().blockSize(),
-                data.droppedNote(base.spec().blockSize()));
+        out.printf("data: %d training and %d validation conversations from %s%s; %d truncated to block_size %d%s%n",
+                data.train().size(), data.val().size(), trainFile, extraRows.isEmpty() ? ""
+                        : " (" + extraRows.size() + " of the training ones from " + String.join(", ", cfg.data().trainExtra())
+                        + ")", data.truncated(), base.spec().blockSize(), data.droppedNote(base.spec().blockSize()));
 
         Gpt gpt = new Gpt(base.spec(), base.params());
         StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir);

@@ -13,33 +13,27 @@ import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
 
-/**
- * Rows longer than the context: an answer cut short is kept (truncated), but a row whose prompt alone
- * fills the context has nothing left to learn and is dropped, counted and located (file:line).
- */
+/** Rows of sft.data.train_extra always train: the validation split is the main file's alone. */
 class SftExamplesTest {
-    @Test
-    void aPromptThatFillsTheContextIsDroppedAndLocated() {
-        ChatTemplate template = new ChatTemplate(BpeTokenizer.byteLevel(SpecialTokens.DEFAULT));
-        Path file = Path.of("data.jsonl");
+    private static List<SftExample> rows(String file, int n) {
         List<SftExample> rows = new ArrayList<>();
-        for (int i = 0; i < 20; i++) {
-            rows.add(new SftExample(file, i + 1, List.of(Message.user("Say " + i), Message.assistant("ok"))));
+        for (int i = 0; i < n; i++) {
+            rows.add(new SftExample(Path.of(file), i + 1, List.of(Message.user("Fix: " + file + " " + i),
+                    Message.assistant("ok " + i))));
         }
-        rows.add(new SftExample(file, 21, List.of(Message.user("x".repeat(100)), Message.assistant("ok"))));
-        rows.add(new SftExample(file, 22, List.of(Message.user("Say it"), Message.assistant("y".repeat(100)))));
-        rows.add(new SftExample(file, 23, List.of(Message.user("z".repeat(200)), Message.assistant("ok"))));
+        return rows;
+    }
 
-        SftExamples ex = SftExamples.of(rows, template, 40, 0.2);
-        assertEquals(2, ex.dropped());
-        assertEquals(21, ex.firstDropped().line());
-        assertEquals(1, ex.truncated(), "the long answer is kept, cut");
-        assertEquals(21, ex.train().size() + ex.val().size());
-        for (ChatTemplate.Rendered r : ex.train()) {
-            assertTrue(java.util.Arrays.stream(r.lossMask()).sum() > 0, "every kept row has answer tokens");
-        }
-        assertTrue(ex.droppedNote(40).contains("2 dropped") && ex.droppedNote(40).contains("data.jsonl:21"),
-                ex.droppedNote(40));
-        assertEquals("", SftExamples.of(rows.subList(0, 20), template, 40, 0.2).droppedNote(40));
+    @Test
+    void extraRowsNeverValidate() {
+        ChatTemplate template = new ChatTemplate(BpeTokenizer.byteLevel(SpecialTokens.DEFAULT));
+        List<SftExample> main = rows("main", 200);
+        List<SftExample> extra = rows("extra", 300);
+        SftExamples alone = SftExamples.of(main, template, 256, 0.3);
+        SftExamples both = SftExamples.of(main, extra, template, 256, 0.3);
+        assertTrue(alone.val().size() > 20 && alone.val().size() < 100, "about 30% of 200: " + alone.val().size());
+        assertEquals(alone.valPrompts(), both.valPrompts(), "the same validation prompts with or without extra rows");
+        assertEquals(alone.train().size() + 300, both.train().size());
+        assertTrue(both.valPrompts().stream().noneMatch(p -> p.prompt().get(0).content().startsWith("Fix: extra")));
     }
 }
