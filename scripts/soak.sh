@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak test: pretrain configs/small.yaml (12M parameters) for MINUTES minutes while sampling the
+# Soak test: pretrain configs/bench/bench-12m.yaml (12M parameters) for MINUTES minutes while sampling the
 # process's resident memory, to show that native (off-heap) memory plateaus. ND4J frees native buffers
 # only when the garbage collector collects their Java owners, so a leak shows as RSS that keeps rising.
 #
@@ -14,7 +14,7 @@ minutes=${1:-30}
 interval=${2:-15}
 out=${3:-soak}
 mkdir -p "$out"
-./train pretrain --config configs/small.yaml --set run.name=soak --set pretrain.max_steps=100000 \
+./train pretrain --config configs/bench/bench-12m.yaml --set run.name=soak --set pretrain.max_steps=100000 \
     --set pretrain.eval_every=200 --set pretrain.checkpoint_every=200 --set pretrain.log_every=1 \
     --overwrite > "$out/train.log" 2>&1 &
 launcher=$!
@@ -22,7 +22,7 @@ trap 'pkill -TERM -P "$launcher" 2>/dev/null || true; kill "$launcher" 2>/dev/nu
 # the JVM is the launcher's child (the launcher may first build the jar)
 jvm=""
 for _ in $(seq 1 600); do
-    jvm=$(pgrep -f -n "rlhf4j.jar pretrain --config configs/small.yaml --set run.name=soak" || true)
+    jvm=$(pgrep -f -n "rlhf4j.jar pretrain --config configs/bench/bench-12m.yaml --set run.name=soak" || true)
     [ -n "$jvm" ] && break
     sleep 1
 done

@@ -57,7 +57,8 @@ class ConfigLoaderTest {
     void shippedConfigsLoad() {
         ExperimentConfig tiny = ConfigLoader.load(Path.of("configs/tiny.yaml"));
         assertEquals("tiny", tiny.run().name());
-        assertEquals(new ModelConfig(2, 4, 128, 128, 0.02), tiny.model());
+        assertEquals(new ModelConfig(8, 4, 64, 128, 0.02), tiny.model());
+        assertEquals(List.of("datasets/grammar/copy.jsonl"), tiny.sft().data().trainExtra());
         assertEquals(1024, tiny.tokenizer().vocabSize());
         assertEquals(16, tiny.pretrain().batchSize());
         assertEquals(100, tiny.pretrain().evalEvery());
@@ -69,11 +70,12 @@ class ConfigLoaderTest {
 
         ExperimentConfig small = ConfigLoader.load(Path.of("configs/small.yaml"), List.of());
         assertEquals("small", small.run().name());
-        assertEquals(4096, small.tokenizer().vocabSize());
+        assertEquals(1024, small.tokenizer().vocabSize());
         ModelConfig m = small.model();
         long params = 12L * m.nLayer() * m.nEmbd() * m.nEmbd()
                 + (long) small.tokenizer().vocabSize() * m.nEmbd() + (long) m.blockSize() * m.nEmbd();
-        assertTrue(params > 8_000_000 && params < 14_000_000, "about 10M parameters, got " + params);
+        assertTrue(params > 800_000 && params < 1_200_000, "about 1M parameters, got " + params);
+        assertEquals(tiny.sft().data().trainExtra(), small.sft().data().trainExtra());
     }
 
     @Test
