@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /** Package helpers: fsync of files and folders, recursive delete. */
-final class FileSync {
+public final class FileSync {
     private FileSync() {}
 
     /** Forces every regular file under {@code root} to disk, then every folder (where possible). */
@@ -44,7 +44,7 @@ final class FileSync {
     }
 
     /** Deletes {@code root} and everything below it; no-op when it does not exist. */
-    static void deleteRecursively(Path root) throws IOException {
+    public static void deleteRecursively(Path root) throws IOException {
         if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

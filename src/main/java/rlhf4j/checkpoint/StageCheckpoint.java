@@ -58,15 +58,24 @@ public final class StageCheckpoint {
                          JsonNode trainerState, LinkedHashMap<String, INDArray> optimizer) {}
 
     public static void save(Path dir, Contents c) {
-        save(dir, c, FileOpener.FILES);
+        save(dir, c, FileOpener.FILES, dir);
+    }
+
+    /** As {@link #save(Path, Contents)}, with the run's metrics.csv and samples.txt taken from {@code liveDir}. */
+    public static void save(Path dir, Contents c, Path liveDir) {
+        save(dir, c, FileOpener.FILES, liveDir);
+    }
+
+    public static void save(Path dir, Contents c, FileOpener opener) {
+        save(dir, c, opener, dir);
     }
 
     /**
      * Writes the checkpoint atomically with every file opened through {@code opener}; on failure the
      * previous checkpoint in {@code dir} is left untouched and an {@link java.io.UncheckedIOException}
-     * names {@code dir}.
+     * names {@code dir}. The live files (metrics.csv, samples.txt) are copied from {@code liveDir}.
      */
-    public static void save(Path dir, Contents c, FileOpener opener) {
+    public static void save(Path dir, Contents c, FileOpener opener, Path liveDir) {
         AtomicDir.write(dir, tmp -> {
             SafeTensors.write(tmp.resolve(MODEL), c.params(), Map.of("format", "pt"), opener);
             writeBytes(opener, tmp.resolve(CONFIG), (Json.toString(hfConfig(c)) + "\n").getBytes(StandardCharsets.UTF_8));
@@ -80,7 +89,7 @@ public final class StageCheckpoint {
                 SafeTensors.write(tmp.resolve(extra.getKey()), extra.getValue(), Map.of("format", "pt"), opener);
             }
             for (String live : LIVE_FILES) {
-                Path current = dir.resolve(live);
+                Path current = liveDir.resolve(live);
                 if (Files.exists(current)) {
                     try (OutputStream out = Channels.newOutputStream(opener.open(tmp.resolve(live)))) {
                         Files.copy(current, out);

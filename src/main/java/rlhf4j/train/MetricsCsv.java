@@ -11,6 +11,7 @@ import rlhf4j.checkpoint.AtomicFile;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVPrinter;
@@ -25,16 +26,22 @@ import org.apache.commons.csv.CSVRecord;
 public final class MetricsCsv implements AutoCloseable {
     private static final CSVFormat FORMAT = CSVFormat.DEFAULT.builder().setRecordSeparator('\n').build();
 
-    private final Path file;
+    private final Supplier<Path> file;
     private final List<String> columns;
 
-    private MetricsCsv(Path file, List<String> columns) {
+    private MetricsCsv(Supplier<Path> file, List<String> columns) {
         this.file = file;
         this.columns = columns;
     }
 
     /** Starts a new file (or, when {@code keepUpToStep >= 0}, keeps the rows up to that step). */
     public static MetricsCsv open(Path file, List<String> columns, int keepUpToStep) {
+        return open(() -> file, columns, keepUpToStep);
+    }
+
+    /** As {@link #open(Path, List, int)}, for a file whose folder may change between rows ({@link LiveFiles}). */
+    public static MetricsCsv open(Supplier<Path> where, List<String> columns, int keepUpToStep) {
+        Path file = where.get();
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             List<List<String>> kept = keepUpToStep >= 0 && Files.exists(file) ? rowsUpTo(file, keepUpToStep, columns)
@@ -48,7 +55,7 @@ public final class MetricsCsv implements AutoCloseable {
             }
             // replaced in one rename: a kill while rewriting must not lose the rows being kept
             AtomicFile.write(file, text.toString().getBytes(StandardCharsets.UTF_8));
-            return new MetricsCsv(file, List.copyOf(columns));
+            return new MetricsCsv(where, List.copyOf(columns));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
@@ -78,12 +85,13 @@ public final class MetricsCsv implements AutoCloseable {
             Number v = values.get(c);
             row.add(v == null ? "" : format(v));
         }
-        try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+        Path target = file.get();
+        try (BufferedWriter w = Files.newBufferedWriter(target, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND);
              CSVPrinter printer = new CSVPrinter(w, FORMAT)) {
             printer.printRecord(row);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
+            throw new UncheckedIOException("cannot write " + target, e);
         }
     }
 

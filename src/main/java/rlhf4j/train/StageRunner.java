@@ -63,17 +63,12 @@ public final class StageRunner {
                 new LrSchedule(h.learningRate(), h.minLr(), h.warmupSteps(), h.maxSteps()), job.options().stopAtStep());
         List<String> columns = new ArrayList<>(Trainer.BASE_COLUMNS);
         columns.addAll(job.extraColumns());
-        if (job.options().resume()) {
-            StageDir.trimSamples(job.dir(), start.step());
-        } else {
-            StageDir.deleteIfExists(job.dir().resolve(StageCheckpoint.SAMPLES));
-        }
+        LiveFiles live = LiveFiles.start(job.dir(), job.options().resume(), start.step());
         long started = System.nanoTime();
-        try (MetricsCsv metrics = MetricsCsv.open(job.dir().resolve(StageCheckpoint.METRICS), columns,
-                job.options().resume() ? start.step() : -1);
+        try (MetricsCsv metrics = MetricsCsv.open(live::metrics, columns, job.options().resume() ? start.step() : -1);
              Progress progress = new Progress(job.stage(), start.step(), h.maxSteps(), h.logEvery(), out)) {
             Trainer trainer = new Trainer(settings, start.gpt().params(), start.optimizer(), task, metrics,
-                    job.dir().resolve(StageCheckpoint.SAMPLES), progress);
+                    live::samples, progress);
             return trainer.run(start.step(), start.elapsedSeconds(), start.skippedSteps(), (step, last) -> {
                 Map<String, Object> state = new LinkedHashMap<>();
                 state.put("stage", job.stage());
@@ -89,7 +84,8 @@ public final class StageRunner {
                 state.put("tokenizer_fingerprint", job.tokenizer().fingerprint());
                 state.put("config", ConfigLoader.toMap(job.config()));
                 StageCheckpoint.save(job.dir(), new StageCheckpoint.Contents(job.stage(), start.gpt().spec(),
-                        start.gpt().params(), job.tokenizer(), state, start.optimizer().state()));
+                        start.gpt().params(), job.tokenizer(), state, start.optimizer().state()), live.dir());
+                live.saved();
             });
         }
     }

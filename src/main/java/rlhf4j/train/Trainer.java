@@ -9,6 +9,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.optim.AdamW;
 import rlhf4j.optim.GradAccumulator;
@@ -48,12 +49,12 @@ public final class Trainer {
     private final AdamW optimizer;
     private final TrainingTask task;
     private final MetricsCsv metrics;
-    private final Path samplesFile;
+    private final Supplier<Path> samplesFile;
     private final Progress progress;
     private int skipped;
 
     public Trainer(Settings settings, Map<String, INDArray> params, AdamW optimizer, TrainingTask task,
-                   MetricsCsv metrics, Path samplesFile, Progress progress) {
+                   MetricsCsv metrics, Supplier<Path> samplesFile, Progress progress) {
         this.settings = settings;
         this.params = params;
         this.optimizer = optimizer;
@@ -127,7 +128,7 @@ public final class Trainer {
                 lastEval = task.evaluate(done);
                 row.putAll(lastEval);
                 progress.println(String.format("step %d: loss %.4f, %s", done, loss, formatEval(lastEval)));
-                appendSamples(samplesFile, done, task.samples(done), progress);
+                appendSamples(samplesFile.get(), done, task.samples(done), progress);
             }
             metrics.append(row);
             progress.step(done, String.format("loss %.4f lr %.2e %.0f tok/s", loss, lr, stepTokens / stepSeconds));

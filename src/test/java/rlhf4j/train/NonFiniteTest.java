@@ -76,7 +76,7 @@ class NonFiniteTest {
         MetricsCsv csv = MetricsCsv.open(dir.resolve("metrics.csv"), Trainer.BASE_COLUMNS, -1);
         Progress progress = new Progress("test", 0, 6, 1, new PrintStream(new ByteArrayOutputStream(), true));
         return new Trainer(s, params, new AdamW(0.9, 0.95, 1e-8, 0.0, name -> false), task, csv,
-                dir.resolve("samples.txt"), progress);
+                () -> dir.resolve("samples.txt"), progress);
     }
 
     private static Map<String, INDArray> params() {

@@ -31,6 +31,7 @@ import rlhf4j.model.Gpt;
 import rlhf4j.model.ParamNames;
 import rlhf4j.optim.AdamW;
 import rlhf4j.optim.LrSchedule;
+import rlhf4j.train.LiveFiles;
 import rlhf4j.train.MetricsCsv;
 import rlhf4j.train.Progress;
 import rlhf4j.train.RunOptions;
@@ -138,20 +139,14 @@ public final class PpoJob {
         PpoLoop.Settings settings = new PpoLoop.Settings(cfg.maxSteps(), cfg.evalEvery(), cfg.checkpointEvery(),
                 options.stopAtStep(), cfg.targetKl(),
                 new LrSchedule(cfg.learningRate(), cfg.minLr(), cfg.warmupSteps(), cfg.maxSteps()));
-        if (options.resume()) {
-            StageDir.trimSamples(dir, startStep);
-        } else {
-            StageDir.deleteIfExists(dir.resolve(StageCheckpoint.SAMPLES));
-        }
+        LiveFiles live = LiveFiles.start(dir, options.resume(), startStep);
         long started = System.nanoTime();
         double elapsedAtStart = elapsedBefore;
         final KlController controller = kl;
         PpoLoop.Summary summary;
-        try (MetricsCsv metrics = MetricsCsv.open(dir.resolve(StageCheckpoint.METRICS), PpoLoop.COLUMNS,
-                options.resume() ? startStep : -1);
+        try (MetricsCsv metrics = MetricsCsv.open(live::metrics, PpoLoop.COLUMNS, options.resume() ? startStep : -1);
              Progress progress = new Progress(STAGE, startStep, cfg.maxSteps(), cfg.logEvery(), out)) {
-            PpoLoop loop = new PpoLoop(settings, algorithm, evaluation, metrics, dir.resolve(StageCheckpoint.SAMPLES),
-                    progress);
+            PpoLoop loop = new PpoLoop(settings, algorithm, evaluation, metrics, live::samples, progress);
             summary = loop.run(startStep, elapsedBefore, skippedBefore, (step, last, skipped) -> {
                 Map<String, Object> state = new LinkedHashMap<>();
                 state.put("stage", STAGE);
@@ -175,7 +170,8 @@ public final class PpoJob {
                 extra.put(VALUE_MODEL, value.params());
                 extra.put(VALUE_OPTIMIZER, valueOpt.state());
                 StageCheckpoint.save(dir, new StageCheckpoint.Contents(STAGE, policy.spec(), policy.params(),
-                        sft.tokenizer(), state, policyOpt.state(), extra));
+                        sft.tokenizer(), state, policyOpt.state(), extra), live.dir());
+                live.saved();
             });
         }
         double total = summary.rolloutSeconds() + summary.updateSeconds();

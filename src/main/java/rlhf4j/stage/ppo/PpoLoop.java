@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import rlhf4j.optim.LrSchedule;
 import rlhf4j.train.MetricsCsv;
 import rlhf4j.train.Progress;
@@ -41,12 +42,12 @@ public final class PpoLoop {
     private final PpoAlgorithm algorithm;
     private final Evaluation evaluation;
     private final MetricsCsv metrics;
-    private final Path samplesFile;
+    private final Supplier<Path> samplesFile;
     private final Progress progress;
     private final Warnings warnings;
 
     public PpoLoop(Settings settings, PpoAlgorithm algorithm, Evaluation evaluation, MetricsCsv metrics,
-                   Path samplesFile, Progress progress) {
+                   Supplier<Path> samplesFile, Progress progress) {
         this.settings = settings;
         this.algorithm = algorithm;
         this.evaluation = evaluation;
@@ -97,7 +98,7 @@ public final class PpoLoop {
                 progress.println(String.format("step %d: reward %.3f, kl %.3f, β %.4f; held out: %s", done,
                         r.metrics().get("reward_mean"), r.metrics().get("kl"), r.metrics().get("kl_coef"),
                         Trainer.formatEval(lastEval)));
-                Trainer.appendSamples(samplesFile, done, evaluation.samples(done), progress);
+                Trainer.appendSamples(samplesFile.get(), done, evaluation.samples(done), progress);
             }
             metrics.append(row);
             progress.step(done, String.format("reward %.3f kl %.3f β %.4f len %.1f", r.metrics().get("reward_mean"),
@@ -125,7 +126,7 @@ public final class PpoLoop {
         row.putAll(eval);
         metrics.append(row);
         progress.println("step 0 (the initial policy): held out: " + Trainer.formatEval(eval));
-        Trainer.appendSamples(samplesFile, 0, evaluation.samples(0), progress);
+        Trainer.appendSamples(samplesFile.get(), 0, evaluation.samples(0), progress);
     }
 
     /** Saves a checkpoint after {@code step} PPO steps. */
