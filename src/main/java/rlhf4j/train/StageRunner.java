@@ -44,11 +44,13 @@ public final class StageRunner {
         if (resumed == null) {
             return new Start(gpt, optimizer, 0, 0.0);
         }
+        ResumeState state = ResumeState.read(dir, resumed.trainerState(), "skipped_steps",
+                resumed.stage() + ".max_steps", h.maxSteps());
+        ResumeState.checkOptimizer(dir.resolve(StageCheckpoint.OPTIMIZER), resumed.optimizer(), gpt.params(),
+                state.step());
         optimizer.load(resumed.optimizer());
-        int step = resumed.trainerState().path("step").asInt();
-        out.printf("resuming %s at step %d of %d%n", dir, step, h.maxSteps());
-        return new Start(gpt, optimizer, step, resumed.trainerState().path("elapsed_s").asDouble(),
-                resumed.trainerState().path("skipped_steps").asInt(0));
+        out.printf("resuming %s at step %d of %d%n", dir, state.step(), h.maxSteps());
+        return new Start(gpt, optimizer, state.step(), state.elapsedSeconds(), state.skippedSteps());
     }
 
     /** Everything the loop needs besides the task. */

@@ -34,6 +34,7 @@ import rlhf4j.optim.LrSchedule;
 import rlhf4j.train.LiveFiles;
 import rlhf4j.train.MetricsCsv;
 import rlhf4j.train.Progress;
+import rlhf4j.train.ResumeState;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
 import rlhf4j.train.StageLock;
@@ -123,12 +124,19 @@ public final class PpoJob {
         double elapsedBefore = 0;
         int skippedBefore = 0;
         if (previous != null) {
+            ResumeState state = ResumeState.read(dir, previous.trainerState(), "skipped", "ppo.max_steps",
+                    cfg.maxSteps());
+            long updates = (long) state.step() * cfg.ppoEpochs() * cfg.numMiniBatches();
+            Map<String, INDArray> valueState = StageCheckpoint.readTensors(dir, VALUE_OPTIMIZER);
+            ResumeState.checkOptimizer(dir.resolve(StageCheckpoint.OPTIMIZER), previous.optimizer(), policy.params(),
+                    updates);
+            ResumeState.checkOptimizer(dir.resolve(VALUE_OPTIMIZER), valueState, value.params(), updates);
             policyOpt.load(previous.optimizer());
-            valueOpt.load(StageCheckpoint.readTensors(dir, VALUE_OPTIMIZER));
+            valueOpt.load(valueState);
             kl = KlController.fromState(previous.trainerState().path("kl_controller"));
-            startStep = previous.trainerState().path("step").asInt();
-            elapsedBefore = previous.trainerState().path("elapsed_s").asDouble();
-            skippedBefore = previous.trainerState().path("skipped").asInt();
+            startStep = state.step();
+            elapsedBefore = state.elapsedSeconds();
+            skippedBefore = state.skippedSteps();
             out.printf("resuming %s at step %d of %d (β %.6g)%n", dir, startStep, cfg.maxSteps(), kl.beta());
         }
         PpoModels models = new PpoModels(policy, reference, value, new RmReward(rewardModel), sft.tokenizer());
