@@ -25,6 +25,13 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  */
 final class YamlTree {
     private static final Set<String> NULLS = Set.of("", "~", "null", "Null", "NULL");
+    /**
+     * Bounds of the tree once aliases are expanded: SnakeYAML caps the number of aliases, not what they expand to,
+     * and each alias is copied here, so a few nested aliases (a "billion laughs") would otherwise grow without end.
+     * A config is a few hundred nodes and a few kilobytes.
+     */
+    static final int MAX_NODES = 100_000;
+    static final long MAX_SCALAR_CHARS = 4_000_000;
 
     /** The tree and, for every dotted key, where it was written ("FILE:LINE"). */
     record Parsed(Object root, Map<String, String> origins) {
@@ -32,6 +39,8 @@ final class YamlTree {
 
     private final String source;
     private final Map<String, String> origins = new LinkedHashMap<>();
+    private int nodes;
+    private long scalarChars;
 
     private YamlTree(String source) {
         this.source = source;
@@ -81,7 +90,16 @@ final class YamlTree {
         if (depth > 64) {
             throw new ConfigException(source + ":" + (node.getStartMark().getLine() + 1) + ": YAML nested too deeply");
         }
+        if (++nodes > MAX_NODES) {
+            throw new ConfigException(source + ":" + (node.getStartMark().getLine() + 1) + ": YAML expands to more than "
+                    + MAX_NODES + " values (aliases repeated inside aliases?); a config needs a few hundred");
+        }
         if (node instanceof ScalarNode scalar) {
+            scalarChars += scalar.getValue().length();
+            if (scalarChars > MAX_SCALAR_CHARS) {
+                throw new ConfigException(source + ":" + (node.getStartMark().getLine() + 1) + ": YAML expands to more "
+                        + "than " + MAX_SCALAR_CHARS + " characters of values (aliases repeated inside aliases?)");
+            }
             boolean plain = scalar.getScalarStyle() == DumperOptions.ScalarStyle.PLAIN;
             return plain && NULLS.contains(scalar.getValue()) ? null : scalar.getValue();
         }

@@ -239,6 +239,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aliasBombsAreRefusedBeforeTheyExpand() {
+        StringBuilder bomb = new StringBuilder("b0: &b0 [x, x]\n");
+        for (int i = 1; i <= 24; i++) {
+            bomb.append("y").append(i).append(": &b").append(i).append(" [*b").append(i - 1).append(", *b")
+                    .append(i - 1).append("]\n");
+        }
+        assertTrue(bomb.length() < 2000, "a small file");
+        String message = error(bomb.toString());
+        assertTrue(message.contains("expands to more than"), message);
+        assertTrue(message.startsWith("test.yaml:"), message);
+
+        StringBuilder wide = new StringBuilder("s0: &s0 '" + "x".repeat(5000) + "'\n");
+        for (int i = 1; i <= 12; i++) {
+            wide.append("s").append(i).append(": &s").append(i).append(" [*s").append(i - 1).append(", *s")
+                    .append(i - 1).append("]\n");
+        }
+        assertTrue(error(wide.toString()).contains("characters of values"), "few nodes, long strings");
+    }
+
+    @Test
     void toMapRoundTrips() {
         ExperimentConfig c = yaml("", "model.n_layer=5", "pretrain.sample_prompts=a,b", "pretrain.learning_rate=1e-4", "pretrain.min_lr=1e-5",
                 "run.seed=-1", "pretrain.decay_embeddings=true");
