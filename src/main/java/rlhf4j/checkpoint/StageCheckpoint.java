@@ -134,6 +134,14 @@ public final class StageCheckpoint {
             JsonNode config = Json.readTree(dir.resolve(CONFIG));
             GptSpec spec = specFrom(dir.resolve(CONFIG), config);
             BpeTokenizer tokenizer = BpeTokenizer.load(dir.resolve(TOKENIZER));
+            for (String special : SpecialTokens.DEFAULT) {
+                try {
+                    tokenizer.id(special);
+                } catch (IllegalArgumentException e) {
+                    throw new DataException(dir.resolve(TOKENIZER), "the special token " + special + " is missing "
+                            + "(added_tokens must hold " + String.join(", ", SpecialTokens.DEFAULT) + ")");
+                }
+            }
             if (tokenizer.vocabSize() != spec.vocabSize()) {
                 throw new DataException(dir.resolve(TOKENIZER), "tokenizer has " + tokenizer.vocabSize()
                         + " tokens but config.json says vocab_size " + spec.vocabSize());
@@ -177,15 +185,35 @@ public final class StageCheckpoint {
         }
     }
 
+    /**
+     * Every tensor of the model file against config.json: the names of the GPT-2 layout (the score head optional,
+     * both of its tensors or neither), each of its shape, all FLOAT or all DOUBLE, nothing else.
+     */
     private static void checkShapes(Path file, GptSpec spec, Map<String, INDArray> params) {
-        long[] wte = {spec.vocabSize(), spec.nEmbd()};
-        INDArray actual = params.get(ParamNames.WTE);
-        if (actual == null || !java.util.Arrays.equals(actual.shape(), wte)) {
-            throw new DataException(file, ParamNames.WTE + " missing or not of shape " + java.util.Arrays.toString(wte));
+        boolean score = params.containsKey(ParamNames.SCORE_WEIGHT) || params.containsKey(ParamNames.SCORE_BIAS);
+        Map<String, long[]> layout = ParamNames.layout(spec, score);
+        for (Map.Entry<String, long[]> t : layout.entrySet()) {
+            INDArray actual = params.get(t.getKey());
+            if (actual == null) {
+                throw new DataException(file, "missing tensor " + t.getKey() + " (config.json: n_layer "
+                        + spec.nLayer() + ")");
+            }
+            if (!java.util.Arrays.equals(actual.shape(), t.getValue())) {
+                throw new DataException(file, t.getKey() + " has shape " + java.util.Arrays.toString(actual.shape())
+                        + ", config.json gives " + java.util.Arrays.toString(t.getValue()));
+            }
         }
-        for (int i = 0; i < spec.nLayer(); i++) {
-            if (!params.containsKey(ParamNames.layer(i, "attn.c_attn.weight"))) {
-                throw new DataException(file, "missing tensor " + ParamNames.layer(i, "attn.c_attn.weight"));
+        org.nd4j.linalg.api.buffer.DataType dtype = params.get(ParamNames.WTE).dataType();
+        for (Map.Entry<String, INDArray> t : params.entrySet()) {
+            if (!layout.containsKey(t.getKey())) {
+                throw new DataException(file, "unexpected tensor " + t.getKey() + " (not part of a GPT-2 model with "
+                        + "config.json's n_layer " + spec.nLayer() + ")");
+            }
+            org.nd4j.linalg.api.buffer.DataType d = t.getValue().dataType();
+            if (d != dtype || (d != org.nd4j.linalg.api.buffer.DataType.FLOAT
+                    && d != org.nd4j.linalg.api.buffer.DataType.DOUBLE)) {
+                throw new DataException(file, t.getKey() + " is stored as " + d + ": every tensor must be F32 (or "
+                        + "every one F64)");
             }
         }
     }

@@ -1,12 +1,11 @@
 package rlhf4j.model;
 
 import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Random;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-
-import static rlhf4j.model.ParamNames.layer;
 
 /**
  * Fresh GPT-2 weights: linear and embedding weights N(0, initStd), residual projections
@@ -17,27 +16,21 @@ public final class GptInit {
 
     public static LinkedHashMap<String, INDArray> init(GptSpec spec, DataType dtype, long seed, double initStd) {
         Random rng = new Random(seed);
-        int c = spec.nEmbd();
         double residualStd = initStd / Math.sqrt(2.0 * spec.nLayer());
         LinkedHashMap<String, INDArray> p = new LinkedHashMap<>();
-        p.put(ParamNames.WTE, normal(rng, initStd, dtype, spec.vocabSize(), c));      // [V, C]
-        p.put(ParamNames.WPE, normal(rng, initStd, dtype, spec.blockSize(), c));      // [T, C]
-        for (int i = 0; i < spec.nLayer(); i++) {
-            p.put(layer(i, "ln_1.weight"), Nd4j.ones(dtype, c));                       // [C]
-            p.put(layer(i, "ln_1.bias"), Nd4j.zeros(dtype, c));                        // [C]
-            p.put(layer(i, "attn.c_attn.weight"), normal(rng, initStd, dtype, c, 3 * c)); // [C, 3C]
-            p.put(layer(i, "attn.c_attn.bias"), Nd4j.zeros(dtype, 3 * c));             // [3C]
-            p.put(layer(i, "attn.c_proj.weight"), normal(rng, residualStd, dtype, c, c)); // [C, C]
-            p.put(layer(i, "attn.c_proj.bias"), Nd4j.zeros(dtype, c));                 // [C]
-            p.put(layer(i, "ln_2.weight"), Nd4j.ones(dtype, c));                       // [C]
-            p.put(layer(i, "ln_2.bias"), Nd4j.zeros(dtype, c));                        // [C]
-            p.put(layer(i, "mlp.c_fc.weight"), normal(rng, initStd, dtype, c, 4 * c));  // [C, 4C]
-            p.put(layer(i, "mlp.c_fc.bias"), Nd4j.zeros(dtype, 4 * c));                // [4C]
-            p.put(layer(i, "mlp.c_proj.weight"), normal(rng, residualStd, dtype, 4 * c, c)); // [4C, C]
-            p.put(layer(i, "mlp.c_proj.bias"), Nd4j.zeros(dtype, c));                  // [C]
+        for (Map.Entry<String, long[]> t : ParamNames.layout(spec, false).entrySet()) {   // file order = draw order
+            String name = t.getKey();
+            long[] shape = t.getValue();
+            INDArray value;
+            if (name.contains("ln_")) {
+                value = name.endsWith(".weight") ? Nd4j.ones(dtype, shape) : Nd4j.zeros(dtype, shape);
+            } else if (name.endsWith(".bias")) {
+                value = Nd4j.zeros(dtype, shape);
+            } else {
+                value = normal(rng, name.endsWith("c_proj.weight") ? residualStd : initStd, dtype, shape);
+            }
+            p.put(name, value);
         }
-        p.put(ParamNames.LN_F_WEIGHT, Nd4j.ones(dtype, c));                            // [C]
-        p.put(ParamNames.LN_F_BIAS, Nd4j.zeros(dtype, c));                             // [C]
         return p;
     }
 

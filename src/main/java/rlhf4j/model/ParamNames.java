@@ -1,5 +1,7 @@
 package rlhf4j.model;
 
+import java.util.LinkedHashMap;
+
 /** The GPT-2 tensor names used in the graph, in {@code model.safetensors} and in the optimizer state. */
 public final class ParamNames {
     public static final String WTE = "wte.weight";
@@ -18,5 +20,34 @@ public final class ParamNames {
 
     public static boolean isScoreHead(String name) {
         return name.startsWith("score.");
+    }
+
+    /** Every tensor of the model with its shape, in file order; with {@code scoreHead} the scalar head too. */
+    public static LinkedHashMap<String, long[]> layout(GptSpec spec, boolean scoreHead) {
+        long c = spec.nEmbd();
+        LinkedHashMap<String, long[]> m = new LinkedHashMap<>();
+        m.put(WTE, new long[] {spec.vocabSize(), c});                   // [V, C]
+        m.put(WPE, new long[] {spec.blockSize(), c});                   // [T, C]
+        for (int i = 0; i < spec.nLayer(); i++) {
+            m.put(layer(i, "ln_1.weight"), new long[] {c});              // [C]
+            m.put(layer(i, "ln_1.bias"), new long[] {c});                // [C]
+            m.put(layer(i, "attn.c_attn.weight"), new long[] {c, 3 * c}); // [C, 3C]
+            m.put(layer(i, "attn.c_attn.bias"), new long[] {3 * c});     // [3C]
+            m.put(layer(i, "attn.c_proj.weight"), new long[] {c, c});    // [C, C]
+            m.put(layer(i, "attn.c_proj.bias"), new long[] {c});         // [C]
+            m.put(layer(i, "ln_2.weight"), new long[] {c});              // [C]
+            m.put(layer(i, "ln_2.bias"), new long[] {c});                // [C]
+            m.put(layer(i, "mlp.c_fc.weight"), new long[] {c, 4 * c});   // [C, 4C]
+            m.put(layer(i, "mlp.c_fc.bias"), new long[] {4 * c});        // [4C]
+            m.put(layer(i, "mlp.c_proj.weight"), new long[] {4 * c, c}); // [4C, C]
+            m.put(layer(i, "mlp.c_proj.bias"), new long[] {c});          // [C]
+        }
+        m.put(LN_F_WEIGHT, new long[] {c});                              // [C]
+        m.put(LN_F_BIAS, new long[] {c});                                // [C]
+        if (scoreHead) {
+            m.put(SCORE_WEIGHT, new long[] {c, 1});                      // [C, 1]
+            m.put(SCORE_BIAS, new long[] {1});                           // [1]
+        }
+        return m;
     }
 }

@@ -1,0 +1,93 @@
+package rlhf4j.stage.pretrain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import rlhf4j.checkpoint.SafeTensors;
+import rlhf4j.checkpoint.StageCheckpoint;
+
+/**
+ * Every tensor of a loaded checkpoint is checked against its config.json, and the tokenizer's special tokens are
+ * checked, before any model code sees them: a damaged part is bad input (exit 3) naming the file and the tensor.
+ */
+class DamagedCheckpointTest {
+    @TempDir
+    static Path shared;
+    private static MicroRun run;
+    private static Path good;
+
+    @BeforeAll
+    static void trained() throws IOException {
+        run = new MicroRun(shared);
+        assertEquals(0, run.pretrain("--set", "pretrain.max_steps=4", "--set", "pretrain.warmup_steps=1").code());
+        good = run.stageDir("micro");
+    }
+
+    private static Path damaged(String name, Consumer<Map<String, INDArray>> edit) throws IOException {
+        Path dir = shared.resolve("damaged").resolve(name);
+        Files.createDirectories(dir);
+        try (Stream<Path> s = Files.list(good)) {
+            for (Path p : s.toList()) {
+                Files.copy(p, dir.resolve(p.getFileName()));
+            }
+        }
+        Map<String, INDArray> t = new LinkedHashMap<>(StageCheckpoint.readTensors(dir, StageCheckpoint.MODEL));
+        edit.accept(t);
+        SafeTensors.write(dir.resolve(StageCheckpoint.MODEL), t, Map.of("format", "pt"));
+        return dir;
+    }
+
+    private static void assertRefused(Path dir, String... words) {
+        MicroRun.Result r = run.train("sample", "--checkpoint", dir.toString(), "--prompt", "The", "--max-new-tokens",
+                "4");
+        assertEquals(3, r.code(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+        for (String w : words) {
+            assertTrue(r.err().contains(w), "'" + w + "' in: " + r.err());
+        }
+    }
+
+    @Test
+    void wrongShapesMissingAndExtraTensorsAreRefused() throws IOException {
+        assertRefused(damaged("fc", t -> t.put("h.0.mlp.c_fc.weight", t.get("h.0.mlp.c_fc.weight").reshape(32, 32)
+                .dup())), "model.safetensors", "h.0.mlp.c_fc.weight", "shape");
+        assertRefused(damaged("wpe", t -> t.put("wpe.weight", Nd4j.zeros(DataType.FLOAT, 4, 16))), "wpe.weight");
+        assertRefused(damaged("lnf", t -> t.remove("ln_f.bias")), "missing tensor ln_f.bias");
+        assertRefused(damaged("extra", t -> t.put("h.7.ln_1.weight", Nd4j.ones(DataType.FLOAT, 16))),
+                "unexpected tensor h.7.ln_1.weight");
+        assertRefused(damaged("i32", t -> t.put("h.0.ln_1.weight", Nd4j.ones(DataType.INT, 16))),
+                "h.0.ln_1.weight", "INT");
+    }
+
+    @Test
+    void aTokenizerWithoutItsSpecialTokensIsRefused() throws IOException {
+        Path dir = damaged("tok", t -> { });
+        Path tok = dir.resolve(StageCheckpoint.TOKENIZER);
+        String json = Files.readString(tok);
+        Files.writeString(tok, json.replace("<|im_end|>", "<|im_fin|>"));
+        MicroRun.Result r = run.train("sample", "--checkpoint", dir.toString(), "--prompt", "The", "--max-new-tokens",
+                "4");
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().contains("tokenizer.json"), r.err());
+    }
+
+    @Test
+    void theUndamagedCopySamples() throws IOException {
+        MicroRun.Result r = run.train("sample", "--checkpoint", damaged("none", t -> { }).toString(), "--prompt", "The",
+                "--max-new-tokens", "4");
+        assertEquals(0, r.code(), r.err());
+    }
+}
