@@ -173,7 +173,7 @@ public final class StageCheckpoint {
 
     private static GptSpec specFrom(Path file, JsonNode c) {
         for (String key : List.of("n_layer", "n_head", "n_embd", "n_positions", "vocab_size")) {
-            if (!c.path(key).canConvertToInt()) {
+            if (!c.path(key).isIntegralNumber() || !c.path(key).canConvertToInt()) {
                 throw new DataException(file, "missing or non-integer \"" + key + "\"");
             }
         }

@@ -25,6 +25,10 @@ final class StageOptions {
     int stopAtStep;
 
     rlhf4j.train.RunOptions run() {
+        if (stopAtStep < 0) {
+            throw new rlhf4j.config.ConfigException("--stop-at-step must be a step number >= 1 (0 = run to the end), got "
+                    + stopAtStep);
+        }
         return new rlhf4j.train.RunOptions(resume, overwrite, stopAtStep);
     }
 

@@ -6,8 +6,8 @@ package rlhf4j.generate;
  */
 public record SamplingParams(double temperature, int topK, double topP, int maxNewTokens) {
     public SamplingParams {
-        if (temperature < 0) {
-            throw new IllegalArgumentException("temperature must be >= 0");
+        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be a number >= 0, got " + temperature);
         }
         if (topK < 0) {
             throw new IllegalArgumentException("top-k must be >= 0");

@@ -30,8 +30,18 @@ public record ResumeState(int step, double elapsedSeconds, int skippedSteps) {
      * ({@code skipped_steps}, or PPO's {@code skipped}; absent means 0) and {@code maxStepsKey} the config key
      * the step must not exceed.
      */
-    public static ResumeState read(Path dir, JsonNode state, String skippedKey, String maxStepsKey, int maxSteps) {
+    public static ResumeState read(Path dir, JsonNode state, String skippedKey, String maxStepsKey, int maxSteps,
+                                   long seed) {
         Path file = dir.resolve(StageCheckpoint.TRAINER_STATE);
+        JsonNode saved = state.get("seed");
+        if (saved == null || !saved.isIntegralNumber() || !saved.canConvertToLong()) {
+            throw new DataException(file, "seed: must be the run's whole-number seed, got " + saved);
+        }
+        if (saved.asLong() != seed) {
+            throw new ConfigException("run.seed: " + seed + " is not the seed " + saved.asLong() + " this checkpoint was "
+                    + "trained with: a resumed run draws the same batches as an uninterrupted one only with its own "
+                    + "seed (set run.seed=" + saved.asLong() + ", or start a new run)");
+        }
         int step = integer(file, state, "step", 0, Integer.MAX_VALUE);
         if (step > maxSteps) {
             throw new ConfigException(maxStepsKey + ": " + maxSteps + " is less than the step " + step + " of "

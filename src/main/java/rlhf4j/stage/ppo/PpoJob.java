@@ -125,7 +125,7 @@ public final class PpoJob {
         int skippedBefore = 0;
         if (previous != null) {
             ResumeState state = ResumeState.read(dir, previous.trainerState(), "skipped", "ppo.max_steps",
-                    cfg.maxSteps());
+                    cfg.maxSteps(), config.run().seed());
             long updates = (long) state.step() * cfg.ppoEpochs() * cfg.numMiniBatches();
             Map<String, INDArray> valueState = StageCheckpoint.readTensors(dir, VALUE_OPTIMIZER);
             ResumeState.checkOptimizer(dir.resolve(StageCheckpoint.OPTIMIZER), previous.optimizer(), policy.params(),

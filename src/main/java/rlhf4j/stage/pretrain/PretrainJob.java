@@ -73,7 +73,7 @@ public final class PretrainJob {
         } else {
             gpt = Gpt.create(spec, DataType.FLOAT, config.run().seed(), config.model().initStd());
         }
-        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir);
+        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed());
         PretrainTask task = new PretrainTask(gpt, tokenizer, split, cfg, config.run().seed());
         Map<String, Object> extraState = Map.of("train_tokens", split.train().length, "val_tokens", split.val().length);
         Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options,

@@ -75,7 +75,7 @@ public final class RmJob {
         out.printf("data: %d training and %d validation pairs from %s; %d truncated to block_size %d%n",
                 data.train().size(), data.val().size(), trainFile, data.truncated(), base.spec().blockSize());
 
-        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir);
+        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed());
         RmTask task = new RmTask(scorer, data, cfg, config.run().seed());
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("init_from", previous != null ? previous.trainerState().path("init_from").asText(init.toString())

@@ -72,7 +72,7 @@ public final class SftJob {
                         + ")", data.truncated(), base.spec().blockSize(), data.droppedNote(base.spec().blockSize()));
 
         Gpt gpt = new Gpt(base.spec(), base.params());
-        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir);
+        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed());
         SftTask task = new SftTask(gpt, base.tokenizer(), data, cfg, config.run().seed());
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("init_from", init.toString());

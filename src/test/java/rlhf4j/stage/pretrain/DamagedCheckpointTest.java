@@ -85,6 +85,19 @@ class DamagedCheckpointTest {
     }
 
     @Test
+    void aFractionalLayerCountAndANanTemperatureAreRefused() throws IOException {
+        Path dir = damaged("frac", t -> { });
+        Path config = dir.resolve(StageCheckpoint.CONFIG);
+        assertTrue(Files.readString(config).contains("\"n_layer\": 1,"));
+        Files.writeString(config, Files.readString(config).replaceFirst("\"n_layer\": 1,", "\"n_layer\": 1.5,"));
+        assertRefused(dir, "config.json", "n_layer");
+        MicroRun.Result nan = run.train("sample", "--checkpoint", good.toString(), "--prompt", "The",
+                "--temperature", "NaN");
+        assertEquals(2, nan.code(), nan.err());
+        assertTrue(nan.err().contains("temperature"), nan.err());
+    }
+
+    @Test
     void theUndamagedCopySamples() throws IOException {
         MicroRun.Result r = run.train("sample", "--checkpoint", damaged("none", t -> { }).toString(), "--prompt", "The",
                 "--max-new-tokens", "4");

@@ -116,6 +116,22 @@ class EditedTrainerStateTest {
     }
 
     @Test
+    void aChangedSeedOrANegativeStopStepIsAConfigError() throws IOException {
+        String name = copyWith("seed", s -> { });
+        Map<String, byte[]> before = files(run.stageDir(name));
+        MicroRun.Result r = run.pretrain("--resume", "--set", "run.name=" + name, "--set", "run.seed=8");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("run.seed") && r.err().contains("7"), r.err());
+        Map<String, byte[]> after = files(run.stageDir(name));
+        before.forEach((f, b) -> assertArrayEquals(b, after.get(f), f + " unchanged"));
+        assertRefused(copyWith("noseed", s -> s.remove("seed")), 3, "trainer_state.json", "seed");
+
+        MicroRun.Result stop = run.pretrain("--set", "run.name=neg-stop", "--stop-at-step", "-1");
+        assertEquals(2, stop.code(), stop.err());
+        assertTrue(stop.err().contains("--stop-at-step"), stop.err());
+    }
+
+    @Test
     void anUneditedStateResumes() throws IOException {
         MicroRun.Result r = run.pretrain("--resume", "--set", "run.name=" + copyWith("fine", s -> { }));
         assertEquals(0, r.code(), r.err());
