@@ -1,0 +1,63 @@
+package rlhf4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.stage.pretrain.MicroRun;
+import rlhf4j.train.ChildJvm;
+
+/**
+ * The launcher passes a signal sent to its own pid on to java and returns java's exit code: a batch scheduler that
+ * stops {@code ./train} stops the training, and no java process is left holding the stage lock.
+ */
+class LauncherSignalTest {
+    @Test
+    void sigtermToTheLauncherStopsJava(@TempDir Path tmp) throws Exception {
+        MicroRun micro = new MicroRun(tmp);
+        ProcessBuilder pb = new ProcessBuilder("bash", Path.of("train").toAbsolutePath().toString(), "pretrain",
+                "--config", micro.config.toString(), "--set", "pretrain.max_steps=1000000",
+                "--set", "pretrain.eval_every=1000000", "--set", "pretrain.checkpoint_every=1000000");
+        pb.environment().put("RLHF4J_CLASSPATH", ChildJvm.classPath());
+        pb.environment().put("RLHF4J_JAVA_OPTS", "-Xmx512m");
+        pb.redirectErrorStream(true).redirectOutput(tmp.resolve("out.txt").toFile());
+        Process launcher = pb.start();
+        Path metrics = micro.stageDir("micro").resolve("metrics.csv");
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (!(Files.exists(metrics) && Files.readAllLines(metrics).size() > 3)) {
+            assertTrue(launcher.isAlive(), "the run is training: " + Files.readString(tmp.resolve("out.txt")));
+            assertTrue(System.nanoTime() < deadline, "no training rows after 3 minutes");
+            Thread.sleep(200);
+        }
+        List<ProcessHandle> java = launcher.descendants().filter(p -> p.info().command().orElse("").endsWith("java"))
+                .toList();
+        assertEquals(1, java.size(), "one java child: " + launcher.descendants().map(p -> p.info().command()).toList());
+
+        ProcessHandle.of(launcher.pid()).orElseThrow().destroy();                  // SIGTERM to the launcher only
+        assertTrue(launcher.waitFor(60, TimeUnit.SECONDS), "the launcher returns");
+        assertEquals(143, launcher.exitValue(), "java's exit code for SIGTERM: " + Files.readString(tmp.resolve("out.txt")));
+        assertTrue(java.get(0).onExit().get(30, TimeUnit.SECONDS) != null);
+        assertFalse(java.get(0).isAlive(), "java stopped with the launcher");
+    }
+
+    @Test
+    void exitCodesAndErrorLinesComeThroughTheLauncher(@TempDir Path tmp) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("bash", Path.of("train").toAbsolutePath().toString(), "pretrain",
+                "--config", tmp.resolve("missing.yaml").toString());
+        pb.environment().put("RLHF4J_CLASSPATH", ChildJvm.classPath());
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), out);
+        assertTrue(out.startsWith("error: config file not found"), out);
+        assertFalse(out.contains(ChildJvm.VECTOR_NOTICE), "the JVM's notice is filtered: " + out);
+    }
+}
