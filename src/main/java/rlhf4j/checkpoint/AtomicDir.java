@@ -137,6 +137,30 @@ public final class AtomicDir {
         return dest;
     }
 
+    /**
+     * Where a reader finds the target's last complete contents without changing anything: the target itself, or,
+     * while it is missing between a writer's two renames (or after a crash there), its newest {@code .old-*}
+     * sibling. Only the writer, holding the stage lock, may {@link #recover} a folder; a reader that moved the old
+     * folder back would make the writer's second rename fail.
+     */
+    public static Path readable(Path target) {
+        Path dest = target.toAbsolutePath().normalize();
+        Path parent = dest.getParent();
+        if (Files.exists(dest) || parent == null || !Files.isDirectory(parent)) {
+            return target;
+        }
+        try {
+            List<Path> olds = siblings(parent, "." + dest.getFileName() + ".old-");
+            if (olds.isEmpty()) {
+                return target;
+            }
+            olds.sort(Comparator.comparing(AtomicDir::modified).reversed());
+            return Files.exists(dest) ? target : olds.get(0);      // the writer may have finished meanwhile
+        } catch (IOException e) {
+            return target;
+        }
+    }
+
     private static List<Path> siblings(Path parent, String prefix) throws IOException {
         List<Path> out = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent, p -> p.getFileName().toString().startsWith(prefix))) {

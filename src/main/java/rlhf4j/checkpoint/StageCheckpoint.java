@@ -108,16 +108,19 @@ public final class StageCheckpoint {
         }
     }
 
-    /** Whether {@code dir} holds a complete checkpoint (after recovering from an interrupted save). */
+    /**
+     * Whether {@code dir} holds a complete checkpoint, as a reader finds it ({@link AtomicDir#readable}: nothing is
+     * moved; the stage lock's holder recovers an interrupted save, {@code StageDir.prepare}).
+     */
     public static boolean exists(Path dir) {
-        AtomicDir.recover(dir);
+        dir = AtomicDir.readable(dir);
         return Files.isRegularFile(dir.resolve(MODEL)) && Files.isRegularFile(dir.resolve(CONFIG))
                 && Files.isRegularFile(dir.resolve(TOKENIZER)) && Files.isRegularFile(dir.resolve(TRAINER_STATE));
     }
 
     /** The stage recorded in {@code dir}'s config.json ({@code rlhf4j.stage}), or "" when it records none. */
     public static String stageOf(Path dir) {
-        Path file = dir.resolve(CONFIG);
+        Path file = AtomicDir.readable(dir).resolve(CONFIG);
         try {
             return Json.readTree(file).path("rlhf4j").path("stage").asText("");
         } catch (IOException e) {
@@ -126,7 +129,9 @@ public final class StageCheckpoint {
     }
 
     public static Loaded load(Path dir) {
-        if (!exists(dir)) {
+        Path named = dir;
+        dir = AtomicDir.readable(dir);
+        if (!exists(named)) {
             throw new DataException(dir, "no checkpoint here (expected " + MODEL + ", " + CONFIG + ", "
                     + TOKENIZER + ", " + TRAINER_STATE + ")");
         }
@@ -160,7 +165,7 @@ public final class StageCheckpoint {
 
     /** The tensors of one further safetensors file of a checkpoint (see {@link Contents#extraTensors}). */
     public static LinkedHashMap<String, INDArray> readTensors(Path dir, String file) {
-        Path path = dir.resolve(file);
+        Path path = AtomicDir.readable(dir).resolve(file);
         if (!Files.isRegularFile(path)) {
             throw new DataException(path, "missing from the checkpoint");
         }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import rlhf4j.checkpoint.AtomicDir;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.config.RunConfig;
@@ -35,6 +36,7 @@ public final class StageDir {
         Path dir = of(run, stage);
         StageLock lock = StageLock.acquire(dir);
         try {
+            AtomicDir.recover(dir);                 // only the lock holder repairs an interrupted save
             check(dir, resume, overwrite);
             return lock;
         } catch (RuntimeException | Error e) {
