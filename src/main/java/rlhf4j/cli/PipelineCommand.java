@@ -9,6 +9,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import rlhf4j.config.ConfigLoader;
 import rlhf4j.stage.pipeline.PipelineJob;
+import rlhf4j.train.Preemption;
 
 /** {@code ./train pipeline}: the four stages in order, then the run's report. */
 @Command(name = "pipeline", description = "Run pretrain, sft, rm and ppo in order, then write <out_dir>/<run>/report.html.")
@@ -30,7 +31,9 @@ final class PipelineCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PipelineJob.run(ConfigLoader.load(config, overrides), resume, from, System.out);
+        try (Preemption preemption = Preemption.install()) {
+            PipelineJob.run(ConfigLoader.load(config, overrides), resume, from, preemption, System.out);
+        }
         return 0;
     }
 }

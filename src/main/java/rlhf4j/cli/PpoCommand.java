@@ -3,6 +3,7 @@ package rlhf4j.cli;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import rlhf4j.train.Preemption;
 import rlhf4j.stage.ppo.PpoJob;
 
 /** {@code ./train ppo}: PPO with a KL penalty against the SFT policy, rewarded by the reward model. */
@@ -16,7 +17,9 @@ final class PpoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PpoJob.run(options.load(), options.run(), System.out);
+        try (Preemption preemption = Preemption.install()) {
+            PpoJob.run(options.load(), options.run(preemption), System.out);
+        }
         return 0;
     }
 }

@@ -3,6 +3,7 @@ package rlhf4j.cli;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import rlhf4j.train.Preemption;
 import rlhf4j.stage.pretrain.PretrainJob;
 
 /** {@code ./train pretrain}: tokenizer and GPT trained from raw text. */
@@ -16,7 +17,9 @@ final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PretrainJob.run(options.load(), options.run(), System.out);
+        try (Preemption preemption = Preemption.install()) {
+            PretrainJob.run(options.load(), options.run(preemption), System.out);
+        }
         return 0;
     }
 }

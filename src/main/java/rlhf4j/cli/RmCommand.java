@@ -3,6 +3,7 @@ package rlhf4j.cli;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import rlhf4j.train.Preemption;
 import rlhf4j.stage.rm.RmJob;
 
 /** {@code ./train rm}: a reward model trained on preference pairs with the pairwise ranking loss. */
@@ -16,7 +17,9 @@ final class RmCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        RmJob.run(options.load(), options.run(), System.out);
+        try (Preemption preemption = Preemption.install()) {
+            RmJob.run(options.load(), options.run(preemption), System.out);
+        }
         return 0;
     }
 }

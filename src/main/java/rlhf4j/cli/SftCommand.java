@@ -3,6 +3,7 @@ package rlhf4j.cli;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import rlhf4j.train.Preemption;
 import rlhf4j.stage.sft.SftJob;
 
 /** {@code ./train sft}: supervised fine-tuning with the loss on the assistant's tokens. */
@@ -16,7 +17,9 @@ final class SftCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SftJob.run(options.load(), options.run(), System.out);
+        try (Preemption preemption = Preemption.install()) {
+            SftJob.run(options.load(), options.run(preemption), System.out);
+        }
         return 0;
     }
 }

@@ -24,12 +24,12 @@ final class StageOptions {
     @Option(names = "--stop-at-step", paramLabel = "N", description = "checkpoint and stop after step N, as if interrupted (resume later with --resume)")
     int stopAtStep;
 
-    rlhf4j.train.RunOptions run() {
+    rlhf4j.train.RunOptions run(rlhf4j.train.Preemption preemption) {
         if (stopAtStep < 0) {
             throw new rlhf4j.config.ConfigException("--stop-at-step must be a step number >= 1 (0 = run to the end), got "
                     + stopAtStep);
         }
-        return new rlhf4j.train.RunOptions(resume, overwrite, stopAtStep);
+        return new rlhf4j.train.RunOptions(resume, overwrite, stopAtStep, preemption);
     }
 
     ExperimentConfig load() {

@@ -6,8 +6,13 @@ package rlhf4j.train;
  * @param resume     continue from the stage folder's checkpoint
  * @param overwrite  start over even if the folder holds a checkpoint
  * @param stopAtStep checkpoint and stop after this step, as if interrupted; 0 = run to the end
+ * @param preemption a stop requested by a signal: checkpoint after the current step and stop
  */
-public record RunOptions(boolean resume, boolean overwrite, int stopAtStep) {
+public record RunOptions(boolean resume, boolean overwrite, int stopAtStep, Preemption preemption) {
+    public RunOptions(boolean resume, boolean overwrite, int stopAtStep) {
+        this(resume, overwrite, stopAtStep, Preemption.none());
+    }
+
     public static RunOptions fresh() {
         return new RunOptions(false, false, 0);
     }

@@ -62,7 +62,8 @@ public final class StageRunner {
         Start start = job.start();
         Trainer.Settings settings = new Trainer.Settings(h.maxSteps(), h.gradAccumSteps(), h.gradClip(), h.evalEvery(),
                 h.checkpointEvery(), h.logEvery(), h.skipNonfinite(),
-                new LrSchedule(h.learningRate(), h.minLr(), h.warmupSteps(), h.maxSteps()), job.options().stopAtStep());
+                new LrSchedule(h.learningRate(), h.minLr(), h.warmupSteps(), h.maxSteps()), job.options().stopAtStep(),
+                job.options().preemption());
         List<String> columns = new ArrayList<>(Trainer.BASE_COLUMNS);
         columns.addAll(job.extraColumns());
         LiveFiles live = LiveFiles.start(job.dir(), job.options().resume(), start.step());

@@ -24,11 +24,18 @@ import rlhf4j.optim.LrSchedule;
 public final class Trainer {
     /** The loop's cadence and safety settings. */
     public record Settings(int maxSteps, int gradAccumSteps, double gradClip, int evalEvery, int checkpointEvery,
-                           int logEvery, boolean skipNonfinite, LrSchedule schedule, int stopAtStep) {
+                           int logEvery, boolean skipNonfinite, LrSchedule schedule, int stopAtStep,
+                           Preemption preemption) {
+        public Settings(int maxSteps, int gradAccumSteps, double gradClip, int evalEvery, int checkpointEvery,
+                        int logEvery, boolean skipNonfinite, LrSchedule schedule, int stopAtStep) {
+            this(maxSteps, gradAccumSteps, gradClip, evalEvery, checkpointEvery, logEvery, skipNonfinite, schedule,
+                    stopAtStep, Preemption.none());
+        }
+
         /** Same settings, but stop (with a checkpoint) once {@code step} steps are done; 0 = run to the end. */
         public Settings stoppingAt(int step) {
             return new Settings(maxSteps, gradAccumSteps, gradClip, evalEvery, checkpointEvery, logEvery,
-                    skipNonfinite, schedule, step);
+                    skipNonfinite, schedule, step, preemption);
         }
     }
 
@@ -132,16 +139,20 @@ public final class Trainer {
             }
             metrics.append(row);
             progress.step(done, String.format("loss %.4f lr %.2e %.0f tok/s", loss, lr, stepTokens / stepSeconds));
-            boolean stopNow = done == settings.stopAtStep();
+            boolean signalled = settings.preemption().requested() && done < settings.maxSteps();
+            boolean stopNow = done == settings.stopAtStep() || signalled;
             if (done % settings.checkpointEvery() == 0 || done == settings.maxSteps() || stopNow) {
                 checkpointer.save(done, done == settings.maxSteps());
             }
             if (stopNow) {
-                progress.println("stopped after step " + done + " as asked; continue with --resume");
+                progress.println("stopped after step " + done + (signalled ? " by a signal" : " as asked")
+                        + "; continue with --resume");
+                settings.preemption().settled();
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 return new Summary(done, lastLoss, lastEval, tokens / seconds, elapsedBefore + seconds, skipped);
             }
         }
+        settings.preemption().settled();                 // the last checkpoint is saved: a signal may end it now
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new Summary(settings.maxSteps(), lastLoss, lastEval, seconds > 0 ? tokens / seconds : 0,
                 elapsedBefore + seconds, skipped);

@@ -45,6 +45,17 @@ class LauncherSignalTest {
         assertEquals(143, launcher.exitValue(), "java's exit code for SIGTERM: " + Files.readString(tmp.resolve("out.txt")));
         assertTrue(java.get(0).onExit().get(30, TimeUnit.SECONDS) != null);
         assertFalse(java.get(0).isAlive(), "java stopped with the launcher");
+
+        // the stop came after a finished step, checkpointed although checkpoint_every is far away: nothing is lost
+        Path dir = micro.stageDir("micro");
+        int step = rlhf4j.checkpoint.StageCheckpoint.load(dir).trainerState().path("step").asInt();
+        List<String> rows = Files.readAllLines(metrics);
+        assertTrue(step >= 3, "checkpoint at step " + step);
+        assertEquals(step, Integer.parseInt(rows.get(rows.size() - 1).split(",")[0]), "metrics end at the checkpoint");
+        assertTrue(Files.readString(tmp.resolve("out.txt")).contains("stopped after step " + step + " by a signal"));
+        MicroRun.Result resumed = micro.pretrain("--resume", "--set", "pretrain.max_steps=" + (step + 2),
+                "--set", "pretrain.eval_every=1000000", "--set", "pretrain.checkpoint_every=1000000");
+        assertEquals(0, resumed.code(), resumed.err());
     }
 
     @Test

@@ -19,6 +19,7 @@ import rlhf4j.stage.pretrain.PretrainJob;
 import rlhf4j.stage.ppo.PpoJob;
 import rlhf4j.stage.rm.RmJob;
 import rlhf4j.stage.sft.SftJob;
+import rlhf4j.train.Preemption;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
 
@@ -37,6 +38,12 @@ public final class PipelineJob {
     public record Result(Map<String, String> actions, Map<String, Double> wallSeconds, Path report) {}
 
     public static Result run(ExperimentConfig config, boolean resume, String from, PrintStream out) {
+        return run(config, resume, from, Preemption.none(), out);
+    }
+
+    /** As {@link #run(ExperimentConfig, boolean, String, PrintStream)}; a signal stops it after the current step. */
+    public static Result run(ExperimentConfig config, boolean resume, String from, Preemption preemption,
+                             PrintStream out) {
         if (from != null && !STAGES.contains(from)) {
             throw new ConfigException("--from: unknown stage '" + from + "' (one of " + String.join(", ", STAGES) + ")");
         }
@@ -50,7 +57,7 @@ public final class PipelineJob {
             boolean finished = exists && finished(dir);
             RunOptions options;
             if (i >= fromIndex) {
-                options = new RunOptions(false, true, 0);
+                options = new RunOptions(false, true, 0, preemption);
                 actions.put(stage, "ran");
             } else if (finished) {
                 out.printf("== %s: already finished in %s, skipped (--from %s runs it again)%n", stage, dir, stage);
@@ -60,13 +67,17 @@ public final class PipelineJob {
                 throw new ConfigException(dir + " holds a stopped " + stage + " run: add --resume to continue it, "
                         + "or --from " + stage + " to start it over");
             } else {
-                options = new RunOptions(exists, false, 0);
+                options = new RunOptions(exists, false, 0, preemption);
                 actions.put(stage, exists ? "resumed" : "ran");
             }
             out.printf("== %s (%d/%d)%s%n", stage, i + 1, STAGES.size(), options.resume() ? ", resuming" : "");
             long t0 = System.nanoTime();
             runStage(stage, config, options, out);
             wall.put(stage, (System.nanoTime() - t0) / 1e9);
+            if (preemption.requested()) {
+                out.printf("pipeline stopped by a signal during %s; continue with --resume%n", stage);
+                return new Result(actions, wall, null);
+            }
         }
         long t0 = System.nanoTime();
         List<SideBySide> answers = SideBySideAnswers.collect(config, out);

@@ -146,7 +146,7 @@ public final class PpoJob {
 
         PpoLoop.Settings settings = new PpoLoop.Settings(cfg.maxSteps(), cfg.evalEvery(), cfg.checkpointEvery(),
                 options.stopAtStep(), cfg.targetKl(),
-                new LrSchedule(cfg.learningRate(), cfg.minLr(), cfg.warmupSteps(), cfg.maxSteps()));
+                new LrSchedule(cfg.learningRate(), cfg.minLr(), cfg.warmupSteps(), cfg.maxSteps()), options.preemption());
         LiveFiles live = LiveFiles.start(dir, options.resume(), startStep);
         long started = System.nanoTime();
         double elapsedAtStart = elapsedBefore;

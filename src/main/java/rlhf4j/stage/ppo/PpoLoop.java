@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import rlhf4j.optim.LrSchedule;
 import rlhf4j.train.MetricsCsv;
+import rlhf4j.train.Preemption;
 import rlhf4j.train.Progress;
 import rlhf4j.train.Trainer;
 
@@ -25,7 +26,12 @@ public final class PpoLoop {
 
     /** The loop's cadence. */
     public record Settings(int maxSteps, int evalEvery, int checkpointEvery, int stopAtStep, double targetKl,
-                           LrSchedule schedule) {}
+                           LrSchedule schedule, Preemption preemption) {
+        public Settings(int maxSteps, int evalEvery, int checkpointEvery, int stopAtStep, double targetKl,
+                        LrSchedule schedule) {
+            this(maxSteps, evalEvery, checkpointEvery, stopAtStep, targetKl, schedule, Preemption.none());
+        }
+    }
 
     /** Held-out numbers ({@code val_*}) and sample lines after a step. */
     public interface Evaluation {
@@ -103,15 +109,19 @@ public final class PpoLoop {
             metrics.append(row);
             progress.step(done, String.format("reward %.3f kl %.3f β %.4f len %.1f", r.metrics().get("reward_mean"),
                     r.metrics().get("kl"), r.metrics().get("kl_coef"), r.metrics().get("response_length")));
-            boolean stopNow = done == settings.stopAtStep();
+            boolean signalled = settings.preemption().requested() && done < settings.maxSteps();
+            boolean stopNow = done == settings.stopAtStep() || signalled;
             if (done % settings.checkpointEvery() == 0 || done == settings.maxSteps() || stopNow) {
                 checkpointer.save(done, done == settings.maxSteps(), skipped);
             }
             if (stopNow) {
-                progress.println("stopped after step " + done + " as asked; continue with --resume");
+                progress.println("stopped after step " + done + (signalled ? " by a signal" : " as asked")
+                        + "; continue with --resume");
+                settings.preemption().settled();
                 break;
             }
         }
+        settings.preemption().settled();                 // the last checkpoint is saved: a signal may end it now
         return new Summary(done, last, lastEval, elapsedBefore + (System.nanoTime() - t0) / 1e9, rollout, generate,
                 update, skipped);
     }
