@@ -41,7 +41,20 @@ public final class Train {
             e.getCommandLine().getErr().println("see: train " + e.getCommandLine().getCommandName() + " --help");
             return USAGE;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            return outOfMemory(err, e);
+        }
+    }
+
+    /** A genuine OutOfMemoryError (past the checks made before a run starts) as one line with what to change. */
+    static int outOfMemory(PrintWriter err, OutOfMemoryError e) {
+        err.println("error: out of memory (" + (e.getMessage() == null ? "no details" : e.getMessage()) + "): lower "
+                + "the batch_size or the model size, or give the JVM more with RLHF4J_JAVA_OPTS (-Xmx..., "
+                + "-Dorg.bytedeco.javacpp.maxbytes=...)");
+        err.flush();
+        return FAILED;
     }
 
     static int report(Exception e, PrintWriter err, boolean verbose) {

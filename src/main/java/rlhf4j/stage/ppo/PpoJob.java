@@ -82,6 +82,7 @@ public final class PpoJob {
             out.printf("note: ppo.init_from %s is a %s checkpoint, not sft%n", init, sft.stage());
         }
         StageDir.checkBlockSize(config.model().blockSize(), sft.spec(), init);
+        rlhf4j.train.MemoryBudget.check(sft.spec(), cfg.batchSize(), sft.spec().blockSize(), "ppo.batch_size");
         StageCheckpoint.Loaded rm = load(rmDir, "ppo.reward_model", "run ./train rm first, or set ppo.reward_model");
         RewardModel rewardModel = new RewardModel(scoreModel(rm, rmDir), rm.tokenizer(), RewardNorm.read(rmDir));
         if (!rewardModel.norm().fitted()) {

@@ -16,6 +16,7 @@ import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
+import rlhf4j.train.MemoryBudget;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
 import rlhf4j.train.StageLock;
@@ -43,6 +44,9 @@ public final class PretrainJob {
         boolean resume = options.resume();
         PretrainConfig cfg = config.pretrain();
         StageCheckpoint.Loaded previous = resume ? StageCheckpoint.load(dir) : null;
+        MemoryBudget.check(new GptSpec(config.model().nLayer(), config.model().nHead(), config.model().nEmbd(),
+                config.model().blockSize(), config.tokenizer().vocabSize()), cfg.batchSize(), config.model().blockSize(),
+                "pretrain.batch_size");
         List<Path> paths = DefaultCorpus.ensure(cfg.data().train(), DefaultCorpus.DEFAULT_ROOT);
         List<Document> docs = TextCorpus.read(paths);
         long bytes = docs.stream().mapToLong(d -> d.text().length()).sum();

@@ -60,6 +60,7 @@ public final class RmJob {
         Path init = cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "sft") : Path.of(cfg.initFrom());
         StageCheckpoint.Loaded base = previous != null ? previous : loadInit(init, out);
         StageDir.checkBlockSize(config.model().blockSize(), base.spec(), previous != null ? dir : init);
+        rlhf4j.train.MemoryBudget.check(base.spec(), 2L * cfg.batchSize(), base.spec().blockSize(), "rm.batch_size");
         Gpt gpt = new Gpt(base.spec(), base.params());
         if (!gpt.hasScoreHead()) {
             GptInit.addScoreHead(gpt.params(), base.spec(), gpt.dataType(), config.run().seed(), false);

@@ -53,6 +53,7 @@ public final class SftJob {
         Path init = cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "pretrain") : Path.of(cfg.initFrom());
         StageCheckpoint.Loaded base = previous != null ? previous : loadInit(init);
         StageDir.checkBlockSize(config.model().blockSize(), base.spec(), previous != null ? dir : init);
+        rlhf4j.train.MemoryBudget.check(base.spec(), cfg.batchSize(), base.spec().blockSize(), "sft.batch_size");
         Path trainFile = GrammarFiles.ensure(Path.of(cfg.data().train()), out);
         ChatTemplate template = new ChatTemplate(base.tokenizer());
         List<rlhf4j.data.SftExample> extraRows = new java.util.ArrayList<>();

@@ -1,0 +1,58 @@
+package rlhf4j.train;
+
+import org.bytedeco.javacpp.Pointer;
+import rlhf4j.config.ConfigException;
+import rlhf4j.model.GptSpec;
+
+/**
+ * What a training step will allocate, estimated from the model shape and the batch before anything is allocated,
+ * against the native-memory cap the launcher gives ND4J ({@code -Dorg.bytedeco.javacpp.maxbytes}): a run that
+ * cannot fit is refused at once (exit 2, naming the key) instead of running for minutes and dying out of memory.
+ * The estimate, in 4-byte floats: weights, gradients and the two AdamW moments (4 per parameter), plus, per token
+ * of a micro-batch, each layer's activations kept for the backward pass (about 17·n_embd + 2·n_head·T: LayerNorms,
+ * q/k/v, attention weights before and after the softmax, MLP) and the logits with their gradient (2·V), twice
+ * for the backward pass's temporaries. It errs high; the real peak is below it.
+ */
+public final class MemoryBudget {
+    private MemoryBudget() {}
+
+    /** Bytes of weights, gradients and AdamW moments. */
+    public static double parameterBytes(GptSpec spec) {
+        return 4.0 * 4 * spec.paramCount();
+    }
+
+    /** Bytes of one micro-batch's activations and their gradients, {@code rows} sequences of {@code tokens}. */
+    public static double activationBytes(GptSpec spec, long rows, long tokens) {
+        double perToken = spec.nLayer() * (17.0 * spec.nEmbd() + 2.0 * spec.nHead() * tokens) + 2.0 * spec.vocabSize();
+        return 4.0 * 2 * rows * tokens * perToken;
+    }
+
+    /**
+     * Refuses a step that cannot fit under the cap: {@code batchKey} names the config key of the micro-batch
+     * ({@code pretrain.batch_size}), {@code rows} its sequences, {@code tokens} their length.
+     */
+    public static void check(GptSpec spec, long rows, long tokens, String batchKey) {
+        check(spec, rows, tokens, batchKey, Pointer.maxBytes());
+    }
+
+    static void check(GptSpec spec, long rows, long tokens, String batchKey, long cap) {
+        if (cap <= 0) {
+            return;                                           // no cap set: nothing to compare with
+        }
+        double params = parameterBytes(spec);
+        double acts = activationBytes(spec, rows, tokens);
+        if (params + acts <= cap) {
+            return;
+        }
+        String key = params > cap ? "model.n_layer / model.n_embd (" + String.format("%,d", spec.paramCount())
+                + " parameters)" : batchKey + " (" + rows + " sequences of " + tokens + " tokens)";
+        throw new ConfigException(key + ": a training step needs about " + gib(params + acts) + " GiB (parameters, "
+                + "gradients and optimizer " + gib(params) + " GiB, activations " + gib(acts) + " GiB), more than the "
+                + gib(cap) + " GiB of native memory this JVM may use: make it smaller, or raise the cap with "
+                + "RLHF4J_JAVA_OPTS (-Dorg.bytedeco.javacpp.maxbytes=..., -Dorg.bytedeco.javacpp.maxphysicalbytes=...)");
+    }
+
+    private static String gib(double bytes) {
+        return String.format("%.1f", bytes / (1L << 30));
+    }
+}
