@@ -181,9 +181,42 @@ class WriteFailureTest {
             } catch (IOException expected) {
                 enforced = true;
             }
-            Assumptions.assumeTrue(enforced, "folder permissions are not enforced here (running as root?)");
-            MicroRun.Result r = run.pretrain("--resume");
-            assertOneLineWriteError(r.code(), r.err(), dir, "permission denied");
+            if (enforced) {
+                MicroRun.Result r = run.pretrain("--resume");
+                assertOneLineWriteError(r.code(), r.err(), dir, "permission denied");
+            } else {
+                // root ignores folder permissions: the same run, in a mount namespace where the run folder is
+                // mounted read-only (what CI, running as root, gets)
+                Path runDir = dir.getParent().toAbsolutePath();
+                List<String> java = ChildJvm.command("512m", Train.class, "pretrain", "--config", run.config.toString(),
+                        "--resume");
+                String script = "mount --bind '" + runDir + "' '" + runDir + "' && mount -o remount,bind,ro '" + runDir
+                        + "' '" + runDir + "' && exec \"$@\"";
+                List<String> cmd = new ArrayList<>(List.of("unshare", "--mount", "bash", "-c", script, "child"));
+                cmd.addAll(java);
+                Process p;
+                try {
+                    p = ChildJvm.withEnv(new ProcessBuilder(cmd)).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                            .start();
+                } catch (IOException noUnshare) {
+                    Assumptions.abort("folder permissions are not enforced and unshare is missing: " + noUnshare);
+                    return;
+                }
+                String err = ChildJvm.withoutJvmNotice(new String(p.getErrorStream().readAllBytes(),
+                        StandardCharsets.UTF_8));
+                try {
+                    p.waitFor();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                Assumptions.assumeFalse(err.startsWith("mount:") || err.startsWith("unshare:"),
+                        "no mount namespace here: " + err);
+                assertEquals(Train.FAILED, p.exitValue(), err);     // a read-only mount refuses the lock file first
+                assertEquals(1, err.strip().lines().count(), err);
+                assertTrue(err.startsWith("error: cannot ") && err.contains(runDir.toString())
+                        && err.contains("Read-only file system"), err);
+                assertFalse(err.contains("\tat ") || err.contains("Exception"), err);
+            }
         } finally {
             parent.setWritable(true, false);
         }
