@@ -176,10 +176,18 @@ public final class StageCheckpoint {
         }
     }
 
+    /** Bounds on an untrusted config.json, far above any model this project trains, so nothing huge is allocated. */
+    private static final Map<String, Integer> SPEC_LIMITS = Map.of("n_layer", 1024, "n_head", 1024, "n_embd", 65_536,
+            "n_positions", 1 << 20, "vocab_size", 1 << 21);
+
     private static GptSpec specFrom(Path file, JsonNode c) {
         for (String key : List.of("n_layer", "n_head", "n_embd", "n_positions", "vocab_size")) {
             if (!c.path(key).isIntegralNumber() || !c.path(key).canConvertToInt()) {
                 throw new DataException(file, "missing or non-integer \"" + key + "\"");
+            }
+            if (c.get(key).asInt() > SPEC_LIMITS.get(key)) {
+                throw new DataException(file, key + ": " + c.get(key).asInt() + " is more than " + SPEC_LIMITS.get(key)
+                        + ", the most a checkpoint may declare");
             }
         }
         try {

@@ -60,8 +60,8 @@ final class SampleCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
-        if (numSamples < 1) {
-            throw new ConfigException("--num-samples must be at least 1");
+        if (numSamples < 1 || numSamples > 10_000) {
+            throw new ConfigException("--num-samples must be from 1 to 10000, got " + numSamples);
         }
         StageCheckpoint.Loaded ckpt = StageCheckpoint.load(checkpoint);
         BpeTokenizer tok = ckpt.tokenizer();

@@ -33,7 +33,8 @@ public record PretrainConfig(
         samplePrompts = List.copyOf(samplePrompts);
         TrainingHyperparams.validate(batchSize, maxSteps, learningRate, minLr, warmupSteps, weightDecay, beta1, beta2,
                 eps, gradClip, gradAccumSteps, evalEvery, checkpointEvery, logEvery);
-        require(evalBatches > 0, "eval_batches", "must be positive, got %d", evalBatches);
+        require(evalBatches > 0 && evalBatches <= 100_000, "eval_batches", "must be from 1 to 100000, got %d",
+                evalBatches);
         require(sampleTokens >= 0, "sample_tokens", "must not be negative, got %d", sampleTokens);
         require(sampleTemperature >= 0, "sample_temperature", "must not be negative, got %s", sampleTemperature);
     }

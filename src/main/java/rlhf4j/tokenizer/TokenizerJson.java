@@ -126,9 +126,16 @@ final class TokenizerJson {
         return reader.read(root);
     }
 
+    /** A bound on what is read: GPT-2's tokenizer.json is 1.4 MB and the largest common ones are tens of MB. */
+    static final long MAX_BYTES = 64L << 20;
+
     private static JsonNode parse(Path file) {
         byte[] bytes;
         try {
+            if (Files.size(file) > MAX_BYTES) {
+                throw new DataException(file, "is " + Files.size(file) / (1 << 20) + " MB, more than the "
+                        + (MAX_BYTES >> 20) + " MB a tokenizer file may have");
+            }
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new DataException(file, "cannot read tokenizer: " + e);

@@ -98,6 +98,28 @@ class DamagedCheckpointTest {
     }
 
     @Test
+    void untrustedSizesAreRefusedBeforeAnythingIsAllocated() throws IOException {
+        Path dir = damaged("positions", t -> { });
+        Path config = dir.resolve(StageCheckpoint.CONFIG);
+        Files.writeString(config, Files.readString(config).replaceFirst("\"n_positions\": 16,",
+                "\"n_positions\": 2000000000,"));
+        assertRefused(dir, "config.json", "n_positions");
+
+        Path big = damaged("bigtok", t -> { });
+        Path tok = big.resolve(StageCheckpoint.TOKENIZER);
+        String json = Files.readString(tok);
+        Files.writeString(tok, json.substring(0, json.length() - 1) + " ".repeat(65 << 20) + "}");
+        assertRefused(big, "tokenizer.json", "MB");
+
+        MicroRun.Result samples = run.train("sample", "--checkpoint", good.toString(), "--prompt", "The",
+                "--num-samples", "2147483647");
+        assertEquals(2, samples.code(), samples.err());
+        MicroRun.Result evals = run.pretrain("--set", "run.name=evals", "--set", "pretrain.eval_batches=2147483647");
+        assertEquals(2, evals.code(), evals.err());
+        assertTrue(evals.err().contains("pretrain.eval_batches"), evals.err());
+    }
+
+    @Test
     void theUndamagedCopySamples() throws IOException {
         MicroRun.Result r = run.train("sample", "--checkpoint", damaged("none", t -> { }).toString(), "--prompt", "The",
                 "--max-new-tokens", "4");
