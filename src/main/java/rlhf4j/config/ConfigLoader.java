@@ -21,10 +21,17 @@ public final class ConfigLoader {
     }
 
     /** Reads {@code yamlFile}, applies {@code overrides} in order and validates the result. */
+    /** A config is a few kilobytes; a bound keeps a pathological file (a 10 MB comment line) from stalling the parser. */
+    static final long MAX_CONFIG_BYTES = 1L << 20;
+
     public static ExperimentConfig load(Path yamlFile, List<String> overrides) {
         String source = yamlFile.toString();
         String text;
         try {
+            if (Files.isRegularFile(yamlFile) && Files.size(yamlFile) > MAX_CONFIG_BYTES) {
+                throw new ConfigException(source + ": " + Files.size(yamlFile) / 1024 + " kB is more than the "
+                        + MAX_CONFIG_BYTES / 1024 + " kB a config file may have");
+            }
             text = Files.readString(yamlFile);
         } catch (NoSuchFileException e) {
             throw new ConfigException("config file not found: " + source, e);

@@ -38,6 +38,8 @@ final class JsonlCsvRows {
             .setDuplicateHeaderMode(DuplicateHeaderMode.DISALLOW)
             .build();
     private static final int MAX_REASON = 120;
+    /** Far above any conversation a context window holds; past it Jackson's own limit would speak in its terms. */
+    static final int MAX_ROW_CHARS = 16 << 20;
 
     private JsonlCsvRows() {
     }
@@ -87,6 +89,10 @@ final class JsonlCsvRows {
                 continue;
             }
             int line = i + 1;
+            if (lines[i].length() > MAX_ROW_CHARS) {
+                throw new DataException(file, line, "the row has " + lines[i].length() / (1 << 20) + "M characters, "
+                        + "more than the " + (MAX_ROW_CHARS >> 20) + "M a row may have");
+            }
             JsonNode node;
             try {
                 node = parseJson(lines[i]);

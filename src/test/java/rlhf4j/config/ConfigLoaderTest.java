@@ -259,6 +259,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aConfigFileOverOneMegabyteIsRefused(@org.junit.jupiter.api.io.TempDir Path tmp) throws java.io.IOException {
+        Path big = tmp.resolve("big.yaml");
+        java.nio.file.Files.writeString(big, "# " + "x".repeat(10 << 20) + "\nrun: {name: a}\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(big));
+        assertTrue(e.getMessage().startsWith(big + ": ") && e.getMessage().contains("kB"), e.getMessage());
+    }
+
+    @Test
     void toMapRoundTrips() {
         ExperimentConfig c = yaml("", "model.n_layer=5", "pretrain.sample_prompts=a,b", "pretrain.learning_rate=1e-4", "pretrain.min_lr=1e-5",
                 "run.seed=-1", "pretrain.decay_embeddings=true");

@@ -29,6 +29,13 @@ class JsonlCsvRowsTest {
     }
 
     @Test
+    void aHugeRowIsRefusedInOurWords() throws IOException {
+        String huge = "{\"a\": \"" + "x".repeat(17 << 20) + "\"}";
+        Path file = write(dir, "huge.jsonl", "{\"a\": \"x\"}\n" + huge + "\n");
+        assertError(file, 2, "the row has 17M characters, more than the 16M a row may have", () -> JsonlCsvRows.read(file));
+    }
+
+    @Test
     void csvLinesAreWhereRecordsStartEvenWithMultiLineCells() throws IOException {
         Path file = write(dir, "rows.csv", "a,b\r\n\"one\r\ntwo\",x\r\n\r\nthree,\"y\n\nz\"\nfour,w\n");
         List<DataRow> rows = JsonlCsvRows.read(file);
