@@ -55,6 +55,19 @@ public record ResumeState(int step, double elapsedSeconds, int skippedSteps) {
         return new ResumeState(step, e.asDouble(), skipped);
     }
 
+    /**
+     * Refuses to resume on other data than the checkpoint trained on ({@code data_sha256}, {@link DataFingerprint});
+     * a checkpoint written before the fingerprint existed is not checked.
+     */
+    public static void checkData(Path dir, JsonNode state, String dataSha256, String dataKey) {
+        JsonNode saved = state.get("data_sha256");
+        if (saved != null && !saved.asText().equals(dataSha256)) {
+            throw new ConfigException(dataKey + ": the training data is not the data " + dir + " was trained on (its "
+                    + "SHA-256 changed): resuming would continue on other batches; restore the data, or start over "
+                    + "with --overwrite");
+        }
+    }
+
     private static int integer(Path file, JsonNode state, String field, int min, int max) {
         JsonNode n = state.get(field);
         if (n == null || !n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < min || n.asLong() > max) {

@@ -55,7 +55,8 @@ public final class StageRunner {
 
     /** Everything the loop needs besides the task. */
     public record Job(String stage, Path dir, ExperimentConfig config, TrainingHyperparams hyper, RunOptions options,
-                      List<String> extraColumns, BpeTokenizer tokenizer, Start start, Map<String, Object> extraState) {}
+                      List<String> extraColumns, BpeTokenizer tokenizer, Start start, Map<String, Object> extraState,
+                      String dataSha256) {}
 
     public static Trainer.Summary run(Job job, TrainingTask task, PrintStream out) {
         TrainingHyperparams h = job.hyper();
@@ -84,6 +85,7 @@ public final class StageRunner {
                 state.put("data_position", Map.of("step", step,
                         "rule", "the batches of step s are drawn from Random(f(seed, s, micro)): the step is the position"));
                 state.putAll(job.extraState());
+                state.put("data_sha256", job.dataSha256());
                 state.put("tokenizer_fingerprint", job.tokenizer().fingerprint());
                 state.put("config", ConfigLoader.toMap(job.config()));
                 StageCheckpoint.save(job.dir(), new StageCheckpoint.Contents(job.stage(), start.gpt().spec(),

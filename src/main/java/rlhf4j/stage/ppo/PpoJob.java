@@ -114,6 +114,15 @@ public final class PpoJob {
                     + " and " + val.size() + " after the val_fraction split)");
         }
         List<PromptExample> evalPrompts = val.subList(0, Math.min(val.size(), Math.max(1, cfg.evalPrompts())));
+        rlhf4j.train.DataFingerprint fingerprint = new rlhf4j.train.DataFingerprint();
+        for (PromptExample p : all) {
+            p.prompt().forEach(m -> fingerprint.add((m.role() + "\u0000" + m.content()).codePoints().toArray()));
+            fingerprint.add(p.reference() == null ? new int[] {-1} : p.reference().codePoints().toArray());
+        }
+        String dataSha = fingerprint.hex();
+        if (previous != null) {
+            ResumeState.checkData(dir, previous.trainerState(), dataSha, "ppo.data.prompts");
+        }
         out.printf("data: %d training and %d held-out prompts from %s; policy %s, reward model %s%n", train.size(),
                 val.size(), promptFile, init, rmDir);
 
@@ -163,6 +172,7 @@ public final class PpoJob {
                 state.put("max_steps", cfg.maxSteps());
                 state.put("finished", last);
                 state.put("seed", config.run().seed());
+                state.put("data_sha256", dataSha);
                 state.put("elapsed_s", elapsedAtStart + (System.nanoTime() - started) / 1e9);
                 state.put("skipped", skipped);
                 state.put("data_position", Map.of("step", step, "prompts_seen", (long) step * cfg.batchSize(),

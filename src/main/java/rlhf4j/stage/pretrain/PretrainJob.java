@@ -16,7 +16,9 @@ import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
+import rlhf4j.train.DataFingerprint;
 import rlhf4j.train.MemoryBudget;
+import rlhf4j.train.ResumeState;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
 import rlhf4j.train.StageLock;
@@ -77,11 +79,15 @@ public final class PretrainJob {
         } else {
             gpt = Gpt.create(spec, DataType.FLOAT, config.run().seed(), config.model().initStd());
         }
+        String dataSha = new DataFingerprint().add(split.train()).add(split.val()).hex();
+        if (previous != null) {
+            ResumeState.checkData(dir, previous.trainerState(), dataSha, "pretrain.data.train");
+        }
         StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed());
         PretrainTask task = new PretrainTask(gpt, tokenizer, split, cfg, config.run().seed());
         Map<String, Object> extraState = Map.of("train_tokens", split.train().length, "val_tokens", split.val().length);
         Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options,
-                List.of("val_loss", "val_bpb"), tokenizer, start, extraState), task, out);
+                List.of("val_loss", "val_bpb"), tokenizer, start, extraState, dataSha), task, out);
         out.printf("pretrain %s: %d steps, loss %.4f, val loss %.4f, val bpb %.4f, %.0f tokens/s, %s → %s%n",
                 summary.steps() == cfg.maxSteps() ? "done" : "stopped", summary.steps(), summary.lastLoss(),
                 summary.lastEval().getOrDefault("val_loss", Double.NaN),

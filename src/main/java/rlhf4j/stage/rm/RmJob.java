@@ -76,6 +76,14 @@ public final class RmJob {
         out.printf("data: %d training and %d validation pairs from %s; %d truncated to block_size %d%n",
                 data.train().size(), data.val().size(), trainFile, data.truncated(), base.spec().blockSize());
 
+        rlhf4j.train.DataFingerprint fingerprint = new rlhf4j.train.DataFingerprint();
+        for (List<RmPairs.Pair> part : List.of(data.train(), data.val())) {
+            part.forEach(p -> fingerprint.add(p.chosen().ids()).add(p.rejected().ids()).add(p.margin()));
+        }
+        String dataSha = fingerprint.hex();
+        if (previous != null) {
+            rlhf4j.train.ResumeState.checkData(dir, previous.trainerState(), dataSha, "rm.data.train");
+        }
         StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed());
         RmTask task = new RmTask(scorer, data, cfg, config.run().seed());
         Map<String, Object> extra = new LinkedHashMap<>();
@@ -85,7 +93,7 @@ public final class RmJob {
         extra.put("val_pairs", data.val().size());
         extra.put("truncated_pairs", data.truncated());
         Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options,
-                RmTask.COLUMNS, base.tokenizer(), start, extra), task, out);
+                RmTask.COLUMNS, base.tokenizer(), start, extra, dataSha), task, out);
         if (summary.steps() < cfg.maxSteps()) {
             out.printf("rm stopped: %d steps, loss %.4f, val accuracy %.1f%%, %s → %s%n", summary.steps(),
                     summary.lastLoss(), 100 * summary.lastEval().getOrDefault("val_accuracy", Double.NaN),

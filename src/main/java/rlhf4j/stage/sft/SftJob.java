@@ -73,6 +73,14 @@ public final class SftJob {
                         + ")", data.truncated(), base.spec().blockSize(), data.droppedNote(base.spec().blockSize()));
 
         Gpt gpt = new Gpt(base.spec(), base.params());
+        rlhf4j.train.DataFingerprint fingerprint = new rlhf4j.train.DataFingerprint();
+        for (List<ChatTemplate.Rendered> part : List.of(data.train(), data.val())) {
+            part.forEach(r -> fingerprint.add(r.ids()).add(r.lossMask()));
+        }
+        String dataSha = fingerprint.hex();
+        if (previous != null) {
+            rlhf4j.train.ResumeState.checkData(dir, previous.trainerState(), dataSha, "sft.data.train");
+        }
         StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed());
         SftTask task = new SftTask(gpt, base.tokenizer(), data, cfg, config.run().seed());
         Map<String, Object> extra = new LinkedHashMap<>();
@@ -82,7 +90,7 @@ public final class SftJob {
         extra.put("truncated_rows", data.truncated());
         extra.put("dropped_rows", data.dropped());
         Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options,
-                List.of("val_loss", "exact_match", "chrf"), base.tokenizer(), start, extra), task, out);
+                List.of("val_loss", "exact_match", "chrf"), base.tokenizer(), start, extra, dataSha), task, out);
         String test = "";
         if (summary.steps() == cfg.maxSteps() && !cfg.data().test().isEmpty()) {
             test = testEval(gpt, base, Path.of(cfg.data().test()), cfg, new CopyBaseline(config.eval().copyPrefix()), dir,

@@ -132,6 +132,18 @@ class EditedTrainerStateTest {
     }
 
     @Test
+    void resumingOnChangedDataIsRefused(@TempDir Path own) throws IOException {
+        MicroRun other = new MicroRun(own);
+        assertEquals(0, other.pretrain("--stop-at-step", "4").code());
+        Path dir = other.stageDir("micro");
+        assertTrue(Files.readString(dir.resolve(StageCheckpoint.TRAINER_STATE)).contains("data_sha256"));
+        Files.writeString(other.corpus, Files.readString(other.corpus) + "\nA sentence that was not there before.\n");
+        MicroRun.Result r = other.pretrain("--resume");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("pretrain.data.train") && r.err().contains("--overwrite"), r.err());
+    }
+
+    @Test
     void anUneditedStateResumes() throws IOException {
         MicroRun.Result r = run.pretrain("--resume", "--set", "run.name=" + copyWith("fine", s -> { }));
         assertEquals(0, r.code(), r.err());
