@@ -57,7 +57,7 @@ class ConfigLoaderTest {
     void shippedConfigsLoad() {
         ExperimentConfig tiny = ConfigLoader.load(Path.of("configs/tiny.yaml"));
         assertEquals("tiny", tiny.run().name());
-        assertEquals(new ModelConfig(8, 4, 64, 128, 0.02), tiny.model());
+        assertEquals(new ModelConfig(8, 4, 64, 192, 0.02), tiny.model());
         assertEquals(List.of("datasets/grammar/copy.jsonl"), tiny.sft().data().trainExtra());
         assertEquals(1024, tiny.tokenizer().vocabSize());
         assertEquals(16, tiny.pretrain().batchSize());
