@@ -11,8 +11,7 @@ import rlhf4j.tokenizer.ChatTemplate;
 /**
  * Rendered conversations as one right-padded batch: inputs are tokens 0..L−2, targets tokens
  * 1..L−1, and a target counts towards the loss only where the chat template's mask is 1. The
- * length T is the smallest power of two (at least 16, at most block_size) that fits the longest
- * conversation, so only a few graph shapes are ever built. Packing several conversations into one
+ * length T is the longest conversation rounded up to a multiple of 16 ({@link TokenBatch#paddedLength}). Packing several conversations into one
  * window is not supported: it would need a block-diagonal attention mask per row, and the grammar
  * examples are short enough that bucketing wastes little.
  *
@@ -24,7 +23,7 @@ import rlhf4j.tokenizer.ChatTemplate;
 public record ConversationBatch(TokenBatch batch, int[] targets, double[] mask, int maskedIn) {
     public static ConversationBatch of(List<ChatTemplate.Rendered> rows, int blockSize, int pad) {
         int longest = rows.stream().mapToInt(ChatTemplate.Rendered::length).max().orElse(2) - 1;
-        int t = bucket(longest, blockSize);
+        int t = TokenBatch.paddedLength(longest, blockSize);
         int b = rows.size();
         int[] tokens = new int[b * t];
         int[] positions = new int[b * t];
@@ -47,15 +46,6 @@ public record ConversationBatch(TokenBatch batch, int[] targets, double[] mask, 
             }
         }
         return new ConversationBatch(new TokenBatch(b, t, tokens, positions, valid), targets, mask, count);
-    }
-
-    /** Smallest power of two ≥ n (at least 16), capped at blockSize. */
-    public static int bucket(int n, int blockSize) {
-        int t = 16;
-        while (t < n) {
-            t *= 2;
-        }
-        return Math.min(t, blockSize);
     }
 
     public Map<String, INDArray> lmTargets(int vocab, DataType dtype) {

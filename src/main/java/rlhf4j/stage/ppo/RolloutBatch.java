@@ -13,16 +13,10 @@ import rlhf4j.model.LmTargets;
  * last token as input (positions 0..), so response token j of row b is predicted at flat index
  * {@code b*T + P_b − 1 + j}, where the policy's log-probability and the value of the state before that
  * token are read. Ragged per-response arrays ({@code double[B][L_b]}) move in and out through
- * {@link #ragged} and {@link #flat}. T is a power-of-two bucket; {@link #select} keeps it, so the
+ * {@link #ragged} and {@link #flat}. T is {@link TokenBatch#paddedLength}; {@link #select} keeps it, so the
  * minibatches of one rollout batch share one graph shape.
  */
 public final class RolloutBatch {
-    /**
-     * Rollout batches pad to a multiple of this many tokens: at most 8 shapes at block_size 128, and a
-     * 70-token batch runs at 80, not at the next power of two (128), in all the step's passes.
-     */
-    static final int LENGTH_STEP = 16;
-
     private final List<Rollout> rows;
     private final int seqLen;
     private final TokenBatch batch;
@@ -58,14 +52,13 @@ public final class RolloutBatch {
         this.batch = new TokenBatch(b, seqLen, tokens, positions, valid);
     }
 
-    /** The batch of {@code rows}, padded to the longest rounded up to a multiple of {@link #LENGTH_STEP} (≤ blockSize). */
+    /** The batch of {@code rows}, padded to the longest rounded up to a multiple of 16 ({@link TokenBatch#paddedLength}). */
     public static RolloutBatch of(List<Rollout> rows, int blockSize, int pad) {
         int longest = rows.stream().mapToInt(r -> r.promptIds().length + r.response().length - 1).max().orElse(1);
         if (longest > blockSize) {
             throw new IllegalArgumentException("rollout of " + (longest + 1) + " tokens exceeds block_size " + blockSize);
         }
-        int padded = (Math.max(longest, 1) + LENGTH_STEP - 1) / LENGTH_STEP * LENGTH_STEP;
-        return new RolloutBatch(rows, Math.min(padded, blockSize), pad);
+        return new RolloutBatch(rows, TokenBatch.paddedLength(longest, blockSize), pad);
     }
 
     /** The given rows, same length T. */
