@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,12 +37,7 @@ class DamagedCheckpointTest {
 
     private static Path damaged(String name, Consumer<Map<String, INDArray>> edit) throws IOException {
         Path dir = shared.resolve("damaged").resolve(name);
-        Files.createDirectories(dir);
-        try (Stream<Path> s = Files.list(good)) {
-            for (Path p : s.toList()) {
-                Files.copy(p, dir.resolve(p.getFileName()));
-            }
-        }
+        MicroRun.copyFolder(good, dir);
         Map<String, INDArray> t = new LinkedHashMap<>(StageCheckpoint.readTensors(dir, StageCheckpoint.MODEL));
         edit.accept(t);
         SafeTensors.write(dir.resolve(StageCheckpoint.MODEL), t, Map.of("format", "pt"));

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,12 +41,7 @@ class EditedTrainerStateTest {
     /** A copy of the stopped run under a new run name, with its trainer state edited by {@code edit}. */
     private static String copyWith(String name, java.util.function.Consumer<ObjectNode> edit) throws IOException {
         Path dir = run.stageDir(name);
-        Files.createDirectories(dir);
-        try (Stream<Path> s = Files.list(stopped)) {
-            for (Path p : s.toList()) {
-                Files.copy(p, dir.resolve(p.getFileName()));
-            }
-        }
+        MicroRun.copyFolder(stopped, dir);
         ObjectMapper json = new ObjectMapper();
         ObjectNode state = (ObjectNode) json.readTree(dir.resolve(StageCheckpoint.TRAINER_STATE).toFile());
         edit.accept(state);
@@ -55,25 +49,15 @@ class EditedTrainerStateTest {
         return name;
     }
 
-    private static Map<String, byte[]> files(Path dir) throws IOException {
-        Map<String, byte[]> out = new LinkedHashMap<>();
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : s.sorted().toList()) {
-                out.put(p.getFileName().toString(), Files.readAllBytes(p));
-            }
-        }
-        return out;
-    }
-
     private static void assertRefused(String name, int code, String... words) throws IOException {
-        Map<String, byte[]> before = files(run.stageDir(name));
+        Map<String, byte[]> before = MicroRun.folderBytes(run.stageDir(name));
         MicroRun.Result r = run.pretrain("--resume", "--set", "run.name=" + name);
         assertEquals(code, r.code(), r.err());
         for (String w : words) {
             assertTrue(r.err().contains(w), "'" + w + "' in: " + r.err());
         }
         assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
-        Map<String, byte[]> after = files(run.stageDir(name));
+        Map<String, byte[]> after = MicroRun.folderBytes(run.stageDir(name));
         assertEquals(before.keySet(), after.keySet());
         before.forEach((f, b) -> assertArrayEquals(b, after.get(f), f + " unchanged"));
     }
@@ -118,11 +102,11 @@ class EditedTrainerStateTest {
     @Test
     void aChangedSeedOrANegativeStopStepIsAConfigError() throws IOException {
         String name = copyWith("seed", s -> { });
-        Map<String, byte[]> before = files(run.stageDir(name));
+        Map<String, byte[]> before = MicroRun.folderBytes(run.stageDir(name));
         MicroRun.Result r = run.pretrain("--resume", "--set", "run.name=" + name, "--set", "run.seed=8");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("run.seed") && r.err().contains("7"), r.err());
-        Map<String, byte[]> after = files(run.stageDir(name));
+        Map<String, byte[]> after = MicroRun.folderBytes(run.stageDir(name));
         before.forEach((f, b) -> assertArrayEquals(b, after.get(f), f + " unchanged"));
         assertRefused(copyWith("noseed", s -> s.remove("seed")), 3, "trainer_state.json", "seed");
 

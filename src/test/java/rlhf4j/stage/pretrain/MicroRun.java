@@ -42,6 +42,27 @@ public final class MicroRun {
                 ""));
     }
 
+    /** Every file directly in {@code dir}, name to bytes, in name order: a folder compared byte for byte. */
+    public static java.util.Map<String, byte[]> folderBytes(Path dir) throws IOException {
+        java.util.Map<String, byte[]> out = new java.util.LinkedHashMap<>();
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.sorted().toList()) {
+                out.put(p.getFileName().toString(), Files.readAllBytes(p));
+            }
+        }
+        return out;
+    }
+
+    /** Copies the files of {@code from} into {@code to} (created). */
+    public static void copyFolder(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (java.util.stream.Stream<Path> s = Files.list(from)) {
+            for (Path p : s.toList()) {
+                Files.copy(p, to.resolve(p.getFileName()));
+            }
+        }
+    }
+
     public Path stageDir(String runName) {
         return root.resolve("ckpt").resolve(runName).resolve("pretrain");
     }

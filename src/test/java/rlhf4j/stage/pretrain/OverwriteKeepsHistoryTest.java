@@ -9,9 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,16 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
  * checkpoint: a run that fails before then leaves every file of the old one, history included, as it was.
  */
 class OverwriteKeepsHistoryTest {
-    private static Map<String, byte[]> files(Path dir) throws IOException {
-        Map<String, byte[]> out = new LinkedHashMap<>();
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : s.sorted().toList()) {
-                out.put(p.getFileName().toString(), Files.readAllBytes(p));
-            }
-        }
-        return out;
-    }
-
     private static void assertSameFiles(Map<String, byte[]> expected, Map<String, byte[]> actual) {
         assertEquals(expected.keySet(), actual.keySet());
         expected.forEach((name, bytes) -> assertArrayEquals(bytes, actual.get(name), name));
@@ -40,16 +28,16 @@ class OverwriteKeepsHistoryTest {
         MicroRun run = new MicroRun(tmp);
         assertEquals(0, run.pretrain().code());
         Path dir = run.stageDir("micro");
-        Map<String, byte[]> before = files(dir);
+        Map<String, byte[]> before = MicroRun.folderBytes(dir);
         assertTrue(before.containsKey("samples.txt") && before.containsKey("metrics.csv"), before.keySet().toString());
 
         MicroRun.Result failed = run.pretrain("--overwrite", "--set", "model.init_std=1e308");
         assertEquals(1, failed.code(), failed.err());
-        assertSameFiles(before, files(dir));
+        assertSameFiles(before, MicroRun.folderBytes(dir));
 
         MicroRun.Result replaced = run.pretrain("--overwrite", "--set", "pretrain.max_steps=8");
         assertEquals(0, replaced.code(), replaced.err());
-        Map<String, byte[]> after = files(dir);
+        Map<String, byte[]> after = MicroRun.folderBytes(dir);
         assertNotEquals(new String(before.get("metrics.csv")), new String(after.get("metrics.csv")));
         assertTrue(new String(after.get("metrics.csv")).lines().anyMatch(l -> l.startsWith("8,")),
                 "the new run's rows");
