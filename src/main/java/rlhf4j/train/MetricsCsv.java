@@ -78,6 +78,34 @@ public final class MetricsCsv implements AutoCloseable {
         return rows;
     }
 
+    /** The numbers of the file's last row by column (empty cells left out; empty map when there is no row). */
+    public Map<String, Double> lastRow() {
+        Path target = file.get();
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        try (CSVParser parser = CSVParser.parse(target, StandardCharsets.UTF_8,
+                CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build())) {
+            CSVRecord last = null;
+            for (CSVRecord r : parser) {
+                last = r;
+            }
+            if (last != null) {
+                for (String c : parser.getHeaderNames()) {
+                    String v = last.isSet(c) ? last.get(c) : "";
+                    if (!v.isEmpty()) {
+                        try {
+                            out.put(c, Double.parseDouble(v));
+                        } catch (NumberFormatException notANumber) {
+                            // a damaged cell: left out
+                        }
+                    }
+                }
+            }
+        } catch (IOException | IllegalStateException | java.io.UncheckedIOException e) {
+            return out;
+        }
+        return out;
+    }
+
     /** Appends a row; missing columns are left empty, numbers written in full precision. */
     public void append(Map<String, ? extends Number> values) {
         List<String> row = new ArrayList<>(columns.size());

@@ -83,10 +83,20 @@ public final class Trainer {
      */
     public Summary run(int startStep, double elapsedBefore, int skippedBefore, Checkpointer checkpointer) {
         long t0 = System.nanoTime();
+        skipped = skippedBefore;
+        if (startStep >= settings.maxSteps()) {              // a resumed run that has nothing left to train
+            progress.println("already finished: step " + startStep + " of " + settings.maxSteps()
+                    + ", nothing to train (raise max_steps to train further)");
+            settings.preemption().settled();
+            Map<String, Double> lastRow = metrics.lastRow();
+            Map<String, Double> lastEval = new LinkedHashMap<>(lastRow);
+            BASE_COLUMNS.forEach(lastEval::remove);
+            return new Summary(startStep, lastRow.getOrDefault("loss", Double.NaN), lastEval, 0, elapsedBefore,
+                    skipped);
+        }
         double lastLoss = Double.NaN;
         Map<String, Double> lastEval = Map.of();
         long tokens = 0;
-        skipped = skippedBefore;
         GradAccumulator accumulator = new GradAccumulator();
         for (int step = startStep; step < settings.maxSteps(); step++) {
             long stepStart = System.nanoTime();

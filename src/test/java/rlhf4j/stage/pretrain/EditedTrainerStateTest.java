@@ -2,6 +2,7 @@ package rlhf4j.stage.pretrain;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -125,6 +126,25 @@ class EditedTrainerStateTest {
         MicroRun.Result r = other.pretrain("--resume");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("pretrain.data.train") && r.err().contains("--overwrite"), r.err());
+    }
+
+    @Test
+    void resumingAFinishedRunSaysSoWithItsLastNumbers(@TempDir Path own) throws IOException {
+        MicroRun other = new MicroRun(own);
+        assertEquals(0, other.pretrain().code());
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stdout = System.out;
+        MicroRun.Result r;
+        try {
+            System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+            r = other.pretrain("--resume");
+        } finally {
+            System.setOut(stdout);
+        }
+        String out = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(out.contains("already finished: step 12 of 12, nothing to train"), out);
+        assertFalse(out.contains("NaN"), out);
     }
 
     @Test
