@@ -194,8 +194,9 @@ public final class PpoJob {
             });
         }
         double total = summary.rolloutSeconds() + summary.updateSeconds();
-        String timing = String.format("%.1fs per step (rollout %.0f%% = generation %.0f%% + scoring passes %.0f%%, "
-                        + "update %.0f%%)", total / Math.max(1, summary.steps() - startStep),
+        String timing = total == 0 ? "no step trained in this run" : String.format("%.1fs per step (rollout %.0f%% = "
+                        + "generation %.0f%% + scoring passes %.0f%%, update %.0f%%)",
+                total / Math.max(1, summary.steps() - startStep),
                 100 * summary.rolloutSeconds() / total, 100 * summary.generateSeconds() / total,
                 100 * (summary.rolloutSeconds() - summary.generateSeconds()) / total, 100 * summary.updateSeconds() / total);
         if (summary.steps() < cfg.maxSteps()) {

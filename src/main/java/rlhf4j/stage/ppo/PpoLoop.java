@@ -72,6 +72,13 @@ public final class PpoLoop {
         double update = 0;
         int skipped = skippedBefore;
         int done = startStep;
+        if (startStep >= settings.maxSteps()) {              // a resumed run that has nothing left to train
+            progress.println("already finished: step " + startStep + " of " + settings.maxSteps()
+                    + ", nothing to train (raise max_steps to train further)");
+            settings.preemption().settled();
+            Map<String, Double> lastRow = metrics.lastRow();
+            return new Summary(startStep, lastRow, lastRow, elapsedBefore, 0, 0, 0, skipped);
+        }
         if (startStep == 0) {
             baseline();
         }

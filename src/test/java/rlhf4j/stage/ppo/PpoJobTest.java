@@ -156,6 +156,11 @@ class PpoJobTest {
         List<CSVRecord> ra = metrics(a);
         List<CSVRecord> rb = metrics(b);
         assertEquals(ra.size(), rb.size());
+        MicroRun.Result again = ppo("resumed", "--set", "ppo.test_prompts=4", "--resume");    // nothing left to train
+        assertEquals(0, again.code(), again.err());
+        assertArrayEquals(Files.readAllBytes(a.resolve(StageCheckpoint.MODEL)),
+                Files.readAllBytes(b.resolve(StageCheckpoint.MODEL)), "a finished run is left as it was");
+        assertEquals(rb.size(), metrics(b).size());
         for (int i = 0; i < ra.size(); i++) {
             for (String col : PpoLoop.COLUMNS) {
                 if (!col.endsWith("_s") && !col.equals("rollout_share") && !col.equals("tokens_per_s")) {
