@@ -21,6 +21,10 @@ final class StageOptions {
     @Option(names = "--overwrite", description = "start over even if the stage folder holds a checkpoint")
     boolean overwrite;
 
+    @Option(names = "--accept-changes", description = "with --resume: continue although run.seed or the training data "
+            + "changed since the checkpoint (the run then differs from an uninterrupted one)")
+    boolean acceptChanges;
+
     @Option(names = "--stop-at-step", paramLabel = "N", description = "checkpoint and stop after step N, as if interrupted (resume later with --resume)")
     int stopAtStep;
 
@@ -29,7 +33,7 @@ final class StageOptions {
             throw new rlhf4j.config.ConfigException("--stop-at-step must be a step number >= 1 (0 = run to the end), got "
                     + stopAtStep);
         }
-        return new rlhf4j.train.RunOptions(resume, overwrite, stopAtStep, preemption);
+        return new rlhf4j.train.RunOptions(resume, overwrite, stopAtStep, preemption, acceptChanges);
     }
 
     ExperimentConfig load() {

@@ -31,16 +31,16 @@ public record ResumeState(int step, double elapsedSeconds, int skippedSteps) {
      * the step must not exceed.
      */
     public static ResumeState read(Path dir, JsonNode state, String skippedKey, String maxStepsKey, int maxSteps,
-                                   long seed) {
+                                   long seed, boolean acceptChanges) {
         Path file = dir.resolve(StageCheckpoint.TRAINER_STATE);
         JsonNode saved = state.get("seed");
         if (saved == null || !saved.isIntegralNumber() || !saved.canConvertToLong()) {
             throw new DataException(file, "seed: must be the run's whole-number seed, got " + saved);
         }
-        if (saved.asLong() != seed) {
+        if (saved.asLong() != seed && !acceptChanges) {
             throw new ConfigException("run.seed: " + seed + " is not the seed " + saved.asLong() + " this checkpoint was "
                     + "trained with: a resumed run draws the same batches as an uninterrupted one only with its own "
-                    + "seed (set run.seed=" + saved.asLong() + ", or start a new run)");
+                    + "seed (set run.seed=" + saved.asLong() + ", start a new run, or add --accept-changes)");
         }
         int step = integer(file, state, "step", 0, Integer.MAX_VALUE);
         if (step > maxSteps) {
@@ -59,12 +59,12 @@ public record ResumeState(int step, double elapsedSeconds, int skippedSteps) {
      * Refuses to resume on other data than the checkpoint trained on ({@code data_sha256}, {@link DataFingerprint});
      * a checkpoint written before the fingerprint existed is not checked.
      */
-    public static void checkData(Path dir, JsonNode state, String dataSha256, String dataKey) {
+    public static void checkData(Path dir, JsonNode state, String dataSha256, String dataKey, boolean acceptChanges) {
         JsonNode saved = state.get("data_sha256");
-        if (saved != null && !saved.asText().equals(dataSha256)) {
+        if (saved != null && !saved.asText().equals(dataSha256) && !acceptChanges) {
             throw new ConfigException(dataKey + ": the training data is not the data " + dir + " was trained on (its "
-                    + "SHA-256 changed): resuming would continue on other batches; restore the data, or start over "
-                    + "with --overwrite");
+                    + "SHA-256 changed): resuming would continue on other batches; restore the data, start over "
+                    + "with --overwrite, or add --accept-changes");
         }
     }
 

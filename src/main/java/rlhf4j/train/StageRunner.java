@@ -39,13 +39,13 @@ public final class StageRunner {
 
     /** A fresh start on {@code gpt}, or the state of {@code resumed} (a checkpoint of this stage). */
     public static Start start(TrainingHyperparams h, Gpt gpt, StageCheckpoint.Loaded resumed, PrintStream out,
-                              Path dir, long seed) {
+                              Path dir, long seed, boolean acceptChanges) {
         AdamW optimizer = optimizer(h);
         if (resumed == null) {
             return new Start(gpt, optimizer, 0, 0.0);
         }
         ResumeState state = ResumeState.read(dir, resumed.trainerState(), "skipped_steps",
-                resumed.stage() + ".max_steps", h.maxSteps(), seed);
+                resumed.stage() + ".max_steps", h.maxSteps(), seed, acceptChanges);
         ResumeState.checkOptimizer(dir.resolve(StageCheckpoint.OPTIMIZER), resumed.optimizer(), gpt.params(),
                 state.step());
         optimizer.load(resumed.optimizer());

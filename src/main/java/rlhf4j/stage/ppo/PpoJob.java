@@ -121,7 +121,8 @@ public final class PpoJob {
         }
         String dataSha = fingerprint.hex();
         if (previous != null) {
-            ResumeState.checkData(dir, previous.trainerState(), dataSha, "ppo.data.prompts");
+            ResumeState.checkData(dir, previous.trainerState(), dataSha, "ppo.data.prompts",
+                    options.acceptChanges());
         }
         out.printf("data: %d training and %d held-out prompts from %s; policy %s, reward model %s%n", train.size(),
                 val.size(), promptFile, init, rmDir);
@@ -135,7 +136,7 @@ public final class PpoJob {
         int skippedBefore = 0;
         if (previous != null) {
             ResumeState state = ResumeState.read(dir, previous.trainerState(), "skipped", "ppo.max_steps",
-                    cfg.maxSteps(), config.run().seed());
+                    cfg.maxSteps(), config.run().seed(), options.acceptChanges());
             long updates = (long) state.step() * cfg.ppoEpochs() * cfg.numMiniBatches();
             Map<String, INDArray> valueState = StageCheckpoint.readTensors(dir, VALUE_OPTIMIZER);
             ResumeState.checkOptimizer(dir.resolve(StageCheckpoint.OPTIMIZER), previous.optimizer(), policy.params(),

@@ -81,9 +81,9 @@ public final class PretrainJob {
         }
         String dataSha = new DataFingerprint().add(split.train()).add(split.val()).hex();
         if (previous != null) {
-            ResumeState.checkData(dir, previous.trainerState(), dataSha, "pretrain.data.train");
+            ResumeState.checkData(dir, previous.trainerState(), dataSha, "pretrain.data.train", options.acceptChanges());
         }
-        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed());
+        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed(), options.acceptChanges());
         PretrainTask task = new PretrainTask(gpt, tokenizer, split, cfg, config.run().seed());
         Map<String, Object> extraState = Map.of("train_tokens", split.train().length, "val_tokens", split.val().length);
         Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options,

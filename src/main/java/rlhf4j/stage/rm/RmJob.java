@@ -82,9 +82,9 @@ public final class RmJob {
         }
         String dataSha = fingerprint.hex();
         if (previous != null) {
-            rlhf4j.train.ResumeState.checkData(dir, previous.trainerState(), dataSha, "rm.data.train");
+            rlhf4j.train.ResumeState.checkData(dir, previous.trainerState(), dataSha, "rm.data.train", options.acceptChanges());
         }
-        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed());
+        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed(), options.acceptChanges());
         RmTask task = new RmTask(scorer, data, cfg, config.run().seed());
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("init_from", previous != null ? previous.trainerState().path("init_from").asText(init.toString())

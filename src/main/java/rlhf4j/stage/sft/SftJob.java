@@ -79,9 +79,9 @@ public final class SftJob {
         }
         String dataSha = fingerprint.hex();
         if (previous != null) {
-            rlhf4j.train.ResumeState.checkData(dir, previous.trainerState(), dataSha, "sft.data.train");
+            rlhf4j.train.ResumeState.checkData(dir, previous.trainerState(), dataSha, "sft.data.train", options.acceptChanges());
         }
-        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed());
+        StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed(), options.acceptChanges());
         SftTask task = new SftTask(gpt, base.tokenizer(), data, cfg, config.run().seed());
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("init_from", init.toString());

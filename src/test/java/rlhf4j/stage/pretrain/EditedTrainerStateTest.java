@@ -110,6 +110,9 @@ class EditedTrainerStateTest {
         Map<String, byte[]> after = MicroRun.folderBytes(run.stageDir(name));
         before.forEach((f, b) -> assertArrayEquals(b, after.get(f), f + " unchanged"));
         assertRefused(copyWith("noseed", s -> s.remove("seed")), 3, "trainer_state.json", "seed");
+        MicroRun.Result accepted = run.pretrain("--resume", "--set", "run.name=" + name, "--set", "run.seed=8",
+                "--accept-changes");
+        assertEquals(0, accepted.code(), accepted.err());
 
         MicroRun.Result stop = run.pretrain("--set", "run.name=neg-stop", "--stop-at-step", "-1");
         assertEquals(2, stop.code(), stop.err());
@@ -126,6 +129,8 @@ class EditedTrainerStateTest {
         MicroRun.Result r = other.pretrain("--resume");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("pretrain.data.train") && r.err().contains("--overwrite"), r.err());
+        MicroRun.Result accepted = other.pretrain("--resume", "--accept-changes");
+        assertEquals(0, accepted.code(), accepted.err());
     }
 
     @Test
