@@ -77,6 +77,8 @@ final class SampleCommand implements Callable<Integer> {
             System.arraycopy(ids, 0, start, 1, ids.length);
         }
         int stop = chat ? template.endOfTurn() : eot;
+        rlhf4j.train.MemoryBudget.checkSampling(ckpt.spec(), numSamples, Math.min(ckpt.spec().blockSize(),
+                start.length + maxNewTokens), "--num-samples");
         Sampler sampler = new Sampler(new InferenceModel(ckpt.spec(), ckpt.params()), tok.id(SpecialTokens.PAD));
         List<int[]> prompts = new ArrayList<>(Collections.nCopies(numSamples, start));
         List<Sampler.Generation> gens = sampler.generate(prompts, params, new Random(seed), t -> t == stop || t == eot);

@@ -35,6 +35,26 @@ public final class MemoryBudget {
         check(spec, rows, tokens, batchKey, Pointer.maxBytes());
     }
 
+    /**
+     * Bytes of sampling {@code rows} sequences of up to {@code tokens} positions with the KV cache: keys and
+     * values of every layer ({@code 2·n_layer·n_embd} floats a position), the logits of a prefill ({@code V} floats
+     * a position) and the weights.
+     */
+    public static double samplingBytes(GptSpec spec, long rows, long tokens) {
+        return 4.0 * (rows * tokens * (2.0 * spec.nLayer() * spec.nEmbd() + spec.vocabSize()) + spec.paramCount());
+    }
+
+    /** Refuses a generation that cannot fit under the cap, naming {@code rowsKey} (e.g. {@code --num-samples}). */
+    public static void checkSampling(GptSpec spec, long rows, long tokens, String rowsKey) {
+        long cap = Pointer.maxBytes();
+        double need = samplingBytes(spec, rows, tokens);
+        if (cap > 0 && need > cap) {
+            throw new ConfigException(rowsKey + ": " + rows + " sequences of " + tokens + " positions need about "
+                    + gib(need) + " GiB for the KV cache and logits, more than the " + gib(cap) + " GiB of native "
+                    + "memory this JVM may use: ask for fewer, or raise the cap with RLHF4J_JAVA_OPTS");
+        }
+    }
+
     static void check(GptSpec spec, long rows, long tokens, String batchKey, long cap) {
         if (cap <= 0) {
             return;                                           // no cap set: nothing to compare with

@@ -23,6 +23,13 @@ class MemoryBudgetTest {
     }
 
     @Test
+    void samplingByHand() {
+        GptSpec spec = new GptSpec(2, 4, 128, 128, 1024);
+        // per position: keys and values of 2 layers (2 x 2 x 128 = 512) + 1024 logits = 1536 floats
+        assertEquals(4.0 * (8 * 100 * 1536 + spec.paramCount()), MemoryBudget.samplingBytes(spec, 8, 100));
+    }
+
+    @Test
     void namesTheKeyThatDominates() {
         GptSpec deep = new GptSpec(1_000_000, 4, 128, 128, 1024);
         String model = assertThrows(ConfigException.class,
