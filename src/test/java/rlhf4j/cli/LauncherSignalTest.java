@@ -1,5 +1,6 @@
 package rlhf4j.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,9 +23,12 @@ class LauncherSignalTest {
     @Test
     void sigtermToTheLauncherStopsJava(@TempDir Path tmp) throws Exception {
         MicroRun micro = new MicroRun(tmp);
-        ProcessBuilder pb = new ProcessBuilder("bash", Path.of("train").toAbsolutePath().toString(), "pretrain",
-                "--config", micro.config.toString(), "--set", "pretrain.max_steps=1000000",
-                "--set", "pretrain.eval_every=1000000", "--set", "pretrain.checkpoint_every=1000000");
+        String[] settings = {"--set", "pretrain.max_steps=" + STEPS, "--set", "pretrain.eval_every=1000000",
+            "--set", "pretrain.checkpoint_every=1000000"};
+        List<String> args = new java.util.ArrayList<>(List.of("bash", Path.of("train").toAbsolutePath().toString(),
+                "pretrain", "--config", micro.config.toString()));
+        args.addAll(List.of(settings));
+        ProcessBuilder pb = new ProcessBuilder(args);
         pb.environment().put("RLHF4J_CLASSPATH", ChildJvm.classPath());
         pb.environment().put("RLHF4J_JAVA_OPTS", "-Xmx512m");
         pb.redirectErrorStream(true).redirectOutput(tmp.resolve("out.txt").toFile());
@@ -53,10 +57,21 @@ class LauncherSignalTest {
         assertTrue(step >= 3, "checkpoint at step " + step);
         assertEquals(step, Integer.parseInt(rows.get(rows.size() - 1).split(",")[0]), "metrics end at the checkpoint");
         assertTrue(Files.readString(tmp.resolve("out.txt")).contains("stopped after step " + step + " by a signal"));
-        MicroRun.Result resumed = micro.pretrain("--resume", "--set", "pretrain.max_steps=" + (step + 2),
-                "--set", "pretrain.eval_every=1000000", "--set", "pretrain.checkpoint_every=1000000");
+        assertTrue(step < STEPS, "stopped before the end, at " + step);
+        List<String> resume = new java.util.ArrayList<>(List.of(settings));
+        resume.add("--resume");
+        MicroRun.Result resumed = micro.pretrain(resume.toArray(String[]::new));
         assertEquals(0, resumed.code(), resumed.err());
+
+        List<String> straight = new java.util.ArrayList<>(List.of(settings));
+        straight.addAll(List.of("--set", "run.name=straight"));
+        assertEquals(0, micro.pretrain(straight.toArray(String[]::new)).code());
+        assertArrayEquals(Files.readAllBytes(micro.stageDir("straight").resolve("model.safetensors")),
+                Files.readAllBytes(dir.resolve("model.safetensors")), "signalled + resumed == uninterrupted, bitwise");
     }
+
+    /** Long enough that the signal lands mid-run (the micro model trains a few hundred steps a second). */
+    private static final int STEPS = 6_000;
 
     @Test
     void exitCodesAndErrorLinesComeThroughTheLauncher(@TempDir Path tmp) throws IOException, InterruptedException {
