@@ -258,7 +258,7 @@ public final class Gpt {
     /**
      * d emb [B*T, C] → added into the rows of d wte [V, C] and d wpe [T_max, C] that were looked up.
      * Plain Java loops over float[] (or double[] for a DOUBLE model) with one bulk copy in and out
-     * of native memory each: the native scatter ops are not trusted with repeated indices (DESIGN §3).
+     * of native memory each: the native scatter ops are not trusted with repeated indices (docs/SAMEDIFF.md).
      */
     private void scatterEmbeddingGradient(TokenBatch batch, INDArray dEmb, Map<String, INDArray> grads) {
         int c = spec.nEmbd();

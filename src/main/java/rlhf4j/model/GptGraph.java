@@ -18,7 +18,7 @@ import static rlhf4j.model.ParamNames.layer;
  * One SameDiff graph of the GPT for a fixed batch size B and length T, with a head on top — or of
  * the head alone over a {@code hidden} placeholder, when {@link KernelTrunk} runs the trunk.
  * Inputs are placeholders: {@code emb} [B*T, C] (token + position embeddings, looked up outside
- * the graph because the native gather's gradient is wrong, DESIGN §3) and {@code attn_bias}
+ * the graph because the native gather's gradient is wrong, docs/SAMEDIFF.md) and {@code attn_bias}
  * [B or 1, 1, T, T]. The parameter variables wrap the model's own arrays, so in-place optimizer
  * updates are seen without copying.
  */

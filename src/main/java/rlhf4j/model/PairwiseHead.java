@@ -12,7 +12,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
  * </pre>
  * −log σ(z) = softplus(−z) is built by hand in max-shifted form, {@code m + log(e^{−m} + e^{−z−m})}
  * with {@code m = max(0, −z)}: no overflow for any z, and the gradient through m cancels exactly
- * (DESIGN §3: no {@code sd.loss.*} op, whose backward ignores what comes after it).
+ * (docs/SAMEDIFF.md: no {@code sd.loss.*} op, whose backward ignores what comes after it).
  * Placeholders: the scalar head's {@code last_token} [2P, T] and {@code margin} [P].
  * Outputs: {@code score} [2P], {@code chosen_reward} [P], {@code rejected_reward} [P], {@code loss}.
  */

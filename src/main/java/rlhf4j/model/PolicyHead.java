@@ -11,7 +11,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
  *   L = −Σ_n w_n · min(r_n·A_n, clip(r_n, 1−ε, 1+ε)·A_n),   r_n = exp(log π(a_n) − log π_old(a_n))
  *       − entropy_coef · Σ_n w_n · H_n
  * </pre>
- * {@code min(r·A, clip(r)·A)} does not differentiate correctly in SameDiff M2.1 (DESIGN §3), so the
+ * {@code min(r·A, clip(r)·A)} does not differentiate correctly in SameDiff M2.1 (docs/SAMEDIFF.md), so the
  * choice of term is made from the sign of A, known before the pass and fed as two masks:
  * for A &gt; 0 the objective is {@code A·(r − relu(r − 1 − ε))} = A·min(r, 1+ε), for A &lt; 0 it is
  * {@code A·(r + relu(1 − ε − r))} = A·max(r, 1−ε). Both are exact equalities; relu's derivative

@@ -9,7 +9,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
  * <pre>
  *   L = vf_coef · ½ Σ_n w_n · max((V_n − R_n)², (V_old,n + clip(V_n − V_old,n, −ε_v, ε_v) − R_n)²)
  * </pre>
- * built with relu only, so that the gradient is right at every point off the kinks (DESIGN §3: min and
+ * built with relu only, so that the gradient is right at every point off the kinks (docs/SAMEDIFF.md: min and
  * max split or double the gradient at ties): {@code clip(d, −ε, ε) = d − relu(d − ε) + relu(−d − ε)} and
  * {@code max(a, b) = a + relu(b − a)}.
  * Placeholders with the loss: {@code old_values}, {@code returns}, {@code value_weight} (mask / Σ mask), each [B, T].

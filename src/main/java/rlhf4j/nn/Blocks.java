@@ -5,7 +5,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 
 /**
  * The SameDiff building blocks of a GPT, each chosen so that its gradient is right in M2.1
- * (DESIGN §3) and each covered by a central-difference gradient check in DOUBLE.
+ * (docs/SAMEDIFF.md) and each covered by a central-difference gradient check in DOUBLE.
  *
  * <p>Activations are kept as 2-D {@code [N, C]} matrices with {@code N = B*T} rows wherever
  * possible: 2-D matmuls are the fast and verified path, and rank-3 × rank-2 matmul fails.
@@ -68,7 +68,7 @@ public final class Blocks {
 
     /**
      * Log-probabilities of the given targets, hand-built from log-softmax (the native loss ops
-     * drop their incoming gradient, DESIGN §3). logits [N, V], targetOneHot [N, V] → [N].
+     * drop their incoming gradient, docs/SAMEDIFF.md). logits [N, V], targetOneHot [N, V] → [N].
      */
     public static SDVariable targetLogProbs(SameDiff sd, SDVariable logits, SDVariable targetOneHot) {
         SDVariable logProbs = sd.nn.logSoftmax(logits);                                // [N, V]

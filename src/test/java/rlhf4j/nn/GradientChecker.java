@@ -9,7 +9,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Our own central-difference gradient checker (DESIGN §3: the library's checker once passed a wrong
+ * Our own central-difference gradient checker (docs/SAMEDIFF.md: the library's checker once passed a wrong
  * gradient). For each parameter it perturbs up to {@code samplesPerParam} entries by ±eps in DOUBLE,
  * recomputes the loss, and compares (L+ − L−)/2eps with the analytic gradient.
  */

@@ -19,7 +19,7 @@ import rlhf4j.optim.GradClip;
 import rlhf4j.train.NonFiniteException;
 
 /**
- * One PPO step, as the references do it (DESIGN §4): roll out B prompts with the policy's KV-cache
+ * One PPO step, as TRL and OpenRLHF do it: roll out B prompts with the policy's KV-cache
  * sampler; recompute the responses' log-probabilities under the policy and the reference with the
  * training graph (logits / temperature) and check them against the sampler's; values from the value
  * model; normalised reward-model scores; per-token rewards −β·KL plus the score on the last token;

@@ -152,7 +152,7 @@ public final class PpoLoop {
     }
 
     /**
-     * The failure modes of DESIGN §4 as warnings, each repeated at most once per {@code every} steps:
+     * The failure modes users of PPO report, as warnings, each repeated at most once per {@code every} steps:
      * negative KL (the estimate below −0.1 nats means sampling and training disagree, or too few samples),
      * KL above three times the target, and mean response length under a quarter of the first step's.
      */
