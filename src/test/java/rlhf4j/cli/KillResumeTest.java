@@ -140,8 +140,8 @@ class KillResumeTest {
             String plan;
             if (rng.nextInt(5) == 0) {
                 int delay = rng.nextInt(3000);
-                plan = "kill " + delay + " ms after start";
-                life.awaitExitOrMillis(delay);
+                plan = "kill " + delay + " ms after start (or at step " + (from + 4) + ", whichever comes first)";
+                life.awaitStepOrMillis(Math.min(MAX_STEPS - 1, from + 4), delay);
             } else {
                 int target = Math.min(MAX_STEPS - 1, from + 1 + rng.nextInt(3));
                 int delay = rng.nextInt(40);
@@ -259,6 +259,28 @@ class KillResumeTest {
                 Matcher m = STEP_LINE.matcher(line);
                 if (m.find() && Integer.parseInt(m.group(1)) >= target) {
                     return true;
+                }
+            }
+        }
+
+        /** Until step {@code target} is logged or {@code millis} have passed: a life stays a few steps long. */
+        void awaitStepOrMillis(int target, int millis) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                String line = lines.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
+                if (line == null) {
+                    if (!process.isAlive() && lines.isEmpty()) {
+                        return;
+                    }
+                    continue;
+                }
+                Matcher m = STEP_LINE.matcher(line);
+                if (m.find() && Integer.parseInt(m.group(1)) >= target) {
+                    return;
                 }
             }
         }
