@@ -35,6 +35,22 @@ record DataRow(Path file, int line, int columnsLine, Map<String, JsonNode> cells
         return value(column);
     }
 
+    /** A required list column: a JSON array (in CSV, a cell holding one, such as {@code ["a", "b"]} or {@code [2, 0, 1]}). */
+    JsonNode array(String column) {
+        JsonNode node = require(column);
+        if (csv && node.isTextual() && node.textValue().strip().startsWith("[")) {
+            try {
+                node = JsonlCsvRows.parseJson(node.textValue());
+            } catch (JsonProcessingException e) {
+                throw error("invalid JSON in \"" + column + "\": " + JsonlCsvRows.reason(e));
+            }
+        }
+        if (!node.isArray()) {
+            throw error("\"" + column + "\" must be a list");
+        }
+        return node;
+    }
+
     /** The column's value, or {@code null} when it is missing, JSON null or an empty CSV cell. */
     JsonNode optional(String column) {
         return present(column) ? value(column) : null;

@@ -25,7 +25,8 @@ public final class PreferenceData {
         return JsonlCsvRows.read(file).stream().map(PreferenceData::example).toList();
     }
 
-    private static PreferenceExample example(DataRow row) {
+    /** The comparison of one pair row. */
+    static PreferenceExample example(DataRow row) {
         PreferenceExample pair = row.present(PROMPT) ? explicit(row) : implicit(row);
         if (pair.chosen().equals(pair.rejected())) {
             throw row.error("chosen and rejected are identical");
