@@ -2,19 +2,32 @@ package rlhf4j.config;
 
 import static rlhf4j.config.Check.require;
 
-/** The {@code rm.data} section: preference pairs to train on, the held-out share, the test file. */
+import java.util.List;
+
+/**
+ * The {@code rm.data} section: the rankings to train on (this run's label stage and any ranking or preference
+ * pair files), the held-out share, the test file.
+ */
 public record RmDataPaths(
-        @Doc("JSONL or CSV file of prompt/chosen/rejected rows, or chosen/rejected conversations (Anthropic HH)") String train,
-        @Doc("share of the pairs held out for validation (by a hash of the prompt, as sft does), 0 < x < 1") double valFraction,
-        @Doc("preference file scored at the end of the run (accuracy, margin); empty = none") String test) {
+        @Doc("JSONL or CSV files of rankings (prompt, responses, ranking or scores) or preference pairs "
+                + "(prompt/chosen/rejected, or chosen/rejected conversations as in Anthropic HH), in any mix; "
+                + "empty = none") List<String> train,
+        @Doc("also train on this run's label stage rankings (<out_dir>/<run>/label/rankings.jsonl)") boolean fromLabel,
+        @Doc("share of the prompts held out for validation (by a hash of the prompt, as sft does; all the pairs "
+                + "of one prompt stay together), 0 < x < 1") double valFraction,
+        @Doc("ranking or preference file scored at the end of the run (accuracy, top-1, Kendall τ, margin); "
+                + "empty = none") String test) {
 
     public RmDataPaths {
-        require(train != null && !train.isBlank(), "train", "must name a file");
+        require(train != null && train.stream().noneMatch(f -> f == null || f.isBlank()), "train",
+                "must be a list of file names");
+        require(fromLabel || !train.isEmpty(), "train", "names no file and from_label is false: nothing to train on");
         require(valFraction > 0 && valFraction < 1, "val_fraction", "must be between 0 and 1 (exclusive), got %s", valFraction);
         require(test != null, "test", "must be given (empty for none)");
+        train = List.copyOf(train);
     }
 
     public static RmDataPaths defaults() {
-        return new RmDataPaths("datasets/grammar/preferences.jsonl", 0.1, "datasets/grammar/preferences-test.jsonl");
+        return new RmDataPaths(List.of(), true, 0.1, "datasets/grammar/preferences-test.jsonl");
     }
 }

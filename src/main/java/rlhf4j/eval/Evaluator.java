@@ -13,8 +13,8 @@ import java.util.Map;
 import rlhf4j.data.DataException;
 import rlhf4j.data.Document;
 import rlhf4j.data.Message;
-import rlhf4j.data.PreferenceData;
-import rlhf4j.data.PreferenceExample;
+import rlhf4j.data.RankingData;
+import rlhf4j.data.RankingExample;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.TextCorpus;
@@ -101,15 +101,18 @@ public final class Evaluator {
     }
 
     /**
-     * A reward model on preference pairs: accuracy (r_chosen > r_rejected), pairwise loss, mean margin and
-     * reward mean/std of each side, normalised with the model's {@code reward_norm.json} when it has one.
+     * A reward model on rankings or preference pairs: pairwise accuracy (r_better > r_worse), top-1, Kendall τ,
+     * the ranking loss, mean margin and reward mean/std of the labeler's best and worst responses, normalised with
+     * the model's {@code reward_norm.json} when it has one.
      */
     public static Map<String, Object> preferences(RewardModel rm, Path file, int limit) {
-        List<PreferenceExample> pairs = PreferenceData.read(file);
-        if (pairs.isEmpty()) {
-            throw new DataException(file, "holds no preference pairs");
+        List<RankingExample> rows = RankingData.read(file);
+        List<RankingExample> scored = (limit == 0 ? rows : rows.subList(0, Math.min(limit, rows.size()))).stream()
+                .filter(r -> !r.pairs().isEmpty()).toList();
+        if (scored.isEmpty()) {
+            throw new DataException(file, "holds no ranking with a pair to score (all scores equal)");
         }
-        PairMetrics metrics = rm.evaluate(limit == 0 ? pairs : pairs.subList(0, Math.min(limit, pairs.size())));
+        RankingMetrics metrics = rm.evaluate(scored);
         Map<String, Object> m = new LinkedHashMap<>(metrics.toMap());
         m.put("reward_norm", rm.norm().fitted() ? rm.norm().toMap()
                 : "none: the rm run has not finished, rewards are raw scores");

@@ -11,7 +11,7 @@ import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.data.ConversationBatch;
 import rlhf4j.data.Message;
-import rlhf4j.data.PreferenceExample;
+import rlhf4j.data.RankingExample;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.LastToken;
 import rlhf4j.model.ScalarHead;
@@ -108,7 +108,7 @@ public final class RewardModel {
      * Raw scores of rendered sequences (each at most block_size + 1 tokens) [N]. Rows are batched in order
      * of length, so each batch pads to the shortest bucket that fits it.
      */
-    public double[] rawScores(List<ChatTemplate.Rendered> rows) {
+    public double[] rawScoresFlat(List<ChatTemplate.Rendered> rows) {
         Integer[] order = new Integer[rows.size()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
@@ -144,38 +144,33 @@ public final class RewardModel {
         for (int i = 0; i < prompts.size(); i++) {
             rows.add(render(prompts.get(i), responses.get(i)));
         }
-        double[] raw = rawScores(rows);
+        double[] raw = rawScoresFlat(rows);
         for (int i = 0; i < raw.length; i++) {
             raw[i] = norm.apply(raw[i]);
         }
         return raw;
     }
 
-    /** Raw scores of both sides of rendered pairs, and the metrics with this model's normalisation. */
-    public record PairScores(double[] chosen, double[] rejected, double[] margin, PairMetrics metrics) {}
-
-    /** Scores pairs given as rendered (chosen, rejected) lists and their margins. */
-    public PairScores scorePairs(List<ChatTemplate.Rendered> chosen, List<ChatTemplate.Rendered> rejected,
-                                 double[] margin) {
-        List<ChatTemplate.Rendered> both = new ArrayList<>(chosen);
-        both.addAll(rejected);
-        double[] raw = rawScores(both);
-        double[] c = Arrays.copyOfRange(raw, 0, chosen.size());
-        double[] r = Arrays.copyOfRange(raw, chosen.size(), raw.length);
-        return new PairScores(c, r, margin, PairMetrics.of(c, r, margin, norm));
+    /** Raw scores of rendered rankings: one array per ranking, one score per response, in order. */
+    public List<double[]> rawScores(List<List<ChatTemplate.Rendered>> rankings) {
+        List<ChatTemplate.Rendered> all = new ArrayList<>();
+        rankings.forEach(all::addAll);
+        double[] raw = rawScoresFlat(all);
+        List<double[]> out = new ArrayList<>(rankings.size());
+        int from = 0;
+        for (List<ChatTemplate.Rendered> r : rankings) {
+            out.add(Arrays.copyOfRange(raw, from, from + r.size()));
+            from += r.size();
+        }
+        return out;
     }
 
-    /** Accuracy, margin and reward statistics on preference examples read from a file. */
-    public PairMetrics evaluate(List<PreferenceExample> pairs) {
-        List<ChatTemplate.Rendered> chosen = new ArrayList<>(pairs.size());
-        List<ChatTemplate.Rendered> rejected = new ArrayList<>(pairs.size());
-        double[] margin = new double[pairs.size()];
-        for (int i = 0; i < pairs.size(); i++) {
-            PreferenceExample p = pairs.get(i);
-            chosen.add(render(p.prompt(), p.chosen()));
-            rejected.add(render(p.prompt(), p.rejected()));
-            margin[i] = p.margin();
+    /** Pairwise accuracy, top-1, Kendall τ, loss and reward statistics on rankings (or pairs) read from a file. */
+    public RankingMetrics evaluate(List<RankingExample> rankings) {
+        List<List<ChatTemplate.Rendered>> rendered = new ArrayList<>(rankings.size());
+        for (RankingExample r : rankings) {
+            rendered.add(r.responses().stream().map(text -> render(r.prompt(), text)).toList());
         }
-        return scorePairs(chosen, rejected, margin).metrics();
+        return RankingMetrics.of(rankings, rawScores(rendered), norm);
     }
 }

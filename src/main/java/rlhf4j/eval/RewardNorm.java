@@ -40,8 +40,8 @@ public record RewardNorm(double gain, double bias, double rawMean, double rawStd
 
     /** The map taking {@code raw} to mean 0, standard deviation 1. */
     public static RewardNorm fit(double[] raw, String reference) {
-        double mean = PairMetrics.mean(raw);
-        double std = PairMetrics.std(raw);
+        double mean = RankingMetrics.mean(raw);
+        double std = RankingMetrics.std(raw);
         double gain = std > 0 ? 1.0 / std : 1.0;
         return new RewardNorm(gain, -mean * gain, mean, std, raw.length, reference);
     }

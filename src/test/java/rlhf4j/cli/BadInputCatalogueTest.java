@@ -114,7 +114,7 @@ class BadInputCatalogueTest {
 
     private static String[] rm(Path data, String... extra) {
         return stage("rm", concat(new String[] {"--overwrite", "--set", "rm.init_from=" + pretrainDir,
-            "--set", "rm.data.train=" + data, "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=",
+            "--set", "rm.data.train=" + data, "--set", "rm.data.from_label=false", "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=",
             "--set", "rm.max_steps=3", "--set", "rm.warmup_steps=1"}, extra));
     }
 

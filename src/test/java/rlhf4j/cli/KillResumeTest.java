@@ -81,7 +81,7 @@ class KillResumeTest {
         Files.writeString(shared.resolve("prefs.jsonl"), prefRows());
         Files.writeString(shared.resolve("prompts.jsonl"), promptRows());
         r = run.train("rm", "--config", run.config.toString(), "--set", "run.name=base", "--set", "model.block_size=32",
-                "--set", "rm.init_from=" + run.stageDir("base"), "--set", "rm.data.train=" + shared.resolve("prefs.jsonl"),
+                "--set", "rm.init_from=" + run.stageDir("base"), "--set", "rm.data.train=" + shared.resolve("prefs.jsonl"), "--set", "rm.data.from_label=false",
                 "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=", "--set", "rm.batch_size=4",
                 "--set", "rm.max_steps=2", "--set", "rm.warmup_steps=1", "--set", "rm.eval_every=2",
                 "--set", "rm.eval_pairs=4");
@@ -104,7 +104,7 @@ class KillResumeTest {
                 "--set", "sft.log_every=1", "--set", "sft.eval_every=10", "--set", "sft.eval_examples=4",
                 "--set", "sft.max_new_tokens=4")),
             new StageUnderTest("rm", List.of("rm", "--config", cfg, "--set", "model.block_size=32",
-                "--set", "rm.init_from=" + base, "--set", "rm.data.train=" + shared.resolve("prefs.jsonl"),
+                "--set", "rm.init_from=" + base, "--set", "rm.data.train=" + shared.resolve("prefs.jsonl"), "--set", "rm.data.from_label=false",
                 "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=", "--set", "rm.batch_size=4",
                 "--set", "rm.max_steps=" + MAX_STEPS, "--set", "rm.warmup_steps=2", "--set", "rm." + every,
                 "--set", "rm.log_every=1", "--set", "rm.eval_every=10", "--set", "rm.eval_pairs=8")),

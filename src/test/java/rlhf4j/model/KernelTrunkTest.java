@@ -113,9 +113,14 @@ class KernelTrunkTest {
         GptSpec spec = new GptSpec(2, 2, 24, 9, 17);
         Random rng = new Random(3);
         TokenBatch tb = batch(spec, 4, 9, true, rng);
-        compareHead(spec, new PairwiseHead(), tb, Map.of(ScalarHead.LAST_TOKEN, LastToken.onehot(tb, DataType.FLOAT),
-                PairwiseHead.MARGIN, org.nd4j.linalg.factory.Nd4j.createFromArray(0.5f, -0.25f)),
-                List.of(PairwiseHead.LOSS, PairwiseHead.CHOSEN, PairwiseHead.REJECTED));
+        float[][] pairWeight = new float[4][4];                                                   // [B, B]
+        float[][] pairMargin = new float[4][4];                                                   // [B, B]
+        pairWeight[0][1] = pairWeight[0][2] = pairWeight[1][2] = 1f / 6;   // prompt 1: 0 > 1 > 2; prompt 2: row 3 alone
+        pairMargin[0][1] = 0.5f;
+        compareHead(spec, new RankingHead(), tb, Map.of(ScalarHead.LAST_TOKEN, LastToken.onehot(tb, DataType.FLOAT),
+                RankingHead.WEIGHT, org.nd4j.linalg.factory.Nd4j.createFromArray(pairWeight),
+                RankingHead.MARGIN, org.nd4j.linalg.factory.Nd4j.createFromArray(pairMargin)),
+                List.of(RankingHead.LOSS, ScalarHead.SCORE));
         INDArray old = org.nd4j.linalg.factory.Nd4j.rand(DataType.FLOAT, 4, 9).subi(0.5);          // [B, T]
         INDArray ret = org.nd4j.linalg.factory.Nd4j.rand(DataType.FLOAT, 4, 9);                    // [B, T]
         INDArray weight = org.nd4j.linalg.factory.Nd4j.ones(DataType.FLOAT, 4, 9).divi(36);       // [B, T]

@@ -41,7 +41,7 @@ public final class RmReward implements RewardFunction {
             System.arraycopy(newline, 0, ids, at, newline.length);
             rows.add(model.fit(new ChatTemplate.Rendered(ids, new int[ids.length])));
         }
-        double[] raw = model.rawScores(rows);                                                 // [B]
+        double[] raw = model.rawScoresFlat(rows);                                                 // [B]
         for (int i = 0; i < raw.length; i++) {
             raw[i] = model.norm().apply(raw[i]);
         }

@@ -17,8 +17,8 @@ import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.RmConfig;
 import rlhf4j.data.DataException;
 import rlhf4j.data.GrammarFiles;
-import rlhf4j.data.PreferenceData;
-import rlhf4j.eval.PairMetrics;
+import rlhf4j.data.RankingData;
+import rlhf4j.eval.RankingMetrics;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
 import rlhf4j.model.Gpt;
@@ -30,12 +30,13 @@ import rlhf4j.train.StageRunner;
 import rlhf4j.train.Trainer;
 
 /**
- * {@code ./train rm}: trains a reward model on preference pairs with the pairwise ranking loss, writing
+ * {@code ./train rm}: trains a reward model on rankings (the label stage's, and ranking or preference pair
+ * files; a pair is a ranking of two) with the ranking loss of {@link rlhf4j.model.RankingHead}, writing
  * {@code checkpoints/<run>/rm/}. It starts from {@code rm.init_from} (default: the run's sft folder;
  * any GPT checkpoint will do, a pretrain one is noted) and adds a fresh score head unless that
- * checkpoint already has one. When training is done it scores every training pair, fits the reward
- * normalisation on the chosen responses ({@code reward_norm.json}, also in {@code trainer_state.json}),
- * and reports accuracy on the training, validation and test pairs ({@code test_metrics.json}).
+ * checkpoint already has one. When training is done it fits the reward normalisation on the labeler's best
+ * response of each training ranking ({@code reward_norm.json}, also in {@code trainer_state.json}), and reports
+ * pairwise accuracy, top-1 and Kendall τ on the training, validation and test rankings ({@code test_metrics.json}).
  */
 public final class RmJob {
     public static final String STAGE = "rm";
@@ -44,7 +45,7 @@ public final class RmJob {
     private RmJob() {}
 
     /** How the finished run scores: the training, validation and (optional) test pairs, normalised units. */
-    public record Result(Trainer.Summary summary, PairMetrics train, PairMetrics val, PairMetrics test,
+    public record Result(Trainer.Summary summary, RankingMetrics train, RankingMetrics val, RankingMetrics test,
                          RewardNorm norm) {}
 
     public static Result run(ExperimentConfig config, RunOptions options, PrintStream out) {
@@ -60,25 +61,34 @@ public final class RmJob {
         Path init = cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "sft") : Path.of(cfg.initFrom());
         StageCheckpoint.Loaded base = previous != null ? previous : loadInit(init, out);
         StageDir.checkBlockSize(config.model().blockSize(), base.spec(), previous != null ? dir : init);
-        rlhf4j.train.MemoryBudget.check(base.spec(), 2L * cfg.batchSize(), base.spec().blockSize(), "rm.batch_size");
         Gpt gpt = new Gpt(base.spec(), base.params());
         if (!gpt.hasScoreHead()) {
             GptInit.addScoreHead(gpt.params(), base.spec(), gpt.dataType(), config.run().seed(), false);
         }
         RewardModel scorer = new RewardModel(gpt, base.tokenizer(), RewardNorm.identity());
 
-        Path trainFile = GrammarFiles.ensure(Path.of(cfg.data().train()), out);
-        RmPairs data = RmPairs.of(PreferenceData.read(trainFile), scorer, cfg.data().valFraction());
+        List<Path> files = trainFiles(config, out);
+        RmGroups data = RmGroups.of(RankingData.read(files), scorer, cfg.data().valFraction());
+        String source = files.size() == 1 ? files.get(0).toString() : files.size() + " files";
         if (data.train().isEmpty() || data.val().isEmpty()) {
-            throw new DataException(trainFile, "needs pairs for both training and validation (" + data.train().size()
-                    + " and " + data.val().size() + " after the val_fraction split)");
+            throw new DataException(files.get(0), "needs rankings for both training and validation (" + data.train().size()
+                    + " and " + data.val().size() + " after the val_fraction split" + (files.size() > 1
+                    ? ", from " + files : "") + ")");
         }
-        out.printf("data: %d training and %d validation pairs from %s; %d truncated to block_size %d%n",
-                data.train().size(), data.val().size(), trainFile, data.truncated(), base.spec().blockSize());
+        int widest = data.train().stream().mapToInt(g -> g.responses().size()).max().orElse(2);
+        rlhf4j.train.MemoryBudget.check(base.spec(), (long) widest * cfg.batchSize(), base.spec().blockSize(),
+                "rm.batch_size");
+        out.printf("data: %d training rankings (%d pairs) and %d validation rankings (%d pairs) from %s; "
+                        + "%d truncated to block_size %d%s%n", data.train().size(), RmGroups.pairs(data.train()),
+                data.val().size(), RmGroups.pairs(data.val()), source, data.truncated(), base.spec().blockSize(),
+                data.withoutPairs() == 0 ? "" : "; " + data.withoutPairs() + " without a pair (all scores equal) skipped");
 
         rlhf4j.train.DataFingerprint fingerprint = new rlhf4j.train.DataFingerprint();
-        for (List<RmPairs.Pair> part : List.of(data.train(), data.val())) {
-            part.forEach(p -> fingerprint.add(p.chosen().ids()).add(p.rejected().ids()).add(p.margin()));
+        for (List<RmGroups.Group> part : List.of(data.train(), data.val())) {
+            for (RmGroups.Group g : part) {
+                g.responses().forEach(r -> fingerprint.add(r.ids()));
+                g.ranking().pairs().forEach(p -> fingerprint.add(new int[] {p.better(), p.worse()}).add(p.margin()));
+            }
         }
         String dataSha = fingerprint.hex();
         if (previous != null) {
@@ -89,9 +99,13 @@ public final class RmJob {
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("init_from", previous != null ? previous.trainerState().path("init_from").asText(init.toString())
                 : init.toString());
-        extra.put("train_pairs", data.train().size());
-        extra.put("val_pairs", data.val().size());
-        extra.put("truncated_pairs", data.truncated());
+        extra.put("train_files", files.stream().map(Path::toString).toList());
+        extra.put("train_rankings", data.train().size());
+        extra.put("train_pairs", RmGroups.pairs(data.train()));
+        extra.put("val_rankings", data.val().size());
+        extra.put("val_pairs", RmGroups.pairs(data.val()));
+        extra.put("truncated_rankings", data.truncated());
+        extra.put("rankings_without_pairs", data.withoutPairs());
         Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options,
                 RmTask.COLUMNS, base.tokenizer(), start, extra, dataSha), task, out);
         if (summary.steps() < cfg.maxSteps()) {
@@ -104,8 +118,9 @@ public final class RmJob {
         out.printf("rm done: %d steps, loss %.4f; accuracy train %.1f%%, val %.1f%%%s; "
                         + "reward norm gain %.4f bias %+.4f; %d truncated, %s → %s%n",
                 summary.steps(), summary.lastLoss(), 100 * result.train().accuracy(), 100 * result.val().accuracy(),
-                result.test() == null ? "" : String.format(", test %.1f%% (%d pairs)", 100 * result.test().accuracy(),
-                        result.test().pairs()),
+                result.test() == null ? "" : String.format(", test %.1f%% (%d pairs), top-1 %.1f%%, Kendall τ %.3f",
+                        100 * result.test().accuracy(), result.test().pairs(), 100 * result.test().top1(),
+                        result.test().kendallTau()),
                 result.norm().gain(), result.norm().bias(), data.truncated(), StageDir.duration(summary.seconds()), dir);
         return result;
     }
@@ -123,24 +138,48 @@ public final class RmJob {
         return loaded;
     }
 
+    /** The files {@code rm.data} names, the label stage's rankings first when {@code from_label}. */
+    static List<Path> trainFiles(ExperimentConfig config, PrintStream out) {
+        RmConfig cfg = config.rm();
+        List<Path> files = new java.util.ArrayList<>();
+        if (cfg.data().fromLabel()) {
+            Path rankings = StageDir.of(config.run(), "label").resolve(rlhf4j.stage.label.RankingsJournal.RANKINGS);
+            if (!java.nio.file.Files.isRegularFile(rankings)) {
+                throw new ConfigException("rm.data.from_label: " + rankings + " does not exist (run ./train label "
+                        + "first, or set rm.data.from_label: false and name files in rm.data.train)");
+            }
+            files.add(rankings);
+        }
+        for (String f : cfg.data().train()) {
+            files.add(GrammarFiles.ensure(Path.of(f), out));
+        }
+        return files;
+    }
+
     /**
-     * Scoring after the last step: normalisation on the chosen responses of the first {@code norm_pairs}
-     * training pairs (all when 0), then accuracy on those, the validation and the test pairs.
+     * Scoring after the last step: normalisation on the labeler's best response of each of the first
+     * {@code norm_pairs} training rankings (all when 0), then the metrics on those, the validation and the test
+     * rankings.
      */
-    private static Result finish(Trainer.Summary summary, Gpt gpt, StageCheckpoint.Loaded base, RmPairs data,
+    private static Result finish(Trainer.Summary summary, Gpt gpt, StageCheckpoint.Loaded base, RmGroups data,
                                  RmConfig cfg, Path dir, PrintStream out) {
         RewardModel raw = new RewardModel(gpt, base.tokenizer(), RewardNorm.identity());
-        RewardModel.PairScores train = RmPairs.score(raw, cfg.normPairs() > 0 && data.train().size() > cfg.normPairs()
-                ? data.train().subList(0, cfg.normPairs()) : data.train());
-        RewardNorm norm = RewardNorm.fit(train.chosen(), "chosen responses of the " + train.chosen().length
-                + " training pairs");
+        List<RmGroups.Group> normGroups = cfg.normPairs() > 0 && data.train().size() > cfg.normPairs()
+                ? data.train().subList(0, cfg.normPairs()) : data.train();
+        List<double[]> trainRaw = RmGroups.score(raw, normGroups);
+        double[] best = new double[normGroups.size()];
+        for (int i = 0; i < best.length; i++) {
+            best[i] = trainRaw.get(i)[normGroups.get(i).ranking().best()];
+        }
+        RewardNorm norm = RewardNorm.fit(best, "the labeler's best responses of the " + best.length
+                + " training rankings");
         RewardModel model = new RewardModel(gpt, base.tokenizer(), norm);
-        PairMetrics trainMetrics = PairMetrics.of(train.chosen(), train.rejected(), train.margin(), norm);
-        PairMetrics val = RmPairs.score(model, data.val()).metrics();
-        PairMetrics test = null;
+        RankingMetrics trainMetrics = RmGroups.metrics(normGroups, trainRaw, norm);
+        RankingMetrics val = RmGroups.metrics(data.val(), RmGroups.score(model, data.val()), norm);
+        RankingMetrics test = null;
         if (!cfg.data().test().isEmpty()) {
             Path testFile = GrammarFiles.ensure(Path.of(cfg.data().test()), out);
-            test = model.evaluate(PreferenceData.read(testFile));
+            test = model.evaluate(RankingData.read(testFile));
         }
         norm.write(dir);
         Map<String, Object> metrics = new LinkedHashMap<>();

@@ -9,23 +9,24 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.config.RmConfig;
 import rlhf4j.data.ConversationBatch;
-import rlhf4j.eval.PairMetrics;
+import rlhf4j.eval.RankingMetrics;
 import rlhf4j.eval.RewardNorm;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.LastToken;
-import rlhf4j.model.PairwiseHead;
+import rlhf4j.model.RankingHead;
 import rlhf4j.model.ScalarHead;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
 import rlhf4j.train.TrainingTask;
 
 /**
- * Reward-model training: each micro-batch is {@code batch_size} pairs drawn by a generator seeded by
- * (seed, step, micro) as in SFT, laid out as the chosen rows then the rejected rows of one right-padded
- * batch [2P, T] for the {@link PairwiseHead}. Each evaluation scores the first {@code eval_pairs}
- * validation pairs and as many training pairs (a fixed subset, so the numbers are comparable across
- * evaluations and resumes): loss, accuracy, margin and reward statistics, as {@code val_*} and {@code train_*}.
+ * Reward-model training: each micro-batch is {@code batch_size} prompts' rankings drawn by a generator seeded
+ * by (seed, step, micro) as in SFT, every response of each laid out in turn in one right-padded batch [N, T]
+ * for the {@link RankingHead} (each response scored once, all pairs of a ranking in the same batch). Each
+ * evaluation scores the first {@code eval_pairs} validation rankings and as many training ones (a fixed subset,
+ * so the numbers are comparable across evaluations and resumes): loss, pairwise accuracy, top-1, Kendall τ,
+ * margin and reward statistics, as {@code val_*} and {@code train_*}.
  */
 final class RmTask implements TrainingTask {
     static final List<String> COLUMNS = columns();
@@ -33,15 +34,15 @@ final class RmTask implements TrainingTask {
 
     private final Gpt gpt;
     private final RewardModel scorer;
-    private final RmPairs data;
+    private final RmGroups data;
     private final RmConfig cfg;
     private final long seed;
     private final int pad;
     private final int endOfTurn;
-    private final PairwiseHead head = new PairwiseHead();
+    private final RankingHead head = new RankingHead();
     private List<String> lastSamples = List.of();
 
-    RmTask(RewardModel scorer, RmPairs data, RmConfig cfg, long seed) {
+    RmTask(RewardModel scorer, RmGroups data, RmConfig cfg, long seed) {
         this.gpt = scorer.gpt();
         this.scorer = scorer;
         this.data = data;
@@ -53,13 +54,13 @@ final class RmTask implements TrainingTask {
 
     private static List<String> columns() {
         List<String> c = new ArrayList<>();
-        for (String name : PairMetrics.NAMES) {
+        for (String name : RankingMetrics.NAMES) {
             if (!name.equals("loss")) {
                 c.add(name);                                   // per step, on the training batch
             }
         }
         for (String prefix : List.of("val_", "train_")) {
-            for (String name : PairMetrics.NAMES) {
+            for (String name : RankingMetrics.NAMES) {
                 c.add(prefix + name);
             }
         }
@@ -69,55 +70,87 @@ final class RmTask implements TrainingTask {
     @Override
     public MicroStep microStep(int step, int micro) {
         Random rng = new Random(seed * 1_000_003L + (long) step * 4099L + micro);
-        int p = cfg.batchSize();
-        List<ChatTemplate.Rendered> rows = new ArrayList<>(2 * p);
-        List<ChatTemplate.Rendered> rejected = new ArrayList<>(p);
-        double[] margin = new double[p];
-        for (int i = 0; i < p; i++) {
-            RmPairs.Pair pair = data.train().get(rng.nextInt(data.train().size()));
-            rows.add(pair.chosen());
-            rejected.add(pair.rejected());
-            margin[i] = pair.margin();
+        List<RmGroups.Group> groups = new ArrayList<>(cfg.batchSize());
+        for (int i = 0; i < cfg.batchSize(); i++) {
+            groups.add(data.train().get(rng.nextInt(data.train().size())));
         }
-        rows.addAll(rejected);
-        ConversationBatch b = ConversationBatch.of(rows, gpt.spec().blockSize(), pad);         // [2P, T]
+        Batch batch = batch(groups, gpt.dataType());
+        ConversationBatch b = ConversationBatch.of(batch.rows(), gpt.spec().blockSize(), pad);         // [N, T]
         Map<String, INDArray> feed = Map.of(
-                ScalarHead.LAST_TOKEN, LastToken.onehot(b.batch(), gpt.dataType()),                // [2P, T]
-                PairwiseHead.MARGIN, Nd4j.createFromArray(margin).castTo(gpt.dataType()));        // [P]
-        Gpt.Step s = gpt.forwardBackward(head, b.batch(), feed,
-                List.of(PairwiseHead.LOSS, PairwiseHead.CHOSEN, PairwiseHead.REJECTED));
+                ScalarHead.LAST_TOKEN, LastToken.onehot(b.batch(), gpt.dataType()),                   // [N, T]
+                RankingHead.WEIGHT, batch.weight(),                                                  // [N, N]
+                RankingHead.MARGIN, batch.margin());                                                 // [N, N]
+        Gpt.Step s = gpt.forwardBackward(head, b.batch(), feed, List.of(RankingHead.LOSS, ScalarHead.SCORE));
         long tokens = 0;
         for (int v : b.batch().keyValid()) {
             tokens += v;
         }
         // this batch's accuracy, margin and reward stats on the raw (not yet normalised) scores
-        PairMetrics batch = PairMetrics.of(s.outputs().get(PairwiseHead.CHOSEN).toDoubleVector(),
-                s.outputs().get(PairwiseHead.REJECTED).toDoubleVector(), margin, RewardNorm.identity());
-        Map<String, Double> stepMetrics = new LinkedHashMap<>(batch.asMap(""));
+        double[] score = s.outputs().get(ScalarHead.SCORE).toDoubleVector();                         // [N]
+        List<double[]> perGroup = new ArrayList<>(groups.size());
+        int from = 0;
+        for (RmGroups.Group g : groups) {
+            perGroup.add(java.util.Arrays.copyOfRange(score, from, from + g.responses().size()));
+            from += g.responses().size();
+        }
+        Map<String, Double> stepMetrics = new LinkedHashMap<>(RmGroups.metrics(groups, perGroup,
+                RewardNorm.identity()).asMap(""));
         stepMetrics.remove("loss");
-        return new MicroStep(s.outputs().get(PairwiseHead.LOSS).getDouble(0), s.grads(), tokens, stepMetrics);
+        return new MicroStep(s.outputs().get(RankingHead.LOSS).getDouble(0), s.grads(), tokens, stepMetrics);
+    }
+
+    /** One micro-batch's sequences (each group's responses in turn) and its pair tables. */
+    record Batch(List<ChatTemplate.Rendered> rows, INDArray weight, INDArray margin) {}
+
+    /**
+     * The rows of {@code groups} in order and the [N, N] tables of {@link RankingHead}: weight
+     * {@code 1 / (G · pairs of the group)} at (better, worse) of every pair, the pair's margin beside it.
+     */
+    static Batch batch(List<RmGroups.Group> groups, org.nd4j.linalg.api.buffer.DataType type) {
+        List<ChatTemplate.Rendered> rows = new ArrayList<>();
+        groups.forEach(g -> rows.addAll(g.responses()));
+        int n = rows.size();
+        double[][] weight = new double[n][n];
+        double[][] margin = new double[n][n];
+        int offset = 0;
+        for (RmGroups.Group g : groups) {
+            double w = 1.0 / (groups.size() * g.ranking().pairs().size());
+            for (rlhf4j.data.RankingExample.Pair p : g.ranking().pairs()) {
+                weight[offset + p.better()][offset + p.worse()] += w;
+                margin[offset + p.better()][offset + p.worse()] = p.margin();
+            }
+            offset += g.responses().size();
+        }
+        return new Batch(rows, Nd4j.createFromArray(weight).castTo(type), Nd4j.createFromArray(margin).castTo(type));
     }
 
     @Override
     public Map<String, Double> evaluate(int step) {
-        List<RmPairs.Pair> val = evalSubset(data.val());
-        RewardModel.PairScores v = RmPairs.score(scorer, val);
-        RewardModel.PairScores t = RmPairs.score(scorer, evalSubset(data.train()));
-        Map<String, Double> m = new LinkedHashMap<>(v.metrics().asMap("val_"));
-        m.putAll(t.metrics().asMap("train_"));
+        List<RmGroups.Group> val = evalSubset(data.val());
+        List<RmGroups.Group> train = evalSubset(data.train());
+        List<double[]> v = RmGroups.score(scorer, val);
+        Map<String, Double> m = new LinkedHashMap<>(RmGroups.metrics(val, v, RewardNorm.identity()).asMap("val_"));
+        m.putAll(RmGroups.metrics(train, RmGroups.score(scorer, train), RewardNorm.identity()).asMap("train_"));
         lastSamples = samples(val, v);
         return m;
     }
 
-    private List<RmPairs.Pair> evalSubset(List<RmPairs.Pair> pairs) {
-        return cfg.evalPairs() == 0 ? pairs : pairs.subList(0, Math.min(cfg.evalPairs(), pairs.size()));
+    private List<RmGroups.Group> evalSubset(List<RmGroups.Group> groups) {
+        return cfg.evalPairs() == 0 ? groups : groups.subList(0, Math.min(cfg.evalPairs(), groups.size()));
     }
 
-    private List<String> samples(List<RmPairs.Pair> val, RewardModel.PairScores scores) {
+    /** The first validation rankings, each response with its score, in the labeler's order (best first). */
+    private List<String> samples(List<RmGroups.Group> val, List<double[]> scores) {
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < Math.min(SAMPLE_LINES, val.size()); i++) {
-            lines.add(String.format("%+.3f chosen %s | %+.3f rejected %s", scores.chosen()[i],
-                    response(val.get(i).chosen()), scores.rejected()[i], response(val.get(i).rejected())));
+            RmGroups.Group g = val.get(i);
+            int best = g.ranking().best();
+            StringBuilder line = new StringBuilder();
+            for (int j = 0; j < g.responses().size(); j++) {
+                line.append(j == 0 ? "" : " | ").append(String.format("%+.3f%s %s", scores.get(i)[j],
+                        j == best ? " (labeler's best)" : "", response(g.responses().get(j))));
+            }
+            lines.add(line.toString());
         }
         return lines;
     }

@@ -56,7 +56,7 @@ class PpoJobTest {
         prompts = tmp.resolve("prompts.jsonl");
         Files.writeString(prompts, ps.toString());
         r = run.train("rm", "--config", run.config.toString(), "--set", "rm.init_from=" + run.stageDir("micro"),
-                "--set", "rm.data.train=" + prefFile, "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=",
+                "--set", "rm.data.train=" + prefFile, "--set", "rm.data.from_label=false", "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=",
                 "--set", "rm.batch_size=4", "--set", "rm.max_steps=3", "--set", "rm.warmup_steps=1",
                 "--set", "rm.eval_every=3", "--set", "rm.eval_pairs=8");
         assertEquals(0, r.code(), r.err());

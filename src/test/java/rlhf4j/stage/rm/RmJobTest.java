@@ -24,8 +24,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
-import rlhf4j.data.PreferenceData;
-import rlhf4j.eval.PairMetrics;
+import rlhf4j.data.RankingData;
+import rlhf4j.eval.RankingMetrics;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
 import rlhf4j.model.Gpt;
@@ -85,6 +85,7 @@ class RmJobTest {
     private static String[] rmArgs(MicroRun run, Path data, String... extra) {
         List<String> args = new ArrayList<>(List.of("rm", "--config", run.config.toString(),
                 "--set", "rm.init_from=" + run.stageDir("micro"), "--set", "rm.data.train=" + data,
+                "--set", "rm.data.from_label=false",
                 "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=", "--set", "rm.batch_size=8",
                 "--set", "rm.learning_rate=3e-3", "--set", "rm.min_lr=3e-4", "--set", "rm.warmup_steps=5",
                 "--set", "rm.eval_pairs=16", "--set", "rm.checkpoint_every=20"));
@@ -125,13 +126,10 @@ class RmJobTest {
         // normalisation: the training split's chosen responses score mean 0, std 1 through the loaded model
         RewardModel rm = RewardModel.load(dir);
         assertTrue(rm.norm().fitted());
-        RmPairs pairs = RmPairs.of(PreferenceData.read(data), rm, 0.25);
-        double[] chosen = rm.rawScores(pairs.train().stream().map(RmPairs.Pair::chosen).toList());
-        for (int i = 0; i < chosen.length; i++) {
-            chosen[i] = rm.norm().apply(chosen[i]);
-        }
-        assertEquals(0.0, PairMetrics.mean(chosen), 1e-4);
-        assertEquals(1.0, PairMetrics.std(chosen), 1e-4);
+        RmGroups pairs = RmGroups.of(RankingData.read(data), rm, 0.25);
+        double[] chosen = RmGroups.score(rm, pairs.train()).stream().mapToDouble(s -> rm.norm().apply(s[0])).toArray();
+        assertEquals(0.0, RankingMetrics.mean(chosen), 1e-4);
+        assertEquals(1.0, RankingMetrics.std(chosen), 1e-4);
 
         // ./train eval on the rm folder gives accuracy on a preference file
         PrintStream original = System.out;
@@ -147,6 +145,56 @@ class RmJobTest {
         JsonNode e = Json.parse(captured.toString(StandardCharsets.UTF_8).lines().reduce((a, b) -> b).orElseThrow());
         assertEquals(160, e.path("pairs").asInt());
         assertTrue(e.path("accuracy").asDouble() >= 0.95, e.toString());
+    }
+
+    /**
+     * {@code n} ranking rows of four responses holding 0 to 3 copies of {@link #MARK}, in a shuffled order; the
+     * ranking (more marks first) is given as indices, or as scores (the mark count) for every other row.
+     */
+    private static Path writeRuleRankings(Path dir, int n) throws IOException {
+        Random rng = new Random(12);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            String prompt = "Tell me about the " + NOUNS[i % NOUNS.length] + " " + (i / NOUNS.length);
+            List<Integer> marks = new ArrayList<>(List.of(0, 1, 2, 3));
+            java.util.Collections.shuffle(marks, rng);
+            List<String> responses = new ArrayList<>();
+            for (int m : marks) {
+                String text = sentence(rng, false);
+                for (int k = 0; k < m; k++) {
+                    text = text + " " + MARK;
+                }
+                responses.add(text);
+            }
+            java.util.Map<String, Object> row = new java.util.LinkedHashMap<>();
+            row.put("prompt", prompt);
+            row.put("responses", responses);
+            if (i % 2 == 0) {
+                List<Integer> ranking = new ArrayList<>(List.of(0, 1, 2, 3));
+                ranking.sort((x, y) -> marks.get(y) - marks.get(x));
+                row.put("ranking", ranking);
+            } else {
+                row.put("scores", marks);
+            }
+            sb.append(Json.line(row)).append('\n');
+        }
+        Path file = dir.resolve("rankings.jsonl");
+        Files.writeString(file, sb.toString());
+        return file;
+    }
+
+    @Test
+    void microRmLearnsRuleLabelledRankingsOfFour(@TempDir Path tmp) throws IOException {
+        MicroRun run = pretrained(tmp);
+        Path data = writeRuleRankings(tmp, 120);
+        MicroRun.Result r = run.train(rmArgs(run, data, "--set", "rm.max_steps=30", "--set", "rm.eval_every=15",
+                "--set", "rm.batch_size=4"));
+        assertEquals(0, r.code(), r.err());
+        JsonNode val = Json.readTree(tmp.resolve("ckpt/micro/rm").resolve(RmJob.TEST_METRICS)).path("val");
+        assertEquals(6 * val.path("rankings").asInt(), val.path("pairs").asInt(), "C(4,2) pairs per ranking: " + val);
+        assertTrue(val.path("accuracy").asDouble() >= 0.9, "held-out pairwise accuracy: " + val);
+        assertTrue(val.path("kendall_tau").asDouble() >= 0.8, "held-out Kendall tau: " + val);
+        assertTrue(val.path("top1").asDouble() >= 0.75, "held-out top-1: " + val);
     }
 
     @Test
@@ -208,18 +256,19 @@ class RmJobTest {
         Gpt gpt = Gpt.create(spec, DataType.FLOAT, 1, 0.02);
         GptInit.addScoreHead(gpt.params(), spec, DataType.FLOAT, 1, false);
         RewardModel rm = new RewardModel(gpt, tok, RewardNorm.identity());
-        RmPairs a = RmPairs.of(PreferenceData.read(explicit), rm, 0.5);
-        RmPairs b = RmPairs.of(PreferenceData.read(hh), rm, 0.5);
-        List<RmPairs.Pair> all = new ArrayList<>(a.train());
+        RmGroups a = RmGroups.of(RankingData.read(explicit), rm, 0.5);
+        RmGroups b = RmGroups.of(RankingData.read(hh), rm, 0.5);
+        List<RmGroups.Group> all = new ArrayList<>(a.train());
         all.addAll(a.val());
-        List<RmPairs.Pair> allB = new ArrayList<>(b.train());
+        List<RmGroups.Group> allB = new ArrayList<>(b.train());
         allB.addAll(b.val());
         assertEquals(2, all.size());
         assertEquals(a.train().size(), b.train().size());
         for (int i = 0; i < all.size(); i++) {
-            assertArrayEquals(all.get(i).chosen().ids(), allB.get(i).chosen().ids());
-            assertArrayEquals(all.get(i).rejected().ids(), allB.get(i).rejected().ids());
-            assertEquals(all.get(i).margin(), allB.get(i).margin());
+            for (int j = 0; j < 2; j++) {
+                assertArrayEquals(all.get(i).responses().get(j).ids(), allB.get(i).responses().get(j).ids());
+            }
+            assertEquals(all.get(i).ranking().pairs(), allB.get(i).ranking().pairs());
         }
     }
 
@@ -233,8 +282,8 @@ class RmJobTest {
         for (int i = 0; i < raw.length; i++) {
             out[i] = n.apply(raw[i]);
         }
-        assertEquals(0.0, PairMetrics.mean(out), 1e-15);
-        assertEquals(1.0, PairMetrics.std(out), 1e-15);
+        assertEquals(0.0, RankingMetrics.mean(out), 1e-15);
+        assertEquals(1.0, RankingMetrics.std(out), 1e-15);
         assertEquals(1.0, RewardNorm.fit(new double[] {3, 3}, "constant").gain());
     }
 }
