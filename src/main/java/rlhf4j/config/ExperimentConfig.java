@@ -12,6 +12,7 @@ public record ExperimentConfig(
         @Doc("tokenizer") TokenizerConfig tokenizer,
         @Doc("pretraining stage") PretrainConfig pretrain,
         @Doc("supervised fine-tuning stage") SftConfig sft,
+        @Doc("label stage: the SFT model's answers ranked for the reward model") LabelConfig label,
         @Doc("reward-model stage") RmConfig rm,
         @Doc("PPO stage") PpoConfig ppo,
         @Doc("answer evaluations") EvalConfig eval,
@@ -23,6 +24,7 @@ public record ExperimentConfig(
         require(tokenizer != null, "tokenizer", "must be given");
         require(pretrain != null, "pretrain", "must be given");
         require(sft != null, "sft", "must be given");
+        require(label != null, "label", "must be given");
         require(rm != null, "rm", "must be given");
         require(ppo != null, "ppo", "must be given");
         require(eval != null, "eval", "must be given");
@@ -31,7 +33,7 @@ public record ExperimentConfig(
 
     public static ExperimentConfig defaults() {
         return new ExperimentConfig(RunConfig.defaults(), ModelConfig.defaults(), TokenizerConfig.defaults(),
-                PretrainConfig.defaults(), SftConfig.defaults(), RmConfig.defaults(),
+                PretrainConfig.defaults(), SftConfig.defaults(), LabelConfig.defaults(), RmConfig.defaults(),
                 PpoConfig.defaults(), EvalConfig.defaults(), BenchConfig.defaults());
     }
 }

@@ -15,6 +15,7 @@ import rlhf4j.config.ExperimentConfig;
 import rlhf4j.report.PipelineReport;
 import rlhf4j.report.ReportContext;
 import rlhf4j.report.SideBySide;
+import rlhf4j.stage.label.LabelJob;
 import rlhf4j.stage.pretrain.PretrainJob;
 import rlhf4j.stage.ppo.PpoJob;
 import rlhf4j.stage.rm.RmJob;
@@ -24,13 +25,13 @@ import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
 
 /**
- * {@code ./train pipeline}: pretrain → sft → rm → ppo of one run, each stage starting from the previous
- * stage's folder, then {@code <out_dir>/<run>/report.html}. On a re-run a finished stage is skipped (and
+ * {@code ./train pipeline}: pretrain → sft → label → rm → ppo of one run, each stage starting from the previous
+ * stage's folder (label ranks the sft model's answers, rm learns those rankings), then {@code <out_dir>/<run>/report.html}. On a re-run a finished stage is skipped (and
  * said so); a stopped stage is continued with {@code --resume}; {@code --from STAGE} runs that stage and
  * every later one again from scratch.
  */
 public final class PipelineJob {
-    public static final List<String> STAGES = List.of("pretrain", "sft", "rm", "ppo");
+    public static final List<String> STAGES = List.of("pretrain", "sft", "label", "rm", "ppo");
 
     private PipelineJob() {}
 
@@ -53,7 +54,7 @@ public final class PipelineJob {
         for (int i = 0; i < STAGES.size(); i++) {
             String stage = STAGES.get(i);
             Path dir = StageDir.of(config.run(), stage);
-            boolean exists = StageCheckpoint.exists(dir);
+            boolean exists = stage.equals(LabelJob.STAGE) ? LabelJob.exists(dir) : StageCheckpoint.exists(dir);
             boolean finished = exists && finished(dir);
             RunOptions options;
             if (i >= fromIndex) {
@@ -106,6 +107,7 @@ public final class PipelineJob {
         switch (stage) {
             case "pretrain" -> PretrainJob.run(config, options, out);
             case "sft" -> SftJob.run(config, options, out);
+            case "label" -> LabelJob.run(config, options, out);
             case "rm" -> RmJob.run(config, options, out);
             case "ppo" -> PpoJob.run(config, options, out);
             default -> throw new IllegalArgumentException(stage);

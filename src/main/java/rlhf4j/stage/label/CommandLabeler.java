@@ -1,0 +1,158 @@
+package rlhf4j.stage.label;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import rlhf4j.checkpoint.Json;
+import rlhf4j.config.ConfigException;
+import rlhf4j.train.Preemption;
+
+/**
+ * An external judge (a grammar checker, an LLM judge): {@code label.command} runs under {@code sh -c}, reads one
+ * JSON object a line on stdin, {@code {"prompt", "responses", "reference"}} ({@code prompt} is the last user
+ * message, {@code reference} null when there is none), and answers each with one line, {@code {"ranking": [...]}}
+ * (indices best first) or {@code {"scores": [...]}}. Each answer is recorded before the next question is asked;
+ * a judge that exits early or answers something malformed stops the stage with a one-line error, and what was
+ * ranked before stays. Its stderr goes to {@code judge.log} in the stage folder.
+ */
+public final class CommandLabeler implements Labeler {
+    public static final String LOG = "judge.log";
+    private final String command;
+    private final Path dir;
+
+    public CommandLabeler(String command, Path dir) {
+        this.command = command;
+        this.dir = dir;
+    }
+
+    @Override
+    public String name() {
+        return "command";
+    }
+
+    @Override
+    public void label(List<LabelTask> tasks, RankingsJournal journal, Preemption preemption, PrintStream out) {
+        List<LabelTask> pending = tasks.stream().filter(t -> !journal.settled(t.id())).toList();
+        if (pending.isEmpty()) {
+            return;
+        }
+        Path log = dir.resolve(LOG);
+        Process process;
+        try {
+            process = new ProcessBuilder("sh", "-c", command).redirectError(log.toFile()).start();
+        } catch (IOException e) {
+            throw new ConfigException("label.command: cannot start sh -c '" + command + "': " + e.getMessage());
+        }
+        try (BufferedWriter in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(),
+                StandardCharsets.UTF_8));
+             BufferedReader answers = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                     StandardCharsets.UTF_8))) {
+            int asked = 0;
+            for (LabelTask task : pending) {
+                if (preemption.requested()) {
+                    return;
+                }
+                Map<String, Object> question = new LinkedHashMap<>();
+                question.put("prompt", task.question());
+                question.put("responses", task.responses());
+                question.put("reference", task.reference());
+                String answer;
+                try {
+                    in.write(Json.line(question));
+                    in.newLine();
+                    in.flush();
+                    answer = answers.readLine();
+                } catch (IOException e) {
+                    answer = null;
+                }
+                asked++;
+                if (answer == null) {
+                    throw failure(process, log, "ended without answering question " + asked + " (" + task.id() + ")");
+                }
+                Judgement judgement = parse(answer, asked);
+                String problem = judgement.problem(task.responses().size());
+                if (problem != null) {
+                    throw new ConfigException("label.command: answer " + asked + " (" + task.id() + "): " + problem);
+                }
+                journal.record(task, judgement, name());
+            }
+        } catch (IOException e) {
+            throw failure(process, log, "cannot talk to it: " + e.getMessage());
+        } finally {
+            process.destroy();
+        }
+    }
+
+    private static Judgement parse(String line, int n) {
+        JsonNode node;
+        try {
+            node = Json.parse(line);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("label.command: answer " + n + " is not JSON: " + shorten(line));
+        }
+        JsonNode ranking = node.get("ranking");
+        JsonNode scores = node.get("scores");
+        if (!node.isObject() || (ranking == null) == (scores == null)) {
+            throw new ConfigException("label.command: answer " + n + " must be {\"ranking\": [...]} or "
+                    + "{\"scores\": [...]}, got " + shorten(line));
+        }
+        JsonNode list = ranking != null ? ranking : scores;
+        if (!list.isArray()) {
+            throw new ConfigException("label.command: answer " + n + ": \"" + (ranking != null ? "ranking" : "scores")
+                    + "\" must be a list, got " + shorten(line));
+        }
+        if (ranking != null) {
+            int[] r = new int[list.size()];
+            for (int i = 0; i < r.length; i++) {
+                if (!list.get(i).isIntegralNumber()) {
+                    throw new ConfigException("label.command: answer " + n + ": \"ranking\" entries must be indices, got "
+                            + shorten(line));
+                }
+                r[i] = list.get(i).intValue();
+            }
+            return Judgement.ranking(r);
+        }
+        double[] s = new double[list.size()];
+        for (int i = 0; i < s.length; i++) {
+            if (!list.get(i).isNumber()) {
+                throw new ConfigException("label.command: answer " + n + ": \"scores\" entries must be numbers, got "
+                        + shorten(line));
+            }
+            s[i] = list.get(i).doubleValue();
+        }
+        return Judgement.scores(s);
+    }
+
+    private static ConfigException failure(Process process, Path log, String what) {
+        String status = "";
+        try {
+            if (process.waitFor(2, java.util.concurrent.TimeUnit.SECONDS)) {
+                status = ", exit status " + process.exitValue();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        String last = "";
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            last = lines.isEmpty() ? "" : "; its last stderr line: " + shorten(lines.get(lines.size() - 1));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            last = "";
+        }
+        return new ConfigException("label.command: the judge " + what + status + last + " (stderr in " + log + ")");
+    }
+
+    private static String shorten(String s) {
+        return s.length() > 120 ? s.substring(0, 120) + "..." : s;
+    }
+}

@@ -1,0 +1,149 @@
+package rlhf4j.stage.label;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.checkpoint.Json;
+import rlhf4j.data.Message;
+import rlhf4j.data.PromptSplit;
+import rlhf4j.data.RankingData;
+import rlhf4j.data.RankingExample;
+import rlhf4j.eval.TextMetrics;
+import rlhf4j.stage.pretrain.MicroRun;
+
+/**
+ * The label stage on a micro model: the reference labeler's rankings are chrF scores in the ranking format and
+ * bitwise reproducible, held-out prompts are never labelled, an external judge's rankings are recorded one by one
+ * (a failing judge keeps what it ranked and a resume continues), and a resume refuses changed sampling settings.
+ */
+class LabelJobTest {
+    @TempDir
+    static Path shared;
+    private static MicroRun run;
+    private static Path prompts;
+
+    @BeforeAll
+    static void model() throws IOException {
+        run = new MicroRun(shared);
+        MicroRun.Result r = run.pretrain("--set", "pretrain.max_steps=6", "--set", "model.block_size=48",
+                "--set", "model.n_embd=32");
+        assertEquals(0, r.code(), r.err());
+        StringBuilder rows = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            rows.append(Json.line(Map.of("prompt", "Say the word " + i, "completion", "the word " + i))).append('\n');
+        }
+        prompts = shared.resolve("prompts.jsonl");
+        Files.writeString(prompts, rows.toString());
+    }
+
+    private static String[] args(String name, String... extra) {
+        List<String> a = new ArrayList<>(List.of("label", "--config", run.config.toString(),
+                "--set", "run.name=" + name, "--set", "label.init_from=" + run.stageDir("micro"),
+                "--set", "label.data.prompts=" + prompts, "--set", "label.num_prompts=12",
+                "--set", "label.max_new_tokens=6", "--set", "label.batch_size=5",
+                "--set", "sft.data.val_fraction=0.2", "--set", "ppo.data.val_fraction=0.2"));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    private static Path dir(String name) {
+        return shared.resolve("ckpt").resolve(name).resolve("label");
+    }
+
+    @Test
+    void referenceLabelerScoresByChrFReproducibly() throws IOException {
+        MicroRun.Result a = run.train(args("ref-a"));
+        assertEquals(0, a.code(), a.err());
+        MicroRun.Result b = run.train(args("ref-b"));
+        assertEquals(0, b.code(), b.err());
+        for (String f : List.of(Candidates.FILE, RankingsJournal.RANKINGS)) {
+            assertArrayEquals(Files.readAllBytes(dir("ref-a").resolve(f)), Files.readAllBytes(dir("ref-b").resolve(f)),
+                    f + " is bitwise reproducible");
+        }
+        List<RankingExample> rankings = RankingData.read(dir("ref-a").resolve(RankingsJournal.RANKINGS));
+        JsonNode manifest = Json.readTree(dir("ref-a").resolve(LabelJob.MANIFEST));
+        assertEquals(12, manifest.path("counts").path("prompts").asInt());
+        assertEquals(48, manifest.path("counts").path("candidates_sampled").asInt());
+        assertEquals(manifest.path("counts").path("tasks").asInt(), rankings.size());
+        assertTrue(rankings.size() >= 6, "most prompts get distinct answers: " + manifest);
+        assertEquals("reference", manifest.path("labeler").asText());
+        for (String line : Files.readAllLines(dir("ref-a").resolve(RankingsJournal.RANKINGS))) {
+            JsonNode row = Json.parse(line);
+            String reference = row.get("reference").asText();
+            for (int i = 0; i < row.get("responses").size(); i++) {
+                assertEquals(TextMetrics.chrF(row.get("responses").get(i).asText(), reference),
+                        row.get("scores").get(i).asDouble(), 1e-12);
+            }
+            List<Message> prompt = List.of(Message.user(row.get("prompt").get(0).get("content").asText()));
+            assertFalse(PromptSplit.isValidation(prompt, 0.2), "a held-out prompt was labelled: " + line);
+        }
+        assertTrue(Json.readTree(dir("ref-a").resolve("trainer_state.json")).path("finished").asBoolean());
+
+        MicroRun.Result again = run.train(args("ref-a"));
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("already holds a label run"), again.err());
+    }
+
+    private static String judge(String body) {
+        return "--set=label.command=" + body;
+    }
+
+    @Test
+    void aCommandJudgeRanksOneByOneAndAFailingOneKeepsWhatItRanked() throws IOException {
+        // two candidates a prompt, so every task has exactly two answers; the judge prefers the second
+        String good = "while read -r line; do echo '{\"ranking\": [1, 0]}'; done";
+        String failing = "i=0; while read -r line; do i=$((i+1)); if [ $i -gt 2 ]; then echo boom >&2; exit 1; fi; "
+                + "echo '{\"ranking\": [1, 0]}'; done";
+        MicroRun.Result r = run.train(args("cmd", "--set", "label.labeler=command", "--set", "label.num_candidates=2",
+                judge(failing)));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("label.command") && r.err().contains("boom"), r.err());
+        List<String> first = Files.readAllLines(dir("cmd").resolve(RankingsJournal.RANKINGS));
+        assertEquals(2, first.size());
+        assertFalse(Json.readTree(dir("cmd").resolve("trainer_state.json")).path("finished").asBoolean());
+
+        // a judgement cut short by a kill is dropped; a changed sampling setting is refused; a resume continues
+        Files.writeString(dir("cmd").resolve(RankingsJournal.RANKINGS), "{\"id\": \"line-", StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.APPEND);
+        MicroRun.Result changed = run.train(args("cmd", "--set", "label.labeler=command", "--set",
+                "label.num_candidates=2", "--set", "label.temperature=0.5", judge(good), "--resume"));
+        assertEquals(2, changed.code(), changed.err());
+        assertTrue(changed.err().contains("label.temperature"), changed.err());
+        MicroRun.Result resumed = run.train(args("cmd", "--set", "label.labeler=command", "--set",
+                "label.num_candidates=2", judge(good), "--resume"));
+        assertEquals(0, resumed.code(), resumed.err());
+        List<String> all = Files.readAllLines(dir("cmd").resolve(RankingsJournal.RANKINGS));
+        assertEquals(first, all.subList(0, 2), "what was ranked before stays");
+        int tasks = Json.readTree(dir("cmd").resolve(LabelJob.MANIFEST)).path("counts").path("tasks").asInt();
+        assertEquals(tasks, all.size());
+        for (RankingExample e : RankingData.read(dir("cmd").resolve(RankingsJournal.RANKINGS))) {
+            assertEquals(List.of(new RankingExample.Pair(1, 0, 0)), e.pairs());
+        }
+        assertTrue(Json.readTree(dir("cmd").resolve("trainer_state.json")).path("finished").asBoolean());
+    }
+
+    @Test
+    void aMalformedAnswerStopsWithAClearError() {
+        MicroRun.Result r = run.train(args("bad", "--set", "label.labeler=command", "--set", "label.num_candidates=2",
+                judge("while read -r line; do echo nope; done")));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("label.command: answer 1 is not JSON: nope"), r.err());
+        MicroRun.Result perm = run.train(args("bad2", "--set", "label.labeler=command", "--set",
+                "label.num_candidates=2", judge("while read -r line; do echo '{\"ranking\": [0, 0]}'; done")));
+        assertEquals(2, perm.code(), perm.err());
+        assertTrue(perm.err().contains("not a permutation"), perm.err());
+    }
+}
