@@ -25,6 +25,7 @@ import rlhf4j.data.PromptExample;
 import rlhf4j.data.PromptSplit;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
+import rlhf4j.eval.GoldEval;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
 import rlhf4j.model.Gpt;
@@ -221,8 +222,9 @@ public final class PpoJob {
             Optional<CopyBaseline.Scores> copy = new CopyBaseline(config.eval().copyPrefix()).score(testPrompts.stream()
                     .filter(p -> p.reference() != null).map(p -> new GenerationEval.Item(p.prompt(), p.reference()))
                     .toList());
-            writeTestMetrics(dir, cfg.data().test(), sftTest, ppoTest, copy);
-            test = "\n" + comparison(sftTest, ppoTest, copy);
+            GoldEval gold = gold(cfg, config, models, sftTest, ppoTest, testPrompts, out);
+            writeTestMetrics(dir, cfg.data().test(), sftTest, ppoTest, copy, gold);
+            test = "\n" + comparison(sftTest, ppoTest, copy) + (gold == null ? "" : "\n" + gold.table());
         }
         out.printf("ppo done: %d steps, last reward %.3f, kl %.3f, β %.4g; %s, %s → %s%s%n", summary.steps(),
                 summary.last().getOrDefault("reward_mean", Double.NaN), summary.last().getOrDefault("kl", Double.NaN),
@@ -306,14 +308,60 @@ public final class PpoJob {
         return v;
     }
 
+    /**
+     * The labeler's measure on the test prompts that have references: SFT greedy (the baseline), SFT best-of-K
+     * by the reward model, PPO greedy and copying the input, with bootstrap intervals and paired differences;
+     * null when no test prompt has a reference.
+     */
+    private static GoldEval gold(PpoConfig cfg, ExperimentConfig config, PpoModels models, PolicyEval.Result sft,
+                                 PolicyEval.Result ppo, List<PromptExample> testPrompts, PrintStream out) {
+        List<Integer> scored = new ArrayList<>();
+        for (int i = 0; i < testPrompts.size(); i++) {
+            if (testPrompts.get(i).reference() != null) {
+                scored.add(i);
+            }
+        }
+        if (scored.isEmpty()) {
+            return null;
+        }
+        List<String> refs = scored.stream().map(i -> testPrompts.get(i).reference()).toList();
+        Map<String, GoldEval.PerPrompt> systems = new LinkedHashMap<>();
+        systems.put("sft greedy", GoldEval.PerPrompt.of(scored.stream().map(i -> sft.answers().get(i).output()).toList(),
+                refs));
+        if (cfg.bestOf() > 0) {
+            List<PromptExample> withRef = scored.stream().map(testPrompts::get).toList();
+            long t0 = System.nanoTime();
+            List<BestOfK.Choice> best = BestOfK.run(models.reference(), models.reward(), models.tokenizer(), withRef,
+                    cfg.bestOf(), Math.max(1, cfg.batchSize() / cfg.bestOf()) * 4, cfg.maxNewTokens(), cfg.temperature(),
+                    config.run().seed());
+            out.printf("best-of-%d: %d test prompts answered %d times by sft, the reward model picked one (%s)%n",
+                    cfg.bestOf(), withRef.size(), cfg.bestOf(), StageDir.duration((System.nanoTime() - t0) / 1e9));
+            systems.put("sft best-of-" + cfg.bestOf(), GoldEval.PerPrompt.of(best.stream().map(BestOfK.Choice::answer)
+                    .toList(), refs));
+        }
+        systems.put("ppo greedy", GoldEval.PerPrompt.of(scored.stream().map(i -> ppo.answers().get(i).output()).toList(),
+                refs));
+        CopyBaseline copy = new CopyBaseline(config.eval().copyPrefix());
+        List<java.util.Optional<String>> copies = scored.stream().map(i -> copy.answer(testPrompts.get(i).prompt()))
+                .toList();
+        if (copies.stream().allMatch(java.util.Optional::isPresent)) {
+            systems.put("copy the input", GoldEval.PerPrompt.of(copies.stream().map(java.util.Optional::get).toList(),
+                    refs));
+        }
+        return GoldEval.of(systems, "sft greedy", config.run().seed());
+    }
+
     private static void writeTestMetrics(Path dir, String file, PolicyEval.Result sft, PolicyEval.Result ppo,
-                                         Optional<CopyBaseline.Scores> copy) {
+                                         Optional<CopyBaseline.Scores> copy, GoldEval gold) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("file", file);
         json.put("prompts", ppo.answers().size());
         json.put("sft", sft.toMap());
         json.put("ppo", ppo.toMap());
         copy.ifPresent(c -> json.put("copy_baseline", c.toMap()));
+        if (gold != null) {
+            json.put("gold", gold.toMap());
+        }
         json.put("units", "reward: normalised reward-model score of greedy answers; kl: sum over an answer's tokens of "
                 + "KL(policy || sft) of the temperature-scaled next-token distributions");
         try {
