@@ -84,11 +84,12 @@ public final class PipelineReport {
                             PlotSpec.Series.of("chrf", "validation chrF").color(MetricsPlot.GREEN),
                             PlotSpec.Series.of("exact_match", "validation exact match (%)").scaled(100)
                                     .color(MetricsPlot.ORANGE));
-            case "rm" -> PlotSpec.of("Reward model: loss and accuracy", "pairwise loss (nats per pair)",
+            case "rm" -> PlotSpec.of("Reward model: loss and accuracy", "ranking loss (nats per pair)",
                     PlotSpec.Series.of("loss", "training loss (batch)").color(MetricsPlot.BLUE),
                     PlotSpec.Series.of("val_loss", "validation loss").color(MetricsPlot.BLUE))
-                    .withSecondAxis("accuracy (share of pairs)",
-                            PlotSpec.Series.of("val_accuracy", "validation accuracy").color(MetricsPlot.GREEN));
+                    .withSecondAxis("share (0–1)",
+                            PlotSpec.Series.of("val_accuracy", "validation pairwise accuracy").color(MetricsPlot.GREEN),
+                            PlotSpec.Series.of("val_top1", "validation top-1").color(MetricsPlot.ORANGE));
             case "ppo" -> PlotSpec.of("PPO: reward, KL and β", "reward (RM score) and KL (nats)",
                     PlotSpec.Series.of("reward_mean", "reward (rollout mean)").color(MetricsPlot.BLUE),
                     PlotSpec.Series.of("val_reward", "validation reward").color(MetricsPlot.BLUE),
@@ -153,10 +154,13 @@ public final class PipelineReport {
                 .append("</code> · generated ")
                 .append(STAMP.format(Instant.now().atZone(ZoneOffset.UTC)))
                 .append(" · commit <code>").append(Html.esc(ctx.gitCommit())).append("</code></p>\n");
-        h.append("<nav><a href=\"#results\">Results</a><a href=\"#plots\">Training curves</a>")
+        h.append("<nav><a href=\"#results\">Results</a><a href=\"#gold\">Gold evaluation</a>")
+                .append("<a href=\"#label\">Label stage</a><a href=\"#plots\">Training curves</a>")
                 .append("<a href=\"#answers\">Answers</a><a href=\"#time\">Wall time</a>")
                 .append("<a href=\"#config\">Configuration</a><a href=\"#machine\">Machine</a></nav>\n");
         results(h, stages);
+        GoldSection.write(h, runDir);
+        LabelSection.write(h, runDir);
         plots(h, stages, plots, plotProblems);
         answers(h, ctx.sideBySide());
         wallTime(h, stages, ctx.wallSeconds());
@@ -236,6 +240,9 @@ public final class PipelineReport {
                               Map<String, String> plotProblems) {
         h.append("<h2 id=\"plots\">Training curves</h2>\n");
         for (StageResults s : stages) {
+            if (plotSpec(s.stage()).isEmpty()) {
+                continue;                                       // the label stage trains nothing
+            }
             h.append("<h3>").append(Html.esc(s.stage())).append("</h3>\n");
             if (!s.ran()) {
                 h.append("<p class=\"notrun\">not run</p>\n");

@@ -24,7 +24,7 @@ import rlhf4j.checkpoint.Json;
  * {@code ppo.reward_mean}) and the last block of {@code samples.txt}. A missing file leaves its part
  * empty; an unreadable one does too and adds a line to {@link #problems}. Reading never throws.
  *
- * @param stage     pretrain, sft, rm or ppo
+ * @param stage     pretrain, sft, label, rm or ppo
  * @param dir       the stage folder
  * @param metrics   metrics.csv, when present and readable
  * @param state     trainer_state.json, when present and readable
@@ -35,7 +35,9 @@ import rlhf4j.checkpoint.Json;
  */
 public record StageResults(String stage, Path dir, Optional<MetricsTable> metrics, Optional<TrainerState> state,
                            Map<String, Double> test, String testFile, String samples, List<String> problems) {
-    public static final List<String> STAGES = List.of("pretrain", "sft", "rm", "ppo");
+    public static final List<String> STAGES = List.of("pretrain", "sft", "label", "rm", "ppo");
+    /** The label stage's numbers live in its manifest (counts, judgements), read as its test metrics. */
+    public static final String LABEL_MANIFEST = "manifest.json";
     public static final String METRICS = "metrics.csv";
     public static final String TRAINER_STATE = "trainer_state.json";
     public static final String TEST_METRICS = "test_metrics.json";
@@ -93,7 +95,7 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
         }
         Map<String, Double> test = new LinkedHashMap<>();
         String testFile = "";
-        Path testPath = dir.resolve(TEST_METRICS);
+        Path testPath = dir.resolve(stage.equals("label") ? LABEL_MANIFEST : TEST_METRICS);
         if (Files.isRegularFile(testPath)) {
             try {
                 JsonNode n = Json.readTree(testPath);
@@ -150,6 +152,10 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
             return "started, no checkpoint yet";
         }
         TrainerState s = state.get();
+        if (stage.equals("label")) {
+            return s.finished() ? "finished" : "stopped: " + count("judgements.judged") + " of " + count("counts.tasks")
+                    + " prompts judged";
+        }
         return s.finished() ? "finished" : "stopped at step " + s.step() + " of " + s.maxSteps();
     }
 
@@ -191,16 +197,28 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
                 }
                 evalRow(rows, "val_loss", "validation loss (nats per token)", 4);
             }
+            case "label" -> {
+                String src = LABEL_MANIFEST;
+                testRow(rows, "counts.tasks", "tasks", "prompts ranked (each with its distinct sampled answers)", 0,
+                        "counts.prompts", "prompts answered", src);
+                testRow(rows, "judgements.pairs", "pairs", "comparisons (pairs) the rankings give the reward model", 0,
+                        "", "", src);
+                testRow(rows, "counts.duplicate_candidates_dropped", "duplicates", "identical answers dropped", 0,
+                        "counts.candidates_sampled", "answers sampled", src);
+            }
             case "rm" -> {
-                String train = "training pairs";
+                testRow(rows, "val.accuracy", "val_accuracy", "held-out pairwise accuracy (validation rankings, 0–1)", 4,
+                        "train.accuracy", "training rankings", testSource(count("val.pairs") + " pairs of "
+                                + count("val.rankings") + " validation rankings"));
+                testRow(rows, "val.top1", "val_top1", "held-out top-1 (RM's best is the labeler's best, 0–1)", 4,
+                        "train.top1", "training rankings", testSource(count("val.rankings") + " validation rankings"));
+                testRow(rows, "val.kendall_tau", "val_kendall_tau", "held-out Kendall τ per ranking (−1–1)", 4,
+                        "train.kendall_tau", "training rankings", testSource(count("val.rankings")
+                                + " validation rankings"));
                 if (test.containsKey("test.accuracy")) {
-                    testRow(rows, "test.accuracy", "test_accuracy", "held-out pairwise accuracy (test pairs, 0–1)", 4,
-                            "train.accuracy", train, testSource(count("test.pairs") + " test pairs"));
-                } else if (test.containsKey("val.accuracy")) {
-                    testRow(rows, "val.accuracy", "val_accuracy",
-                            "held-out pairwise accuracy (validation pairs, 0–1)", 4, "train.accuracy", train,
-                            testSource(count("val.pairs") + " validation pairs"));
-                } else {
+                    testRow(rows, "test.accuracy", "test_accuracy", "pairwise accuracy on the test file (0–1)", 4,
+                            "", "", testSource(count("test.pairs") + " test pairs"));
+                } else if (!test.containsKey("val.accuracy")) {
                     evalRow(rows, "val_accuracy", "held-out pairwise accuracy (validation pairs, 0–1)", 4);
                 }
             }

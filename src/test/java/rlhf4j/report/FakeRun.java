@@ -53,22 +53,48 @@ final class FakeRun {
     static final String PPO_TEST = """
             {"file": "data/grammar/prompts_test.jsonl", "prompts": 32,
              "sft": {"reward_mean": -0.4123, "kl": 0.0, "exact_match": 0.3125, "chrf": 49.875, "mean_response_tokens": 12.5},
-             "ppo": {"reward_mean": 0.3456789, "kl": 0.0521, "exact_match": 0.34375, "chrf": 53.0625, "mean_response_tokens": 11.75}}
+             "ppo": {"reward_mean": 0.3456789, "kl": 0.0521, "exact_match": 0.34375, "chrf": 53.0625, "mean_response_tokens": 11.75},
+             "gold": {"prompts": 32, "measure": "chrF and exact match",
+               "systems": {"sft greedy": {"chrf": {"value": 49.875, "ci95": [45.5, 54.25]},
+                                          "exact_match": {"value": 0.3125, "ci95": [0.15625, 0.46875]}},
+                           "ppo greedy": {"chrf": {"value": 53.0625, "ci95": [48.0, 58.125]},
+                                          "exact_match": {"value": 0.34375, "ci95": [0.1875, 0.5]}}},
+               "differences": {"ppo greedy - sft greedy": {"chrf": {"value": 3.1875, "ci95": [0.5, 5.875]},
+                                          "exact_match": {"value": 0.03125, "ci95": [-0.0625, 0.125]}}}}}
             """;
+    static final String LABEL_MANIFEST = """
+            {"labeler": "reference", "labeler_note": "synthetic: chrF against the reference",
+             "sampling": {"num_candidates": 3, "temperature": 1.0},
+             "counts": {"prompts": 10, "candidates_sampled": 30, "duplicate_candidates_dropped": 4, "tasks": 9},
+             "judgements": {"judged": 9, "skipped": 0, "pairs": 25}}
+            """;
+    static final String LABEL_RANKING = "{\"id\": \"line-1\", \"prompt\": [{\"role\": \"user\", \"content\": "
+            + "\"Correct this sentence: He go <home>.\"}], \"responses\": [\"He go home.\", \"He goes home.\", \"Go.\"], "
+            + "\"scores\": [80.5, 100, 12.25], \"reference\": \"He goes home.\", \"labeler\": \"reference\"}\n";
 
     private FakeRun() {}
 
-    /** Writes the stages named (pretrain, sft, rm, ppo) under {@code runDir}, each finished. */
+    /** Writes the stages named (pretrain, sft, label, rm, ppo) under {@code runDir}, each finished. */
     static void write(Path runDir, List<String> stages) throws IOException {
         for (String stage : stages) {
             switch (stage) {
                 case "pretrain" -> stage(runDir, stage, PRETRAIN_CSV, null, 7, 7, 3.75);
                 case "sft" -> stage(runDir, stage, SFT_CSV, SFT_TEST, 4, 4, 0.9);
                 case "rm" -> stage(runDir, stage, RM_CSV, RM_TEST, 4, 4, 0.45);
+                case "label" -> label(runDir);
                 case "ppo" -> stage(runDir, stage, PPO_CSV, PPO_TEST, 4, 4, 4.5);
                 default -> throw new IllegalArgumentException(stage);
             }
         }
+    }
+
+    /** A finished label stage: its manifest, one ranking, its trainer_state.json (no metrics: it trains nothing). */
+    static void label(Path runDir) throws IOException {
+        Path dir = Files.createDirectories(runDir.resolve("label"));
+        Files.writeString(dir.resolve("manifest.json"), LABEL_MANIFEST, StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("rankings.jsonl"), LABEL_RANKING, StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("trainer_state.json"), "{\"stage\": \"label\", \"finished\": true, "
+                + "\"seed\": 1337}\n", StandardCharsets.UTF_8);
     }
 
     static Path stage(Path runDir, String stage, String csv, String testJson, int step, int maxSteps, double elapsed)

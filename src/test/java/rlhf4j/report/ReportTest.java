@@ -57,12 +57,13 @@ class ReportTest {
     @Test
     void fullRunHasEveryNumberPlotAndSection() throws Exception {
         Path run = tmp.resolve("tiny");
-        FakeRun.write(run, List.of("pretrain", "sft", "rm", "ppo"));
+        FakeRun.write(run, StageResults.STAGES);
         PipelineReport.Written w = PipelineReport.write(run, context(List.of()));
 
         assertEquals(run.resolve("report.html"), w.html());
-        assertEquals(List.of("pretrain", "sft", "rm", "ppo"), List.copyOf(w.plots().keySet()));
-        for (String stage : StageResults.STAGES) {
+        List<String> plotted = List.of("pretrain", "sft", "rm", "ppo");
+        assertEquals(plotted, List.copyOf(w.plots().keySet()));
+        for (String stage : plotted) {
             Path png = run.resolve("report").resolve(stage + ".png");
             BufferedImage img = ImageIO.read(png.toFile());
             assertNotNull(img, png + " is a PNG");
@@ -70,7 +71,7 @@ class ReportTest {
             assertEquals(450, img.getHeight());
         }
         String html = Files.readString(w.html());
-        for (String stage : StageResults.STAGES) {
+        for (String stage : plotted) {
             assertTrue(html.contains("<img src=\"report/" + stage + ".png\""), stage);
         }
         Map<String, Map.Entry<Double, String>> c = cells(html);
@@ -84,7 +85,7 @@ class ReportTest {
         assertCell(c, "sft.test_chrf", 51.23456789, 2);
         assertCell(c, "sft.test_mean_response_tokens", 17.984375, 1);
         assertCell(c, "sft.val_loss", 2.25, 4);
-        // rm: held-out test accuracy next to the training pairs'
+        // rm: held-out validation accuracy next to the training rankings', and the test file's
         assertCell(c, "rm.test_accuracy", 0.6987654321, 4);
         assertCell(c, "rm.train_accuracy", 0.8125, 4);
         // ppo against the SFT policy on the test prompts
@@ -96,6 +97,20 @@ class ReportTest {
         assertCell(c, "ppo.sft_exact_match", 0.3125, 4);
         assertCell(c, "ppo.chrf", 53.0625, 2);
         assertCell(c, "ppo.sft_chrf", 49.875, 2);
+        // label: its manifest's counts; one ranking, best first, escaped
+        assertCell(c, "label.tasks", 9, 0);
+        assertCell(c, "label.pairs", 25, 0);
+        assertCell(c, "label.duplicates", 4, 0);
+        int best = html.indexOf("<td>He goes home.</td>");
+        assertTrue(best > 0 && best < html.indexOf("<td>He go home.</td>") && html.indexOf("<td>He go home.</td>")
+                < html.indexOf("<td>Go.</td>"), "ranking best first");
+        assertTrue(html.contains("He go &lt;home&gt;."), "prompt escaped");
+        // gold: each system and the paired difference, with intervals; a difference above 0 is starred
+        assertEquals(49.875, c.get("gold.sft_greedy.chrf").getKey());
+        assertEquals(0.34375, c.get("gold.ppo_greedy.exact_match").getKey());
+        assertEquals("+3.19 ★", c.get("gold.ppo_greedy_sft_greedy.chrf").getValue());
+        assertEquals("+3.13%", c.get("gold.ppo_greedy_sft_greedy.exact_match").getValue());
+        assertTrue(html.contains("[+0.50, +5.88]"), "interval of the difference");
         // wall time from the context, training time from trainer_state.json
         assertEquals(61.5, c.get("wall.pretrain").getKey());
         assertEquals("1 min 02 s", c.get("wall.pretrain").getValue());
@@ -104,7 +119,7 @@ class ReportTest {
         assertEquals(4.5, c.get("elapsed.ppo").getKey());
 
         assertFalse(html.contains("not run"));
-        for (String id : List.of("results", "plots", "answers", "time", "config", "machine", "commit")) {
+        for (String id : List.of("results", "gold", "label", "plots", "answers", "time", "config", "machine", "commit")) {
             assertTrue(html.contains("<h2 id=\"" + id + "\">"), id);
         }
         assertTrue(html.contains("0123abc"));
@@ -143,7 +158,7 @@ class ReportTest {
         String none = Files.readString(PipelineReport.write(empty, new ReportContext("", Map.of(),
                 ReportContext.Machine.current(), null, List.of())).html());
         assertTrue(none.contains("unknown"));
-        assertEquals(12, none.split("not run", -1).length - 1);       // results rows, plot sections, wall time rows
+        assertEquals(14, none.split("not run", -1).length - 1);       // results rows, plot sections, wall time rows
     }
 
     @Test

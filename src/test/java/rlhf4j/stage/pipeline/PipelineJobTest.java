@@ -57,6 +57,8 @@ class PipelineJobTest {
                 "--set", "sft.data.test=" + tmp.resolve("prompts.jsonl"), "--set", "sft.batch_size=4",
                 "--set", "sft.max_steps=4", "--set", "sft.warmup_steps=1", "--set", "sft.eval_every=4",
                 "--set", "sft.eval_examples=4", "--set", "sft.max_new_tokens=6",
+                "--set", "label.data.prompts=" + tmp.resolve("prompts.jsonl"), "--set", "label.num_prompts=16",
+                "--set", "label.num_candidates=3", "--set", "label.max_new_tokens=6", "--set", "label.batch_size=8",
                 "--set", "rm.data.train=" + tmp.resolve("prefs.jsonl"), "--set", "rm.data.val_fraction=0.25",
                 "--set", "rm.data.test=" + tmp.resolve("prefs.jsonl"), "--set", "rm.batch_size=4",
                 "--set", "rm.max_steps=3", "--set", "rm.warmup_steps=1", "--set", "rm.eval_every=3",
@@ -100,14 +102,22 @@ class PipelineJobTest {
         MicroRun.Result r = run.train(args(run, tmp));
         assertEquals(0, r.code(), r.err());
         Path runDir = tmp.resolve("ckpt/micro");
-        for (String stage : PipelineJob.STAGES) {
+        List<String> models = List.of("pretrain", "sft", "rm", "ppo");
+        assertEquals(List.of("pretrain", "sft", "label", "rm", "ppo"), PipelineJob.STAGES);
+        for (String stage : models) {
             StageCheckpoint.Loaded c = StageCheckpoint.load(runDir.resolve(stage));
             assertEquals(stage, c.stage());
             assertTrue(c.trainerState().path("finished").asBoolean(), stage + " finished");
         }
         Path html = runDir.resolve("report.html");
         assertTrue(Files.exists(html));
-        for (String stage : PipelineJob.STAGES) {
+        JsonNode label = Json.readTree(runDir.resolve("label/manifest.json"));
+        assertTrue(Json.readTree(runDir.resolve("label/trainer_state.json")).path("finished").asBoolean());
+        assertTrue(label.path("counts").path("tasks").asInt() > 0, label.toString());
+        JsonNode rmState = Json.readTree(runDir.resolve("rm/trainer_state.json"));
+        assertTrue(rmState.path("train_files").get(0).asText().endsWith("label/rankings.jsonl"),
+                "rm learns the label stage's rankings: " + rmState.path("train_files"));
+        for (String stage : models) {
             Path png = runDir.resolve("report").resolve(stage + ".png");
             assertNotNull(ImageIO.read(png.toFile()), stage + " plot is a PNG");
             assertTrue(Files.readString(html).contains("report/" + stage + ".png"), stage + " plot is shown");
@@ -123,6 +133,13 @@ class PipelineJobTest {
         assertEquals(ppo.path("ppo").path("reward_mean").asDouble(), shown.get("ppo.reward_mean"));
         assertEquals(ppo.path("ppo").path("kl").asDouble(), shown.get("ppo.kl"));
         assertEquals(ppo.path("ppo").path("exact_match").asDouble(), shown.get("ppo.exact_match"));
+        JsonNode gold = ppo.path("gold");
+        assertEquals(ppo.path("ppo").path("chrf").asDouble(), gold.path("systems").path("ppo greedy").path("chrf")
+                .path("value").asDouble(), 1e-9, "gold and test metrics score the same answers");
+        assertTrue(gold.path("systems").has("sft best-of-4"), gold.toString());
+        assertEquals(gold.path("differences").path("ppo greedy - sft greedy").path("chrf").path("value").asDouble(),
+                shown.get("gold.ppo_greedy_sft_greedy.chrf"));
+        assertEquals(label.path("counts").path("tasks").asDouble(), shown.get("label.tasks"));
         String text = Files.readString(html);
         assertTrue(text.contains("Say the word"), "side-by-side answers of held-out prompts");
 
