@@ -81,19 +81,19 @@ public final class HumanLabeler implements Labeler {
             return;
         }
         String token = TokenCheck.newToken(new SecureRandom());
-        HttpServer server = bind();
-        ExecutorService threads = Executors.newFixedThreadPool(THREADS, daemonThreads());
+        LabelPage page = new LabelPage();
         InFlight inFlight = new InFlight();
         TokenCheck tokenCheck = new TokenCheck(token);
-        for (HttpContext context : List.of(server.createContext("/api/", api),
-                server.createContext("/", new LabelPage()))) {
-            context.getFilters().add(inFlight);
-            context.getFilters().add(tokenCheck);
-        }
-        server.setExecutor(threads);
-        server.start();
+        HttpServer server = bind();
+        ExecutorService threads = Executors.newFixedThreadPool(THREADS, daemonThreads());
         boolean interrupted = false;
         try {
+            for (HttpContext context : List.of(server.createContext("/api/", api), server.createContext("/", page))) {
+                context.getFilters().add(inFlight);
+                context.getFilters().add(tokenCheck);
+            }
+            server.setExecutor(threads);
+            server.start();
             URI uri = URI.create("http://" + urlHost(server.getAddress()) + ":" + server.getAddress().getPort()
                     + "/?token=" + token);
             out.println("label: rank the answers at " + uri + "  (" + api.done() + " of " + tasks.size()
