@@ -2,6 +2,7 @@ package rlhf4j.stage.label;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -19,7 +20,10 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -42,7 +46,7 @@ final class Cdp implements AutoCloseable {
     private final Process browser;
     private final ArrayDeque<String> log = new ArrayDeque<>();
     private final Map<Long, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
-    private final List<JsonNode> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<JsonNode> events = new CopyOnWriteArrayList<>();
     private final AtomicLong ids = new AtomicLong();
     private WebSocket socket;
     private String session;
@@ -50,7 +54,7 @@ final class Cdp implements AutoCloseable {
     /** The Chromium binary: {@code chromium} on the PATH, or Debian's {@code /usr/bin/chromium}. */
     static Optional<Path> chromium() {
         String path = System.getenv().getOrDefault("PATH", "");
-        for (String dir : path.split(java.io.File.pathSeparator)) {
+        for (String dir : path.split(File.pathSeparator)) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "chromium"))) {
                 return Optional.of(Path.of(dir, "chromium"));
             }
@@ -88,10 +92,10 @@ final class Cdp implements AutoCloseable {
         URI ws;
         try {
             ws = address.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new AssertionError("chromium printed no DevTools address within " + TIMEOUT.toSeconds() + " s:\n"
                     + log());
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new AssertionError("chromium exited before it listened:\n" + log(), e.getCause());
         }
         socket = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(TIMEOUT)
@@ -154,7 +158,7 @@ final class Cdp implements AutoCloseable {
         JsonNode reply;
         try {
             reply = answer.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new AssertionError(method + ": no answer from chromium within " + TIMEOUT.toSeconds() + " s");
         } finally {
             pending.remove(id);
@@ -306,7 +310,7 @@ final class Cdp implements AutoCloseable {
         for (ProcessHandle c : children) {
             try {
                 c.onExit().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            } catch (ExecutionException | TimeoutException e) {
                 // already gone, or not ours to wait for any longer
             }
         }

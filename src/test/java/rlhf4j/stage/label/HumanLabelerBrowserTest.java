@@ -2,20 +2,22 @@ package rlhf4j.stage.label;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.Assumptions;
 import rlhf4j.checkpoint.Json;
 
 /**
@@ -87,7 +89,7 @@ class HumanLabelerBrowserTest {
         Map<String, int[]> rows = Map.of();
         while (System.nanoTime() < deadline) {
             rows = rows();
-            if (rows.containsKey(id) && java.util.Arrays.equals(rows.get(id), ranking)) {
+            if (rows.containsKey(id) && Arrays.equals(rows.get(id), ranking)) {
                 return rows;
             }
             Thread.sleep(50); // a poll interval
@@ -188,7 +190,8 @@ class HumanLabelerBrowserTest {
             browser.key("b");
             awaitTask(second);
             assertArrayEquals(new int[] {2, 0, 1}, rankedOnScreen(second), "the earlier ranking is shown");
-            assertTrue(!browser.evaluate("document.getElementById('note').hidden").booleanValue());
+            assertFalse(browser.evaluate("document.getElementById('note').hidden").booleanValue(),
+                    "a note says it was ranked before");
             browser.key("r");
             assertArrayEquals(new int[0], rankedOnScreen(second));
             browser.key(String.valueOf(displayIndex(second, 1) + 1));

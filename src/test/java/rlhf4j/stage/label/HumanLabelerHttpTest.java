@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -176,7 +177,7 @@ class HumanLabelerHttpTest {
             assertEquals(3, first.get("total").intValue());
             assertFalse(first.has("reference"), "the reference answer is not shown to the person");
             List<String> shown = strings(first.get("responses"));
-            assertEquals(new java.util.HashSet<>(TASKS.get(0).responses()), new java.util.HashSet<>(shown));
+            assertEquals(new HashSet<>(TASKS.get(0).responses()), new HashSet<>(shown));
 
             // malformed bodies: 400 with a one-line message, nothing written
             String before = files();

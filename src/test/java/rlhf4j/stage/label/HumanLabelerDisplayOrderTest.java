@@ -9,7 +9,8 @@ import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-class DisplayOrderTest {
+/** The human labeler's display order ({@link DisplayOrder}): a fixed, varied shuffle and its two mappings. */
+class HumanLabelerDisplayOrderTest {
     private static int[] shown(DisplayOrder order) {
         int[] s = new int[order.size()];
         for (int d = 0; d < s.length; d++) {
