@@ -33,6 +33,19 @@ public final class Preemption implements AutoCloseable {
         return new Preemption(false);
     }
 
+    /**
+     * Requested only through {@link #request}: for tests, and for a caller that stops a stage itself. It listens for
+     * no signal.
+     */
+    public static Preemption manual() {
+        return new Preemption(false);
+    }
+
+    /** Asks for the stop from inside the process, exactly as a signal would (without holding the exit). */
+    public void request() {
+        requested = true;
+    }
+
     private void hold() {
         requested = true;
         try {
