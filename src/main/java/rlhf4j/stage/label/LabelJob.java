@@ -138,7 +138,7 @@ public final class LabelJob {
         return switch (cfg.labeler()) {
             case "reference" -> new ReferenceLabeler();
             case "command" -> new CommandLabeler(cfg.command(), dir);
-            case "human" -> throw new ConfigException("label.labeler: human is not available in this build yet");
+            case "human" -> new HumanLabeler(cfg.host(), cfg.port(), seed);
             default -> throw new ConfigException("label.labeler: unknown labeler '" + cfg.labeler() + "'");
         };
     }

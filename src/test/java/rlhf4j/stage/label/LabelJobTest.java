@@ -146,4 +146,56 @@ class LabelJobTest {
         assertEquals(2, perm.code(), perm.err());
         assertTrue(perm.err().contains("not a permutation"), perm.err());
     }
+
+    @Test
+    void theHumanLabelerServesTheStageAndEndsWhenAllAreRanked() throws Exception {
+        java.io.PipedOutputStream pipe = new java.io.PipedOutputStream();
+        java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(
+                new java.io.PipedInputStream(pipe, 1 << 16), StandardCharsets.UTF_8));
+        java.io.PrintStream out = new java.io.PrintStream(pipe, true, StandardCharsets.UTF_8);
+        String[] a = args("people", "--set", "label.labeler=human");
+        List<String> overrides = new ArrayList<>();
+        for (int i = 0; i < a.length; i++) {
+            if (a[i].equals("--set")) {
+                overrides.add(a[++i]);
+            }
+        }
+        rlhf4j.config.ExperimentConfig config = rlhf4j.config.ConfigLoader.load(run.config, overrides);
+        java.util.concurrent.CompletableFuture<LabelJob.Result> job = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> LabelJob.run(config, rlhf4j.train.RunOptions.fresh(), out));
+        String url = null;
+        for (String line = lines.readLine(); line != null && url == null; line = lines.readLine()) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(http://\\S+\\?token=\\S+)").matcher(line);
+            url = m.find() ? m.group(1) : null;
+        }
+        assertTrue(url != null, "the stage prints the page's address");
+        java.net.URI page = java.net.URI.create(url);
+        String token = page.getQuery().substring("token=".length());
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.URI next = page.resolve("/api/next");
+        java.net.URI rank = page.resolve("/api/rank");
+        int ranked = 0;
+        while (true) {
+            JsonNode task = Json.parse(http.send(java.net.http.HttpRequest.newBuilder(next).header("X-Token", token)
+                    .GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+            if (task.path("finished").asBoolean()) {
+                break;
+            }
+            List<Integer> reversed = new ArrayList<>();
+            for (int i = task.get("responses").size() - 1; i >= 0; i--) {
+                reversed.add(i);
+            }
+            java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(rank)
+                    .header("X-Token", token).POST(java.net.http.HttpRequest.BodyPublishers.ofString(Json.line(
+                            Map.of("id", task.get("id").asText(), "ranking", reversed)))).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            ranked++;
+        }
+        LabelJob.Result result = job.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(result.finished());
+        assertEquals(ranked, result.judged());
+        assertEquals(ranked, RankingData.read(dir("people").resolve(RankingsJournal.RANKINGS)).size());
+        assertEquals("human", Json.readTree(dir("people").resolve(LabelJob.MANIFEST)).path("labeler").asText());
+    }
 }
