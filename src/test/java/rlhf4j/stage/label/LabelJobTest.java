@@ -149,10 +149,8 @@ class LabelJobTest {
 
     @Test
     void theHumanLabelerServesTheStageAndEndsWhenAllAreRanked() throws Exception {
-        java.io.PipedOutputStream pipe = new java.io.PipedOutputStream();
-        java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(
-                new java.io.PipedInputStream(pipe, 1 << 16), StandardCharsets.UTF_8));
-        java.io.PrintStream out = new java.io.PrintStream(pipe, true, StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();   // its methods synchronize
+        java.io.PrintStream out = new java.io.PrintStream(printed, true, StandardCharsets.UTF_8);
         String[] a = args("people", "--set", "label.labeler=human");
         List<String> overrides = new ArrayList<>();
         for (int i = 0; i < a.length; i++) {
@@ -164,11 +162,13 @@ class LabelJobTest {
         java.util.concurrent.CompletableFuture<LabelJob.Result> job = java.util.concurrent.CompletableFuture.supplyAsync(
                 () -> LabelJob.run(config, rlhf4j.train.RunOptions.fresh(), out));
         String url = null;
-        for (String line = lines.readLine(); line != null && url == null; line = lines.readLine()) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(http://\\S+\\?token=\\S+)").matcher(line);
+        java.util.regex.Pattern address = java.util.regex.Pattern.compile("(http://\\S+\\?token=\\S+)");
+        for (long until = System.nanoTime() + 60_000_000_000L; url == null && System.nanoTime() < until && !job.isDone(); ) {
+            java.util.regex.Matcher m = address.matcher(printed.toString(StandardCharsets.UTF_8));
             url = m.find() ? m.group(1) : null;
+            Thread.sleep(50);
         }
-        assertTrue(url != null, "the stage prints the page's address");
+        assertTrue(url != null, "the stage prints the page's address: " + printed.toString(StandardCharsets.UTF_8));
         java.net.URI page = java.net.URI.create(url);
         String token = page.getQuery().substring("token=".length());
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
@@ -191,6 +191,10 @@ class LabelJobTest {
                     java.net.http.HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode(), r.body());
             ranked++;
+            JsonNode status = Json.parse(r.body());
+            if (status.path("done").asInt() == status.path("total").asInt()) {
+                break;                                     // the last judgement ends the stage and its server
+            }
         }
         LabelJob.Result result = job.get(60, java.util.concurrent.TimeUnit.SECONDS);
         assertTrue(result.finished());
