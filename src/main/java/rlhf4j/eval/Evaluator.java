@@ -63,7 +63,7 @@ public final class Evaluator {
     public record Policy(Map<String, Object> metrics, List<PolicyEval.Answer> answers) {}
 
     /**
-     * Masked loss of the references, greedy answers scored by exact match and chrF, and the copy baseline's
+     * Masked loss of the references, greedy answers scored by exact match and chrF (each with a 95% bootstrap interval over prompts), and the copy baseline's
      * scores ({@code copy_baseline}) when every prompt starts with {@code copy}'s prefix.
      */
     public static Conversations conversations(Gpt gpt, BpeTokenizer tokenizer, Path file, int limit, int maxNewTokens,
@@ -95,9 +95,17 @@ public final class Evaluator {
         m.put("loss", loss);
         m.put("exact_match", gen.exactMatch());
         m.put("chrf", gen.chrF());
+        GoldEval.PerPrompt scores = GoldEval.PerPrompt.of(gen.answers().stream().map(GenerationEval.Answer::output)
+                .toList(), items.stream().map(GenerationEval.Item::reference).toList());
+        m.put("exact_match_ci95", interval(Bootstrap.mean(scores.exact(), 0)));
+        m.put("chrf_ci95", interval(Bootstrap.mean(scores.chrF(), 1)));
         m.put("mean_response_tokens", gen.meanLength());
         copy.score(items).ifPresent(c -> m.put("copy_baseline", c.toMap()));
         return new Conversations(m, gen.answers());
+    }
+
+    private static List<Double> interval(Bootstrap.Interval ci) {
+        return List.of(ci.low(), ci.high());
     }
 
     /**

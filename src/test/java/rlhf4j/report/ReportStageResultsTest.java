@@ -46,8 +46,11 @@ class ReportStageResultsTest {
 
         StageResults rm = StageResults.read(run, "rm");
         assertEquals(0.6987654321, rm.test("test.accuracy").getAsDouble());
-        assertEquals(Map.of("rm.test_accuracy", 0.6987654321, "rm.train_accuracy", 0.8125), cells(rm));
-        assertTrue(rm.results().get(0).source().contains("50 test pairs"), rm.results().get(0).source());
+        assertEquals(Map.of("rm.val_accuracy", 0.725, "rm.train_accuracy", 0.8125, "rm.test_accuracy", 0.6987654321),
+                cells(rm));
+        assertTrue(rm.results().get(0).source().contains("40 pairs of ? validation rankings"),
+                rm.results().get(0).source());
+        assertTrue(rm.results().get(1).source().contains("50 test pairs"), rm.results().get(1).source());
 
         StageResults ppo = StageResults.read(run, "ppo");
         Map<String, Double> c = cells(ppo);
