@@ -1,6 +1,8 @@
 package rlhf4j.data;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -31,5 +33,15 @@ public record Message(String role, String content) {
 
     public static Message assistant(String content) {
         return new Message(ASSISTANT, content);
+    }
+
+    /** A conversation as the data files write it: {@code [{"role": ..., "content": ...}, ...]}, keys in that order. */
+    public static List<Map<String, String>> toJson(List<Message> messages) {
+        return messages.stream().map(m -> {
+            Map<String, String> row = new LinkedHashMap<>();
+            row.put("role", m.role());
+            row.put("content", m.content());
+            return row;
+        }).toList();
     }
 }

@@ -25,7 +25,10 @@ public final class Bootstrap {
         }
 
         public Map<String, Object> toMap() {
-            return Map.of("value", estimate, "ci95", List.of(low, high));
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("value", estimate);
+            m.put("ci95", List.of(low, high));
+            return m;
         }
     }
 

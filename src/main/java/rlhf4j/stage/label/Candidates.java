@@ -42,14 +42,8 @@ public record Candidates(List<LabelTask> tasks, int prompts, int sampled, int du
         int identical = 0;
         for (int from = 0, batch = 0; from < prompts.size(); from += batchSize, batch++) {
             List<PromptExample> chunk = prompts.subList(from, Math.min(prompts.size(), from + batchSize));
-            List<PromptExample> rows = new ArrayList<>(chunk.size() * k);
-            chunk.forEach(p -> {
-                for (int i = 0; i < k; i++) {
-                    rows.add(p);
-                }
-            });
             Random rng = new Random(seed * 7_919L + 1_000_003L * batch + 17);
-            List<Rollout> rollouts = generator.generate(model, rows, params, rng);
+            List<Rollout> rollouts = generator.generateEach(model, chunk, k, params, rng);
             for (int p = 0; p < chunk.size(); p++) {
                 LinkedHashSet<String> distinct = new LinkedHashSet<>();
                 for (int i = 0; i < k; i++) {
@@ -84,7 +78,7 @@ public record Candidates(List<LabelTask> tasks, int prompts, int sampled, int du
         for (LabelTask t : tasks) {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("id", t.id());
-            row.put("prompt", t.prompt().stream().map(m -> Map.of("role", m.role(), "content", m.content())).toList());
+            row.put("prompt", Message.toJson(t.prompt()));
             row.put("responses", t.responses());
             if (t.reference() != null) {
                 row.put("reference", t.reference());

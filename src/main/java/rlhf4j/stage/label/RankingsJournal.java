@@ -134,7 +134,7 @@ public final class RankingsJournal {
     private static Map<String, Object> row(LabelTask task, Judgement judgement, String labeler) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("id", task.id());
-        row.put("prompt", task.prompt().stream().map(m -> Map.of("role", m.role(), "content", m.content())).toList());
+        row.put("prompt", rlhf4j.data.Message.toJson(task.prompt()));
         row.put("responses", task.responses());
         if (judgement.ranking() != null) {
             row.put("ranking", judgement.ranking());

@@ -27,13 +27,7 @@ public final class BestOfK {
         List<Choice> out = new ArrayList<>(prompts.size());
         for (int from = 0, batch = 0; from < prompts.size(); from += promptsPerBatch, batch++) {
             List<PromptExample> chunk = prompts.subList(from, Math.min(prompts.size(), from + promptsPerBatch));
-            List<PromptExample> rows = new ArrayList<>(chunk.size() * k);
-            chunk.forEach(p -> {
-                for (int i = 0; i < k; i++) {
-                    rows.add(p);
-                }
-            });
-            List<Rollout> rollouts = generator.generate(policy, rows, params,
+            List<Rollout> rollouts = generator.generateEach(policy, chunk, k, params,
                     new Random(seed * 6_700_417L + 65_537L * batch + 3));
             double[] scores = reward.score(rollouts);                                            // [chunk * K]
             for (int p = 0; p < chunk.size(); p++) {

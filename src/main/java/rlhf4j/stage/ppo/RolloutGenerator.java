@@ -52,4 +52,15 @@ public final class RolloutGenerator {
         }
         return out;
     }
+
+    /** Each prompt of {@code prompts} answered {@code k} times, prompt by prompt: rollouts [prompts × k]. */
+    public List<Rollout> generateEach(Gpt gpt, List<PromptExample> prompts, int k, SamplingParams params, Random rng) {
+        List<PromptExample> rows = new ArrayList<>(prompts.size() * k);
+        for (PromptExample p : prompts) {
+            for (int i = 0; i < k; i++) {
+                rows.add(p);
+            }
+        }
+        return generate(gpt, rows, params, rng);
+    }
 }
