@@ -113,7 +113,7 @@ public final class LabelJob {
         long t0 = System.nanoTime();
         labeler.label(tasks, journal, options.preemption(), out);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        int pairs = pairs(tasks, journal);
+        int pairs = pairs(journal);
         boolean finished = tasks.stream().allMatch(t -> journal.settled(t.id()));
         Map<String, Object> judged = new LinkedHashMap<>();
         judged.put("judged", journal.judgedCount());
@@ -226,25 +226,10 @@ public final class LabelJob {
         }
     }
 
-    private static int pairs(List<LabelTask> tasks, RankingsJournal journal) {
-        int pairs = 0;
-        for (LabelTask t : tasks) {
-            Judgement j = journal.judgement(t.id());
-            if (j == null) {
-                continue;
-            }
-            int k = t.responses().size();
-            if (j.ranking() != null) {
-                pairs += k * (k - 1) / 2;
-            } else {
-                for (int a = 0; a < k; a++) {
-                    for (int b = 0; b < k; b++) {
-                        pairs += j.scores()[a] > j.scores()[b] ? 1 : 0;
-                    }
-                }
-            }
-        }
-        return pairs;
+    /** The pairs the rm stage will read from the journal (the ranking reader's rule, ties and equal texts give none). */
+    private static int pairs(RankingsJournal journal) {
+        return journal.judgedCount() == 0 ? 0 : rlhf4j.data.RankingData.read(journal.file()).stream()
+                .mapToInt(r -> r.pairs().size()).sum();
     }
 
     private static void writeState(Path dir, ExperimentConfig config, Map<String, Object> sampling,
