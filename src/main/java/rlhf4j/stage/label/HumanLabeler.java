@@ -127,7 +127,7 @@ public final class HumanLabeler implements Labeler {
             out.println("label: all " + tasks.size() + " done (" + counts + ")");
         } else {
             out.println("label: stopped at " + done + " of " + tasks.size() + " done (" + counts
-                    + "); run the stage again to rank the rest");
+                    + "); --resume continues");
         }
     }
 

@@ -285,7 +285,7 @@ class HumanLabelerHttpTest {
             s.preemption.request();
             s.awaitEnd();
             assertTrue(s.output().endsWith("label: stopped at 2 of 3 done (1 ranked, 1 skipped); "
-                    + "run the stage again to rank the rest\n"), s.output());
+                    + "--resume continues\n"), s.output());
             assertRefused(s);
         }
         assertArrayEquals(taskRanking(TASKS.get(0), shownFirst, 3, 2, 1, 0), ints(rows().get("p000000").get("ranking")));
