@@ -100,37 +100,11 @@ public final class CommandLabeler implements Labeler {
         } catch (IllegalArgumentException e) {
             throw new ConfigException("label.command: answer " + n + " is not JSON: " + shorten(line));
         }
-        JsonNode ranking = node.get("ranking");
-        JsonNode scores = node.get("scores");
-        if (!node.isObject() || (ranking == null) == (scores == null)) {
-            throw new ConfigException("label.command: answer " + n + " must be {\"ranking\": [...]} or "
-                    + "{\"scores\": [...]}, got " + shorten(line));
+        try {
+            return Judgement.of(node);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("label.command: answer " + n + ": " + e.getMessage() + ", got " + shorten(line));
         }
-        JsonNode list = ranking != null ? ranking : scores;
-        if (!list.isArray()) {
-            throw new ConfigException("label.command: answer " + n + ": \"" + (ranking != null ? "ranking" : "scores")
-                    + "\" must be a list, got " + shorten(line));
-        }
-        if (ranking != null) {
-            int[] r = new int[list.size()];
-            for (int i = 0; i < r.length; i++) {
-                if (!list.get(i).isIntegralNumber()) {
-                    throw new ConfigException("label.command: answer " + n + ": \"ranking\" entries must be indices, got "
-                            + shorten(line));
-                }
-                r[i] = list.get(i).intValue();
-            }
-            return Judgement.ranking(r);
-        }
-        double[] s = new double[list.size()];
-        for (int i = 0; i < s.length; i++) {
-            if (!list.get(i).isNumber()) {
-                throw new ConfigException("label.command: answer " + n + ": \"scores\" entries must be numbers, got "
-                        + shorten(line));
-            }
-            s[i] = list.get(i).doubleValue();
-        }
-        return Judgement.scores(s);
     }
 
     private static ConfigException failure(Process process, Path log, String what) {

@@ -1,5 +1,6 @@
 package rlhf4j.stage.label;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Arrays;
 
 /**
@@ -15,6 +16,36 @@ public record Judgement(int[] ranking, double[] scores) {
 
     public static Judgement scores(double... scores) {
         return new Judgement(null, scores.clone());
+    }
+
+    /**
+     * The judgement a JSON object holds: {@code {"ranking": [indices]}} or {@code {"scores": [numbers]}} (other keys
+     * are ignored). The shape is checked here, the values against a task by {@link #problem}; a wrong shape is an
+     * {@link IllegalArgumentException} saying what is wrong.
+     */
+    public static Judgement of(JsonNode node) {
+        JsonNode ranking = node == null ? null : node.get("ranking");
+        JsonNode scores = node == null ? null : node.get("scores");
+        if (node == null || !node.isObject() || (ranking == null) == (scores == null)) {
+            throw new IllegalArgumentException("expected {\"ranking\": [...]} or {\"scores\": [...]}");
+        }
+        String key = ranking != null ? "ranking" : "scores";
+        JsonNode list = ranking != null ? ranking : scores;
+        if (!list.isArray()) {
+            throw new IllegalArgumentException("\"" + key + "\" must be a list");
+        }
+        int[] r = new int[list.size()];
+        double[] s = new double[list.size()];
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode v = list.get(i);
+            if (ranking != null ? !v.isIntegralNumber() || !v.canConvertToInt() : !v.isNumber()) {
+                throw new IllegalArgumentException("\"" + key + "\" entries must be "
+                        + (ranking != null ? "indices" : "numbers") + ", got " + v);
+            }
+            r[i] = v.intValue();
+            s[i] = v.doubleValue();
+        }
+        return ranking != null ? ranking(r) : scores(s);
     }
 
     /** What is wrong with this judgement of a task with {@code k} responses, or {@code null} when it is valid. */

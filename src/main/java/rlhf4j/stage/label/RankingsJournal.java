@@ -218,18 +218,10 @@ public final class RankingsJournal {
         for (JsonNode node : lines(file)) {
             String id = node.get("id").textValue();
             Judgement j;
-            if (node.has("ranking")) {
-                int[] r = new int[node.get("ranking").size()];
-                for (int i = 0; i < r.length; i++) {
-                    r[i] = node.get("ranking").get(i).intValue();
-                }
-                j = Judgement.ranking(r);
-            } else {
-                double[] s = new double[node.path("scores").size()];
-                for (int i = 0; i < s.length; i++) {
-                    s[i] = node.get("scores").get(i).doubleValue();
-                }
-                j = Judgement.scores(s);
+            try {
+                j = Judgement.of(node);
+            } catch (IllegalArgumentException e) {
+                throw new DataException(file, "the judgement of " + id + " in the label journal: " + e.getMessage());
             }
             rows.put(id, node);
             judgements.put(id, j);
