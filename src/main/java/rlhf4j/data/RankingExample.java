@@ -61,4 +61,25 @@ public record RankingExample(Path source, int line, List<Message> prompt, List<S
         }
         return best;
     }
+
+    /**
+     * The worst response: one that wins no pair and loses the most (the first on a tie), or -1 when the judgement
+     * gives no pair.
+     */
+    public int worst() {
+        int k = responses.size();
+        int[] losses = new int[k];
+        boolean[] won = new boolean[k];
+        for (Pair p : pairs) {
+            losses[p.worse()]++;
+            won[p.better()] = true;
+        }
+        int worst = -1;
+        for (int i = 0; i < k; i++) {
+            if (!won[i] && losses[i] > 0 && (worst < 0 || losses[i] > losses[worst])) {
+                worst = i;
+            }
+        }
+        return worst;
+    }
 }

@@ -67,10 +67,8 @@ public record RankingMetrics(int rankings, int pairs, double loss, double accura
             pairs += n;
             correct += concordant;
             boolean[] lost = new boolean[s.length];
-            boolean[] won = new boolean[s.length];
             for (RankingExample.Pair p : r.pairs()) {
                 lost[p.worse()] = true;
-                won[p.better()] = true;
             }
             int argmax = 0;
             for (int i = 1; i < s.length; i++) {
@@ -78,7 +76,7 @@ public record RankingMetrics(int rankings, int pairs, double loss, double accura
             }
             top += lost[argmax] ? 0 : 1;
             best.add(norm.apply(s[r.best()]));
-            worst.add(norm.apply(s[worst(r, won)]));
+            worst.add(norm.apply(s[r.worst()]));
         }
         if (groups == 0) {
             throw new IllegalArgumentException("no ranking with a pair to score");
@@ -87,19 +85,6 @@ public record RankingMetrics(int rankings, int pairs, double loss, double accura
         double[] w = worst.stream().mapToDouble(Double::doubleValue).toArray();
         return new RankingMetrics(groups, pairs, loss / groups, correct / (double) pairs, top / (double) groups,
                 tau / groups, sumMargin / pairs, mean(c), std(c), mean(w), std(w));
-    }
-
-    /** The labeler's worst response: one that wins no pair and loses the most (the first on a tie). */
-    private static int worst(RankingExample r, boolean[] won) {
-        int[] losses = new int[r.responses().size()];
-        r.pairs().forEach(p -> losses[p.worse()]++);
-        int worst = -1;
-        for (int i = 0; i < losses.length; i++) {
-            if (!won[i] && losses[i] > 0 && (worst < 0 || losses[i] > losses[worst])) {
-                worst = i;
-            }
-        }
-        return worst;
     }
 
     /** −log σ(z) = softplus(−z), without overflow: max(0, −z) + log(1 + e^{−|z|}). */
