@@ -10,12 +10,10 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import rlhf4j.nn.Blocks;
-
-import static rlhf4j.model.ParamNames.layer;
 
 /**
- * One SameDiff graph of the GPT for a fixed batch size B and length T, with a head on top — or of
+ * One SameDiff graph of the GPT ({@link GptDefinition} over {@link SameDiffOps}) for a fixed batch size B and
+ * length T, with a head on top — or of
  * the head alone over a {@code hidden} placeholder, when {@link KernelTrunk} runs the trunk.
  * Inputs are placeholders: {@code emb} [B*T, C] (token + position embeddings, looked up outside
  * the graph because the native gather's gradient is wrong, docs/SAMEDIFF.md) and {@code attn_bias}
@@ -57,23 +55,11 @@ public final class GptGraph {
             }
             return;
         }
-        SDVariable x = sd.placeHolder(EMB, dtype, n, c);                              // [B*T, C]
+        SDVariable emb = sd.placeHolder(EMB, dtype, n, c);                            // [B*T, C]
         SDVariable bias = sd.placeHolder(ATTN_BIAS, dtype, -1, 1, seqLen, seqLen);     // [B|1, 1, T, T]
-        for (int i = 0; i < spec.nLayer(); i++) {
-            SDVariable h = Blocks.layerNorm(sd, x, var(params, layer(i, "ln_1.weight")),
-                    var(params, layer(i, "ln_1.bias")));                              // [B*T, C]
-            x = x.add(Blocks.causalSelfAttention(sd, h,
-                    var(params, layer(i, "attn.c_attn.weight")), var(params, layer(i, "attn.c_attn.bias")),
-                    var(params, layer(i, "attn.c_proj.weight")), var(params, layer(i, "attn.c_proj.bias")),
-                    bias, batch, seqLen, spec.nHead()));                              // [B*T, C]
-            SDVariable h2 = Blocks.layerNorm(sd, x, var(params, layer(i, "ln_2.weight")),
-                    var(params, layer(i, "ln_2.bias")));                              // [B*T, C]
-            x = x.add(Blocks.mlp(sd, h2,
-                    var(params, layer(i, "mlp.c_fc.weight")), var(params, layer(i, "mlp.c_fc.bias")),
-                    var(params, layer(i, "mlp.c_proj.weight")), var(params, layer(i, "mlp.c_proj.bias")))); // [B*T, C]
-        }
-        SDVariable hidden = Blocks.layerNorm(sd, x, var(params, ParamNames.LN_F_WEIGHT),
-                var(params, ParamNames.LN_F_BIAS)).rename(HIDDEN);                    // [B*T, C]
+        SameDiffOps ops = new SameDiffOps(sd, name -> var(params, name), emb, bias, batch, seqLen, spec.nHead(),
+                spec.headDim());
+        SDVariable hidden = GptDefinition.hidden(ops, spec).rename(HIDDEN);           // [B*T, C]
         head.build(sd, new TrunkView(sd, params, hidden, spec, batch, seqLen));
         if (hasLoss) {
             sd.setLossVariables(LmHead.LOSS); // every head names its loss "loss"

@@ -34,17 +34,14 @@ public final class Blocks {
 
     /**
      * Causal multi-head self-attention, hand-built (the native attention op cannot take a causal
-     * mask). x [B*T, C] → [B*T, C].
+     * mask): qkv [B*T, 3C] (queries, keys, values side by side) → [B*T, C], the heads merged.
      *
      * @param attnBias additive mask [B or 1, 1, T, T]: 0 where a query may attend to a key, a large
      *     negative number elsewhere (causal, plus padding)
      */
-    public static SDVariable causalSelfAttention(SameDiff sd, SDVariable x, SDVariable wQkv, SDVariable bQkv,
-                                                 SDVariable wProj, SDVariable bProj, SDVariable attnBias,
-                                                 int batch, int seqLen, int nHead) {
-        long c = x.getShape() != null ? x.getShape()[1] : wProj.getShape()[0];
-        long headDim = c / nHead;
-        SDVariable qkv = linear(sd, x, wQkv, bQkv);                                  // [B*T, 3C]
+    public static SDVariable causalAttention(SameDiff sd, SDVariable qkv, SDVariable attnBias, int batch, int seqLen,
+                                             int nHead, int headDim) {
+        long c = (long) nHead * headDim;
         SDVariable split = sd.permute(sd.reshape(qkv, batch, seqLen, 3, nHead, headDim),
                 2, 0, 3, 1, 4);                                                        // [3, B, H, T, D]
         SDVariable[] qkvParts = sd.unstack(split, 0, 3);
@@ -56,8 +53,7 @@ public final class Blocks {
                 .add(attnBias);                                                        // [B, H, T, T]
         SDVariable probs = sd.nn.softmax(scores, 3);                                   // [B, H, T, T]
         SDVariable heads = sd.mmul(probs, v);                                          // [B, H, T, D]
-        SDVariable merged = sd.reshape(sd.permute(heads, 0, 2, 1, 3), batch * seqLen, c); // [B*T, C]
-        return linear(sd, merged, wProj, bProj);                                       // [B*T, C]
+        return sd.reshape(sd.permute(heads, 0, 2, 1, 3), batch * seqLen, c);          // [B*T, C]
     }
 
     /** The GPT-2 MLP: x [N, C] → gelu(x·W_fc + b_fc) [N, 4C] → ·W_proj + b_proj [N, C]. */

@@ -99,8 +99,8 @@ class BlocksGradientTest {
         INDArray bias = TokenBatch.causal(new int[b][t]).attentionBias(DataType.DOUBLE);
         assertGradientsRight(params("x", randn(b * t, c), "wq", randn(c, 3 * c).muli(0.5), "bq", randn(3 * c),
                         "wp", randn(c, c).muli(0.5), "bp", randn(c)), Map.of("bias", bias),
-                (sd, v) -> Blocks.causalSelfAttention(sd, v.get("x"), v.get("wq"), v.get("bq"), v.get("wp"),
-                        v.get("bp"), v.get("bias"), b, t, h));
+                (sd, v) -> Blocks.linear(sd, Blocks.causalAttention(sd, Blocks.linear(sd, v.get("x"), v.get("wq"),
+                        v.get("bq")), v.get("bias"), b, t, h, c / h), v.get("wp"), v.get("bp")));
     }
 
     @Test
@@ -110,8 +110,8 @@ class BlocksGradientTest {
         INDArray bias = new TokenBatch(b, t, new int[b * t], new int[b * t], valid).attentionBias(DataType.DOUBLE);
         assertGradientsRight(params("x", randn(b * t, c), "wq", randn(c, 3 * c).muli(0.5), "bq", randn(3 * c),
                         "wp", randn(c, c).muli(0.5), "bp", randn(c)), Map.of("bias", bias),
-                (sd, v) -> Blocks.causalSelfAttention(sd, v.get("x"), v.get("wq"), v.get("bq"), v.get("wp"),
-                        v.get("bp"), v.get("bias"), b, t, h));
+                (sd, v) -> Blocks.linear(sd, Blocks.causalAttention(sd, Blocks.linear(sd, v.get("x"), v.get("wq"),
+                        v.get("bq")), v.get("bias"), b, t, h, c / h), v.get("wp"), v.get("bp")));
     }
 
     @Test

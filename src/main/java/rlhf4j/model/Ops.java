@@ -1,0 +1,39 @@
+package rlhf4j.model;
+
+/**
+ * The operations the GPT is written in ({@link GptDefinition}). An engine implements them over its
+ * own tensor type {@code T}: {@link SameDiffOps} adds nodes to a SameDiff graph, which SameDiff then
+ * differentiates; {@link KernelOps} runs FLOAT kernels at once and, when it has a {@link Tape},
+ * records each operation's backward so that the tape can replay them in reverse. One instance serves
+ * one pass: the token ids, the attention mask or key/value cache and the shapes belong to it.
+ *
+ * <p>Activations are 2-D {@code [N, C]} with one row per token ({@code N = B·T} for a training
+ * batch, {@code B·n} for n new tokens per sequence when decoding).
+ */
+public interface Ops<T> {
+    /** A parameter of the model by its GPT-2 name ({@link ParamNames}). */
+    T param(String name);
+
+    /** Row r is row {@code token[r]} of {@code tokenTable} plus row {@code position[r]} of {@code positionTable}: [N, C]. */
+    T embed(String tokenTable, String positionTable);
+
+    /** {@code x·w + b}: x [N, in], w [in, out] (GPT-2's Conv1D layout), b [out] → [N, out]. */
+    T linear(T x, T w, T b);
+
+    /** LayerNorm of each row of x [N, C] with gain and bias [C], no epsilon → [N, C]. */
+    T layerNorm(T x, T gain, T bias);
+
+    /** {@code x·σ(1.702·x)} element-wise (the sigmoid form of GELU). */
+    T gelu(T x);
+
+    /** Element-wise sum of two tensors of one shape (the residual connection). */
+    T add(T x, T y);
+
+    /**
+     * Causal multi-head self-attention of layer {@code layer}: qkv [N, 3C] (queries, keys, values
+     * side by side) → [N, C], the heads merged. Which keys each query sees — earlier positions of its
+     * own sequence that are not padding — is the pass's: an additive mask over the batch, or the
+     * key/value cache of earlier decoding steps, to which this call appends the new keys and values.
+     */
+    T causalAttention(int layer, T qkv);
+}

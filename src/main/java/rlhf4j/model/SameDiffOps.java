@@ -1,0 +1,48 @@
+package rlhf4j.model;
+
+import java.util.function.Function;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import rlhf4j.nn.Blocks;
+
+/**
+ * {@link Ops} as nodes of a SameDiff graph of one (B, T): SameDiff differentiates what {@link
+ * GptDefinition} builds with them. The embedding is a placeholder {@code emb} [B·T, C] looked up
+ * outside the graph (and its gradient scattered into the tables there, {@link Gpt}), because the
+ * native gather's gradient is wrong (docs/SAMEDIFF.md); the attention mask is the placeholder
+ * {@code attn_bias} [B or 1, 1, T, T].
+ */
+final class SameDiffOps implements Ops<SDVariable> {
+    private final SameDiff sd;
+    private final Function<String, SDVariable> params;
+    private final SDVariable emb;
+    private final SDVariable attnBias;
+    private final int batch;
+    private final int seqLen;
+    private final int nHead;
+    private final int headDim;
+
+    SameDiffOps(SameDiff sd, Function<String, SDVariable> params, SDVariable emb, SDVariable attnBias, int batch,
+                int seqLen, int nHead, int headDim) {
+        this.sd = sd;
+        this.params = params;
+        this.emb = emb;
+        this.attnBias = attnBias;
+        this.batch = batch;
+        this.seqLen = seqLen;
+        this.nHead = nHead;
+        this.headDim = headDim;
+    }
+
+    @Override public SDVariable param(String name) { return params.apply(name); }
+    @Override public SDVariable embed(String tokenTable, String positionTable) { return emb; }
+    @Override public SDVariable linear(SDVariable x, SDVariable w, SDVariable b) { return Blocks.linear(sd, x, w, b); }
+    @Override public SDVariable layerNorm(SDVariable x, SDVariable g, SDVariable b) { return Blocks.layerNorm(sd, x, g, b); }
+    @Override public SDVariable gelu(SDVariable x) { return Blocks.gelu(sd, x); }
+    @Override public SDVariable add(SDVariable x, SDVariable y) { return x.add(y); }
+
+    @Override
+    public SDVariable causalAttention(int layer, SDVariable qkv) {
+        return Blocks.causalAttention(sd, qkv, attnBias, batch, seqLen, nHead, headDim);
+    }
+}
