@@ -18,7 +18,7 @@ import rlhf4j.data.RankingExample;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.TextCorpus;
-import rlhf4j.generate.InferenceModel;
+import rlhf4j.model.InferenceModel;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import rlhf4j.data.Message;
-import rlhf4j.generate.InferenceModel;
+import rlhf4j.model.InferenceModel;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.tokenizer.BpeTokenizer;

@@ -1,5 +1,7 @@
 package rlhf4j.generate;
 
+import rlhf4j.model.InferenceModel;
+import rlhf4j.model.KvCache;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -11,24 +11,27 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A GPT: its architecture, its parameters (GPT-2 names, in insertion order) and what computes
- * with them. The embedding lookup and its gradient (a scatter-add) happen here, outside any graph.
+ * with them. The trunk is {@link GptDefinition}; a head ({@link Head}) reads its hidden state.
  *
- * <p>Two engines compute the same function: {@link Engine#GRAPH}, the whole model as one SameDiff
- * graph per (head, batch, length) — the reference, gradient-checked in DOUBLE — and {@link
- * Engine#KERNELS}, the trunk by hand ({@link KernelTrunk}) under a SameDiff graph of the head
- * alone (the LM loss head by hand too, {@link KernelLmHead}), several times faster.
- * FLOAT models use the kernels when the JVM has the Vector API module
- * ({@code --add-modules jdk.incubator.vector}, which the launcher passes) unless the system
- * property {@code rlhf4j.engine=graph} says otherwise; other dtypes always use the graph.
+ * <p>Two engines run that one definition: {@link Engine#GRAPH} builds it, head included, as one
+ * SameDiff graph per (head, batch, length) and lets SameDiff differentiate it — the reference,
+ * gradient-checked in DOUBLE; the embedding lookup and its gradient (a scatter-add) happen here,
+ * outside the graph. {@link Engine#KERNELS} runs it over {@link KernelOps}, whose tape composes
+ * each operation's own backward, with the head as a SameDiff graph over the hidden state (the LM
+ * loss head by kernels, {@link KernelLmHead}); several times faster. FLOAT models use the kernels
+ * when the JVM has the Vector API module ({@code --add-modules jdk.incubator.vector}, which the
+ * launcher passes) unless the system property {@code rlhf4j.engine=graph} says otherwise; other
+ * dtypes always use the graph.
  */
 public final class Gpt {
     private static final int MAX_CACHED_GRAPHS = 8;
+    private static final int MAX_CACHED_SHAPES = 2;
 
     /** How forward and backward are computed. */
     public enum Engine {
         /** The whole model as one SameDiff graph. */
         GRAPH,
-        /** The trunk in hand-written kernels, the head as a SameDiff graph (FLOAT only). */
+        /** The definition over the FLOAT kernels and their tape, the head as a SameDiff graph (FLOAT only). */
         KERNELS
     }
 
@@ -36,7 +39,12 @@ public final class Gpt {
     private final LinkedHashMap<String, INDArray> params;
     private PhaseTimes times = PhaseTimes.OFF;
     private Engine engine = defaultEngine();
-    private KernelTrunk trunk;
+    private final Map<String, Arena> arenas = new LinkedHashMap<>(8, 0.75f, true) { // by B x T
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Arena> eldest) {
+            return size() > MAX_CACHED_SHAPES; // activations of a 12M model at B·T = 2048 take ~0.5 GB
+        }
+    };
     private KernelLmHead lmHead;
     private KernelForwardHeads forwardHeads;
     private final Map<String, GptGraph> graphs = new LinkedHashMap<>(16, 0.75f, true) {
@@ -84,7 +92,7 @@ public final class Gpt {
 
     /** Chooses the engine (tests compare the two); {@link Engine#KERNELS} needs the Vector API module. */
     public synchronized void setEngine(Engine engine) {
-        if (engine == Engine.KERNELS && !KernelTrunk.available()) {
+        if (engine == Engine.KERNELS && !rlhf4j.nn.VectorSupport.available()) {
             throw new IllegalStateException("the kernel engine needs --add-modules jdk.incubator.vector");
         }
         this.engine = engine;
@@ -111,14 +119,6 @@ public final class Gpt {
         boolean headOnly = engine() == Engine.KERNELS;
         String key = (headOnly ? "head:" : "model:") + head.key() + "/" + batch + "x" + seqLen;
         return graphs.computeIfAbsent(key, k -> new GptGraph(spec, params, head, batch, seqLen, headOnly));
-    }
-
-    private KernelTrunk trunk() {
-        if (trunk == null) {
-            trunk = new KernelTrunk(spec, params);
-        }
-        trunk.setPhaseTimes(times);
-        return trunk;
     }
 
     /**
@@ -148,19 +148,19 @@ public final class Gpt {
         if (engine() == Engine.GRAPH) {
             return graph(head, batch.batch(), batch.seqLen()).output(placeholders(batch, headInputs), outputs);
         }
-        KernelTrunk.Pass pass = trunkForward(batch);
+        KernelPass pass = trunkForward(batch, false);
         if (KernelForwardHeads.accepts(head, headInputs, outputs)) {
             if (forwardHeads == null) {
                 forwardHeads = new KernelForwardHeads();
             }
             long t0 = times.start();
-            Map<String, INDArray> out = forwardHeads.forward(head, pass.hidden(), params, headInputs, outputs,
+            Map<String, INDArray> out = forwardHeads.forward(head, pass.hidden().value, params, headInputs, outputs,
                     batch.batch(), batch.seqLen());
             times.stop("forward head kernels", t0);
             return out;
         }
         Map<String, INDArray> feed = new HashMap<>(headInputs);
-        feed.put(GptGraph.HIDDEN, pass.hidden());
+        feed.put(GptGraph.HIDDEN, pass.hidden().value);
         List<String> fromGraph = new java.util.ArrayList<>();
         for (String o : outputs) {
             if (!o.equals(GptGraph.HIDDEN)) {
@@ -170,23 +170,25 @@ public final class Gpt {
         Map<String, INDArray> out = new HashMap<>(fromGraph.isEmpty() ? Map.of()
                 : graph(head, batch.batch(), batch.seqLen()).output(feed, fromGraph.toArray(new String[0])));
         if (fromGraph.size() < outputs.length) {
-            out.put(GptGraph.HIDDEN, pass.hidden().dup()); // the trunk reuses its buffer
+            out.put(GptGraph.HIDDEN, pass.hidden().value.dup()); // the trunk reuses its buffer
         }
         return out;
     }
 
-    /** Embedding, attention bias and the kernel trunk's forward. */
-    private KernelTrunk.Pass trunkForward(TokenBatch batch) {
-        long t0 = times.start();
-        INDArray emb = embed(batch);                                                    // [B*T, C]
-        times.stop("embedding gather", t0);
-        t0 = times.start();
-        INDArray bias = batch.attentionBias(DataType.FLOAT);                            // [B|1, 1, T, T]
-        times.stop("attention bias", t0);
+    /** A kernel-engine pass: its operations (and tape) and the hidden state [B*T, C] (a reused buffer). */
+    private record KernelPass(KernelOps ops, Tensor hidden) {}
+
+    /** {@link GptDefinition} over {@link KernelOps}, on a tape when the pass will be differentiated. */
+    private KernelPass trunkForward(TokenBatch batch, boolean differentiable) {
         if (batch.seqLen() > spec.blockSize()) {
             throw new IllegalArgumentException("sequence length " + batch.seqLen() + " exceeds block_size " + spec.blockSize());
         }
-        return trunk().forward(emb, bias, batch.batch(), batch.seqLen());
+        long t0 = times.start();
+        INDArray bias = batch.attentionBias(DataType.FLOAT);                            // [B|1, 1, T, T]
+        times.stop("attention bias", t0);
+        Arena arena = arenas.computeIfAbsent(batch.batch() + "x" + batch.seqLen(), k -> new Arena());
+        KernelOps ops = KernelOps.training(spec, params, arena, differentiable ? new Tape() : null, batch, bias, times);
+        return new KernelPass(ops, GptDefinition.hidden(ops, spec));
     }
 
     /** Outputs, and the loss gradient for every parameter the head's loss depends on. */
@@ -212,12 +214,12 @@ public final class Gpt {
         }
         scatterEmbeddingGradient(batch, result.getGradients().get(GptGraph.EMB), grads);
         times.stop("embedding gradient scatter", t0);
-        return new Step(result.getOutputs(), grads);
+        return new Step(result.getOutputs(), inParamOrder(grads));
     }
 
     private Step kernelForwardBackward(Head head, TokenBatch batch, Map<String, INDArray> headInputs,
                                        List<String> outputs) {
-        KernelTrunk.Pass pass = trunkForward(batch);
+        KernelPass pass = trunkForward(batch, true);
         Map<String, INDArray> headOutputs;
         Map<String, INDArray> headGrads = new HashMap<>();
         long t0 = times.start();
@@ -225,34 +227,43 @@ public final class Gpt {
             if (lmHead == null) {
                 lmHead = new KernelLmHead();
             }
-            KernelLmHead.Result r = lmHead.forwardBackward(pass.hidden(), params.get(ParamNames.WTE), headInputs, outputs);
+            KernelLmHead.Result r = lmHead.forwardBackward(pass.hidden().value, params.get(ParamNames.WTE), headInputs, outputs);
             headOutputs = r.outputs();
             headGrads.put(ParamNames.WTE, r.dWte());
             headGrads.put(GptGraph.HIDDEN, r.dHidden());
             times.stop("LM head kernels (fwd+bwd)", t0);
         } else {
             Map<String, INDArray> feed = new HashMap<>(headInputs);
-            feed.put(GptGraph.HIDDEN, pass.hidden());
+            feed.put(GptGraph.HIDDEN, pass.hidden().value);
             OutAndGrad fromHead = graph(head, batch.batch(), batch.seqLen()).outputAndGradients(feed, outputs);
             headOutputs = fromHead.getOutputs();
             headGrads.putAll(fromHead.getGradients());
             times.stop("head graph (fwd+bwd)", t0);
         }
-        Map<String, INDArray> trunkGrads = trunk().backward(pass, headGrads.get(GptGraph.HIDDEN));
-        t0 = times.start();
+        pass.ops().backward(pass.hidden(), headGrads.get(GptGraph.HIDDEN));
+        Map<String, INDArray> trunkGrads = pass.ops().paramGrads();
         Map<String, INDArray> grads = new LinkedHashMap<>();
         for (String name : params.keySet()) {
-            INDArray g = headGrads.get(name);
-            if (g == null) {
-                g = trunkGrads.get(name);
-            }
+            INDArray fromHead = headGrads.get(name);
+            INDArray fromTrunk = trunkGrads.get(name);
+            INDArray g = fromTrunk == null ? fromHead : fromHead == null ? fromTrunk : fromTrunk.addi(fromHead);
             if (g != null) {
                 grads.put(name, g);
             }
         }
-        scatterEmbeddingGradient(batch, trunkGrads.get(GptGraph.EMB), grads);
-        times.stop("embedding gradient scatter", t0);
         return new Step(headOutputs, grads);
+    }
+
+    /** The gradients in the order of the parameters (both engines give the same order). */
+    private Map<String, INDArray> inParamOrder(Map<String, INDArray> grads) {
+        Map<String, INDArray> ordered = new LinkedHashMap<>();
+        for (String name : params.keySet()) {
+            INDArray g = grads.get(name);
+            if (g != null) {
+                ordered.put(name, g);
+            }
+        }
+        return ordered;
     }
 
     /**

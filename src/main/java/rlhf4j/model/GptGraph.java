@@ -14,7 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * One SameDiff graph of the GPT ({@link GptDefinition} over {@link SameDiffOps}) for a fixed batch size B and
  * length T, with a head on top — or of
- * the head alone over a {@code hidden} placeholder, when {@link KernelTrunk} runs the trunk.
+ * the head alone over a {@code hidden} placeholder, when the kernels run the trunk ({@link KernelOps}).
  * Inputs are placeholders: {@code emb} [B*T, C] (token + position embeddings, looked up outside
  * the graph because the native gather's gradient is wrong, docs/SAMEDIFF.md) and {@code attn_bias}
  * [B or 1, 1, T, T]. The parameter variables wrap the model's own arrays, so in-place optimizer
@@ -38,7 +38,7 @@ public final class GptGraph {
 
     /**
      * @param headOnly true: the graph is the head alone over a placeholder {@code hidden} [B*T, C]
-     *     (the trunk runs outside it, {@link KernelTrunk}); its gradients include d hidden
+     *     (the trunk runs outside it, over {@link KernelOps}); its gradients include d hidden
      */
     GptGraph(GptSpec spec, Map<String, INDArray> params, Head head, int batch, int seqLen, boolean headOnly) {
         this.sd = SameDiff.create();

@@ -10,8 +10,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The row-wise and element-wise FLOAT kernels of the hand-written transformer trunk ({@link
- * rlhf4j.model.KernelTrunk}): LayerNorm forward and backward, GELU forward and backward, the
+ * The row-wise and element-wise FLOAT kernels of the kernel engine's operations ({@link
+ * rlhf4j.model.KernelOps}): LayerNorm forward and backward, GELU forward and backward, the
  * attention softmax (scale + additive mask + softmax) and its backward, column sums for bias
  * gradients. They run on ND4J's native buffers through the JDK's Vector API (SIMD), one pass per
  * kernel, no temporaries.
@@ -34,7 +34,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Every array passed in must be a FLOAT, C-order array whose buffer holds exactly its own
  * elements (not a view): see {@link #buffer}. Matrices are row-major {@code [rows, cols]}.
  * Requires the {@code jdk.incubator.vector} module ({@code --add-modules jdk.incubator.vector});
- * {@link rlhf4j.model.KernelTrunk#available()} says whether it is there.
+ * {@link VectorSupport#available()} says whether it is there.
  */
 public final class FloatKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -508,6 +508,18 @@ public final class FloatKernels {
             for (; j < c; j++) {
                 out.putFloat((o + j) * 4, a.getFloat((ao + j) * 4) + b.getFloat((bo + j) * 4));
             }
+        }
+    }
+
+    /** {@code out = a + b} over n elements (out may be a or b). */
+    public static void add(ByteBuffer a, ByteBuffer b, ByteBuffer out, int n) {
+        int bound = S.loopBound(n);
+        int j = 0;
+        for (; j < bound; j += L) {
+            store(load(a, j).add(load(b, j)), out, j);
+        }
+        for (; j < n; j++) {
+            out.putFloat(j * 4, a.getFloat(j * 4) + b.getFloat(j * 4));
         }
     }
 

@@ -1,5 +1,7 @@
 package rlhf4j.generate;
 
+import rlhf4j.model.InferenceModel;
+import rlhf4j.model.KvCache;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

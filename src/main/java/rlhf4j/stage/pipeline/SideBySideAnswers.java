@@ -14,7 +14,7 @@ import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
-import rlhf4j.generate.InferenceModel;
+import rlhf4j.model.InferenceModel;
 import rlhf4j.train.StageDir;
 
 /**

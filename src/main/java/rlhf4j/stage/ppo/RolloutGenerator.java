@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import rlhf4j.data.PromptExample;
-import rlhf4j.generate.InferenceModel;
+import rlhf4j.model.InferenceModel;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;

@@ -7,7 +7,7 @@ import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.config.PretrainConfig;
 import rlhf4j.eval.LmEval;
-import rlhf4j.generate.InferenceModel;
+import rlhf4j.model.InferenceModel;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;

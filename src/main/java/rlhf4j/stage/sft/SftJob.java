@@ -19,7 +19,7 @@ import rlhf4j.data.PromptData;
 import rlhf4j.data.SftData;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
-import rlhf4j.generate.InferenceModel;
+import rlhf4j.model.InferenceModel;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.train.RunOptions;

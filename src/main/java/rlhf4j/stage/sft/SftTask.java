@@ -8,7 +8,7 @@ import rlhf4j.config.SftConfig;
 import rlhf4j.data.ConversationBatch;
 import rlhf4j.eval.MaskedLoss;
 import rlhf4j.eval.GenerationEval;
-import rlhf4j.generate.InferenceModel;
+import rlhf4j.model.InferenceModel;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.LmHead;
 import rlhf4j.tokenizer.BpeTokenizer;

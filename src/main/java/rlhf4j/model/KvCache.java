@@ -1,4 +1,4 @@
-package rlhf4j.generate;
+package rlhf4j.model;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

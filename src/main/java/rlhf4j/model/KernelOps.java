@@ -1,0 +1,420 @@
+package rlhf4j.model;
+
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import rlhf4j.nn.FloatKernels;
+import rlhf4j.nn.Sgemm;
+
+/**
+ * {@link Ops} for FLOAT models on the CPU: each operation runs at once — matrix products as single
+ * BLAS calls ({@link Sgemm}), row- and element-wise work as one {@link FloatKernels} pass — into
+ * buffers from an {@link Arena}, so that passes of one shape allocate nothing after the first. With
+ * a {@link Tape}, each operation also records its own backward, and {@link #backward} composes them:
+ * the model's gradient is never written by hand, only each operation's.
+ *
+ * <p>Attention is either over a training batch, with the additive mask of {@link
+ * TokenBatch#attentionBias}, or over a {@link KvCache} when decoding (forward only). One instance
+ * serves one pass; not thread-safe.
+ */
+final class KernelOps implements Ops<Tensor> {
+    private final GptSpec spec;
+    private final Map<String, INDArray> params;
+    private final Arena arena;
+    private final Tape tape;                         // null: forward only
+    private final int[] tokens;                      // [N]
+    private final int[] positions;                   // [N]
+    private final Attention attention;
+    private final Map<String, INDArray> transposed;  // projection weights as [out, in], for decoding
+    private final PhaseTimes times;
+    private final Map<String, Tensor> paramTensors = new LinkedHashMap<>();
+
+    /** Which keys a query sees. */
+    private sealed interface Attention permits Masked, Cached {}
+
+    /** A training batch of B sequences of T tokens: mask [masks = 1 or B, T, T]. */
+    private record Masked(ByteBuffer bias, int masks, int batch, int seqLen) implements Attention {}
+
+    /** n new tokens per sequence after {@code start} cached positions. */
+    private record Cached(KvCache cache, int n, int start) implements Attention {}
+
+    private KernelOps(GptSpec spec, Map<String, INDArray> params, Arena arena, Tape tape, int[] tokens,
+                      int[] positions, Attention attention, Map<String, INDArray> transposed, PhaseTimes times) {
+        this.spec = spec;
+        this.params = params;
+        this.arena = arena;
+        this.tape = tape;
+        this.tokens = tokens;
+        this.positions = positions;
+        this.attention = attention;
+        this.transposed = transposed;
+        this.times = times;
+        arena.reset();
+    }
+
+    /**
+     * A pass over a training batch; with a tape it can be differentiated.
+     *
+     * @param bias additive attention mask [B or 1, 1, T, T], FLOAT
+     */
+    static KernelOps training(GptSpec spec, Map<String, INDArray> params, Arena arena, Tape tape, TokenBatch batch,
+                              INDArray bias, PhaseTimes times) {
+        INDArray dense = bias.dataType() == DataType.FLOAT && !bias.isView() && bias.ordering() == 'c'
+                ? bias : bias.castTo(DataType.FLOAT).dup('c');                                  // [B|1, 1, T, T]
+        return new KernelOps(spec, params, arena, tape, batch.tokens(), batch.positions(),
+                new Masked(FloatKernels.buffer(dense), (int) dense.size(0), batch.batch(), batch.seqLen()), Map.of(),
+                times);
+    }
+
+    /**
+     * A decoding step: n tokens per sequence of {@code cache}, appended at {@code start}, forward only.
+     *
+     * @param transposed projection weights transposed to [out, in] by name (faster for few rows), or empty
+     */
+    static KernelOps decoding(GptSpec spec, Map<String, INDArray> params, Arena arena, KvCache cache, int n,
+                              int start, int[] tokens, int[] positions, Map<String, INDArray> transposed,
+                              PhaseTimes times) {
+        return new KernelOps(spec, params, arena, null, tokens, positions, new Cached(cache, n, start), transposed,
+                times);
+    }
+
+    @Override
+    public Tensor param(String name) {
+        return paramTensors.computeIfAbsent(name, k -> {
+            INDArray a = params.get(k);
+            if (a == null) {
+                throw new IllegalArgumentException("the model has no parameter " + k);
+            }
+            return new Tensor(a, k, tape != null);
+        });
+    }
+
+    private Tensor activation(long... shape) {
+        return new Tensor(arena.take(shape), null, tape != null);
+    }
+
+    private void record(Runnable backwardStep) {
+        if (tape != null) {
+            tape.record(backwardStep);
+        }
+    }
+
+    // ---- gradients ------------------------------------------------------------------------------
+
+    /** Gives t a gradient buffer (fresh for a parameter, from the arena for an activation); contents undefined. */
+    private void ensureGrad(Tensor t) {
+        if (t.grad == null) {
+            t.grad = t.name != null ? Nd4j.createUninitialized(DataType.FLOAT, t.value.shape()) : arena.take(t.value.shape());
+            t.gradData = FloatKernels.buffer(t.grad);
+        }
+    }
+
+    /** t's gradient, zero if nothing was written yet, for kernels that add into it. */
+    private ByteBuffer accumulator(Tensor t) {
+        ensureGrad(t);
+        if (!t.gradWritten) {
+            t.grad.assign(0);
+            t.gradWritten = true;
+        }
+        return t.gradData;
+    }
+
+    /** Adds {@code g} (as many floats as t has) into t's gradient. */
+    private void addGrad(Tensor t, float[] g) {
+        ensureGrad(t);
+        if (!t.gradWritten) {
+            t.gradData.asFloatBuffer().put(g);
+            t.gradWritten = true;
+            return;
+        }
+        ByteBuffer d = t.gradData;
+        for (int i = 0; i < g.length; i++) {
+            d.putFloat(i * 4, d.getFloat(i * 4) + g[i]);
+        }
+    }
+
+    /**
+     * Adds {@code g} (of t's shape) into t's gradient. When t has none yet it gets a copy of g or,
+     * with {@code mayTake} (g is read by no one else afterwards) and t an activation, g itself.
+     */
+    private void addGrad(Tensor t, boolean mayTake, INDArray g) {
+        if (!t.gradWritten && t.name == null && mayTake) {
+            t.grad = g;
+            t.gradData = FloatKernels.buffer(g);
+            t.gradWritten = true;
+            return;
+        }
+        ByteBuffer src = FloatKernels.buffer(g);
+        if (!t.gradWritten) {
+            ensureGrad(t);
+            FloatKernels.copy(src, 0, t.gradData, 0, t.length());
+            t.gradWritten = true;
+            return;
+        }
+        FloatKernels.add(t.gradData, src, t.gradData, t.length());
+    }
+
+    /**
+     * Seeds {@code out}'s gradient with {@code dOut} and replays the tape: afterwards {@link
+     * #paramGrads} holds the gradient of every parameter the pass used.
+     */
+    void backward(Tensor out, INDArray dOut) {
+        if (tape == null) {
+            throw new IllegalStateException("this pass was not recorded: it has no backward");
+        }
+        ensureGrad(out);
+        out.grad.assign(dOut);
+        out.gradWritten = true;
+        tape.backward();
+    }
+
+    /** Parameter name → gradient, for every parameter that received one. */
+    Map<String, INDArray> paramGrads() {
+        Map<String, INDArray> grads = new LinkedHashMap<>();
+        paramTensors.forEach((name, t) -> {
+            if (t.gradWritten) {
+                grads.put(name, t.grad);
+            }
+        });
+        return grads;
+    }
+
+    // ---- operations ------------------------------------------------------------------------------
+
+    @Override
+    public Tensor embed(String tokenTable, String positionTable) {
+        long t0 = times.start();
+        Tensor wte = param(tokenTable);                                                            // [V, C]
+        Tensor wpe = param(positionTable);                                                         // [T_max, C]
+        int c = wte.cols();
+        Tensor out = activation(tokens.length, c);                                                 // [N, C]
+        FloatKernels.gatherAdd(wte.data, tokens, wpe.data, positions, out.data, c);
+        times.stop("fwd: embedding", t0);
+        record(() -> {
+            if (!out.gradWritten) {
+                return;
+            }
+            long t1 = times.start();
+            scatterRows(out.gradData, tokens, wte, c);
+            scatterRows(out.gradData, positions, wpe, c);
+            times.stop("bwd: embedding", t1);
+        });
+        return out;
+    }
+
+    /** {@code d table[rows[r]] += d out[r]}: the gradient of a row lookup (rows repeat). */
+    private void scatterRows(ByteBuffer dOut, int[] rows, Tensor table, int c) {
+        ByteBuffer d = accumulator(table);
+        for (int r = 0; r < rows.length; r++) {
+            int src = r * c;
+            int dst = rows[r] * c;
+            for (int j = 0; j < c; j++) {
+                d.putFloat((dst + j) * 4, d.getFloat((dst + j) * 4) + dOut.getFloat((src + j) * 4));
+            }
+        }
+    }
+
+    @Override
+    public Tensor linear(Tensor x, Tensor w, Tensor b) {
+        long t0 = times.start();
+        int n = x.rows();
+        int in = x.cols();
+        int outCols = (int) w.value.size(1);
+        Tensor y = activation(n, outCols);                                                         // [N, out]
+        INDArray wt = w.name == null ? null : transposed.get(w.name);                              // [out, in]
+        if (wt != null) {
+            Sgemm.gemm(x.value, false, wt, true, y.value, 1f, 0f);
+        } else {
+            Sgemm.gemm(x.value, false, w.value, false, y.value, 1f, 0f);
+        }
+        FloatKernels.addRow(y.data, b.data, n, outCols);
+        times.stop("fwd: linear", t0);
+        record(() -> {
+            if (!y.gradWritten) {
+                return;
+            }
+            long t1 = times.start();
+            if (x.needsGrad) {                                                                     // dx = dy·Wᵀ [N, in]
+                ensureGrad(x);
+                Sgemm.gemm(y.grad, false, w.value, true, x.grad, 1f, x.gradWritten ? 1f : 0f);
+                x.gradWritten = true;
+            }
+            if (w.needsGrad) {                                                                     // dW = xᵀ·dy [in, out]
+                ensureGrad(w);
+                Sgemm.gemm(x.value, true, y.grad, false, w.grad, 1f, w.gradWritten ? 1f : 0f);
+                w.gradWritten = true;
+            }
+            if (b.needsGrad) {                                                                     // db = Σ_rows dy [out]
+                float[] db = new float[outCols];
+                FloatKernels.columnSum(y.gradData, db, n, outCols);
+                addGrad(b, db);
+            }
+            times.stop("bwd: linear", t1);
+        });
+        return y;
+    }
+
+    @Override
+    public Tensor layerNorm(Tensor x, Tensor gain, Tensor bias) {
+        long t0 = times.start();
+        int n = x.rows();
+        int c = x.cols();
+        Tensor out = activation(n, c);                                                             // [N, C]
+        float[] mean = new float[n];
+        float[] rstd = new float[n];
+        FloatKernels.layerNorm(x.data, gain.data, bias.data, out.data, mean, rstd, n, c);
+        times.stop("fwd: layer norm", t0);
+        record(() -> {
+            if (!out.gradWritten) {
+                return;
+            }
+            long t1 = times.start();
+            float[] dg = new float[c];
+            float[] db = new float[c];
+            FloatKernels.layerNormBackward(x.data, mean, rstd, gain.data, out.gradData, accumulator(x), dg, db, n, c);
+            if (gain.needsGrad) {
+                addGrad(gain, dg);
+            }
+            if (bias.needsGrad) {
+                addGrad(bias, db);
+            }
+            times.stop("bwd: layer norm", t1);
+        });
+        return out;
+    }
+
+    @Override
+    public Tensor gelu(Tensor x) {
+        long t0 = times.start();
+        Tensor out = activation(x.value.shape());
+        FloatKernels.gelu(x.data, out.data, x.length());
+        times.stop("fwd: gelu", t0);
+        record(() -> {
+            if (!out.gradWritten || !x.needsGrad) {
+                return;
+            }
+            long t1 = times.start();
+            if (x.gradWritten) {
+                INDArray dx = arena.take(x.value.shape());
+                FloatKernels.geluBackward(x.data, out.gradData, FloatKernels.buffer(dx), x.length());
+                addGrad(x, true, dx);
+            } else {
+                ensureGrad(x);
+                FloatKernels.geluBackward(x.data, out.gradData, x.gradData, x.length());
+                x.gradWritten = true;
+            }
+            times.stop("bwd: gelu", t1);
+        });
+        return out;
+    }
+
+    @Override
+    public Tensor add(Tensor x, Tensor y) {
+        long t0 = times.start();
+        Tensor out = activation(x.value.shape());
+        FloatKernels.add(x.data, y.data, out.data, x.length());
+        times.stop("fwd: add", t0);
+        record(() -> {
+            if (!out.gradWritten) {
+                return;
+            }
+            long t1 = times.start();
+            // The output's gradient is final and read by no one after this step, so the first input
+            // may take the buffer itself; the second gets its own copy.
+            if (x.needsGrad) {
+                addGrad(x, true, out.grad);
+            }
+            if (y.needsGrad) {
+                addGrad(y, false, out.grad);
+            }
+            times.stop("bwd: add", t1);
+        });
+        return out;
+    }
+
+    @Override
+    public Tensor causalAttention(int layer, Tensor qkv) {
+        if (attention instanceof Masked m) {
+            return maskedAttention(m, qkv);
+        }
+        return cachedAttention((Cached) attention, layer, qkv);
+    }
+
+    private Tensor maskedAttention(Masked m, Tensor qkv) {
+        long t0 = times.start();
+        int batch = m.batch();
+        int seqLen = m.seqLen();
+        int n = batch * seqLen;
+        int heads = spec.nHead();
+        int d = spec.headDim();
+        int c = heads * d;
+        int groups = batch * heads;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        INDArray q = arena.take(groups, seqLen, d);                                                // [B*H, T, D]
+        INDArray k = arena.take(groups, seqLen, d);                                                // [B*H, T, D]
+        INDArray v = arena.take(groups, seqLen, d);                                                // [B*H, T, D]
+        INDArray p = arena.take(groups, seqLen, seqLen);                                           // [B*H, T, T]
+        INDArray yh = arena.take(groups, seqLen, d);                                               // [B*H, T, D]
+        ByteBuffer pb = FloatKernels.buffer(p);
+        FloatKernels.toHeads(qkv.data, 3 * c, 0, FloatKernels.buffer(q), batch, seqLen, heads, d);
+        FloatKernels.toHeads(qkv.data, 3 * c, c, FloatKernels.buffer(k), batch, seqLen, heads, d);
+        FloatKernels.toHeads(qkv.data, 3 * c, 2 * c, FloatKernels.buffer(v), batch, seqLen, heads, d);
+        Sgemm.batched(q, false, k, true, p, 1f, 0f);                                               // q·kᵀ
+        FloatKernels.attentionSoftmax(pb, scale, m.bias(), m.masks(), heads, groups, seqLen);      // probabilities
+        Sgemm.batched(p, false, v, false, yh, 1f, 0f);                                             // p·v
+        Tensor y = activation(n, c);                                                               // [N, C]
+        FloatKernels.fromHeads(FloatKernels.buffer(yh), y.data, c, 0, batch, seqLen, heads, d);
+        times.stop("fwd: attention", t0);
+        record(() -> {
+            if (!y.gradWritten || !qkv.needsGrad) {
+                return;
+            }
+            long t1 = times.start();
+            INDArray dyh = arena.take(groups, seqLen, d);                                          // [B*H, T, D]
+            INDArray dp = arena.take(groups, seqLen, seqLen);                                      // [B*H, T, T]
+            INDArray dq = arena.take(groups, seqLen, d);                                           // [B*H, T, D]
+            INDArray dk = arena.take(groups, seqLen, d);                                           // [B*H, T, D]
+            INDArray dv = arena.take(groups, seqLen, d);                                           // [B*H, T, D]
+            FloatKernels.toHeads(y.gradData, c, 0, FloatKernels.buffer(dyh), batch, seqLen, heads, d);
+            Sgemm.batched(dyh, false, v, true, dp, 1f, 0f);                                        // d p
+            Sgemm.batched(p, true, dyh, false, dv, 1f, 0f);                                        // d v
+            FloatKernels.softmaxBackward(pb, FloatKernels.buffer(dp), scale, groups * seqLen, seqLen); // d (q·kᵀ)
+            Sgemm.batched(dp, false, k, false, dq, 1f, 0f);                                        // d q
+            Sgemm.batched(dp, true, q, false, dk, 1f, 0f);                                         // d k
+            INDArray dqkv = qkv.gradWritten ? arena.take(n, 3L * c) : null;                        // [N, 3C]
+            if (dqkv == null) {
+                ensureGrad(qkv);
+            }
+            ByteBuffer target = dqkv == null ? qkv.gradData : FloatKernels.buffer(dqkv);
+            FloatKernels.fromHeads(FloatKernels.buffer(dq), target, 3 * c, 0, batch, seqLen, heads, d);
+            FloatKernels.fromHeads(FloatKernels.buffer(dk), target, 3 * c, c, batch, seqLen, heads, d);
+            FloatKernels.fromHeads(FloatKernels.buffer(dv), target, 3 * c, 2 * c, batch, seqLen, heads, d);
+            if (dqkv == null) {
+                qkv.gradWritten = true;
+            } else {
+                addGrad(qkv, true, dqkv);
+            }
+            times.stop("bwd: attention", t1);
+        });
+        return y;
+    }
+
+    private Tensor cachedAttention(Cached a, int layer, Tensor qkv) {
+        if (tape != null) {
+            throw new IllegalStateException("attention over a key/value cache is forward only");
+        }
+        long t0 = times.start();
+        KvCache cache = a.cache();
+        int heads = spec.nHead();
+        int d = spec.headDim();
+        Tensor y = activation(qkv.rows(), (long) heads * d);                                      // [B*n, C]
+        FloatKernels.cachedAttention(qkv.data, FloatKernels.buffer(cache.keys[layer]),
+                FloatKernels.buffer(cache.values[layer]), cache.keyValid, y.data, new float[cache.capacity],
+                cache.batch, heads, a.n(), a.start(), cache.capacity, d, (float) (1.0 / Math.sqrt(d)));
+        times.stop("decode: cached attention", t0);
+        return y;
+    }
+}

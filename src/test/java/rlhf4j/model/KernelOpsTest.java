@@ -1,0 +1,193 @@
+package rlhf4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Each operation of the kernel engine, forward and backward through its tape, against the same
+ * expression built over {@link SameDiffOps} and differentiated by SameDiff (whose building blocks
+ * are gradient-checked in DOUBLE, {@code BlocksGradientTest}). The expressions also reuse a value
+ * (a residual, a tensor added to itself, one input feeding two operations), which exercises the
+ * tape's accumulation of several contributions into one gradient.
+ */
+class KernelOpsTest {
+    /** An expression over the operations, for any engine. */
+    private interface Expr {
+        <T> T apply(Ops<T> ops);
+    }
+
+    private static final int B = 2;
+    private static final int T = 5;
+    private static final GptSpec SPEC = new GptSpec(1, 2, 8, 8, 11);  // C = 8, two heads of 4
+
+    private static LinkedHashMap<String, INDArray> inputs(long seed) {
+        Random rng = new Random(seed);
+        LinkedHashMap<String, INDArray> m = new LinkedHashMap<>();
+        m.put("x", randn(rng, B * T, 8));
+        m.put("y", randn(rng, B * T, 8));
+        m.put("qkv", randn(rng, B * T, 24));
+        m.put("w", randn(rng, 8, 24).muli(0.4));
+        m.put("b", randn(rng, 24));
+        m.put("g", randn(rng, 8).addi(1));
+        m.put("beta", randn(rng, 8));
+        return m;
+    }
+
+    private static INDArray randn(Random rng, long... shape) {
+        int n = 1;
+        for (long s : shape) {
+            n *= (int) s;
+        }
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rng.nextGaussian();
+        }
+        return Nd4j.create(v, shape, 'c');
+    }
+
+    private static TokenBatch batch(boolean padded) {
+        int[] valid = new int[B * T];
+        int[] positions = new int[B * T];
+        for (int i = 0; i < B * T; i++) {
+            valid[i] = padded && i % T < 2 && i >= T ? 0 : 1;
+            positions[i] = i % T;
+        }
+        return new TokenBatch(B, T, new int[B * T], positions, padded ? valid : null);
+    }
+
+    private record Result(INDArray out, Map<String, INDArray> grads) {}
+
+    private static Result graph(Expr expr, Map<String, INDArray> params, TokenBatch tb, INDArray readout) {
+        SameDiff sd = SameDiff.create();
+        Map<String, SDVariable> vars = new LinkedHashMap<>();
+        SDVariable bias = sd.constant("bias", tb.attentionBias(DataType.FLOAT));
+        SDVariable out = expr.apply(new SameDiffOps(sd, name -> vars.computeIfAbsent(name,
+                n -> sd.var(n, params.get(n).dup())), null, bias, B, T, SPEC.nHead(), SPEC.headDim()));
+        out.rename("out");
+        out.mul(sd.constant("readout", readout)).sum().rename("loss");
+        sd.setLossVariables("loss");
+        Map<String, INDArray> grads = sd.calculateGradients(Map.of(), vars.keySet());
+        return new Result(sd.output(Map.of(), "out").get("out"), grads);
+    }
+
+    private static Result kernels(Expr expr, Map<String, INDArray> params, TokenBatch tb, INDArray readout,
+                                  Arena arena) {
+        KernelOps ops = KernelOps.training(SPEC, params, arena, new Tape(), tb, tb.attentionBias(DataType.FLOAT),
+                PhaseTimes.OFF);
+        Tensor out = expr.apply(ops);
+        INDArray value = out.value.dup();
+        ops.backward(out, readout);
+        Map<String, INDArray> grads = new LinkedHashMap<>();
+        ops.paramGrads().forEach((k, v) -> grads.put(k, v.dup()));
+        return new Result(value, grads);
+    }
+
+    private static void assertClose(String what, INDArray want, INDArray got) {
+        assertEquals(List.of(want.shape().length), List.of(got.shape().length), what + " rank");
+        double scale = want.amaxNumber().doubleValue() + 1e-6;
+        double err = want.sub(got.reshape(want.shape())).amaxNumber().doubleValue();
+        assertTrue(err <= 1e-4 * scale, what + ": max |kernels - graph| = " + err + ", max |graph| = " + scale);
+    }
+
+    private static void compare(String name, Expr expr, boolean padded) {
+        LinkedHashMap<String, INDArray> params = inputs(name.hashCode());
+        TokenBatch tb = batch(padded);
+        KernelOps probe = KernelOps.training(SPEC, params, new Arena(), null, tb, tb.attentionBias(DataType.FLOAT),
+                PhaseTimes.OFF);
+        INDArray readout = randn(new Random(42), expr.apply(probe).value.shape());  // loss = Σ out·R
+        Result want = graph(expr, params, tb, readout);
+        Arena arena = new Arena();
+        for (int pass = 0; pass < 2; pass++) { // the second pass reuses every arena buffer
+            Result got = kernels(expr, params, tb, readout, arena);
+            String at = name + " (pass " + pass + ")";
+            assertClose(at + " output", want.out(), got.out());
+            assertEquals(want.grads().keySet(), got.grads().keySet(), at + ": gradient names");
+            for (String k : got.grads().keySet()) {
+                assertClose(at + " d " + k, want.grads().get(k), got.grads().get(k));
+            }
+        }
+    }
+
+    @Test
+    void linear() {
+        compare("linear", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                return o.linear(o.param("x"), o.param("w"), o.param("b"));
+            }
+        }, false);
+    }
+
+    @Test
+    void layerNorm() {
+        compare("layer norm", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                return o.layerNorm(o.param("x"), o.param("g"), o.param("beta"));
+            }
+        }, false);
+    }
+
+    @Test
+    void geluOfALinearAndItsInput() {
+        compare("gelu", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                T h = o.linear(o.param("x"), o.param("w"), o.param("b"));
+                return o.add(o.gelu(h), h);                       // h feeds gelu and the sum
+            }
+        }, false);
+    }
+
+    @Test
+    void residualsAndATensorAddedToItself() {
+        compare("add", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                T x = o.param("x");
+                T s = o.add(x, o.layerNorm(x, o.param("g"), o.param("beta")));
+                return o.add(o.add(s, s), o.param("y"));
+            }
+        }, false);
+    }
+
+    @Test
+    void attention() {
+        Expr expr = new Expr() {
+            public <T> T apply(Ops<T> o) {
+                return o.causalAttention(0, o.param("qkv"));
+            }
+        };
+        compare("attention", expr, false);
+        compare("attention with padding", expr, true);
+    }
+
+    @Test
+    void attentionInputUsedTwice() {
+        compare("attention + linear", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                T qkv = o.linear(o.param("x"), o.param("w"), o.param("b"));
+                T other = o.causalAttention(0, qkv);
+                return o.add(o.causalAttention(0, qkv), other);
+            }
+        }, true);
+    }
+
+    @Test
+    void aForwardOnlyPassHasNoBackward() {
+        LinkedHashMap<String, INDArray> params = inputs(1);
+        TokenBatch tb = batch(false);
+        KernelOps ops = KernelOps.training(SPEC, params, new Arena(), null, tb, tb.attentionBias(DataType.FLOAT),
+                PhaseTimes.OFF);
+        Tensor out = ops.gelu(ops.param("x"));
+        assertThrows(IllegalStateException.class, () -> ops.backward(out, out.value));
+    }
+}
