@@ -15,6 +15,8 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.data.DataException;
 import rlhf4j.model.GptSpec;
+import rlhf4j.model.Norm;
+import rlhf4j.model.Position;
 import rlhf4j.model.ParamNames;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
@@ -180,6 +182,25 @@ public final class StageCheckpoint {
     private static final Map<String, Integer> SPEC_LIMITS = Map.of("n_layer", 1024, "n_head", 1024, "n_embd", 65_536,
             "n_positions", 1 << 20, "vocab_size", 1 << 21);
 
+    /** Our architecture choices in config.json (absent, as in a GPT-2 config: LayerNorm and learned positions). */
+    private static final String NORM_KEY = "norm_type";
+    private static final String POSITION_KEY = "position_embedding_type";
+
+    private static <E extends Enum<E>> E choice(Path file, JsonNode c, String key, E gpt2) {
+        if (c.path(key).isMissingNode()) {
+            return gpt2;
+        }
+        String text = c.path(key).asText("");
+        for (E e : gpt2.getDeclaringClass().getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(text)) {
+                return e;
+            }
+        }
+        throw new DataException(file, key + ": \"" + text + "\" is not one of "
+                + java.util.Arrays.stream(gpt2.getDeclaringClass().getEnumConstants())
+                        .map(e -> e.name().toLowerCase(java.util.Locale.ROOT)).toList());
+    }
+
     private static GptSpec specFrom(Path file, JsonNode c) {
         for (String key : List.of("n_layer", "n_head", "n_embd", "n_positions", "vocab_size")) {
             if (!c.path(key).isIntegralNumber() || !c.path(key).canConvertToInt()) {
@@ -192,7 +213,8 @@ public final class StageCheckpoint {
         }
         try {
             return new GptSpec(c.get("n_layer").asInt(), c.get("n_head").asInt(), c.get("n_embd").asInt(),
-                    c.get("n_positions").asInt(), c.get("vocab_size").asInt());
+                    c.get("n_positions").asInt(), c.get("vocab_size").asInt(),
+                    choice(file, c, NORM_KEY, Norm.LAYERNORM), choice(file, c, POSITION_KEY, Position.LEARNED));
         } catch (IllegalArgumentException e) {
             throw new DataException(file, e.getMessage());
         }
@@ -245,6 +267,8 @@ public final class StageCheckpoint {
         m.put("n_ctx", s.blockSize());
         m.put("vocab_size", s.vocabSize());
         m.put("n_inner", 4 * s.nEmbd());
+        m.put(NORM_KEY, s.norm().name().toLowerCase(java.util.Locale.ROOT));
+        m.put(POSITION_KEY, s.position().name().toLowerCase(java.util.Locale.ROOT));
         m.put("activation_function", "quick_gelu");    // x·σ(1.702x), the native gelu op
         m.put("layer_norm_epsilon", 1e-12);            // the native layer_norm uses none (measured)
         m.put("resid_pdrop", 0.0);

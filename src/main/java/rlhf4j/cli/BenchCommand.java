@@ -33,13 +33,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--top", paramLabel = "N", defaultValue = "20", description = "op types listed by --profile (default: ${DEFAULT-VALUE})")
     int top;
 
-    @Option(names = "--peer", description = "run ours and the PyTorch peer (shared/bench/peer_torch.py) back to back, interleaved, on each --config (default: the three configs/bench shapes) and print the ratios")
+    @Option(names = "--peer", description = "run ours and the PyTorch peer (bench/peer_torch.py) back to back, interleaved, on each --config (default: the three configs/bench shapes) and print the ratios")
     boolean peer;
 
     @Option(names = "--rounds", paramLabel = "N", defaultValue = "3", description = "rounds for --peer; the best of them counts (default: ${DEFAULT-VALUE})")
     int rounds;
 
-    @Option(names = "--peer-script", paramLabel = "FILE", description = "the peer script (default: shared/bench/peer_torch.py here or in a parent directory)")
+    @Option(names = "--peer-script", paramLabel = "FILE", description = "the peer script, taking bench/peer_torch.py's arguments (default: bench/peer_torch.py here or in a parent directory)")
     Path peerScript;
 
     @Option(names = "--peer-threads", paramLabel = "N", defaultValue = "0", description = "threads for the peer (torch and its OpenBLAS); 0: PyTorch's defaults (default: ${DEFAULT-VALUE})")
@@ -66,7 +66,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             Path script = peerScript != null ? peerScript : PeerBench.findScript();
             if (script == null || !Files.isRegularFile(script)) {
-                throw new ConfigException("peer script not found: pass --peer-script shared/bench/peer_torch.py");
+                throw new ConfigException("peer script not found: run from the repository or pass --peer-script bench/peer_torch.py");
             }
             PeerBench.run(loaded, names, rounds, python, script, peerThreads, System.out);
             return 0;

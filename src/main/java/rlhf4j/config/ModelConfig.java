@@ -2,8 +2,12 @@ package rlhf4j.config;
 
 import static rlhf4j.config.Check.require;
 
+import rlhf4j.model.GptSpec;
+import rlhf4j.model.Norm;
+import rlhf4j.model.Position;
+
 /**
- * The {@code model} section: the GPT-2 shape (GPT-2 key names). There is no layer-norm epsilon: the
+ * The {@code model} section: the GPT-2 shape (GPT-2 key names) and two architecture choices. There is no layer-norm epsilon: the
  * native LayerNorm op normalises without one (measured), so it is not configurable.
  */
 public record ModelConfig(
@@ -11,7 +15,14 @@ public record ModelConfig(
         @Doc("attention heads per block; must divide n_embd") int nHead,
         @Doc("embedding width (d_model)") int nEmbd,
         @Doc("context length in tokens (n_positions)") int blockSize,
-        @Doc("standard deviation of the normal weight initialisation") double initStd) {
+        @Doc("standard deviation of the normal weight initialisation") double initStd,
+        @Doc("normalisation: layernorm (GPT-2's, gain and bias) or rmsnorm (gain only, eps 1e-6)") Norm norm,
+        @Doc("positions: learned (GPT-2's wpe table) or rope (rotary queries and keys, no wpe)") Position position) {
+
+    /** GPT-2's LayerNorm and learned positions. */
+    public ModelConfig(int nLayer, int nHead, int nEmbd, int blockSize, double initStd) {
+        this(nLayer, nHead, nEmbd, blockSize, initStd, Norm.LAYERNORM, Position.LEARNED);
+    }
 
     public ModelConfig {
         require(nLayer > 0, "n_layer", "must be positive, got %d", nLayer);
@@ -20,10 +31,19 @@ public record ModelConfig(
         require(nEmbd % nHead == 0, "n_embd", "%d is not divisible by {n_head} (%d)", nEmbd, nHead);
         require(blockSize > 0, "block_size", "must be positive, got %d", blockSize);
         require(initStd > 0, "init_std", "must be positive, got %s", initStd);
+        require(norm != null, "norm", "must be layernorm or rmsnorm");
+        require(position != null, "position", "must be learned or rope");
+        require(position != Position.ROPE || (nEmbd / nHead) % 2 == 0, "position",
+                "rope needs an even head size, {n_embd} / {n_head} is %d", nEmbd / nHead);
     }
 
     public static ModelConfig defaults() {
         return new ModelConfig(2, 4, 128, 128, 0.02);
+    }
+
+    /** The architecture for a tokenizer of {@code vocabSize} tokens. */
+    public GptSpec spec(int vocabSize) {
+        return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position);
     }
 
     /** Width of one attention head. */

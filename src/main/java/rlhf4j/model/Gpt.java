@@ -127,6 +127,9 @@ public final class Gpt {
      */
     public INDArray embed(TokenBatch batch) {
         INDArray tok = Nd4j.pullRows(params.get(ParamNames.WTE), 1, batch.tokens());    // [B*T, C]
+        if (spec.position() != Position.LEARNED) {
+            return tok;
+        }
         INDArray pos = Nd4j.pullRows(params.get(ParamNames.WPE), 1, batch.positions()); // [B*T, C]
         return tok.addi(pos);
     }
@@ -140,6 +143,11 @@ public final class Gpt {
         t0 = times.start();
         feed.put(GptGraph.ATTN_BIAS, batch.attentionBias(dataType()));
         times.stop("attention bias", t0);
+        if (spec.position() == Position.ROPE) {
+            INDArray[] factors = new Rotary(spec).factors(batch.positions(), dataType()); // [B*T, 3C] ×2
+            feed.put(GptGraph.ROPE_COS, factors[0]);
+            feed.put(GptGraph.ROPE_SIN, factors[1]);
+        }
         return feed;
     }
 
@@ -278,6 +286,7 @@ public final class Gpt {
         INDArray lmPart = grads.get(ParamNames.WTE);                                   // [V, C] or null
         long[] wteShape = {spec.vocabSize(), c};
         long[] wpeShape = {spec.blockSize(), c};
+        boolean learnedPositions = spec.position() == Position.LEARNED;
         if (dataType() == DataType.FLOAT) {
             float[] d = dense(dEmb).data().asFloat();                                // [B*T*C]
             float[] dWte = lmPart == null ? new float[spec.vocabSize() * c] : dense(lmPart).data().asFloat(); // [V*C]
@@ -292,7 +301,9 @@ public final class Gpt {
                 }
             }
             grads.put(ParamNames.WTE, Nd4j.create(dWte, wteShape, 'c'));
-            grads.put(ParamNames.WPE, Nd4j.create(dWpe, wpeShape, 'c'));
+            if (learnedPositions) {
+                grads.put(ParamNames.WPE, Nd4j.create(dWpe, wpeShape, 'c'));
+            }
             return;
         }
         double[] d = dense(dEmb).data().asDouble();                                   // [B*T*C]
@@ -309,7 +320,9 @@ public final class Gpt {
         }
         INDArray wteScatter = Nd4j.create(dWte, wteShape, DataType.DOUBLE).castTo(dataType());
         grads.put(ParamNames.WTE, lmPart == null ? wteScatter : lmPart.addi(wteScatter));
-        grads.put(ParamNames.WPE, Nd4j.create(dWpe, wpeShape, DataType.DOUBLE).castTo(dataType()));
+        if (learnedPositions) {
+            grads.put(ParamNames.WPE, Nd4j.create(dWpe, wpeShape, DataType.DOUBLE).castTo(dataType()));
+        }
     }
 
     /** The array itself when its buffer holds exactly its elements in C order, else a C-order copy. */

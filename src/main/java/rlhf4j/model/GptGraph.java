@@ -10,12 +10,13 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One SameDiff graph of the GPT ({@link GptDefinition} over {@link SameDiffOps}) for a fixed batch size B and
  * length T, with a head on top — or of
  * the head alone over a {@code hidden} placeholder, when the kernels run the trunk ({@link KernelOps}).
- * Inputs are placeholders: {@code emb} [B*T, C] (token + position embeddings, looked up outside
+ * Inputs: {@code emb} [B*T, C] (token + position embeddings, looked up outside
  * the graph because the native gather's gradient is wrong, docs/SAMEDIFF.md) and {@code attn_bias}
  * [B or 1, 1, T, T]. The parameter variables wrap the model's own arrays, so in-place optimizer
  * updates are seen without copying.
@@ -24,6 +25,9 @@ public final class GptGraph {
     public static final String EMB = "emb";
     public static final String ATTN_BIAS = "attn_bias";
     public static final String HIDDEN = "hidden";
+    /** Rotary factors [B*T, 3C] of the batch's positions (rotary models only, {@link Rotary#factors}). */
+    public static final String ROPE_COS = "rope_cos";
+    public static final String ROPE_SIN = "rope_sin";
 
     private static final Object STDOUT_LOCK = new Object();
 
@@ -55,10 +59,16 @@ public final class GptGraph {
             }
             return;
         }
-        SDVariable emb = sd.placeHolder(EMB, dtype, n, c);                            // [B*T, C]
+        // A variable, not a placeholder, whose array each call overwrites: SameDiff M2.1's gradient
+        // with respect to a placeholder is wrong when the placeholder feeds composite ops (RMSNorm's
+        // square, mean and multiply gave a wrong d emb; the gradient checks in GptGradientTest caught it).
+        SDVariable emb = sd.var(EMB, Nd4j.zeros(dtype, n, c));                         // [B*T, C]
         SDVariable bias = sd.placeHolder(ATTN_BIAS, dtype, -1, 1, seqLen, seqLen);     // [B|1, 1, T, T]
+        SameDiffOps.RotaryInputs rotary = spec.position() != Position.ROPE ? null : new SameDiffOps.RotaryInputs(
+                sd.placeHolder(ROPE_COS, dtype, n, 3L * c), sd.placeHolder(ROPE_SIN, dtype, n, 3L * c),
+                sd.constant("rope_rotate_half", new Rotary(spec).rotateHalf(dtype)));     // [B*T, 3C] ×2, [3C, 3C]
         SameDiffOps ops = new SameDiffOps(sd, name -> var(params, name), emb, bias, batch, seqLen, spec.nHead(),
-                spec.headDim());
+                spec.headDim(), rotary);
         SDVariable hidden = GptDefinition.hidden(ops, spec).rename(HIDDEN);           // [B*T, C]
         head.build(sd, new TrunkView(sd, params, hidden, spec, batch, seqLen));
         if (hasLoss) {
@@ -85,7 +95,7 @@ public final class GptGraph {
 
     /** Forward only: the named outputs. */
     public Map<String, INDArray> output(Map<String, INDArray> placeholders, String... outputs) {
-        return sd.output(placeholders, outputs);
+        return sd.output(withEmbedding(placeholders), outputs);
     }
 
     /**
@@ -102,7 +112,19 @@ public final class GptGraph {
             quietly(sd::createGradFunction);
             gradFunctionBuilt = true;
         }
-        return sd.calculateGradientsAndOutputs(placeholders, outputs, gradTargets);
+        return sd.calculateGradientsAndOutputs(withEmbedding(placeholders), outputs, gradTargets);
+    }
+
+    /** The inputs without {@code emb}, which is copied into the graph's embedding variable instead. */
+    private Map<String, INDArray> withEmbedding(Map<String, INDArray> inputs) {
+        INDArray emb = inputs.get(EMB);
+        if (emb == null) {
+            return inputs;
+        }
+        sd.getVariable(EMB).getArr().assign(emb);
+        Map<String, INDArray> rest = new java.util.HashMap<>(inputs);
+        rest.remove(EMB);
+        return rest;
     }
 
     public SameDiff sameDiff() {

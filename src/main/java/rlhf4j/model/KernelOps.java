@@ -31,6 +31,7 @@ final class KernelOps implements Ops<Tensor> {
     private final Map<String, INDArray> transposed;  // projection weights as [out, in], for decoding
     private final PhaseTimes times;
     private final Map<String, Tensor> paramTensors = new LinkedHashMap<>();
+    private Rotary rotary;                           // made on first use
 
     /** Which keys a query sees. */
     private sealed interface Attention permits Masked, Cached {}
@@ -188,10 +189,16 @@ final class KernelOps implements Ops<Tensor> {
     public Tensor embed(String tokenTable, String positionTable) {
         long t0 = times.start();
         Tensor wte = param(tokenTable);                                                            // [V, C]
-        Tensor wpe = param(positionTable);                                                         // [T_max, C]
+        Tensor wpe = positionTable == null ? null : param(positionTable);                          // [T_max, C]
         int c = wte.cols();
         Tensor out = activation(tokens.length, c);                                                 // [N, C]
-        FloatKernels.gatherAdd(wte.data, tokens, wpe.data, positions, out.data, c);
+        if (wpe != null) {
+            FloatKernels.gatherAdd(wte.data, tokens, wpe.data, positions, out.data, c);
+        } else {
+            for (int r = 0; r < tokens.length; r++) {
+                FloatKernels.copy(wte.data, tokens[r] * c, out.data, r * c, c);
+            }
+        }
         times.stop("fwd: embedding", t0);
         record(() -> {
             if (!out.gradWritten) {
@@ -199,7 +206,9 @@ final class KernelOps implements Ops<Tensor> {
             }
             long t1 = times.start();
             scatterRows(out.gradData, tokens, wte, c);
-            scatterRows(out.gradData, positions, wpe, c);
+            if (wpe != null) {
+                scatterRows(out.gradData, positions, wpe, c);
+            }
             times.stop("bwd: embedding", t1);
         });
         return out;
@@ -282,6 +291,52 @@ final class KernelOps implements Ops<Tensor> {
                 addGrad(bias, db);
             }
             times.stop("bwd: layer norm", t1);
+        });
+        return out;
+    }
+
+    @Override
+    public Tensor rmsNorm(Tensor x, Tensor gain) {
+        long t0 = times.start();
+        int n = x.rows();
+        int c = x.cols();
+        Tensor out = activation(n, c);                                                             // [N, C]
+        float[] rstd = new float[n];
+        FloatKernels.rmsNorm(x.data, gain.data, out.data, rstd, n, c, (float) Norm.RMS_EPSILON);
+        times.stop("fwd: rms norm", t0);
+        record(() -> {
+            if (!out.gradWritten) {
+                return;
+            }
+            long t1 = times.start();
+            float[] dg = new float[c];
+            FloatKernels.rmsNormBackward(x.data, rstd, gain.data, out.gradData, accumulator(x), dg, n, c);
+            if (gain.needsGrad) {
+                addGrad(gain, dg);
+            }
+            times.stop("bwd: rms norm", t1);
+        });
+        return out;
+    }
+
+    @Override
+    public Tensor rotary(Tensor qkv) {
+        long t0 = times.start();
+        if (rotary == null) {
+            rotary = new Rotary(spec);
+        }
+        Tensor out = activation(qkv.value.shape());                                                // [N, 3C]
+        rotary.apply(qkv.data, out.data, positions, false);
+        times.stop("fwd: rotary", t0);
+        record(() -> {
+            if (!out.gradWritten || !qkv.needsGrad) {
+                return;
+            }
+            long t1 = times.start();
+            INDArray dqkv = arena.take(qkv.value.shape());                                         // [N, 3C]
+            rotary.apply(out.gradData, FloatKernels.buffer(dqkv), positions, true);                // the rotation's transpose
+            addGrad(qkv, true, dqkv);
+            times.stop("bwd: rotary", t1);
         });
         return out;
     }

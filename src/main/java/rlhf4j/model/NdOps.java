@@ -7,6 +7,7 @@ import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.GELU;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * {@link Ops} as plain ND4J operations on arrays of any dtype, forward only, over a {@link KvCache}:
@@ -46,7 +47,8 @@ final class NdOps implements Ops<INDArray> {
 
     @Override
     public INDArray embed(String tokenTable, String positionTable) {
-        return Nd4j.pullRows(param(tokenTable), 1, tokens).addi(Nd4j.pullRows(param(positionTable), 1, positions)); // [N, C]
+        INDArray x = Nd4j.pullRows(param(tokenTable), 1, tokens);                           // [N, C]
+        return positionTable == null ? x : x.addi(Nd4j.pullRows(param(positionTable), 1, positions));
     }
 
     @Override
@@ -59,6 +61,17 @@ final class NdOps implements Ops<INDArray> {
         INDArray out = Nd4j.createUninitialized(x.dataType(), x.shape());                   // [N, C]
         Nd4j.exec(new LayerNorm(x, gain, bias, out, false, 1));
         return out;
+    }
+
+    @Override
+    public INDArray rmsNorm(INDArray x, INDArray gain) {
+        INDArray rms = Transforms.sqrt(x.mul(x).mean(true, 1).addi(Norm.RMS_EPSILON), false); // [N, 1]
+        return x.divColumnVector(rms).muliRowVector(gain);                                    // [N, C]
+    }
+
+    @Override
+    public INDArray rotary(INDArray qkv) {
+        return new Rotary(spec).apply(qkv, positions);                                       // [N, 3C]
     }
 
     @Override

@@ -14,7 +14,10 @@ public interface Ops<T> {
     /** A parameter of the model by its GPT-2 name ({@link ParamNames}). */
     T param(String name);
 
-    /** Row r is row {@code token[r]} of {@code tokenTable} plus row {@code position[r]} of {@code positionTable}: [N, C]. */
+    /**
+     * Row r is row {@code token[r]} of {@code tokenTable} plus, unless {@code positionTable} is null,
+     * row {@code position[r]} of {@code positionTable}: [N, C].
+     */
     T embed(String tokenTable, String positionTable);
 
     /** {@code x·w + b}: x [N, in], w [in, out] (GPT-2's Conv1D layout), b [out] → [N, out]. */
@@ -22,6 +25,16 @@ public interface Ops<T> {
 
     /** LayerNorm of each row of x [N, C] with gain and bias [C], no epsilon → [N, C]. */
     T layerNorm(T x, T gain, T bias);
+
+    /** RMSNorm of each row of x [N, C] with gain [C]: {@code x / sqrt(mean(x²) + 1e-6) · g} → [N, C]. */
+    T rmsNorm(T x, T gain);
+
+    /**
+     * Rotary position embedding of the queries and keys in qkv [N, 3C] (values unchanged): in each
+     * head, the pair of dimensions (i, i + D/2) of the token at position p is rotated by the angle
+     * {@code p · 10000^(−2i/D)} (the "rotate half" layout of GPT-NeoX and LLaMA) → [N, 3C].
+     */
+    T rotary(T qkv);
 
     /** {@code x·σ(1.702·x)} element-wise (the sigmoid form of GELU). */
     T gelu(T x);

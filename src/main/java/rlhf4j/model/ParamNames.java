@@ -27,23 +27,32 @@ public final class ParamNames {
         long c = spec.nEmbd();
         LinkedHashMap<String, long[]> m = new LinkedHashMap<>();
         m.put(WTE, new long[] {spec.vocabSize(), c});                   // [V, C]
-        m.put(WPE, new long[] {spec.blockSize(), c});                   // [T, C]
+        boolean biasedNorm = spec.norm() == Norm.LAYERNORM;
+        if (spec.position() == Position.LEARNED) {
+            m.put(WPE, new long[] {spec.blockSize(), c});               // [T, C]
+        }
         for (int i = 0; i < spec.nLayer(); i++) {
             m.put(layer(i, "ln_1.weight"), new long[] {c});              // [C]
-            m.put(layer(i, "ln_1.bias"), new long[] {c});                // [C]
+            if (biasedNorm) {
+                m.put(layer(i, "ln_1.bias"), new long[] {c});            // [C]
+            }
             m.put(layer(i, "attn.c_attn.weight"), new long[] {c, 3 * c}); // [C, 3C]
             m.put(layer(i, "attn.c_attn.bias"), new long[] {3 * c});     // [3C]
             m.put(layer(i, "attn.c_proj.weight"), new long[] {c, c});    // [C, C]
             m.put(layer(i, "attn.c_proj.bias"), new long[] {c});         // [C]
             m.put(layer(i, "ln_2.weight"), new long[] {c});              // [C]
-            m.put(layer(i, "ln_2.bias"), new long[] {c});                // [C]
+            if (biasedNorm) {
+                m.put(layer(i, "ln_2.bias"), new long[] {c});            // [C]
+            }
             m.put(layer(i, "mlp.c_fc.weight"), new long[] {c, 4 * c});   // [C, 4C]
             m.put(layer(i, "mlp.c_fc.bias"), new long[] {4 * c});        // [4C]
             m.put(layer(i, "mlp.c_proj.weight"), new long[] {4 * c, c}); // [4C, C]
             m.put(layer(i, "mlp.c_proj.bias"), new long[] {c});          // [C]
         }
         m.put(LN_F_WEIGHT, new long[] {c});                              // [C]
-        m.put(LN_F_BIAS, new long[] {c});                                // [C]
+        if (biasedNorm) {
+            m.put(LN_F_BIAS, new long[] {c});                            // [C]
+        }
         if (scoreHead) {
             m.put(SCORE_WEIGHT, new long[] {c, 1});                      // [C, 1]
             m.put(SCORE_BIAS, new long[] {1});                           // [1]

@@ -21,9 +21,13 @@ final class SameDiffOps implements Ops<SDVariable> {
     private final int seqLen;
     private final int nHead;
     private final int headDim;
+    private final RotaryInputs rotary;
+
+    /** The rotary factors [N, 3C] (placeholders: they depend on the batch's positions) and the constant R [3C, 3C]. */
+    record RotaryInputs(SDVariable cos, SDVariable sin, SDVariable rotateHalf) {}
 
     SameDiffOps(SameDiff sd, Function<String, SDVariable> params, SDVariable emb, SDVariable attnBias, int batch,
-                int seqLen, int nHead, int headDim) {
+                int seqLen, int nHead, int headDim, RotaryInputs rotary) {
         this.sd = sd;
         this.params = params;
         this.emb = emb;
@@ -32,6 +36,7 @@ final class SameDiffOps implements Ops<SDVariable> {
         this.seqLen = seqLen;
         this.nHead = nHead;
         this.headDim = headDim;
+        this.rotary = rotary;
     }
 
     @Override public SDVariable param(String name) { return params.apply(name); }
@@ -39,6 +44,15 @@ final class SameDiffOps implements Ops<SDVariable> {
     @Override public SDVariable linear(SDVariable x, SDVariable w, SDVariable b) { return Blocks.linear(sd, x, w, b); }
     @Override public SDVariable layerNorm(SDVariable x, SDVariable g, SDVariable b) { return Blocks.layerNorm(sd, x, g, b); }
     @Override public SDVariable gelu(SDVariable x) { return Blocks.gelu(sd, x); }
+    @Override public SDVariable rmsNorm(SDVariable x, SDVariable g) { return Blocks.rmsNorm(sd, x, g, Norm.RMS_EPSILON); }
+
+    @Override
+    public SDVariable rotary(SDVariable qkv) {
+        if (rotary == null) {
+            throw new IllegalStateException("this graph was built without rotary inputs");
+        }
+        return Blocks.rotary(sd, qkv, rotary.cos(), rotary.sin(), rotary.rotateHalf());
+    }
     @Override public SDVariable add(SDVariable x, SDVariable y) { return x.add(y); }
 
     @Override

@@ -27,6 +27,21 @@ public final class Blocks {
         return sd.nn.layerNorm(x, gain, bias, false, 1);
     }
 
+    /** RMSNorm over the last axis of x [N, C] with gain [C]: {@code x / sqrt(mean(x²) + eps) · g}. */
+    public static SDVariable rmsNorm(SameDiff sd, SDVariable x, SDVariable gain, double eps) {
+        SDVariable rms = sd.math.sqrt(sd.math.square(x).mean(true, 1).add(eps));     // [N, 1]
+        return x.div(rms).mul(gain);                                                   // [N, C]
+    }
+
+    /**
+     * Rotary position embedding as a graph: {@code qkv ⊙ cos + (qkv · R) ⊙ sin}, with per-column
+     * factors cos, sin [N, 3C] and the constant rotate-half matrix R [3C, 3C] (a product with a
+     * constant, so the gradient is SameDiff's matmul and multiply).
+     */
+    public static SDVariable rotary(SameDiff sd, SDVariable qkv, SDVariable cos, SDVariable sin, SDVariable rotateHalf) {
+        return qkv.mul(cos).add(sd.mmul(qkv, rotateHalf).mul(sin));                   // [N, 3C]
+    }
+
     /** GELU in its sigmoid form {@code x·σ(1.702x)} ("quick_gelu"): the native op with a right gradient. */
     public static SDVariable gelu(SameDiff sd, SDVariable x) {
         return sd.nn.gelu(x);

@@ -277,6 +277,79 @@ public final class FloatKernels {
         }
     }
 
+    /**
+     * RMSNorm over each row of x [rows, c] with gain [c]: {@code out = x·rstd·g}, rstd =
+     * 1/sqrt(mean(x²) + eps). Writes each row's rstd into {@code rstd} [rows] for the backward.
+     */
+    public static void rmsNorm(ByteBuffer x, ByteBuffer g, ByteBuffer out, float[] rstd, int rows, int c, float eps) {
+        int bound = S.loopBound(c);
+        for (int r = 0; r < rows; r++) {
+            int o = r * c;
+            FloatVector acc = FloatVector.zero(S);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector v = load(x, o + j);
+                acc = v.fma(v, acc);
+            }
+            float sq = sum(acc);
+            for (; j < c; j++) {
+                float v = x.getFloat((o + j) * 4);
+                sq += v * v;
+            }
+            float rs = (float) (1.0 / Math.sqrt(sq / c + eps));
+            rstd[r] = rs;
+            FloatVector rsV = FloatVector.broadcast(S, rs);
+            j = 0;
+            for (; j < bound; j += L) {
+                store(load(x, o + j).mul(rsV).mul(load(g, j)), out, o + j);
+            }
+            for (; j < c; j++) {
+                out.putFloat((o + j) * 4, x.getFloat((o + j) * 4) * rs * g.getFloat(j * 4));
+            }
+        }
+    }
+
+    /**
+     * RMSNorm backward. With xhat = x·rstd and dxhat = dy·g:
+     * {@code dx += rstd·(dxhat − xhat·mean(dxhat·xhat))} (added into dx), {@code dg += Σ_rows dy·xhat}.
+     */
+    public static void rmsNormBackward(ByteBuffer x, float[] rstd, ByteBuffer g, ByteBuffer dy, ByteBuffer dx,
+                                       float[] dg, int rows, int c) {
+        int bound = S.loopBound(c);
+        for (int r = 0; r < rows; r++) {
+            int o = r * c;
+            FloatVector rsV = FloatVector.broadcast(S, rstd[r]);
+            FloatVector acc = FloatVector.zero(S);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector xhat = load(x, o + j).mul(rsV);
+                FloatVector d = load(dy, o + j);
+                acc = d.mul(load(g, j)).fma(xhat, acc);
+                FloatVector.fromArray(S, dg, j).add(d.mul(xhat)).intoArray(dg, j);
+            }
+            float s = sum(acc);
+            for (; j < c; j++) {
+                float xhat = x.getFloat((o + j) * 4) * rstd[r];
+                float d = dy.getFloat((o + j) * 4);
+                s += d * g.getFloat(j * 4) * xhat;
+                dg[j] += d * xhat;
+            }
+            float m = s / c;
+            FloatVector mV = FloatVector.broadcast(S, m);
+            j = 0;
+            for (; j < bound; j += L) {
+                FloatVector xhat = load(x, o + j).mul(rsV);
+                FloatVector dxhat = load(dy, o + j).mul(load(g, j));
+                store(load(dx, o + j).add(dxhat.sub(xhat.mul(mV)).mul(rsV)), dx, o + j);
+            }
+            for (; j < c; j++) {
+                float xhat = x.getFloat((o + j) * 4) * rstd[r];
+                float dxhat = dy.getFloat((o + j) * 4) * g.getFloat(j * 4);
+                dx.putFloat((o + j) * 4, dx.getFloat((o + j) * 4) + (dxhat - xhat * m) * rstd[r]);
+            }
+        }
+    }
+
     /** Elements per block of the GELU passes: e^(−1.702x) of a block goes to scratch, then is used. */
     private static final int GELU_BLOCK = 1024;
 

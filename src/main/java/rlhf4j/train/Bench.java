@@ -27,7 +27,7 @@ import rlhf4j.optim.AdamW;
 import rlhf4j.optim.GradClip;
 
 /**
- * Throughput benchmark, the counterpart of {@code shared/bench/peer_torch.py}: the same work timed
+ * Throughput benchmark, the counterpart of {@code bench/peer_torch.py}: the same work timed
  * the same way, printed as JSON lines with the peer's keys so the two can be compared directly.
  *
  * <ul>
@@ -130,8 +130,7 @@ public final class Bench {
      */
     record Fixture(Gpt gpt, TokenBatch batch, int[] targets, Map<String, INDArray> headInputs, long seed) {
         static Fixture of(ExperimentConfig config) {
-            GptSpec spec = new GptSpec(config.model().nLayer(), config.model().nHead(), config.model().nEmbd(),
-                    config.model().blockSize(), config.tokenizer().vocabSize());
+            GptSpec spec = config.model().spec(config.tokenizer().vocabSize());
             long seed = config.run().seed();
             Gpt gpt = Gpt.create(spec, DataType.FLOAT, seed, config.model().initStd());
             int b = config.bench().batchSize();

@@ -14,8 +14,8 @@ import rlhf4j.config.BenchConfig;
 import rlhf4j.config.ExperimentConfig;
 
 /**
- * {@code ./train bench --peer}: our benchmark and the PyTorch peer ({@code
- * shared/bench/peer_torch.py}) back to back on each configured shape, interleaved round by round
+ * {@code ./train bench --peer}: our benchmark and the PyTorch peer ({@code bench/peer_torch.py}, the
+ * same model and timed work as {@link Bench}) back to back on each configured shape, interleaved round by round
  * (ours, peer, next shape, ..., next round) so that both see the same machine load, then the best
  * of the rounds and the ratios ours / PyTorch for training and sampling tokens per second. Every
  * single measurement is printed as it happens, with the load average and the cores other
@@ -28,6 +28,8 @@ import rlhf4j.config.ExperimentConfig;
  */
 public final class PeerBench {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The repository's peer, found from the working directory upwards. */
+    public static final String DEFAULT_SCRIPT = "bench/peer_torch.py";
 
     private PeerBench() {}
 
@@ -117,6 +119,7 @@ public final class PeerBench {
                 "--heads", String.valueOf(c.model().nHead()), "--ctx", String.valueOf(c.model().blockSize()),
                 "--batch", String.valueOf(bench.batchSize()), "--vocab", String.valueOf(c.tokenizer().vocabSize()),
                 "--gen_batch", String.valueOf(bench.genBatch()), "--gen_tokens", String.valueOf(bench.genTokens()),
+                "--gen_prompt_tokens", String.valueOf(bench.genPromptTokens()),
                 "--steps", String.valueOf(Math.max(10, bench.steps()))));
         if (threads > 0) {
             cmd.addAll(List.of("--threads", String.valueOf(threads)));
@@ -172,11 +175,11 @@ public final class PeerBench {
         return new double[] {train, gen, rss};
     }
 
-    /** {@code shared/bench/peer_torch.py} in the working directory or one of its parents, or null. */
+    /** {@link #DEFAULT_SCRIPT} in the working directory or one of its parents, or null. */
     public static Path findScript() {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null) {
-            Path candidate = dir.resolve("shared/bench/peer_torch.py");
+            Path candidate = dir.resolve(DEFAULT_SCRIPT);
             if (Files.isRegularFile(candidate)) {
                 return candidate;
             }

@@ -15,6 +15,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
 import rlhf4j.model.LmHead;
+import rlhf4j.model.Norm;
+import rlhf4j.model.Position;
 import rlhf4j.model.TokenBatch;
 
 /** The KV-cache inference path gives the training graph's logits (within 1e-4) at every position. */
@@ -37,6 +39,31 @@ class KvCacheEquivalenceTest {
         for (int t = 0; t < seq.length; t++) {
             INDArray logits = model.forward(cache, 1, new int[] {seq[t]}, new int[] {t}, new int[] {1}); // [1, V]
             assertArrayEquals(expected.getRow(t).toDoubleVector(), logits.getRow(0).toDoubleVector(), 1e-9);
+        }
+    }
+
+    /** RMSNorm and rotary positions, decoded token by token over both decoding engines, with left padding. */
+    @Test
+    void rmsNormAndRotaryDecodeAsTheGraphComputes() {
+        GptSpec spec = new GptSpec(2, 2, 24, 12, 30, Norm.RMSNORM, Position.ROPE);
+        int[] tokens = {0, 0, 4, 5, 6, 1, 2, 3, 2, 9};
+        int[] positions = {0, 0, 0, 1, 2, 0, 1, 2, 3, 4};
+        int[] valid = {0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+        for (DataType dtype : List.of(DataType.DOUBLE, DataType.FLOAT)) {
+            Gpt gpt = Gpt.create(spec, dtype, 21, 0.3);
+            INDArray graph = graphLogits(gpt, new TokenBatch(2, 5, tokens, positions, valid));  // [2*5, V]
+            InferenceModel model = new InferenceModel(spec, gpt.params());
+            KvCache cache = model.newCache(2, 5);
+            for (int t = 0; t < 5; t++) {
+                INDArray step = model.forward(cache, 1, new int[] {tokens[t], tokens[5 + t]},
+                        new int[] {positions[t], positions[5 + t]}, new int[] {valid[t], valid[5 + t]}); // [2, V]
+                for (int b = 0; b < 2; b++) {
+                    if (valid[b * 5 + t] == 1) {
+                        assertArrayEquals(graph.getRow(b * 5 + t).toDoubleVector(), step.getRow(b).toDoubleVector(),
+                                dtype == DataType.DOUBLE ? 1e-9 : 1e-4, dtype + " b=" + b + " t=" + t);
+                    }
+                }
+            }
         }
     }
 

@@ -20,15 +20,19 @@ class GptGradientTest {
     }
 
     private static void check(TokenBatch batch, int[] targets, double[] mask) {
-        Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 3, 0.3);
+        check(SPEC, batch, targets, mask);
+    }
+
+    private static void check(GptSpec spec, TokenBatch batch, int[] targets, double[] mask) {
+        Gpt gpt = Gpt.create(spec, DataType.DOUBLE, 3, 0.3);
         LmHead head = new LmHead(true);
-        Map<String, INDArray> extra = lmTargets(batch, targets, mask, SPEC.vocabSize());
+        Map<String, INDArray> extra = lmTargets(batch, targets, mask, spec.vocabSize());
         gpt.forwardBackward(head, batch, extra, List.of(LmHead.LOSS)); // check a second step: nothing left over may leak in
         Gpt.Step step = gpt.forwardBackward(head, batch, extra, List.of(LmHead.LOSS));
         assertTrue(step.grads().keySet().containsAll(gpt.params().keySet()), "a gradient for every parameter");
         List<GradientChecker.Mismatch> bad = GradientChecker.standard().check(gpt.params(), step.grads(),
                 () -> gpt.forward(head, batch, extra, LmHead.LOSS).get(LmHead.LOSS).getDouble(0));
-        assertTrue(bad.isEmpty(), "mismatches: " + bad.subList(0, Math.min(5, bad.size())));
+        assertTrue(bad.isEmpty(), spec + " mismatches: " + bad.subList(0, Math.min(5, bad.size())));
     }
 
     @Test
@@ -37,6 +41,21 @@ class GptGradientTest {
         int[] targets = {2, 2, 5, 1, 3, 7, 7, 0, 10, 4};
         double[] mask = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
         check(batch, targets, mask);
+    }
+
+    /** RMSNorm and rotary positions (model.norm, model.position): the graph engine's whole-model gradient. */
+    @Test
+    void rmsNormAndRotaryWholeModel() {
+        int[] tokens = {0, 0, 3, 4, 5, 6, 6, 2, 9, 1};
+        int[] positions = {0, 0, 0, 1, 2, 0, 1, 2, 3, 4};
+        int[] valid = {0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+        int[] targets = {0, 0, 4, 5, 8, 6, 2, 9, 1, 3};
+        double[] mask = {0, 0, 1, 1, 1, 0, 1, 1, 1, 1};
+        for (GptSpec spec : List.of(new GptSpec(2, 2, 8, 6, 11, Norm.LAYERNORM, Position.ROPE),
+                new GptSpec(2, 2, 8, 6, 11, Norm.RMSNORM, Position.LEARNED),
+                new GptSpec(2, 2, 8, 6, 11, Norm.RMSNORM, Position.ROPE))) {
+            check(spec, new TokenBatch(2, 5, tokens, positions, valid), targets, mask);
+        }
     }
 
     @Test

@@ -73,8 +73,12 @@ class KernelOpsTest {
         SameDiff sd = SameDiff.create();
         Map<String, SDVariable> vars = new LinkedHashMap<>();
         SDVariable bias = sd.constant("bias", tb.attentionBias(DataType.FLOAT));
+        Rotary rotary = new Rotary(SPEC);
+        INDArray[] factors = rotary.factors(tb.positions(), DataType.FLOAT);                 // [B*T, 3C] ×2
+        SameDiffOps.RotaryInputs rope = new SameDiffOps.RotaryInputs(sd.constant("cos", factors[0]),
+                sd.constant("sin", factors[1]), sd.constant("r", rotary.rotateHalf(DataType.FLOAT)));
         SDVariable out = expr.apply(new SameDiffOps(sd, name -> vars.computeIfAbsent(name,
-                n -> sd.var(n, params.get(n).dup())), null, bias, B, T, SPEC.nHead(), SPEC.headDim()));
+                n -> sd.var(n, params.get(n).dup())), null, bias, B, T, SPEC.nHead(), SPEC.headDim(), rope));
         out.rename("out");
         out.mul(sd.constant("readout", readout)).sum().rename("loss");
         sd.setLossVariables("loss");
@@ -136,6 +140,31 @@ class KernelOpsTest {
                 return o.layerNorm(o.param("x"), o.param("g"), o.param("beta"));
             }
         }, false);
+    }
+
+    @Test
+    void rmsNormFeedingAResidual() {
+        compare("rms norm", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                T x = o.param("x");
+                return o.add(x, o.rmsNorm(x, o.param("g")));
+            }
+        }, false);
+    }
+
+    @Test
+    void rotaryThenAttention() {
+        compare("rotary", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                T qkv = o.param("qkv");
+                return o.add(o.rotary(qkv), qkv);
+            }
+        }, false);
+        compare("rotary + attention", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                return o.causalAttention(0, o.rotary(o.linear(o.param("x"), o.param("w"), o.param("b"))));
+            }
+        }, true);
     }
 
     @Test

@@ -115,6 +115,22 @@ class BlocksGradientTest {
     }
 
     @Test
+    void rmsNorm() {
+        assertGradientsRight(params("x", randn(5, 6), "g", randn(6)), Map.of(),
+                (sd, v) -> Blocks.rmsNorm(sd, v.get("x"), v.get("g"), 1e-6));
+    }
+
+    @Test
+    void rotary() {
+        int n = 4, stride = 12;  // C = 4: two heads of 2... as 3C columns
+        INDArray cos = randn(n, stride);
+        INDArray sin = randn(n, stride);
+        INDArray r = randn(stride, stride);
+        assertGradientsRight(params("qkv", randn(n, stride)), Map.of("cos", cos, "sin", sin, "r", r),
+                (sd, v) -> Blocks.rotary(sd, v.get("qkv"), v.get("cos"), v.get("sin"), v.get("r")));
+    }
+
+    @Test
     void weightedNllWithMask() {
         INDArray onehot = Nd4j.zeros(DataType.DOUBLE, 4, 6);
         int[] targets = {2, 2, 5, 0};

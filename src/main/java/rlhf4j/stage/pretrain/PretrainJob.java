@@ -46,8 +46,7 @@ public final class PretrainJob {
         boolean resume = options.resume();
         PretrainConfig cfg = config.pretrain();
         StageCheckpoint.Loaded previous = resume ? StageCheckpoint.load(dir) : null;
-        MemoryBudget.check(new GptSpec(config.model().nLayer(), config.model().nHead(), config.model().nEmbd(),
-                config.model().blockSize(), config.tokenizer().vocabSize()), cfg.batchSize(), config.model().blockSize(),
+        MemoryBudget.check(config.model().spec(config.tokenizer().vocabSize()), cfg.batchSize(), config.model().blockSize(),
                 "pretrain.batch_size");
         List<Path> paths = DefaultCorpus.ensure(cfg.data().train(), DefaultCorpus.DEFAULT_ROOT);
         List<Document> docs = TextCorpus.read(paths);
@@ -63,8 +62,7 @@ public final class PretrainJob {
             out.printf("tokenizer: %d tokens trained on %d documents (%.1f MB) in %.1f s%n", tokenizer.vocabSize(),
                     docs.size(), bytes / 1e6, (System.nanoTime() - t0) / 1e9);
         }
-        GptSpec spec = new GptSpec(config.model().nLayer(), config.model().nHead(), config.model().nEmbd(),
-                config.model().blockSize(), tokenizer.vocabSize());
+        GptSpec spec = config.model().spec(tokenizer.vocabSize());
         TokenSplit split = TokenSplit.of(docs, tokenizer, cfg.data().valFraction(), spec.blockSize());
         out.printf("data: %,d training tokens, %,d held-out tokens; model: %,d parameters%n",
                 split.train().length, split.val().length, spec.paramCount());

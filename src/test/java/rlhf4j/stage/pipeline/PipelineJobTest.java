@@ -95,6 +95,33 @@ class PipelineJobTest {
         }
     }
 
+    /**
+     * {@code model.norm: rmsnorm} and {@code model.position: rope} through every stage: each stage
+     * folder records them in config.json, holds no position table and no norm biases, and {@code
+     * ./train sample} decodes from the PPO policy.
+     */
+    @Test
+    void rmsNormAndRotaryRunEveryStageAndSample(@TempDir Path tmp) throws IOException {
+        MicroRun run = new MicroRun(tmp);
+        writeData(tmp);
+        MicroRun.Result r = run.train(args(run, tmp, "--set", "model.norm=rmsnorm", "--set", "model.position=rope"));
+        assertEquals(0, r.code(), r.err());
+        Path runDir = tmp.resolve("ckpt/micro");
+        for (String stage : List.of("pretrain", "sft", "rm", "ppo")) {
+            StageCheckpoint.Loaded c = StageCheckpoint.load(runDir.resolve(stage));
+            assertEquals(rlhf4j.model.Norm.RMSNORM, c.spec().norm(), stage);
+            assertEquals(rlhf4j.model.Position.ROPE, c.spec().position(), stage);
+            assertTrue(c.params().keySet().stream().noneMatch(n -> n.equals("wpe.weight") || n.endsWith("ln_1.bias")
+                    || n.equals("ln_f.bias")), stage + ": " + c.params().keySet());
+            JsonNode config = Json.readTree(runDir.resolve(stage).resolve("config.json"));
+            assertEquals("rmsnorm", config.path("norm_type").asText(), stage);
+            assertEquals("rope", config.path("position_embedding_type").asText(), stage);
+        }
+        MicroRun.Result sample = run.train("sample", "--checkpoint", runDir.resolve("ppo").toString(), "--prompt",
+                "Say the word 3", "--chat", "--max-new-tokens", "5", "--seed", "2");
+        assertEquals(0, sample.code(), sample.err());
+    }
+
     @Test
     void microPipelineWritesEveryStageAndAReportWithTheirNumbers(@TempDir Path tmp) throws IOException {
         MicroRun run = new MicroRun(tmp);

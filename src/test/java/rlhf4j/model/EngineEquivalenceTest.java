@@ -12,14 +12,14 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The hand-written trunk ({@link Gpt.Engine#KERNELS}) against the SameDiff graph ({@link
+ * One definition on both engines: the kernels and their tape ({@link Gpt.Engine#KERNELS}) against the SameDiff graph ({@link
  * Gpt.Engine#GRAPH}, gradient-checked in DOUBLE) in FLOAT — with the LM loss head by kernels too
  * ({@link KernelLmHead}) and other heads as graphs: same loss, logits, token log-probabilities,
  * hidden state and every gradient, on shapes that exercise the vector loops and their scalar tails (C and T below,
  * at and above the SIMD width), one and several heads, padding and repeated tokens, and repeated
  * steps that reuse the trunk's buffers.
  */
-class KernelTrunkTest {
+class EngineEquivalenceTest {
     private static Gpt pair(GptSpec spec, long seed, Gpt.Engine engine) {
         Gpt reference = Gpt.create(spec, DataType.FLOAT, seed, 0.3);
         LinkedHashMap<String, INDArray> copy = new LinkedHashMap<>();
@@ -106,6 +106,15 @@ class KernelTrunkTest {
         for (String name : want.grads().keySet()) {
             assertClose(head.key() + " d " + name, want.grads().get(name), got.grads().get(name), 2e-4);
         }
+    }
+
+    /** RMSNorm and rotary positions run by the kernels' tape as by the graph, padded, at and off the vector width. */
+    @Test
+    void rmsNormAndRotary() {
+        compare(new GptSpec(2, 2, 32, 12, 23, Norm.RMSNORM, Position.ROPE), 3, 11, true);
+        compare(new GptSpec(1, 3, 18, 8, 9, Norm.RMSNORM, Position.ROPE), 2, 7, false);
+        compare(new GptSpec(1, 2, 16, 8, 9, Norm.LAYERNORM, Position.ROPE), 2, 8, true);
+        compare(new GptSpec(1, 2, 16, 8, 9, Norm.RMSNORM, Position.LEARNED), 2, 8, true);
     }
 
     @Test
