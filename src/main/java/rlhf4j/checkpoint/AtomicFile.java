@@ -1,18 +1,45 @@
 package rlhf4j.checkpoint;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** Replaces a small file atomically: a sibling temp file is written, forced to disk and renamed. */
+/**
+ * The one way this project replaces a file: a hidden sibling temp file is written, forced to disk and
+ * renamed over the target, so a reader sees the old file or the new one, never a part. The temp file is
+ * created new (the usual permissions, not a temp file's 0600) and removed if anything fails.
+ */
 public final class AtomicFile {
     private AtomicFile() {}
 
+    /** What writes the file's content. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
     public static void write(Path file, byte[] bytes) throws IOException {
+        write(file, out -> out.write(bytes));
+    }
+
+    /** {@code text} as UTF-8. */
+    public static void writeString(Path file, String text) throws IOException {
+        write(file, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** Copies {@code source} over {@code file}. */
+    public static void copy(Path source, Path file) throws IOException {
+        write(file, out -> Files.copy(source, out));
+    }
+
+    public static void write(Path file, Content content) throws IOException {
         Path target = file.toAbsolutePath().normalize();
         Path parent = target.getParent();
         Files.createDirectories(parent);
@@ -20,13 +47,12 @@ public final class AtomicFile {
                 + "-" + System.nanoTime());
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+                content.writeTo(out);
+                out.flush();
                 ch.force(true);
             }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            move(tmp, target);
         } catch (IOException | RuntimeException | Error e) {
             try {
                 Files.deleteIfExists(tmp);
@@ -36,5 +62,13 @@ public final class AtomicFile {
             throw e;
         }
         FileSync.forceDirectory(parent);
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING); // a file system without atomic renames
+        }
     }
 }

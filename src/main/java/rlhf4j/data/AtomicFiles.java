@@ -15,8 +15,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
- * Publishes files and folders by writing them next to their final place under a hidden temporary name and
- * renaming, so an interrupted fetch never leaves something that looks complete.
+ * Publishes fetched folders by filling them next to their final place under a hidden temporary name and
+ * renaming, so an interrupted fetch never leaves something that looks complete (single files go
+ * through {@link rlhf4j.checkpoint.AtomicFile}).
  */
 final class AtomicFiles {
     private AtomicFiles() {
@@ -34,28 +35,6 @@ final class AtomicFiles {
             move(staging, target, false);
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
             deleteTree(staging);
-        }
-    }
-
-    /** Writes {@code text} as UTF-8 to {@code target} via a temporary file and a rename. */
-    static void writeString(Path target, String text) throws IOException {
-        Path tmp = partialSibling(target);
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW);
-            move(tmp, target, true);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    /** Copies {@code source} to {@code target} via a temporary file and a rename. */
-    static void copy(Path source, Path target) throws IOException {
-        Path tmp = partialSibling(target);
-        try {
-            Files.copy(source, tmp);
-            move(tmp, target, true);
-        } finally {
-            Files.deleteIfExists(tmp);
         }
     }
 

@@ -109,7 +109,7 @@ public final class GrammarDataset {
             write(result.prompts(), rows.prompts());
             write(result.promptsTest(), rows.promptsTest());
             write(result.copy(), rows.copy());
-            AtomicFiles.writeString(result.manifest(), GrammarManifest.toJson(counts, rows.copy().size(), pairs.size(),
+            rlhf4j.checkpoint.AtomicFile.writeString(result.manifest(), GrammarManifest.toJson(counts, rows.copy().size(), pairs.size(),
                     correct.size()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the grammar data set to " + dir + ": " + e.getMessage(), e);
@@ -181,7 +181,7 @@ public final class GrammarDataset {
                 throw new IllegalStateException("cannot serialise " + row, e);
             }
         }
-        AtomicFiles.writeString(file, text.toString());
+        rlhf4j.checkpoint.AtomicFile.writeString(file, text.toString());
     }
 
     /** The pairs of a {@code pairs.jsonl} (wrong, corrected, optional rule), skipping blank lines. */

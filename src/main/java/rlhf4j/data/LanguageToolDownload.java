@@ -63,7 +63,7 @@ final class LanguageToolDownload {
         Path cached = clients.mavenRepository().resolve(GROUP.replace('.', '/')).resolve(ARTIFACT)
                 .resolve(VERSION).resolve(JAR_NAME);
         if (Files.isRegularFile(cached)) {
-            AtomicFiles.copy(cached, target);
+            rlhf4j.checkpoint.AtomicFile.copy(cached, target);
             return;
         }
         Path work = Files.createTempDirectory("rlhf4j-languagetool-");
@@ -80,7 +80,7 @@ final class LanguageToolDownload {
                 throw new FetchException("mvn dependency:copy of " + COORDINATES + " left no " + JAR_NAME + "; "
                         + ALTERNATIVE);
             }
-            AtomicFiles.copy(fetched, target);
+            rlhf4j.checkpoint.AtomicFile.copy(fetched, target);
         } finally {
             AtomicFiles.deleteTree(work);
         }
@@ -113,8 +113,8 @@ final class LanguageToolDownload {
             throw new FetchException(jar + " is not a readable jar (" + e.getMessage() + "): delete it and run again",
                     e);
         }
-        AtomicFiles.writeString(pairs, jsonl.toString());
-        AtomicFiles.writeString(sentences, lines(correct));
+        rlhf4j.checkpoint.AtomicFile.writeString(pairs, jsonl.toString());
+        rlhf4j.checkpoint.AtomicFile.writeString(sentences, lines(correct));
         return new Counts(correct.size(), seen.size(), writePretrain(sentences, pairs, pretrain));
     }
 
@@ -131,7 +131,7 @@ final class LanguageToolDownload {
         List<String> all = GrammarDataset.readSentences(sentences);
         Set<String> testCorrections = correctionsOfTestSources(GrammarDataset.readPairs(pairs));
         List<String> kept = all.stream().filter(s -> !isTestSource(s) && !testCorrections.contains(s)).toList();
-        AtomicFiles.writeString(pretrain, lines(kept));
+        rlhf4j.checkpoint.AtomicFile.writeString(pretrain, lines(kept));
         return all.size() - kept.size();
     }
 

@@ -25,6 +25,19 @@ public final class VectorSupport {
         return available() && !"graph".equalsIgnoreCase(System.getProperty("rlhf4j.engine")) && CpuBackend.ACTIVE;
     }
 
+    /**
+     * The engine FLOAT models run and why, as the one line a stage prints at its start, so that
+     * the slower graph engine is never a silent choice.
+     */
+    public static String engineLine() {
+        if (enabled()) {
+            return "engine: kernels (FLOAT kernels, gradients by a tape; RLHF4J_ENGINE=graph runs SameDiff instead)";
+        }
+        String why = !available() ? "the JVM has no jdk.incubator.vector module (run through ./train)"
+                : !CpuBackend.ACTIVE ? "the ND4J backend is not the CPU one" : "RLHF4J_ENGINE=graph";
+        return "engine: SameDiff graph (" + why + ")";
+    }
+
     /** The kernels read ND4J's buffers as host memory and call the CPU OpenBLAS: nd4j-native only. */
     private static final class CpuBackend {
         static final boolean ACTIVE = org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getName()

@@ -7,7 +7,6 @@ import java.awt.geom.Ellipse2D;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -78,15 +77,7 @@ public final class MetricsPlot {
         if (chart == null) {
             return false;
         }
-        Path parent = png.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = parent.resolve(png.getFileName() + ".tmp");        // created with the usual permissions
-        try {
-            ChartUtils.saveChartAsPNG(tmp.toFile(), chart, spec.width(), spec.height());
-            Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        rlhf4j.checkpoint.AtomicFile.write(png, out -> ChartUtils.writeChartAsPNG(out, chart, spec.width(), spec.height()));
         return true;
     }
 

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -130,13 +129,7 @@ public final class PipelineReport {
         }
         String html = html(runDir, ctx, stages, plots, plotProblems);
         Path out = runDir.resolve(HTML);
-        Path tmp = runDir.resolve(HTML + ".tmp");                      // created with the usual permissions
-        try {
-            Files.writeString(tmp, html, StandardCharsets.UTF_8);
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        rlhf4j.checkpoint.AtomicFile.write(out, html.getBytes(StandardCharsets.UTF_8));
         return new Written(out, plots, stages);
     }
 

@@ -41,6 +41,7 @@ public final class StageRunner {
     public static Start start(TrainingHyperparams h, Gpt gpt, StageCheckpoint.Loaded resumed, PrintStream out,
                               Path dir, long seed, boolean acceptChanges) {
         AdamW optimizer = optimizer(h);
+        out.println(rlhf4j.nn.VectorSupport.engineLine());
         if (resumed == null) {
             return new Start(gpt, optimizer, 0, 0.0);
         }

@@ -22,6 +22,7 @@ import rlhf4j.model.Gpt;
 import rlhf4j.stage.ppo.Rollout;
 import rlhf4j.stage.ppo.RolloutGenerator;
 import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.train.Seeds;
 
 /**
  * The label stage's candidate answers, {@code candidates.jsonl}: each chosen prompt answered K times by the
@@ -42,7 +43,7 @@ public record Candidates(List<LabelTask> tasks, int prompts, int sampled, int du
         int identical = 0;
         for (int from = 0, batch = 0; from < prompts.size(); from += batchSize, batch++) {
             List<PromptExample> chunk = prompts.subList(from, Math.min(prompts.size(), from + batchSize));
-            Random rng = new Random(seed * 7_919L + 1_000_003L * batch + 17);
+            Random rng = Seeds.labelCandidates(seed, batch);
             List<Rollout> rollouts = generator.generateEach(model, chunk, k, params, rng);
             for (int p = 0; p < chunk.size(); p++) {
                 LinkedHashSet<String> distinct = new LinkedHashSet<>();

@@ -12,7 +12,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
@@ -31,6 +30,7 @@ import rlhf4j.train.Progress;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
 import rlhf4j.train.StageLock;
+import rlhf4j.train.Seeds;
 
 /**
  * {@code ./train label}: the SFT model answers training prompts K times and a {@link Labeler} ranks the answers,
@@ -162,7 +162,7 @@ public final class LabelJob {
         if (eligible.isEmpty()) {
             throw new DataException(file, "holds no prompt outside sft's and ppo's held-out splits to label");
         }
-        Collections.shuffle(eligible, new Random(config.run().seed() * 31L + 7));
+        Collections.shuffle(eligible, Seeds.labelPromptChoice(config.run().seed()));
         return cfg.numPrompts() == 0 || eligible.size() <= cfg.numPrompts() ? eligible
                 : eligible.subList(0, cfg.numPrompts());
     }

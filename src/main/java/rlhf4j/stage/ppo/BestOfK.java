@@ -2,11 +2,11 @@ package rlhf4j.stage.ppo;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import rlhf4j.data.PromptExample;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.train.Seeds;
 
 /**
  * Best-of-K (rejection sampling), the baseline every RLHF paper sets PPO against: a policy samples K answers to
@@ -28,7 +28,7 @@ public final class BestOfK {
         for (int from = 0, batch = 0; from < prompts.size(); from += promptsPerBatch, batch++) {
             List<PromptExample> chunk = prompts.subList(from, Math.min(prompts.size(), from + promptsPerBatch));
             List<Rollout> rollouts = generator.generateEach(policy, chunk, k, params,
-                    new Random(seed * 6_700_417L + 65_537L * batch + 3));
+                    Seeds.bestOfK(seed, batch));
             double[] scores = reward.score(rollouts);                                            // [chunk * K]
             for (int p = 0; p < chunk.size(); p++) {
                 int best = p * k;

@@ -17,6 +17,7 @@ import rlhf4j.model.ValueHead;
 import rlhf4j.optim.AdamW;
 import rlhf4j.optim.GradClip;
 import rlhf4j.train.NonFiniteException;
+import rlhf4j.train.Seeds;
 
 /**
  * One PPO step, as TRL and OpenRLHF do it: roll out B prompts with the policy's KV-cache
@@ -77,7 +78,7 @@ public final class PpoAlgorithm {
     public List<Rollout> rollout(int step) {
         return generator.generate(models.policy(), prompts.batch(step, cfg.batchSize()),
                 new SamplingParams(cfg.temperature(), cfg.topK(), cfg.topP(), cfg.maxNewTokens()),
-                new Random(seed * 1_000_003L + (long) step * 4099L + 1));
+                Seeds.ppoRollout(seed, step));
     }
 
     public StepResult step(int step, double lr) {
@@ -116,7 +117,7 @@ public final class PpoAlgorithm {
         int b = batch.size();
         int mb = b / cfg.numMiniBatches();
         for (int epoch = 0; epoch < cfg.ppoEpochs(); epoch++) {
-            int[] order = permutation(b, new Random(seed * 1_000_003L + (long) step * 4099L + 1000 + epoch));
+            int[] order = permutation(b, Seeds.ppoMinibatchOrder(seed, step, epoch));
             for (int m = 0; m < cfg.numMiniBatches(); m++) {
                 int[] rows = Arrays.copyOfRange(order, m * mb, (m + 1) * mb);
                 RolloutBatch sub = batch.select(rows);

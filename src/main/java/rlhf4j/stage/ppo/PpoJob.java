@@ -125,6 +125,7 @@ public final class PpoJob {
             ResumeState.checkData(dir, previous.trainerState(), dataSha, "ppo.data.prompts",
                     options.acceptChanges());
         }
+        out.println(rlhf4j.nn.VectorSupport.engineLine());
         out.printf("data: %d training and %d held-out prompts from %s; policy %s, reward model %s%n", train.size(),
                 val.size(), promptFile, init, rmDir);
 

@@ -3,12 +3,12 @@ package rlhf4j.stage.ppo;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Random;
 import rlhf4j.data.PromptExample;
+import rlhf4j.train.Seeds;
 
 /**
  * The training prompts in the order PPO visits them: epoch e is a permutation drawn from
- * Random(seed, e), and step s takes positions s·B .. s·B + B − 1 of their concatenation. The position
+ * Seeds.promptEpoch(seed, e), and step s takes positions s·B .. s·B + B − 1 of their concatenation. The position
  * follows from the step alone, so a resumed run sees the same prompts.
  */
 public final class PromptStream {
@@ -45,7 +45,7 @@ public final class PromptStream {
         for (int i = 0; i < prompts.size(); i++) {
             order.add(i);
         }
-        Collections.shuffle(order, new Random(seed * 1_000_003L + epoch * 7919L + 17));
+        Collections.shuffle(order, Seeds.promptEpoch(seed, epoch));
         return order;
     }
 }

@@ -17,6 +17,7 @@ import rlhf4j.model.TokenBatch;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
 import rlhf4j.train.TrainingTask;
+import rlhf4j.train.Seeds;
 
 /**
  * Next-token prediction on random windows of the token stream. The windows of step s are drawn
@@ -71,7 +72,7 @@ public final class PretrainTask implements TrainingTask {
 
     @Override
     public MicroStep microStep(int step, int micro) {
-        Random rng = new Random(seed * 1_000_003L + (long) step * 4099L + micro);
+        Random rng = Seeds.microBatch(seed, step, micro);
         Windows w = windows(data.train(), randomStarts(rng, data.train().length));
         Map<String, INDArray> targets = LmTargets.of(w.targets(), gpt.spec().vocabSize(), gpt.dataType());
         Gpt.Step s = gpt.forwardBackward(head, w.batch(), targets, List.of(LmHead.LOSS));

@@ -19,6 +19,7 @@ import rlhf4j.model.ScalarHead;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
 import rlhf4j.train.TrainingTask;
+import rlhf4j.train.Seeds;
 
 /**
  * Reward-model training: each micro-batch is {@code batch_size} prompts' rankings drawn by a generator seeded
@@ -69,7 +70,7 @@ final class RmTask implements TrainingTask {
 
     @Override
     public MicroStep microStep(int step, int micro) {
-        Random rng = new Random(seed * 1_000_003L + (long) step * 4099L + micro);
+        Random rng = Seeds.microBatch(seed, step, micro);
         List<RmGroups.Group> groups = new ArrayList<>(cfg.batchSize());
         for (int i = 0; i < cfg.batchSize(); i++) {
             groups.add(data.train().get(rng.nextInt(data.train().size())));

@@ -15,6 +15,7 @@ import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
 import rlhf4j.train.TrainingTask;
+import rlhf4j.train.Seeds;
 
 /**
  * Supervised fine-tuning: batches of conversations drawn by a generator seeded by (seed, step),
@@ -46,7 +47,7 @@ final class SftTask implements TrainingTask {
 
     @Override
     public MicroStep microStep(int step, int micro) {
-        Random rng = new Random(seed * 1_000_003L + (long) step * 4099L + micro);
+        Random rng = Seeds.microBatch(seed, step, micro);
         List<ChatTemplate.Rendered> rows = new ArrayList<>(cfg.batchSize());
         for (int i = 0; i < cfg.batchSize(); i++) {
             rows.add(data.train().get(rng.nextInt(data.train().size())));

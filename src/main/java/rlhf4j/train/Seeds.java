@@ -1,0 +1,52 @@
+package rlhf4j.train;
+
+import java.util.Random;
+
+/**
+ * Every random stream of a run, derived from {@code run.seed} in one place. Each stream is a pure
+ * function of the seed and of where the run is (step, micro-batch, epoch, batch), never of what ran
+ * before in the process: that is what makes a run resumed from a checkpoint draw exactly the
+ * numbers an uninterrupted one draws. Changing a formula here changes every run's bits.
+ */
+public final class Seeds {
+    private Seeds() {}
+
+    /** Stream offsets within one optimizer step. */
+    private static final int PPO_ROLLOUT = 1;
+    private static final int PPO_MINIBATCH_ORDER = 1000;
+
+    /** Micro-batch {@code micro} of optimizer step {@code step} (pretrain, SFT and reward-model batches). */
+    public static Random microBatch(long seed, int step, int micro) {
+        return new Random(seed * 1_000_003L + (long) step * 4099L + micro);
+    }
+
+    /** PPO's rollout sampling at step {@code step}. */
+    public static Random ppoRollout(long seed, int step) {
+        return microBatch(seed, step, PPO_ROLLOUT);
+    }
+
+    /** The order of PPO's minibatches in update epoch {@code epoch} of step {@code step}. */
+    public static Random ppoMinibatchOrder(long seed, int step, int epoch) {
+        return microBatch(seed, step, PPO_MINIBATCH_ORDER + epoch);
+    }
+
+    /** The shuffle of the PPO prompts for pass {@code epoch} over them. */
+    public static Random promptEpoch(long seed, int epoch) {
+        return new Random(seed * 1_000_003L + epoch * 7919L + 17);
+    }
+
+    /** The label stage's sampling of candidates for prompt batch {@code batch}. */
+    public static Random labelCandidates(long seed, int batch) {
+        return new Random(seed * 7_919L + 1_000_003L * batch + 17);
+    }
+
+    /** Which prompts the label stage takes. */
+    public static Random labelPromptChoice(long seed) {
+        return new Random(seed * 31L + 7);
+    }
+
+    /** Best-of-K sampling for prompt batch {@code batch} of the report's comparison. */
+    public static Random bestOfK(long seed, int batch) {
+        return new Random(seed * 6_700_417L + 65_537L * batch + 3);
+    }
+}
