@@ -89,12 +89,13 @@ final class KernelOps implements Ops<Tensor> {
             if (a == null) {
                 throw new IllegalArgumentException("the model has no parameter " + k);
             }
-            return new Tensor(a, k, tape != null);
+            return new Tensor(a, arena.view(a), k, tape != null);
         });
     }
 
     private Tensor activation(long... shape) {
-        return new Tensor(arena.take(shape), null, tape != null);
+        INDArray a = arena.take(shape);
+        return new Tensor(a, arena.view(a), null, tape != null);
     }
 
     private void record(Runnable backwardStep) {
@@ -109,7 +110,7 @@ final class KernelOps implements Ops<Tensor> {
     private void ensureGrad(Tensor t) {
         if (t.grad == null) {
             t.grad = t.name != null ? Nd4j.createUninitialized(DataType.FLOAT, t.value.shape()) : arena.take(t.value.shape());
-            t.gradData = FloatKernels.buffer(t.grad);
+            t.gradData = t.name != null ? FloatKernels.buffer(t.grad) : arena.view(t.grad);
         }
     }
 
@@ -144,11 +145,11 @@ final class KernelOps implements Ops<Tensor> {
     private void addGrad(Tensor t, boolean mayTake, INDArray g) {
         if (!t.gradWritten && t.name == null && mayTake) {
             t.grad = g;
-            t.gradData = FloatKernels.buffer(g);
+            t.gradData = arena.view(g);
             t.gradWritten = true;
             return;
         }
-        ByteBuffer src = FloatKernels.buffer(g);
+        ByteBuffer src = arena.view(g);
         if (!t.gradWritten) {
             ensureGrad(t);
             FloatKernels.copy(src, 0, t.gradData, 0, t.length());
@@ -272,8 +273,8 @@ final class KernelOps implements Ops<Tensor> {
         int n = x.rows();
         int c = x.cols();
         Tensor out = activation(n, c);                                                             // [N, C]
-        float[] mean = new float[n];
-        float[] rstd = new float[n];
+        float[] mean = arena.floats(n);
+        float[] rstd = arena.floats(n);
         FloatKernels.layerNorm(x.data, gain.data, bias.data, out.data, mean, rstd, n, c);
         times.stop("fwd: layer norm", t0);
         record(() -> {
@@ -301,7 +302,7 @@ final class KernelOps implements Ops<Tensor> {
         int n = x.rows();
         int c = x.cols();
         Tensor out = activation(n, c);                                                             // [N, C]
-        float[] rstd = new float[n];
+        float[] rstd = arena.floats(n);
         FloatKernels.rmsNorm(x.data, gain.data, out.data, rstd, n, c, (float) Norm.RMS_EPSILON);
         times.stop("fwd: rms norm", t0);
         record(() -> {
@@ -334,7 +335,7 @@ final class KernelOps implements Ops<Tensor> {
             }
             long t1 = times.start();
             INDArray dqkv = arena.take(qkv.value.shape());                                         // [N, 3C]
-            rotary.apply(out.gradData, FloatKernels.buffer(dqkv), positions, true);                // the rotation's transpose
+            rotary.apply(out.gradData, arena.view(dqkv), positions, true);                // the rotation's transpose
             addGrad(qkv, true, dqkv);
             times.stop("bwd: rotary", t1);
         });
@@ -354,7 +355,7 @@ final class KernelOps implements Ops<Tensor> {
             long t1 = times.start();
             if (x.gradWritten) {
                 INDArray dx = arena.take(x.value.shape());
-                FloatKernels.geluBackward(x.data, out.gradData, FloatKernels.buffer(dx), x.length());
+                FloatKernels.geluBackward(x.data, out.gradData, arena.view(dx), x.length());
                 addGrad(x, true, dx);
             } else {
                 ensureGrad(x);
@@ -413,15 +414,15 @@ final class KernelOps implements Ops<Tensor> {
         INDArray v = arena.take(groups, seqLen, d);                                                // [B*H, T, D]
         INDArray p = arena.take(groups, seqLen, seqLen);                                           // [B*H, T, T]
         INDArray yh = arena.take(groups, seqLen, d);                                               // [B*H, T, D]
-        ByteBuffer pb = FloatKernels.buffer(p);
-        FloatKernels.toHeads(qkv.data, 3 * c, 0, FloatKernels.buffer(q), batch, seqLen, heads, d);
-        FloatKernels.toHeads(qkv.data, 3 * c, c, FloatKernels.buffer(k), batch, seqLen, heads, d);
-        FloatKernels.toHeads(qkv.data, 3 * c, 2 * c, FloatKernels.buffer(v), batch, seqLen, heads, d);
+        ByteBuffer pb = arena.view(p);
+        FloatKernels.toHeads(qkv.data, 3 * c, 0, arena.view(q), batch, seqLen, heads, d);
+        FloatKernels.toHeads(qkv.data, 3 * c, c, arena.view(k), batch, seqLen, heads, d);
+        FloatKernels.toHeads(qkv.data, 3 * c, 2 * c, arena.view(v), batch, seqLen, heads, d);
         Sgemm.batched(q, false, k, true, p, 1f, 0f);                                               // q·kᵀ
         FloatKernels.attentionSoftmax(pb, scale, m.bias(), m.masks(), heads, groups, seqLen);      // probabilities
         Sgemm.batched(p, false, v, false, yh, 1f, 0f);                                             // p·v
         Tensor y = activation(n, c);                                                               // [N, C]
-        FloatKernels.fromHeads(FloatKernels.buffer(yh), y.data, c, 0, batch, seqLen, heads, d);
+        FloatKernels.fromHeads(arena.view(yh), y.data, c, 0, batch, seqLen, heads, d);
         times.stop("fwd: attention", t0);
         record(() -> {
             if (!y.gradWritten || !qkv.needsGrad) {
@@ -433,20 +434,20 @@ final class KernelOps implements Ops<Tensor> {
             INDArray dq = arena.take(groups, seqLen, d);                                           // [B*H, T, D]
             INDArray dk = arena.take(groups, seqLen, d);                                           // [B*H, T, D]
             INDArray dv = arena.take(groups, seqLen, d);                                           // [B*H, T, D]
-            FloatKernels.toHeads(y.gradData, c, 0, FloatKernels.buffer(dyh), batch, seqLen, heads, d);
+            FloatKernels.toHeads(y.gradData, c, 0, arena.view(dyh), batch, seqLen, heads, d);
             Sgemm.batched(dyh, false, v, true, dp, 1f, 0f);                                        // d p
             Sgemm.batched(p, true, dyh, false, dv, 1f, 0f);                                        // d v
-            FloatKernels.softmaxBackward(pb, FloatKernels.buffer(dp), scale, groups * seqLen, seqLen); // d (q·kᵀ)
+            FloatKernels.softmaxBackward(pb, arena.view(dp), scale, groups * seqLen, seqLen); // d (q·kᵀ)
             Sgemm.batched(dp, false, k, false, dq, 1f, 0f);                                        // d q
             Sgemm.batched(dp, true, q, false, dk, 1f, 0f);                                         // d k
             INDArray dqkv = qkv.gradWritten ? arena.take(n, 3L * c) : null;                        // [N, 3C]
             if (dqkv == null) {
                 ensureGrad(qkv);
             }
-            ByteBuffer target = dqkv == null ? qkv.gradData : FloatKernels.buffer(dqkv);
-            FloatKernels.fromHeads(FloatKernels.buffer(dq), target, 3 * c, 0, batch, seqLen, heads, d);
-            FloatKernels.fromHeads(FloatKernels.buffer(dk), target, 3 * c, c, batch, seqLen, heads, d);
-            FloatKernels.fromHeads(FloatKernels.buffer(dv), target, 3 * c, 2 * c, batch, seqLen, heads, d);
+            ByteBuffer target = dqkv == null ? qkv.gradData : arena.view(dqkv);
+            FloatKernels.fromHeads(arena.view(dq), target, 3 * c, 0, batch, seqLen, heads, d);
+            FloatKernels.fromHeads(arena.view(dk), target, 3 * c, c, batch, seqLen, heads, d);
+            FloatKernels.fromHeads(arena.view(dv), target, 3 * c, 2 * c, batch, seqLen, heads, d);
             if (dqkv == null) {
                 qkv.gradWritten = true;
             } else {
@@ -467,7 +468,7 @@ final class KernelOps implements Ops<Tensor> {
         int d = spec.headDim();
         Tensor y = activation(qkv.rows(), (long) heads * d);                                      // [B*n, C]
         FloatKernels.cachedAttention(qkv.data, FloatKernels.buffer(cache.keys[layer]),
-                FloatKernels.buffer(cache.values[layer]), cache.keyValid, y.data, new float[cache.capacity],
+                FloatKernels.buffer(cache.values[layer]), cache.keyValid, y.data, arena.floats(cache.capacity),
                 cache.batch, heads, a.n(), a.start(), cache.capacity, d, (float) (1.0 / Math.sqrt(d)));
         times.stop("decode: cached attention", t0);
         return y;

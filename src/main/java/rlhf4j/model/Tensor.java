@@ -2,7 +2,6 @@ package rlhf4j.model;
 
 import java.nio.ByteBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import rlhf4j.nn.FloatKernels;
 
 /**
  * A value of the kernel engine ({@link KernelOps}): a dense C-order FLOAT array and, when the
@@ -20,9 +19,9 @@ final class Tensor {
     ByteBuffer gradData;
     boolean gradWritten;
 
-    Tensor(INDArray value, String name, boolean needsGrad) {
+    Tensor(INDArray value, ByteBuffer data, String name, boolean needsGrad) {
         this.value = value;
-        this.data = FloatKernels.buffer(value);
+        this.data = data;
         this.name = name;
         this.needsGrad = needsGrad;
     }
