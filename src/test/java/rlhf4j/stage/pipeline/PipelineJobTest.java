@@ -96,6 +96,28 @@ class PipelineJobTest {
     }
 
     /**
+     * The micro pipeline on the SameDiff engine ({@code RLHF4J_ENGINE=graph}, in a JVM of its own as the
+     * launcher starts it): every stage trains and finishes on graphs built from the same definition,
+     * and says which engine it ran.
+     */
+    @Test
+    void everyStageRunsOnTheSameDiffEngine(@TempDir Path tmp) throws Exception {
+        MicroRun run = new MicroRun(tmp);
+        writeData(tmp);
+        List<String> cmd = rlhf4j.train.ChildJvm.command("1g", List.of("-Drlhf4j.engine=graph"), rlhf4j.cli.Train.class,
+                args(run, tmp));
+        Process p = rlhf4j.train.ChildJvm.withEnv(new ProcessBuilder(cmd)).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("engine: SameDiff graph (RLHF4J_ENGINE=graph)"), out);
+        assertTrue(!out.contains("engine: kernels"), out);
+        for (String stage : List.of("pretrain", "sft", "rm", "ppo")) {
+            StageCheckpoint.Loaded c = StageCheckpoint.load(tmp.resolve("ckpt/micro").resolve(stage));
+            assertTrue(c.trainerState().path("finished").asBoolean(), stage + " finished");
+        }
+    }
+
+    /**
      * {@code model.norm: rmsnorm} and {@code model.position: rope} through every stage: each stage
      * folder records them in config.json, holds no position table and no norm biases, and {@code
      * ./train sample} decodes from the PPO policy.
