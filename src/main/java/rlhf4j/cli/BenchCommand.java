@@ -11,9 +11,9 @@ import picocli.CommandLine.Option;
 import rlhf4j.config.ConfigException;
 import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
-import rlhf4j.train.Bench;
-import rlhf4j.train.BenchProfile;
-import rlhf4j.train.PeerBench;
+import rlhf4j.bench.Bench;
+import rlhf4j.bench.BenchProfile;
+import rlhf4j.bench.PeerBench;
 
 /**
  * {@code ./train bench}: training and sampling throughput on random data, as JSON lines; {@code

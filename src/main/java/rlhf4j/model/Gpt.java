@@ -137,12 +137,8 @@ public final class Gpt {
     /** The trunk's placeholders for a batch, plus the head's own. */
     public Map<String, INDArray> placeholders(TokenBatch batch, Map<String, INDArray> headInputs) {
         Map<String, INDArray> feed = new HashMap<>(headInputs);
-        long t0 = times.start();
-        feed.put(GptGraph.EMB, embed(batch));
-        times.stop("embedding gather", t0);
-        t0 = times.start();
-        feed.put(GptGraph.ATTN_BIAS, batch.attentionBias(dataType()));
-        times.stop("attention bias", t0);
+        times.time("embedding gather", () -> feed.put(GptGraph.EMB, embed(batch)));
+        times.time("attention bias", () -> feed.put(GptGraph.ATTN_BIAS, batch.attentionBias(dataType())));
         if (spec.position() == Position.ROPE) {
             INDArray[] factors = new Rotary(spec).factors(batch.positions(), dataType()); // [B*T, 3C] ×2
             feed.put(GptGraph.ROPE_COS, factors[0]);
@@ -161,11 +157,10 @@ public final class Gpt {
             if (forwardHeads == null) {
                 forwardHeads = new KernelForwardHeads();
             }
-            long t0 = times.start();
-            Map<String, INDArray> out = forwardHeads.forward(head, pass.hidden().value, params, headInputs, outputs,
-                    batch.batch(), batch.seqLen());
-            times.stop("forward head kernels", t0);
-            return out;
+            try (PhaseTimes.Scope s = times.phase("forward head kernels")) {
+                return forwardHeads.forward(head, pass.hidden().value, params, headInputs, outputs, batch.batch(),
+                        batch.seqLen());
+            }
         }
         Map<String, INDArray> feed = new HashMap<>(headInputs);
         feed.put(GptGraph.HIDDEN, pass.hidden().value);
@@ -191,12 +186,13 @@ public final class Gpt {
         if (batch.seqLen() > spec.blockSize()) {
             throw new IllegalArgumentException("sequence length " + batch.seqLen() + " exceeds block_size " + spec.blockSize());
         }
-        long t0 = times.start();
-        INDArray bias = batch.attentionBias(DataType.FLOAT);                            // [B|1, 1, T, T]
-        times.stop("attention bias", t0);
+        INDArray bias;                                                                  // [B|1, 1, T, T]
+        try (PhaseTimes.Scope s = times.phase("attention bias")) {
+            bias = batch.attentionBias(DataType.FLOAT);
+        }
         Arena arena = arenas.computeIfAbsent(batch.batch() + "x" + batch.seqLen(), k -> new Arena());
-        KernelOps ops = KernelOps.training(spec, params, arena, differentiable ? new Tape() : null, batch, bias, times);
-        return new KernelPass(ops, GptDefinition.hidden(ops, spec));
+        KernelOps ops = KernelOps.training(spec, params, arena, differentiable ? new Tape(times) : null, batch, bias);
+        return new KernelPass(ops, GptDefinition.hidden(TimedOps.of(ops, times), spec));
     }
 
     /** Outputs, and the loss gradient for every parameter the head's loss depends on. */
@@ -209,10 +205,11 @@ public final class Gpt {
         }
         GptGraph graph = graph(head, batch.batch(), batch.seqLen());
         Map<String, INDArray> feed = placeholders(batch, headInputs);
-        long t0 = times.start();
-        OutAndGrad result = graph.outputAndGradients(feed, outputs);
-        times.stop("graph (fwd+bwd)", t0);
-        t0 = times.start();
+        OutAndGrad result;
+        try (PhaseTimes.Scope s = times.phase("graph (fwd+bwd)")) {
+            result = graph.outputAndGradients(feed, outputs);
+        }
+        PhaseTimes.Scope scatter = times.phase("embedding gradient scatter");
         Map<String, INDArray> grads = new LinkedHashMap<>();
         for (String name : params.keySet()) {
             INDArray g = result.getGradients().get(name);
@@ -221,7 +218,7 @@ public final class Gpt {
             }
         }
         scatterEmbeddingGradient(batch, result.getGradients().get(GptGraph.EMB), grads);
-        times.stop("embedding gradient scatter", t0);
+        scatter.close();
         return new Step(result.getOutputs(), inParamOrder(grads));
     }
 
@@ -230,7 +227,8 @@ public final class Gpt {
         KernelPass pass = trunkForward(batch, true);
         Map<String, INDArray> headOutputs;
         Map<String, INDArray> headGrads = new HashMap<>();
-        long t0 = times.start();
+        PhaseTimes.Scope headTime = times.phase(KernelLmHead.accepts(head, headInputs) ? "LM head kernels (fwd+bwd)"
+                : "head graph (fwd+bwd)");
         if (KernelLmHead.accepts(head, headInputs)) {
             if (lmHead == null) {
                 lmHead = new KernelLmHead();
@@ -239,15 +237,14 @@ public final class Gpt {
             headOutputs = r.outputs();
             headGrads.put(ParamNames.WTE, r.dWte());
             headGrads.put(GptGraph.HIDDEN, r.dHidden());
-            times.stop("LM head kernels (fwd+bwd)", t0);
         } else {
             Map<String, INDArray> feed = new HashMap<>(headInputs);
             feed.put(GptGraph.HIDDEN, pass.hidden().value);
             OutAndGrad fromHead = graph(head, batch.batch(), batch.seqLen()).outputAndGradients(feed, outputs);
             headOutputs = fromHead.getOutputs();
             headGrads.putAll(fromHead.getGradients());
-            times.stop("head graph (fwd+bwd)", t0);
         }
+        headTime.close();
         pass.ops().backward(pass.hidden(), headGrads.get(GptGraph.HIDDEN));
         Map<String, INDArray> trunkGrads = pass.ops().paramGrads();
         Map<String, INDArray> grads = new LinkedHashMap<>();

@@ -84,12 +84,12 @@ public final class InferenceModel {
         INDArray logits;                                                                      // [B*n, V]
         if (kernels) {
             Arena arena = arenas.computeIfAbsent(b * n, k -> new Arena());
-            Tensor hidden = GptDefinition.hidden(KernelOps.decoding(spec, p, arena, cache, n, start, tokens, positions,
-                    transposed, times), spec);                                                // [B*n, C]
-            long t0 = times.start();
-            logits = Nd4j.createUninitialized(DataType.FLOAT, (long) b * n, spec.vocabSize());
-            Sgemm.gemm(hidden.value, false, wte, true, logits, 1f, 0f);
-            times.stop("decode: logits", t0);
+            Ops<Tensor> ops = KernelOps.decoding(spec, p, arena, cache, n, start, tokens, positions, transposed);
+            Tensor hidden = GptDefinition.hidden(TimedOps.of(ops, times), spec);                  // [B*n, C]
+            try (PhaseTimes.Scope s = times.phase("decode: logits")) {
+                logits = Nd4j.createUninitialized(DataType.FLOAT, (long) b * n, spec.vocabSize());
+                Sgemm.gemm(hidden.value, false, wte, true, logits, 1f, 0f);
+            }
         } else {
             INDArray hidden = GptDefinition.hidden(new NdOps(spec, p, cache, n, start, tokens, positions), spec); // [B*n, C]
             logits = hidden.mmul(wte.transpose());

@@ -16,6 +16,9 @@ import rlhf4j.nn.Sgemm;
  * a {@link Tape}, each operation also records its own backward, and {@link #backward} composes them:
  * the model's gradient is never written by hand, only each operation's.
  *
+ * <p>No timing here: {@link TimedOps} times the forward operations, the {@link Tape} the backward
+ * ones ({@code ./train bench --profile}).
+ *
  * <p>Attention is either over a training batch, with the additive mask of {@link
  * TokenBatch#attentionBias}, or over a {@link KvCache} when decoding (forward only). One instance
  * serves one pass; not thread-safe.
@@ -29,7 +32,6 @@ final class KernelOps implements Ops<Tensor> {
     private final int[] positions;                   // [N]
     private final Attention attention;
     private final Map<String, INDArray> transposed;  // projection weights as [out, in], for decoding
-    private final PhaseTimes times;
     private final Map<String, Tensor> paramTensors = new LinkedHashMap<>();
     private Rotary rotary;                           // made on first use
 
@@ -43,7 +45,7 @@ final class KernelOps implements Ops<Tensor> {
     private record Cached(KvCache cache, int n, int start) implements Attention {}
 
     private KernelOps(GptSpec spec, Map<String, INDArray> params, Arena arena, Tape tape, int[] tokens,
-                      int[] positions, Attention attention, Map<String, INDArray> transposed, PhaseTimes times) {
+                      int[] positions, Attention attention, Map<String, INDArray> transposed) {
         this.spec = spec;
         this.params = params;
         this.arena = arena;
@@ -52,7 +54,6 @@ final class KernelOps implements Ops<Tensor> {
         this.positions = positions;
         this.attention = attention;
         this.transposed = transposed;
-        this.times = times;
         arena.reset();
     }
 
@@ -62,12 +63,11 @@ final class KernelOps implements Ops<Tensor> {
      * @param bias additive attention mask [B or 1, 1, T, T], FLOAT
      */
     static KernelOps training(GptSpec spec, Map<String, INDArray> params, Arena arena, Tape tape, TokenBatch batch,
-                              INDArray bias, PhaseTimes times) {
+                              INDArray bias) {
         INDArray dense = bias.dataType() == DataType.FLOAT && !bias.isView() && bias.ordering() == 'c'
                 ? bias : bias.castTo(DataType.FLOAT).dup('c');                                  // [B|1, 1, T, T]
         return new KernelOps(spec, params, arena, tape, batch.tokens(), batch.positions(),
-                new Masked(FloatKernels.buffer(dense), (int) dense.size(0), batch.batch(), batch.seqLen()), Map.of(),
-                times);
+                new Masked(FloatKernels.buffer(dense), (int) dense.size(0), batch.batch(), batch.seqLen()), Map.of());
     }
 
     /**
@@ -76,10 +76,8 @@ final class KernelOps implements Ops<Tensor> {
      * @param transposed projection weights transposed to [out, in] by name (faster for few rows), or empty
      */
     static KernelOps decoding(GptSpec spec, Map<String, INDArray> params, Arena arena, KvCache cache, int n,
-                              int start, int[] tokens, int[] positions, Map<String, INDArray> transposed,
-                              PhaseTimes times) {
-        return new KernelOps(spec, params, arena, null, tokens, positions, new Cached(cache, n, start), transposed,
-                times);
+                              int start, int[] tokens, int[] positions, Map<String, INDArray> transposed) {
+        return new KernelOps(spec, params, arena, null, tokens, positions, new Cached(cache, n, start), transposed);
     }
 
     @Override
@@ -98,9 +96,9 @@ final class KernelOps implements Ops<Tensor> {
         return new Tensor(a, arena.view(a), null, tape != null);
     }
 
-    private void record(Runnable backwardStep) {
+    private void record(String phase, Runnable backwardStep) {
         if (tape != null) {
-            tape.record(backwardStep);
+            tape.record(phase, backwardStep);
         }
     }
 
@@ -188,7 +186,6 @@ final class KernelOps implements Ops<Tensor> {
 
     @Override
     public Tensor embed(String tokenTable, String positionTable) {
-        long t0 = times.start();
         Tensor wte = param(tokenTable);                                                            // [V, C]
         Tensor wpe = positionTable == null ? null : param(positionTable);                          // [T_max, C]
         int c = wte.cols();
@@ -200,17 +197,14 @@ final class KernelOps implements Ops<Tensor> {
                 FloatKernels.copy(wte.data, tokens[r] * c, out.data, r * c, c);
             }
         }
-        times.stop("fwd: embedding", t0);
-        record(() -> {
+        record("bwd: embedding", () -> {
             if (!out.gradWritten) {
                 return;
             }
-            long t1 = times.start();
             scatterRows(out.gradData, tokens, wte, c);
             if (wpe != null) {
                 scatterRows(out.gradData, positions, wpe, c);
             }
-            times.stop("bwd: embedding", t1);
         });
         return out;
     }
@@ -229,7 +223,6 @@ final class KernelOps implements Ops<Tensor> {
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor b) {
-        long t0 = times.start();
         int n = x.rows();
         int in = x.cols();
         int outCols = (int) w.value.size(1);
@@ -241,12 +234,10 @@ final class KernelOps implements Ops<Tensor> {
             Sgemm.gemm(x.value, false, w.value, false, y.value, 1f, 0f);
         }
         FloatKernels.addRow(y.data, b.data, n, outCols);
-        times.stop("fwd: linear", t0);
-        record(() -> {
+        record("bwd: linear", () -> {
             if (!y.gradWritten) {
                 return;
             }
-            long t1 = times.start();
             if (x.needsGrad) {                                                                     // dx = dy·Wᵀ [N, in]
                 ensureGrad(x);
                 Sgemm.gemm(y.grad, false, w.value, true, x.grad, 1f, x.gradWritten ? 1f : 0f);
@@ -262,26 +253,22 @@ final class KernelOps implements Ops<Tensor> {
                 FloatKernels.columnSum(y.gradData, db, n, outCols);
                 addGrad(b, db);
             }
-            times.stop("bwd: linear", t1);
         });
         return y;
     }
 
     @Override
     public Tensor layerNorm(Tensor x, Tensor gain, Tensor bias) {
-        long t0 = times.start();
         int n = x.rows();
         int c = x.cols();
         Tensor out = activation(n, c);                                                             // [N, C]
         float[] mean = arena.floats(n);
         float[] rstd = arena.floats(n);
         FloatKernels.layerNorm(x.data, gain.data, bias.data, out.data, mean, rstd, n, c);
-        times.stop("fwd: layer norm", t0);
-        record(() -> {
+        record("bwd: layer norm", () -> {
             if (!out.gradWritten) {
                 return;
             }
-            long t1 = times.start();
             float[] dg = new float[c];
             float[] db = new float[c];
             FloatKernels.layerNormBackward(x.data, mean, rstd, gain.data, out.gradData, accumulator(x), dg, db, n, c);
@@ -291,68 +278,56 @@ final class KernelOps implements Ops<Tensor> {
             if (bias.needsGrad) {
                 addGrad(bias, db);
             }
-            times.stop("bwd: layer norm", t1);
         });
         return out;
     }
 
     @Override
     public Tensor rmsNorm(Tensor x, Tensor gain) {
-        long t0 = times.start();
         int n = x.rows();
         int c = x.cols();
         Tensor out = activation(n, c);                                                             // [N, C]
         float[] rstd = arena.floats(n);
         FloatKernels.rmsNorm(x.data, gain.data, out.data, rstd, n, c, (float) Norm.RMS_EPSILON);
-        times.stop("fwd: rms norm", t0);
-        record(() -> {
+        record("bwd: rms norm", () -> {
             if (!out.gradWritten) {
                 return;
             }
-            long t1 = times.start();
             float[] dg = new float[c];
             FloatKernels.rmsNormBackward(x.data, rstd, gain.data, out.gradData, accumulator(x), dg, n, c);
             if (gain.needsGrad) {
                 addGrad(gain, dg);
             }
-            times.stop("bwd: rms norm", t1);
         });
         return out;
     }
 
     @Override
     public Tensor rotary(Tensor qkv) {
-        long t0 = times.start();
         if (rotary == null) {
             rotary = new Rotary(spec);
         }
         Tensor out = activation(qkv.value.shape());                                                // [N, 3C]
         rotary.apply(qkv.data, out.data, positions, false);
-        times.stop("fwd: rotary", t0);
-        record(() -> {
+        record("bwd: rotary", () -> {
             if (!out.gradWritten || !qkv.needsGrad) {
                 return;
             }
-            long t1 = times.start();
             INDArray dqkv = arena.take(qkv.value.shape());                                         // [N, 3C]
             rotary.apply(out.gradData, arena.view(dqkv), positions, true);                // the rotation's transpose
             addGrad(qkv, true, dqkv);
-            times.stop("bwd: rotary", t1);
         });
         return out;
     }
 
     @Override
     public Tensor gelu(Tensor x) {
-        long t0 = times.start();
         Tensor out = activation(x.value.shape());
         FloatKernels.gelu(x.data, out.data, x.length());
-        times.stop("fwd: gelu", t0);
-        record(() -> {
+        record("bwd: gelu", () -> {
             if (!out.gradWritten || !x.needsGrad) {
                 return;
             }
-            long t1 = times.start();
             if (x.gradWritten) {
                 INDArray dx = arena.take(x.value.shape());
                 FloatKernels.geluBackward(x.data, out.gradData, arena.view(dx), x.length());
@@ -362,22 +337,18 @@ final class KernelOps implements Ops<Tensor> {
                 FloatKernels.geluBackward(x.data, out.gradData, x.gradData, x.length());
                 x.gradWritten = true;
             }
-            times.stop("bwd: gelu", t1);
         });
         return out;
     }
 
     @Override
     public Tensor add(Tensor x, Tensor y) {
-        long t0 = times.start();
         Tensor out = activation(x.value.shape());
         FloatKernels.add(x.data, y.data, out.data, x.length());
-        times.stop("fwd: add", t0);
-        record(() -> {
+        record("bwd: add", () -> {
             if (!out.gradWritten) {
                 return;
             }
-            long t1 = times.start();
             // The output's gradient is final and read by no one after this step, so the first input
             // may take the buffer itself; the second gets its own copy.
             if (x.needsGrad) {
@@ -386,7 +357,6 @@ final class KernelOps implements Ops<Tensor> {
             if (y.needsGrad) {
                 addGrad(y, false, out.grad);
             }
-            times.stop("bwd: add", t1);
         });
         return out;
     }
@@ -400,7 +370,6 @@ final class KernelOps implements Ops<Tensor> {
     }
 
     private Tensor maskedAttention(Masked m, Tensor qkv) {
-        long t0 = times.start();
         int batch = m.batch();
         int seqLen = m.seqLen();
         int n = batch * seqLen;
@@ -423,12 +392,10 @@ final class KernelOps implements Ops<Tensor> {
         Sgemm.batched(p, false, v, false, yh, 1f, 0f);                                             // p·v
         Tensor y = activation(n, c);                                                               // [N, C]
         FloatKernels.fromHeads(arena.view(yh), y.data, c, 0, batch, seqLen, heads, d);
-        times.stop("fwd: attention", t0);
-        record(() -> {
+        record("bwd: attention", () -> {
             if (!y.gradWritten || !qkv.needsGrad) {
                 return;
             }
-            long t1 = times.start();
             INDArray dyh = arena.take(groups, seqLen, d);                                          // [B*H, T, D]
             INDArray dp = arena.take(groups, seqLen, seqLen);                                      // [B*H, T, T]
             INDArray dq = arena.take(groups, seqLen, d);                                           // [B*H, T, D]
@@ -453,7 +420,6 @@ final class KernelOps implements Ops<Tensor> {
             } else {
                 addGrad(qkv, true, dqkv);
             }
-            times.stop("bwd: attention", t1);
         });
         return y;
     }
@@ -462,7 +428,6 @@ final class KernelOps implements Ops<Tensor> {
         if (tape != null) {
             throw new IllegalStateException("attention over a key/value cache is forward only");
         }
-        long t0 = times.start();
         KvCache cache = a.cache();
         int heads = spec.nHead();
         int d = spec.headDim();
@@ -470,7 +435,6 @@ final class KernelOps implements Ops<Tensor> {
         FloatKernels.cachedAttention(qkv.data, FloatKernels.buffer(cache.keys[layer]),
                 FloatKernels.buffer(cache.values[layer]), cache.keyValid, y.data, arena.floats(cache.capacity),
                 cache.batch, heads, a.n(), a.start(), cache.capacity, d, (float) (1.0 / Math.sqrt(d)));
-        times.stop("decode: cached attention", t0);
         return y;
     }
 }

@@ -24,6 +24,38 @@ public final class PhaseTimes {
         return new PhaseTimes(true);
     }
 
+    /** A phase being timed: {@code try (PhaseTimes.Scope s = times.phase("name")) { ... }}. */
+    public final class Scope implements AutoCloseable {
+        private final String name;
+        private final long startNanos;
+
+        private Scope(String name, long startNanos) {
+            this.name = name;
+            this.startNanos = startNanos;
+        }
+
+        @Override
+        public void close() {
+            if (name != null) {
+                stop(name, startNanos);
+            }
+        }
+    }
+
+    private final Scope none = new Scope(null, 0L);
+
+    /** Starts timing {@code name} until the scope closes; allocates nothing when not recording. */
+    public Scope phase(String name) {
+        return on ? new Scope(name, System.nanoTime()) : none;
+    }
+
+    /** Runs {@code action} timed as {@code name}. */
+    public void time(String name, Runnable action) {
+        try (Scope s = phase(name)) {
+            action.run();
+        }
+    }
+
     /** The start of a phase: pass the result to {@link #stop}. */
     public long start() {
         return on ? System.nanoTime() : 0L;

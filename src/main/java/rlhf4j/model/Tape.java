@@ -10,16 +10,25 @@ import java.util.List;
  * operations that produced its inputs, when a step runs, the gradient of its output is complete.
  */
 final class Tape {
-    private final List<Runnable> steps = new ArrayList<>();
+    private record Step(String phase, Runnable backward) {}
 
-    void record(Runnable backwardStep) {
-        steps.add(backwardStep);
+    private final List<Step> steps = new ArrayList<>();
+    private final PhaseTimes times;
+
+    /** @param times where each step's time goes, under its phase name ({@link PhaseTimes#OFF}: nowhere) */
+    Tape(PhaseTimes times) {
+        this.times = times;
+    }
+
+    void record(String phase, Runnable backwardStep) {
+        steps.add(new Step(phase, backwardStep));
     }
 
     /** Replays the recorded steps in reverse; the tape is then empty. */
     void backward() {
         for (int i = steps.size() - 1; i >= 0; i--) {
-            steps.get(i).run();
+            Step step = steps.get(i);
+            times.time(step.phase(), step.backward());
         }
         steps.clear();
     }

@@ -1,4 +1,4 @@
-package rlhf4j.train;
+package rlhf4j.bench;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

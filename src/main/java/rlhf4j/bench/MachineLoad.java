@@ -1,4 +1,4 @@
-package rlhf4j.train;
+package rlhf4j.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;

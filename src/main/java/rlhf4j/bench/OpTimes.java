@@ -1,4 +1,4 @@
-package rlhf4j.train;
+package rlhf4j.bench;
 
 import java.util.HashMap;
 import java.util.Map;

@@ -1,0 +1,81 @@
+package rlhf4j.model;
+
+/**
+ * Any engine's {@link Ops}, each call timed under "fwd: <operation>" ({@code ./train bench
+ * --profile}); the maths stays free of timing code. {@link #of} returns the engine itself when
+ * nothing is recorded.
+ */
+final class TimedOps<T> implements Ops<T> {
+    private final Ops<T> inner;
+    private final PhaseTimes times;
+
+    private TimedOps(Ops<T> inner, PhaseTimes times) {
+        this.inner = inner;
+        this.times = times;
+    }
+
+    static <T> Ops<T> of(Ops<T> ops, PhaseTimes times) {
+        return times == PhaseTimes.OFF ? ops : new TimedOps<>(ops, times);
+    }
+
+    @Override
+    public T param(String name) {
+        return inner.param(name);
+    }
+
+    @Override
+    public T embed(String tokenTable, String positionTable) {
+        try (PhaseTimes.Scope s = times.phase("fwd: embedding")) {
+            return inner.embed(tokenTable, positionTable);
+        }
+    }
+
+    @Override
+    public T linear(T x, T w, T b) {
+        try (PhaseTimes.Scope s = times.phase("fwd: linear")) {
+            return inner.linear(x, w, b);
+        }
+    }
+
+    @Override
+    public T layerNorm(T x, T gain, T bias) {
+        try (PhaseTimes.Scope s = times.phase("fwd: layer norm")) {
+            return inner.layerNorm(x, gain, bias);
+        }
+    }
+
+    @Override
+    public T rmsNorm(T x, T gain) {
+        try (PhaseTimes.Scope s = times.phase("fwd: rms norm")) {
+            return inner.rmsNorm(x, gain);
+        }
+    }
+
+    @Override
+    public T rotary(T qkv) {
+        try (PhaseTimes.Scope s = times.phase("fwd: rotary")) {
+            return inner.rotary(qkv);
+        }
+    }
+
+    @Override
+    public T gelu(T x) {
+        try (PhaseTimes.Scope s = times.phase("fwd: gelu")) {
+            return inner.gelu(x);
+        }
+    }
+
+    @Override
+    public T add(T x, T y) {
+        try (PhaseTimes.Scope s = times.phase("fwd: add")) {
+            return inner.add(x, y);
+        }
+    }
+
+    @Override
+    public T causalAttention(int layer, T qkv) {
+        try (PhaseTimes.Scope s = times.phase("fwd: attention")) {
+            return inner.causalAttention(layer, qkv);
+        }
+    }
+}
