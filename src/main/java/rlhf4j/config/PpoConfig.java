@@ -19,7 +19,7 @@ public record PpoConfig(
         @Doc("PPO steps (rollout + update) to run") int maxSteps,
         @Doc("peak learning rate of policy and value model, reached after warmup") double learningRate,
         @Doc("final learning rate of the cosine decay") double minLr,
-        @Doc("PPO steps of linear learning-rate warmup") int warmupSteps,
+        @Doc("PPO steps of linear learning-rate warmup (a run shorter than this warms up over all its steps)") int warmupSteps,
         @Doc("AdamW decoupled weight decay (matrices only)") double weightDecay,
         @Doc("AdamW beta1") double beta1,
         @Doc("AdamW beta2") double beta2,

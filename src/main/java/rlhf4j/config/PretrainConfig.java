@@ -11,7 +11,7 @@ public record PretrainConfig(
         @Doc("optimizer steps to train") int maxSteps,
         @Doc("peak learning rate, reached after warmup") double learningRate,
         @Doc("final learning rate of the cosine decay") double minLr,
-        @Doc("steps of linear learning-rate warmup") int warmupSteps,
+        @Doc("steps of linear learning-rate warmup (a run shorter than this warms up over all its steps)") int warmupSteps,
         @Doc("AdamW decoupled weight decay (matrices only)") double weightDecay,
         @Doc("AdamW beta1") double beta1,
         @Doc("AdamW beta2") double beta2,

@@ -50,7 +50,6 @@ public interface TrainingHyperparams {
         require(minLr >= 0 && minLr <= learningRate, "min_lr", "must be between 0 and {learning_rate} (%s), got %s",
                 learningRate, minLr);
         require(warmupSteps >= 0, "warmup_steps", "must not be negative, got %d", warmupSteps);
-        require(warmupSteps < maxSteps, "warmup_steps", "%d must be less than {max_steps} (%d)", warmupSteps, maxSteps);
         require(weightDecay >= 0, "weight_decay", "must not be negative, got %s", weightDecay);
         require(beta1 >= 0 && beta1 < 1, "beta1", "must be in [0, 1), got %s", beta1);
         require(beta2 >= 0 && beta2 < 1, "beta2", "must be in [0, 1), got %s", beta2);

@@ -33,6 +33,20 @@ public final class StageRunner {
         }
     }
 
+    /**
+     * The learning-rate schedule of a stage. A warmup longer than the run (a smoke run's small
+     * {@code max_steps}) is shortened to the run, with a one-line note: the rate then rises over every
+     * step and reaches its peak at the last.
+     */
+    public static LrSchedule schedule(TrainingHyperparams h, String stage, PrintStream out) {
+        int warmup = Math.min(h.warmupSteps(), h.maxSteps());
+        if (warmup < h.warmupSteps()) {
+            out.printf("note: %s.warmup_steps %d is longer than %s.max_steps %d: warming up over all %d steps%n",
+                    stage, h.warmupSteps(), stage, h.maxSteps(), h.maxSteps());
+        }
+        return new LrSchedule(h.learningRate(), h.minLr(), warmup, h.maxSteps());
+    }
+
     public static AdamW optimizer(TrainingHyperparams h) {
         return new AdamW(h.beta1(), h.beta2(), h.eps(), h.weightDecay(), AdamW.gpt2DecayRule(h.decayEmbeddings()));
     }
@@ -64,7 +78,7 @@ public final class StageRunner {
         Start start = job.start();
         Trainer.Settings settings = new Trainer.Settings(h.maxSteps(), h.gradAccumSteps(), h.gradClip(), h.evalEvery(),
                 h.checkpointEvery(), h.logEvery(), h.skipNonfinite(),
-                new LrSchedule(h.learningRate(), h.minLr(), h.warmupSteps(), h.maxSteps()), job.options().stopAtStep(),
+                schedule(h, job.stage(), out), job.options().stopAtStep(),
                 job.options().preemption());
         List<String> columns = new ArrayList<>(Trainer.BASE_COLUMNS);
         columns.addAll(job.extraColumns());

@@ -31,7 +31,6 @@ import rlhf4j.eval.RewardNorm;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.ParamNames;
 import rlhf4j.optim.AdamW;
-import rlhf4j.optim.LrSchedule;
 import rlhf4j.train.LiveFiles;
 import rlhf4j.train.MetricsCsv;
 import rlhf4j.train.Progress;
@@ -159,7 +158,7 @@ public final class PpoJob {
 
         PpoLoop.Settings settings = new PpoLoop.Settings(cfg.maxSteps(), cfg.evalEvery(), cfg.checkpointEvery(),
                 options.stopAtStep(), cfg.targetKl(),
-                new LrSchedule(cfg.learningRate(), cfg.minLr(), cfg.warmupSteps(), cfg.maxSteps()), options.preemption());
+                StageRunner.schedule(cfg, "ppo", out), options.preemption());
         LiveFiles live = LiveFiles.start(dir, options.resume(), startStep);
         long started = System.nanoTime();
         double elapsedAtStart = elapsedBefore;

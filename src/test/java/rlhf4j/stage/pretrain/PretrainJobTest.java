@@ -76,6 +76,24 @@ class PretrainJobTest {
                 Files.readString(run.stageDir("resumed").resolve("samples.txt")));
     }
 
+    /**
+     * A smoke run, {@code --set pretrain.max_steps=1} alone, under a warmup of 2 and eval and
+     * checkpoint cadences longer than the run: it runs, warms up over its one step (the full
+     * learning rate at the last step), evaluates and checkpoints at the end.
+     */
+    @Test
+    void aSingleMaxStepsOverrideIsASmokeRun(@TempDir Path tmp) throws IOException {
+        MicroRun run = new MicroRun(tmp);
+        MicroRun.Result r = run.pretrain("--set", "pretrain.max_steps=1");
+        assertEquals(0, r.code(), r.err());
+        StageCheckpoint.Loaded c = StageCheckpoint.load(run.stageDir("micro"));
+        assertTrue(c.trainerState().path("finished").asBoolean());
+        assertEquals(1, c.trainerState().path("step").asInt());
+        List<java.util.Map<String, String>> rows = rlhf4j.train.MetricsRows.read(run.stageDir("micro").resolve("metrics.csv"));
+        assertEquals(1e-2, Double.parseDouble(rows.get(rows.size() - 1).get("lr")), 1e-12, rows.toString());
+        assertTrue(rows.stream().anyMatch(row -> !row.get("val_loss").isEmpty()), "evaluated at the end: " + rows);
+    }
+
     @Test
     void sampleCommandContinuesAPrompt(@TempDir Path tmp) throws IOException {
         MicroRun run = new MicroRun(tmp);
