@@ -24,14 +24,17 @@ import rlhf4j.optim.AdamW;
  * @param skippedSteps   steps skipped for non-finite values, 0 ≤ skipped ≤ step
  */
 public record ResumeState(int step, double elapsedSeconds, int skippedSteps) {
+    /** The trainer-state field of the updates skipped as non-finite. */
+    public static final String SKIPPED = "skipped_steps";
+    private static final String LEGACY_SKIPPED = "skipped";
 
     /**
-     * Reads the fields of {@code dir}'s trainer state; {@code skippedKey} names the skipped-steps field
-     * ({@code skipped_steps}, or PPO's {@code skipped}; absent means 0) and {@code maxStepsKey} the config key
-     * the step must not exceed.
+     * Reads the fields of {@code dir}'s trainer state (the skipped updates from {@code skipped_steps},
+     * or {@code skipped} in PPO checkpoints written before the stages shared one loop; absent means 0);
+     * {@code maxStepsKey} is the config key the step must not exceed.
      */
-    public static ResumeState read(Path dir, JsonNode state, String skippedKey, String maxStepsKey, int maxSteps,
-                                   long seed, boolean acceptChanges) {
+    public static ResumeState read(Path dir, JsonNode state, String maxStepsKey, int maxSteps, long seed,
+                                   boolean acceptChanges) {
         Path file = dir.resolve(StageCheckpoint.TRAINER_STATE);
         JsonNode saved = state.get("seed");
         if (saved == null || !saved.isIntegralNumber() || !saved.canConvertToLong()) {
@@ -51,6 +54,7 @@ public record ResumeState(int step, double elapsedSeconds, int skippedSteps) {
         if (e == null || !e.isNumber() || !Double.isFinite(e.asDouble()) || e.asDouble() < 0) {
             throw new DataException(file, "elapsed_s: must be a number of seconds >= 0, got " + e);
         }
+        String skippedKey = state.has(SKIPPED) || !state.has(LEGACY_SKIPPED) ? SKIPPED : LEGACY_SKIPPED;
         int skipped = state.has(skippedKey) ? integer(file, state, skippedKey, 0, step) : 0;
         return new ResumeState(step, e.asDouble(), skipped);
     }

@@ -59,7 +59,7 @@ public final class StageRunner {
         if (resumed == null) {
             return new Start(gpt, optimizer, 0, 0.0);
         }
-        ResumeState state = ResumeState.read(dir, resumed.trainerState(), "skipped_steps",
+        ResumeState state = ResumeState.read(dir, resumed.trainerState(),
                 resumed.stage() + ".max_steps", h.maxSteps(), seed, acceptChanges);
         ResumeState.checkOptimizer(dir.resolve(StageCheckpoint.OPTIMIZER), resumed.optimizer(), gpt.params(),
                 state.step());
@@ -96,7 +96,7 @@ public final class StageRunner {
                 state.put("finished", last);
                 state.put("seed", job.config().run().seed());
                 state.put("elapsed_s", start.elapsedSeconds() + (System.nanoTime() - started) / 1e9);
-                state.put("skipped_steps", trainer.skippedSteps());
+                state.put(ResumeState.SKIPPED, trainer.skippedSteps());
                 state.put("data_position", Map.of("step", step,
                         "rule", "the batches of step s are drawn from Random(f(seed, s, micro)): the step is the position"));
                 state.putAll(job.extraState());

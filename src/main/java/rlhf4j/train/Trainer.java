@@ -12,14 +12,14 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.optim.AdamW;
-import rlhf4j.optim.GradAccumulator;
-import rlhf4j.optim.GradClip;
 import rlhf4j.optim.LrSchedule;
 
 /**
- * The training loop shared by every stage: accumulate micro-batch gradients, clip, AdamW, log to
+ * The training loop shared by every stage: run the stage's {@link TrainingStep} (micro-batch
+ * gradients and AdamW, or PPO's rollout and updates) at the scheduled learning rate, log to
  * {@code metrics.csv} and the progress bar, evaluate and sample every {@code evalEvery} steps,
- * checkpoint every {@code checkpointEvery} steps and at the end.
+ * checkpoint every {@code checkpointEvery} steps, at the end and when stopped, and count skipped
+ * non-finite updates across resumes.
  */
 public final class Trainer {
     /** The loop's cadence and safety settings. */
@@ -52,23 +52,39 @@ public final class Trainer {
             "elapsed_s", "skipped");
 
     private final Settings settings;
-    private final Map<String, INDArray> params;
-    private final AdamW optimizer;
-    private final TrainingTask task;
+    private final TrainingStep body;
+    private final Evaluation evaluation;
     private final MetricsCsv metrics;
     private final Supplier<Path> samplesFile;
     private final Progress progress;
+    private String baselineLabel;
     private int skipped;
 
+    /** The loop of a stage trained by gradients of {@code task} ({@link GradientStep}). */
     public Trainer(Settings settings, Map<String, INDArray> params, AdamW optimizer, TrainingTask task,
                    MetricsCsv metrics, Supplier<Path> samplesFile, Progress progress) {
+        this(settings, new GradientStep(task, params, optimizer, settings.gradAccumSteps(), settings.gradClip(),
+                settings.skipNonfinite()), task, metrics, samplesFile, progress);
+    }
+
+    /** The loop around any step (PPO's is a rollout and its minibatch updates). */
+    public Trainer(Settings settings, TrainingStep body, Evaluation evaluation, MetricsCsv metrics,
+                   Supplier<Path> samplesFile, Progress progress) {
         this.settings = settings;
-        this.params = params;
-        this.optimizer = optimizer;
-        this.task = task;
+        this.body = body;
+        this.evaluation = evaluation;
         this.metrics = metrics;
         this.samplesFile = samplesFile;
         this.progress = progress;
+    }
+
+    /**
+     * Before the first step of a fresh run, evaluate the initial model as a step-0 row, shown as
+     * "step 0 ({@code label}): held out: ..." (PPO's baseline that later evaluations compare with).
+     */
+    public Trainer withBaseline(String label) {
+        this.baselineLabel = label;
+        return this;
     }
 
     /** Runs optimizer steps {@code startStep+1 .. maxSteps}; {@code elapsedBefore} carries time across resumes. */
@@ -94,61 +110,41 @@ public final class Trainer {
             return new Summary(startStep, lastRow.getOrDefault("loss", Double.NaN), lastEval, 0, elapsedBefore,
                     skipped);
         }
+        if (startStep == 0 && baselineLabel != null) {
+            baseline();
+        }
         double lastLoss = Double.NaN;
         Map<String, Double> lastEval = Map.of();
         long tokens = 0;
-        GradAccumulator accumulator = new GradAccumulator();
         for (int step = startStep; step < settings.maxSteps(); step++) {
-            long stepStart = System.nanoTime();
             double lr = settings.schedule().lr(step);
-            accumulator.reset();
-            double lossSum = 0;
-            long stepTokens = 0;
-            Map<String, Double> taskMetrics = new LinkedHashMap<>();
-            for (int micro = 0; micro < settings.gradAccumSteps(); micro++) {
-                TrainingTask.MicroStep ms = task.microStep(step, micro);
-                accumulator.add(ms.grads());
-                lossSum += ms.loss();
-                stepTokens += ms.tokens();
-                ms.metrics().forEach((k, v) -> taskMetrics.merge(k, v / settings.gradAccumSteps(), Double::sum));
-            }
-            double loss = lossSum / settings.gradAccumSteps();
-            Map<String, INDArray> grads = accumulator.mean();
-            double norm = GradClip.clipGlobalNorm(grads, settings.gradClip());
+            TrainingStep.Outcome o = body.run(step, lr);
             int done = step + 1;
-            if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
-                String what = !Double.isFinite(loss) ? "loss is " + loss : "gradient norm is " + norm;
-                if (!settings.skipNonfinite()) {
-                    throw new NonFiniteException("step " + done + ": " + what
-                            + "; stopped, the last checkpoint is kept (lower the learning rate, or set skip_nonfinite)");
-                }
-                skipped++;
-                progress.println("warning: step " + done + ": " + what + ", update skipped");
-            } else {
-                optimizer.step(params, grads, lr);
+            skipped += o.skipped();
+            for (String w : o.warnings()) {
+                progress.println("warning: " + w);
             }
-            tokens += stepTokens;
-            lastLoss = loss;
-            double stepSeconds = (System.nanoTime() - stepStart) / 1e9;
+            tokens += o.tokens();
+            lastLoss = o.loss();
             double elapsed = elapsedBefore + (System.nanoTime() - t0) / 1e9;
             Map<String, Number> row = new LinkedHashMap<>();
             row.put("step", done);
-            row.put("loss", loss);
+            row.put("loss", o.loss());
             row.put("lr", lr);
-            row.put("grad_norm", norm);
-            row.put("tokens_per_s", stepTokens / stepSeconds);
+            row.put("grad_norm", o.gradNorm());
+            row.put("tokens_per_s", o.tokens() / o.seconds());
             row.put("elapsed_s", elapsed);
             row.put("skipped", skipped);
-            row.putAll(taskMetrics);
+            row.putAll(o.metrics());
             boolean evalNow = done % settings.evalEvery() == 0 || done == settings.maxSteps();
             if (evalNow) {
-                lastEval = task.evaluate(done);
+                lastEval = evaluation.evaluate(done);
                 row.putAll(lastEval);
-                progress.println(String.format("step %d: loss %.4f, %s", done, loss, formatEval(lastEval)));
-                appendSamples(samplesFile.get(), done, task.samples(done), progress);
+                progress.println("step " + done + ": " + o.headline() + formatEval(lastEval));
+                appendSamples(samplesFile.get(), done, evaluation.samples(done), progress);
             }
             metrics.append(row);
-            progress.step(done, String.format("loss %.4f lr %.2e %.0f tok/s", loss, lr, stepTokens / stepSeconds));
+            progress.step(done, o.progress());
             boolean signalled = settings.preemption().requested() && done < settings.maxSteps();
             boolean stopNow = done == settings.stopAtStep() || signalled;
             if (done % settings.checkpointEvery() == 0 || done == settings.maxSteps() || stopNow) {
@@ -166,6 +162,19 @@ public final class Trainer {
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new Summary(settings.maxSteps(), lastLoss, lastEval, seconds > 0 ? tokens / seconds : 0,
                 elapsedBefore + seconds, skipped);
+    }
+
+    /** Step 0: the held-out numbers of the initial model, the baseline the later evaluations compare with. */
+    private void baseline() {
+        Map<String, Double> eval = evaluation.evaluate(0);
+        Map<String, Number> row = new LinkedHashMap<>();
+        row.put("step", 0);
+        row.put("elapsed_s", 0.0);
+        row.put("skipped", 0);
+        row.putAll(eval);
+        metrics.append(row);
+        progress.println("step 0 (" + baselineLabel + "): held out: " + formatEval(eval));
+        appendSamples(samplesFile.get(), 0, evaluation.samples(0), progress);
     }
 
     /** Updates skipped as non-finite so far in this stage, resumed runs included (for the trainer state). */

@@ -4,16 +4,10 @@ import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** What a stage gives the shared training loop: gradients per micro-batch, evaluations, samples. */
-public interface TrainingTask {
+/** What a gradient-trained stage gives the shared loop ({@link GradientStep}): gradients per micro-batch, evaluations, samples. */
+public interface TrainingTask extends Evaluation {
     /** Loss and gradients of one micro-batch; must depend only on (step, micro) so resume is exact. */
     MicroStep microStep(int step, int micro);
-
-    /** Held-out metrics after {@code step} optimizer steps (e.g. {@code val_loss}, {@code val_bpb}). */
-    Map<String, Double> evaluate(int step);
-
-    /** Generations on the fixed prompts, as lines for {@code samples.txt} and the console. */
-    List<String> samples(int step);
 
     /**
      * @param loss    the micro-batch's loss

@@ -110,20 +110,19 @@ public final class PpoAlgorithm {
             rewards = PpoMath.whiten(rewards, false);
         }
         PpoMath.Gae gae = PpoMath.gae(rewards, oldValues, cfg.gamma(), cfg.lam());
-        double[][] advantages = PpoMath.whiten(gae.advantages(), true);                     // [B][L]
+        Experience experience = new Experience(batch, oldLogp, refLogp, oldValues, scores, klTokens,
+                PpoMath.whiten(gae.advantages(), true), gae.returns());
         long t1 = System.nanoTime();
 
         UpdateStats stats = new UpdateStats();
-        int b = batch.size();
+        int b = experience.size();
         int mb = b / cfg.numMiniBatches();
         for (int epoch = 0; epoch < cfg.ppoEpochs(); epoch++) {
             int[] order = permutation(b, Seeds.ppoMinibatchOrder(seed, step, epoch));
             for (int m = 0; m < cfg.numMiniBatches(); m++) {
-                int[] rows = Arrays.copyOfRange(order, m * mb, (m + 1) * mb);
-                RolloutBatch sub = batch.select(rows);
-                updatePolicy(step, sub, PolicyPasses.pick(oldLogp, rows), PolicyPasses.pick(advantages, rows), lr, stats);
-                updateValue(step, sub, PolicyPasses.pick(oldValues, rows), PolicyPasses.pick(gae.returns(), rows), lr,
-                        stats);
+                Experience mini = experience.select(Arrays.copyOfRange(order, m * mb, (m + 1) * mb));
+                updatePolicy(step, mini, lr, stats);
+                updateValue(step, mini, lr, stats);
             }
         }
         long t2 = System.nanoTime();
@@ -167,7 +166,10 @@ public final class PpoAlgorithm {
         double tokens;
     }
 
-    private void updatePolicy(int step, RolloutBatch sub, double[][] oldLogp, double[][] adv, double lr, UpdateStats s) {
+    private void updatePolicy(int step, Experience mini, double lr, UpdateStats s) {
+        RolloutBatch sub = mini.batch();
+        double[][] oldLogp = mini.oldLogp();                                                // [b][L]
+        double[][] adv = mini.advantages();                                                 // [b][L]
         Gpt policy = models.policy();
         DataType dt = policy.dataType();
         double[][] pos = new double[adv.length][];
@@ -209,8 +211,10 @@ public final class PpoAlgorithm {
         s.updates++;
     }
 
-    private void updateValue(int step, RolloutBatch sub, double[][] oldValues, double[][] returns, double lr,
-                             UpdateStats s) {
+    private void updateValue(int step, Experience mini, double lr, UpdateStats s) {
+        RolloutBatch sub = mini.batch();
+        double[][] oldValues = mini.oldValues();                                            // [b][L]
+        double[][] returns = mini.returns();                                                // [b][L]
         Gpt value = models.value();
         DataType dt = value.dataType();
         long[] shape = {sub.size(), sub.seqLen()};
@@ -229,13 +233,8 @@ public final class PpoAlgorithm {
 
     /** Whether to apply an update; a non-finite one fails the run or (skip_nonfinite) is counted and skipped. */
     private boolean apply(int step, String model, double loss, double norm, UpdateStats s) {
-        if (Double.isFinite(loss) && Double.isFinite(norm)) {
+        if (NonFiniteException.check(step + 1, model + " ", loss, norm, cfg.skipNonfinite()) == null) {
             return true;
-        }
-        String what = !Double.isFinite(loss) ? model + " loss is " + loss : model + " gradient norm is " + norm;
-        if (!cfg.skipNonfinite()) {
-            throw new NonFiniteException("step " + (step + 1) + ": " + what
-                    + "; stopped, the last checkpoint is kept (lower the learning rate, or set skip_nonfinite)");
         }
         s.skipped++;
         return false;

@@ -39,6 +39,8 @@ import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
 import rlhf4j.train.StageLock;
 import rlhf4j.train.StageRunner;
+import rlhf4j.train.Evaluation;
+import rlhf4j.train.Trainer;
 
 /**
  * {@code ./train ppo}: aligns the SFT policy to the reward model with PPO and a KL penalty, writing
@@ -61,7 +63,7 @@ public final class PpoJob {
     private PpoJob() {}
 
     /** How the run ended, and (when it finished) the test comparison. */
-    public record Result(PpoLoop.Summary summary, PolicyEval.Result sftTest, PolicyEval.Result ppoTest) {}
+    public record Result(Trainer.Summary summary, PolicyEval.Result sftTest, PolicyEval.Result ppoTest) {}
 
     public static Result run(ExperimentConfig config, RunOptions options, PrintStream out) {
         try (StageLock lock = StageDir.prepare(config.run(), STAGE, options.resume(), options.overwrite())) {
@@ -136,7 +138,7 @@ public final class PpoJob {
         double elapsedBefore = 0;
         int skippedBefore = 0;
         if (previous != null) {
-            ResumeState state = ResumeState.read(dir, previous.trainerState(), "skipped", "ppo.max_steps",
+            ResumeState state = ResumeState.read(dir, previous.trainerState(), "ppo.max_steps",
                     cfg.maxSteps(), config.run().seed(), options.acceptChanges());
             long updates = (long) state.step() * cfg.ppoEpochs() * cfg.numMiniBatches();
             Map<String, INDArray> valueState = StageCheckpoint.readTensors(dir, VALUE_OPTIMIZER);
@@ -154,20 +156,22 @@ public final class PpoJob {
         PpoModels models = new PpoModels(policy, reference, value, new RmReward(rewardModel), sft.tokenizer());
         PpoAlgorithm algorithm = new PpoAlgorithm(cfg, models, policyOpt, valueOpt, kl,
                 new PromptStream(train, config.run().seed()), config.run().seed());
-        PpoLoop.Evaluation evaluation = new HeldOut(models, cfg, evalPrompts);
-
-        PpoLoop.Settings settings = new PpoLoop.Settings(cfg.maxSteps(), cfg.evalEvery(), cfg.checkpointEvery(),
-                options.stopAtStep(), cfg.targetKl(),
-                StageRunner.schedule(cfg, "ppo", out), options.preemption());
+        Evaluation evaluation = new HeldOut(models, cfg, evalPrompts);
+        PpoStep ppoStep = new PpoStep(algorithm, cfg.targetKl(), cfg.evalEvery());
+        // gradient accumulation, clipping and the non-finite rule live in PpoAlgorithm's updates
+        Trainer.Settings settings = new Trainer.Settings(cfg.maxSteps(), 1, cfg.gradClip(), cfg.evalEvery(),
+                cfg.checkpointEvery(), cfg.logEvery(), cfg.skipNonfinite(), StageRunner.schedule(cfg, "ppo", out),
+                options.stopAtStep(), options.preemption());
         LiveFiles live = LiveFiles.start(dir, options.resume(), startStep);
         long started = System.nanoTime();
         double elapsedAtStart = elapsedBefore;
         final KlController controller = kl;
-        PpoLoop.Summary summary;
-        try (MetricsCsv metrics = MetricsCsv.open(live::metrics, PpoLoop.COLUMNS, options.resume() ? startStep : -1);
+        Trainer.Summary summary;
+        try (MetricsCsv metrics = MetricsCsv.open(live::metrics, PpoStep.COLUMNS, options.resume() ? startStep : -1);
              Progress progress = new Progress(STAGE, startStep, cfg.maxSteps(), cfg.logEvery(), out)) {
-            PpoLoop loop = new PpoLoop(settings, algorithm, evaluation, metrics, live::samples, progress);
-            summary = loop.run(startStep, elapsedBefore, skippedBefore, (step, last, skipped) -> {
+            Trainer trainer = new Trainer(settings, ppoStep, evaluation, metrics, live::samples, progress)
+                    .withBaseline("the initial policy");
+            summary = trainer.run(startStep, elapsedBefore, skippedBefore, (step, last) -> {
                 Map<String, Object> state = new LinkedHashMap<>();
                 state.put("stage", STAGE);
                 state.put("step", step);
@@ -176,7 +180,7 @@ public final class PpoJob {
                 state.put("seed", config.run().seed());
                 state.put("data_sha256", dataSha);
                 state.put("elapsed_s", elapsedAtStart + (System.nanoTime() - started) / 1e9);
-                state.put("skipped", skipped);
+                state.put(ResumeState.SKIPPED, trainer.skippedSteps());
                 state.put("data_position", Map.of("step", step, "prompts_seen", (long) step * cfg.batchSize(),
                         "rule", "step s rolls out positions s*B..s*B+B-1 of the seeded prompt permutations; "
                                 + "its sampling and minibatch order are drawn from Random(f(seed, s))"));
@@ -195,15 +199,16 @@ public final class PpoJob {
                 live.saved();
             });
         }
-        double total = summary.rolloutSeconds() + summary.updateSeconds();
+        double total = ppoStep.rolloutSeconds() + ppoStep.updateSeconds();
         String timing = total == 0 ? "no step trained in this run" : String.format("%.1fs per step (rollout %.0f%% = "
                         + "generation %.0f%% + scoring passes %.0f%%, update %.0f%%)",
-                total / Math.max(1, summary.steps() - startStep),
-                100 * summary.rolloutSeconds() / total, 100 * summary.generateSeconds() / total,
-                100 * (summary.rolloutSeconds() - summary.generateSeconds()) / total, 100 * summary.updateSeconds() / total);
+                total / Math.max(1, ppoStep.steps()),
+                100 * ppoStep.rolloutSeconds() / total, 100 * ppoStep.generateSeconds() / total,
+                100 * (ppoStep.rolloutSeconds() - ppoStep.generateSeconds()) / total, 100 * ppoStep.updateSeconds() / total);
+        Map<String, Double> last = ppoStep.last().isEmpty() ? summary.lastEval() : ppoStep.last();
         if (summary.steps() < cfg.maxSteps()) {
             out.printf("ppo stopped: %d steps, reward %.3f, kl %.3f; %s, %s → %s%n", summary.steps(),
-                    summary.last().getOrDefault("reward_mean", Double.NaN), summary.last().getOrDefault("kl", Double.NaN),
+                    last.getOrDefault("reward_mean", Double.NaN), last.getOrDefault("kl", Double.NaN),
                     timing, StageDir.duration(summary.seconds()), dir);
             return new Result(summary, null, null);
         }
@@ -227,13 +232,13 @@ public final class PpoJob {
             test = "\n" + comparison(sftTest, ppoTest, copy) + (gold == null ? "" : "\n" + gold.table());
         }
         out.printf("ppo done: %d steps, last reward %.3f, kl %.3f, β %.4g; %s, %s → %s%s%n", summary.steps(),
-                summary.last().getOrDefault("reward_mean", Double.NaN), summary.last().getOrDefault("kl", Double.NaN),
+                last.getOrDefault("reward_mean", Double.NaN), last.getOrDefault("kl", Double.NaN),
                 controller.beta(), timing, StageDir.duration(summary.seconds()), dir, test);
         return new Result(summary, sftTest, ppoTest);
     }
 
     /** The held-out evaluation of the loop: greedy answers of the first eval_prompts held-out prompts. */
-    private static final class HeldOut implements PpoLoop.Evaluation {
+    private static final class HeldOut implements Evaluation {
         private final PpoModels models;
         private final PpoConfig cfg;
         private final List<PromptExample> prompts;

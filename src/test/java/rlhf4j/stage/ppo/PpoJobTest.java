@@ -101,7 +101,7 @@ class PpoJobTest {
         assertEquals(7, rows.size(), "a step-0 row with the initial policy's held-out numbers, then one per step");
         assertTrue(rows.get(0).get("reward_mean").isEmpty() && !rows.get(0).get("val_reward").isEmpty());
         rows = rows.subList(1, 7);
-        assertEquals(PpoLoop.COLUMNS, rows.get(0).getParser().getHeaderNames());
+        assertEquals(PpoStep.COLUMNS, rows.get(0).getParser().getHeaderNames());
         for (String col : List.of("reward_mean", "kl", "kl_coef", "policy_loss", "value_loss", "entropy", "clipfrac",
                 "approx_kl", "response_length", "advantage_mean", "value_explained_variance", "rollout_s", "update_s")) {
             assertTrue(!rows.get(5).get(col).isEmpty(), col + " logged");
@@ -162,7 +162,7 @@ class PpoJobTest {
                 Files.readAllBytes(b.resolve(StageCheckpoint.MODEL)), "a finished run is left as it was");
         assertEquals(rb.size(), metrics(b).size());
         for (int i = 0; i < ra.size(); i++) {
-            for (String col : PpoLoop.COLUMNS) {
+            for (String col : PpoStep.COLUMNS) {
                 if (!col.endsWith("_s") && !col.equals("rollout_share") && !col.equals("tokens_per_s")) {
                     assertEquals(ra.get(i).get(col), rb.get(i).get(col), "row " + i + " " + col);
                 }

@@ -57,7 +57,7 @@ class PpoToyTest {
 
     @Test
     void warningsForNegativeKlRunawayKlAndCollapsingResponses() {
-        PpoLoop.Warnings w = new PpoLoop.Warnings(2.0, 10);
+        PpoStep.Warnings w = new PpoStep.Warnings(2.0, 10);
         assertTrue(w.check(1, Map.of("kl", 0.5, "response_length", 20.0)).isEmpty());
         assertEquals(1, w.check(2, Map.of("kl", -0.5, "response_length", 20.0)).size());
         assertTrue(w.check(3, Map.of("kl", -0.5, "response_length", 20.0)).isEmpty(), "repeated at most every 10 steps");

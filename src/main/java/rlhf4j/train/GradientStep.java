@@ -1,0 +1,66 @@
+package rlhf4j.train;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.optim.AdamW;
+import rlhf4j.optim.GradAccumulator;
+import rlhf4j.optim.GradClip;
+
+/**
+ * The step of pretrain, SFT and RM: the mean gradient of {@code gradAccumSteps} micro-batches of the
+ * task, clipped to a global norm, then one AdamW update (or none, when the loss or norm is not
+ * finite and the stage skips such updates).
+ */
+public final class GradientStep implements TrainingStep {
+    private final TrainingTask task;
+    private final Map<String, INDArray> params;
+    private final AdamW optimizer;
+    private final int gradAccumSteps;
+    private final double gradClip;
+    private final boolean skipNonfinite;
+    private final GradAccumulator accumulator = new GradAccumulator();
+
+    public GradientStep(TrainingTask task, Map<String, INDArray> params, AdamW optimizer, int gradAccumSteps,
+                        double gradClip, boolean skipNonfinite) {
+        this.task = task;
+        this.params = params;
+        this.optimizer = optimizer;
+        this.gradAccumSteps = gradAccumSteps;
+        this.gradClip = gradClip;
+        this.skipNonfinite = skipNonfinite;
+    }
+
+    @Override
+    public Outcome run(int step, double lr) {
+        long start = System.nanoTime();
+        accumulator.reset();
+        double lossSum = 0;
+        long tokens = 0;
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        for (int micro = 0; micro < gradAccumSteps; micro++) {
+            TrainingTask.MicroStep ms = task.microStep(step, micro);
+            accumulator.add(ms.grads());
+            lossSum += ms.loss();
+            tokens += ms.tokens();
+            ms.metrics().forEach((k, v) -> metrics.merge(k, v / gradAccumSteps, Double::sum));
+        }
+        double loss = lossSum / gradAccumSteps;
+        Map<String, INDArray> grads = accumulator.mean();
+        double norm = GradClip.clipGlobalNorm(grads, gradClip);
+        List<String> warnings = new ArrayList<>();
+        int skipped = 0;
+        String problem = NonFiniteException.check(step + 1, "", loss, norm, skipNonfinite);
+        if (problem == null) {
+            optimizer.step(params, grads, lr);
+        } else {
+            skipped = 1;
+            warnings.add("step " + (step + 1) + ": " + problem + ", update skipped");
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Outcome(loss, norm, tokens, seconds, skipped, metrics, String.format("loss %.4f, ", loss),
+                String.format("loss %.4f lr %.2e %.0f tok/s", loss, lr, tokens / seconds), warnings);
+    }
+}
