@@ -33,7 +33,6 @@ final class KernelOps implements Ops<Tensor> {
     private final Attention attention;
     private final Map<String, INDArray> transposed;  // projection weights as [out, in], for decoding
     private final Map<String, Tensor> paramTensors = new LinkedHashMap<>();
-    private Rotary rotary;                           // made on first use
 
     /** Which keys a query sees. */
     private sealed interface Attention permits Masked, Cached {}
@@ -304,9 +303,7 @@ final class KernelOps implements Ops<Tensor> {
 
     @Override
     public Tensor rotary(Tensor qkv) {
-        if (rotary == null) {
-            rotary = new Rotary(spec);
-        }
+        Rotary rotary = arena.rotary(spec);
         Tensor out = activation(qkv.value.shape());                                                // [N, 3C]
         rotary.apply(qkv.data, out.data, positions, false);
         record("bwd: rotary", () -> {

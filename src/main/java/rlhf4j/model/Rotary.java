@@ -14,6 +14,7 @@ import org.nd4j.linalg.factory.Nd4j;
 final class Rotary {
     private static final double BASE = 10_000.0;
 
+    private final GptSpec spec;
     private final int heads;
     private final int d;
     private final int half;
@@ -21,6 +22,7 @@ final class Rotary {
     private final double[] sin;   // [T_max, D/2]
 
     Rotary(GptSpec spec) {
+        this.spec = spec;
         this.heads = spec.nHead();
         this.d = spec.headDim();
         this.half = d / 2;
@@ -33,6 +35,11 @@ final class Rotary {
                 sin[p * half + i] = StrictMath.sin(angle);
             }
         }
+    }
+
+    /** Whether these tables are the ones of {@code other} (same head size and context). */
+    boolean serves(GptSpec other) {
+        return other.headDim() == spec.headDim() && other.nHead() == spec.nHead() && other.blockSize() == spec.blockSize();
     }
 
     /**
