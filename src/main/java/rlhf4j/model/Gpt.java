@@ -39,7 +39,7 @@ public final class Gpt {
     private final LinkedHashMap<String, INDArray> params;
     private PhaseTimes times = PhaseTimes.OFF;
     private Engine engine = defaultEngine();
-    private final Map<String, Arena> arenas = new LinkedHashMap<>(8, 0.75f, true) { // by B x T
+    private final Map<String, Arena> arenas = new LinkedHashMap<>(8, 0.75f, true) { // by batch size
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Arena> eldest) {
             return size() > MAX_CACHED_SHAPES; // activations of a 12M model at B·T = 2048 take ~0.5 GB
@@ -190,7 +190,7 @@ public final class Gpt {
         try (PhaseTimes.Scope s = times.phase("attention bias")) {
             bias = batch.attentionBias(DataType.FLOAT);
         }
-        Arena arena = arenas.computeIfAbsent(batch.batch() + "x" + batch.seqLen(), k -> new Arena());
+        Arena arena = arenas.computeIfAbsent("B=" + batch.batch(), k -> new Arena()); // any T: buffers grow to the longest
         KernelOps ops = KernelOps.training(spec, params, arena, differentiable ? new Tape(times) : null, batch, bias);
         return new KernelPass(ops, GptDefinition.hidden(TimedOps.of(ops, times), spec));
     }

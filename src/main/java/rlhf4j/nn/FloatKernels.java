@@ -46,12 +46,35 @@ public final class FloatKernels {
 
     private FloatKernels() {}
 
-    /** The native buffer of a dense FLOAT array, as a native-order byte buffer over exactly its elements. */
+    /**
+     * The native buffer of a dense FLOAT array, as a native-order byte buffer that starts at its first
+     * element (it may run on past the last: an array over the start of a larger buffer qualifies).
+     */
     public static ByteBuffer buffer(INDArray a) {
-        if (a.dataType() != DataType.FLOAT || a.isView() || a.ordering() != 'c' || a.data().length() != a.length()) {
+        if (!isDense(a)) {
             throw new IllegalArgumentException("a dense C-order FLOAT array is needed, got " + a.shapeInfoToString());
         }
         return a.data().asNio().order(NATIVE);
+    }
+
+    /**
+     * Whether the kernels and {@link Sgemm} can read {@code a} as row-major floats from its buffer's
+     * start: FLOAT, C order, no offset, C-contiguous strides, and a buffer at least as long as the array.
+     */
+    public static boolean isDense(INDArray a) {
+        if (a.dataType() != DataType.FLOAT || a.ordering() != 'c' || a.offset() != 0 || a.data().length() < a.length()) {
+            return false;
+        }
+        long[] shape = a.shape();
+        long[] stride = a.stride();
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && stride[i] != expected) {
+                return false;
+            }
+            expected *= shape[i];
+        }
+        return true;
     }
 
     private static FloatVector load(ByteBuffer b, int index) {

@@ -14,7 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * links, with the thread count ND4J set), for dense row-major arrays. ND4J's {@code Nd4j.gemm}
  * reaches the same routine through a custom op, which costs 40–150 µs per call around it: twice
  * the product itself for the few-row products of sampling (8×128 by 128×384: 85 µs against 39
- * µs). Arrays must be dense C-order FLOAT, not views ({@link FloatKernels#buffer} rules).
+ * µs). Arrays must be dense C-order FLOAT from their buffer's start ({@link FloatKernels#isDense}).
  */
 public final class Sgemm {
     private Sgemm() {}
@@ -70,8 +70,7 @@ public final class Sgemm {
     }
 
     private static void check(INDArray x, int rank) {
-        if (x.rank() != rank || x.dataType() != DataType.FLOAT || x.isView() || x.ordering() != 'c'
-                || x.data().length() != x.length()) {
+        if (x.rank() != rank || !FloatKernels.isDense(x)) {
             throw new IllegalArgumentException("a dense C-order FLOAT array of rank " + rank + " is needed, got "
                     + x.shapeInfoToString());
         }

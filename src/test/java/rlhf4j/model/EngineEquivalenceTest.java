@@ -108,6 +108,37 @@ class EngineEquivalenceTest {
         }
     }
 
+    /**
+     * One kernel model through batches whose length changes from step to step (as SFT's and PPO's do):
+     * the arena's buffers, sized by the longest, serve the shorter ones, and every step still matches the
+     * graph.
+     */
+    @Test
+    void lengthsThatChangeBetweenSteps() {
+        GptSpec spec = new GptSpec(2, 2, 16, 16, 13);
+        Gpt kernels = pair(spec, 5, Gpt.Engine.KERNELS);
+        Gpt graph = pair(spec, 5, Gpt.Engine.GRAPH);
+        Random rng = new Random(8);
+        LmHead head = new LmHead(true);
+        List<String> outputs = List.of(LmHead.LOSS, LmHead.LOGITS);
+        for (int t : new int[] {9, 4, 16, 6, 9}) {
+            TokenBatch tb = batch(spec, 3, t, true, rng);
+            int[] targets = new int[3 * t];
+            double[] mask = new double[3 * t];
+            for (int i = 0; i < targets.length; i++) {
+                targets[i] = rng.nextInt(spec.vocabSize());
+                mask[i] = tb.keyValid()[i];
+            }
+            Map<String, INDArray> feed = LmTargets.of(targets, mask, spec.vocabSize(), DataType.FLOAT);
+            Gpt.Step want = graph.forwardBackward(head, tb, feed, outputs);
+            Gpt.Step got = kernels.forwardBackward(head, tb, feed, outputs);
+            assertClose("T=" + t + " logits", want.outputs().get(LmHead.LOGITS), got.outputs().get(LmHead.LOGITS), 1e-4);
+            for (String name : want.grads().keySet()) {
+                assertClose("T=" + t + " d " + name, want.grads().get(name), got.grads().get(name), 2e-4);
+            }
+        }
+    }
+
     /** RMSNorm and rotary positions run by the kernels' tape as by the graph, padded, at and off the vector width. */
     @Test
     void rmsNormAndRotary() {
