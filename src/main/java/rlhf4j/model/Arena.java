@@ -38,7 +38,6 @@ final class Arena {
     private final Map<INDArray, ByteBuffer> views = new IdentityHashMap<>();
     private int next;
     private int nextScratch;
-    private Rotary rotary;
 
     void reset() {
         next = 0;
@@ -87,14 +86,6 @@ final class Arena {
         }
         nextScratch++;
         return a;
-    }
-
-    /** The rotary angle tables of {@code spec}, made once (an arena serves one model). */
-    Rotary rotary(GptSpec spec) {
-        if (rotary == null || !rotary.serves(spec)) {
-            rotary = new Rotary(spec);
-        }
-        return rotary;
     }
 
     /** The native view of a dense FLOAT array (an arena buffer or a parameter), made once per array. */

@@ -37,6 +37,7 @@ public final class Gpt {
 
     private final GptSpec spec;
     private final LinkedHashMap<String, INDArray> params;
+    private final Rotary rotary;                     // null without rotary positions
     private PhaseTimes times = PhaseTimes.OFF;
     private Engine engine = defaultEngine();
     private final Map<String, Arena> arenas = new LinkedHashMap<>(8, 0.75f, true) { // by batch size
@@ -59,6 +60,7 @@ public final class Gpt {
         this.spec = spec;
         params.replaceAll((name, arr) -> arr.isView() ? arr.dup('c') : arr);
         this.params = params;
+        this.rotary = Rotary.of(spec);
     }
 
     /** A freshly initialised model. */
@@ -140,7 +142,7 @@ public final class Gpt {
         times.time("embedding gather", () -> feed.put(GptGraph.EMB, embed(batch)));
         times.time("attention bias", () -> feed.put(GptGraph.ATTN_BIAS, batch.attentionBias(dataType())));
         if (spec.position() == Position.ROPE) {
-            INDArray[] factors = new Rotary(spec).factors(batch.positions(), dataType()); // [B*T, 3C] ×2
+            INDArray[] factors = rotary.factors(batch.positions(), dataType());        // [B*T, 3C] ×2
             feed.put(GptGraph.ROPE_COS, factors[0]);
             feed.put(GptGraph.ROPE_SIN, factors[1]);
         }
@@ -191,7 +193,8 @@ public final class Gpt {
             bias = batch.attentionBias(DataType.FLOAT);
         }
         Arena arena = arenas.computeIfAbsent("B=" + batch.batch(), k -> new Arena()); // any T: buffers grow to the longest
-        KernelOps ops = KernelOps.training(spec, params, arena, differentiable ? new Tape(times) : null, batch, bias);
+        KernelOps ops = KernelOps.training(spec, params, arena, differentiable ? new Tape(times) : null, batch, bias,
+                rotary);
         return new KernelPass(ops, GptDefinition.hidden(TimedOps.of(ops, times), spec));
     }
 
@@ -209,16 +212,10 @@ public final class Gpt {
         try (PhaseTimes.Scope s = times.phase("graph (fwd+bwd)")) {
             result = graph.outputAndGradients(feed, outputs);
         }
-        PhaseTimes.Scope scatter = times.phase("embedding gradient scatter");
-        Map<String, INDArray> grads = new LinkedHashMap<>();
-        for (String name : params.keySet()) {
-            INDArray g = result.getGradients().get(name);
-            if (g != null) {
-                grads.put(name, g);
-            }
+        Map<String, INDArray> grads = new HashMap<>(result.getGradients());
+        try (PhaseTimes.Scope s = times.phase("embedding gradient scatter")) {
+            scatterEmbeddingGradient(batch, grads.remove(GptGraph.EMB), grads);
         }
-        scatterEmbeddingGradient(batch, result.getGradients().get(GptGraph.EMB), grads);
-        scatter.close();
         return new Step(result.getOutputs(), inParamOrder(grads));
     }
 

@@ -24,6 +24,7 @@ public final class InferenceModel {
     private final GptSpec spec;
     private final Map<String, INDArray> p;
     private final boolean kernels;
+    private final Rotary rotary;                                      // null without rotary positions
     private final Map<Integer, Arena> arenas = new LinkedHashMap<>(8, 0.75f, true) { // by rows B*n
         @Override
         protected boolean removeEldestEntry(Map.Entry<Integer, Arena> eldest) {
@@ -37,6 +38,7 @@ public final class InferenceModel {
     public InferenceModel(GptSpec spec, Map<String, INDArray> params) {
         this.spec = spec;
         this.p = params;
+        this.rotary = Rotary.of(spec);
         this.kernels = params.get(ParamNames.WTE).dataType() == DataType.FLOAT && Gpt.defaultEngine() == Gpt.Engine.KERNELS
                 && params.values().stream().noneMatch(INDArray::isView);
     }
@@ -84,14 +86,15 @@ public final class InferenceModel {
         INDArray logits;                                                                      // [B*n, V]
         if (kernels) {
             Arena arena = arenas.computeIfAbsent(b * n, k -> new Arena());
-            Ops<Tensor> ops = KernelOps.decoding(spec, p, arena, cache, n, start, tokens, positions, transposed);
+            Ops<Tensor> ops = KernelOps.decoding(spec, p, arena, cache, n, start, tokens, positions, transposed,
+                    rotary);
             Tensor hidden = GptDefinition.hidden(TimedOps.of(ops, times), spec);                  // [B*n, C]
             try (PhaseTimes.Scope s = times.phase("decode: logits")) {
                 logits = Nd4j.createUninitialized(DataType.FLOAT, (long) b * n, spec.vocabSize());
                 Sgemm.gemm(hidden.value, false, wte, true, logits, 1f, 0f);
             }
         } else {
-            INDArray hidden = GptDefinition.hidden(new NdOps(spec, p, cache, n, start, tokens, positions), spec); // [B*n, C]
+            INDArray hidden = GptDefinition.hidden(new NdOps(spec, p, cache, n, start, tokens, positions, rotary), spec); // [B*n, C]
             logits = hidden.mmul(wte.transpose());
         }
         cache.length = end;

@@ -32,6 +32,7 @@ final class KernelOps implements Ops<Tensor> {
     private final int[] positions;                   // [N]
     private final Attention attention;
     private final Map<String, INDArray> transposed;  // projection weights as [out, in], for decoding
+    private final Rotary rotary;                     // the model's angle tables; null without rotary positions
     private final Map<String, Tensor> paramTensors = new LinkedHashMap<>();
 
     /** Which keys a query sees. */
@@ -44,8 +45,9 @@ final class KernelOps implements Ops<Tensor> {
     private record Cached(KvCache cache, int n, int start) implements Attention {}
 
     private KernelOps(GptSpec spec, Map<String, INDArray> params, Arena arena, Tape tape, int[] tokens,
-                      int[] positions, Attention attention, Map<String, INDArray> transposed) {
+                      int[] positions, Attention attention, Map<String, INDArray> transposed, Rotary rotary) {
         this.spec = spec;
+        this.rotary = rotary;
         this.params = params;
         this.arena = arena;
         this.tape = tape;
@@ -62,11 +64,12 @@ final class KernelOps implements Ops<Tensor> {
      * @param bias additive attention mask [B or 1, 1, T, T], FLOAT
      */
     static KernelOps training(GptSpec spec, Map<String, INDArray> params, Arena arena, Tape tape, TokenBatch batch,
-                              INDArray bias) {
+                              INDArray bias, Rotary rotary) {
         INDArray dense = bias.dataType() == DataType.FLOAT && !bias.isView() && bias.ordering() == 'c'
                 ? bias : bias.castTo(DataType.FLOAT).dup('c');                                  // [B|1, 1, T, T]
         return new KernelOps(spec, params, arena, tape, batch.tokens(), batch.positions(),
-                new Masked(FloatKernels.buffer(dense), (int) dense.size(0), batch.batch(), batch.seqLen()), Map.of());
+                new Masked(FloatKernels.buffer(dense), (int) dense.size(0), batch.batch(), batch.seqLen()), Map.of(),
+                rotary);
     }
 
     /**
@@ -75,8 +78,10 @@ final class KernelOps implements Ops<Tensor> {
      * @param transposed projection weights transposed to [out, in] by name (faster for few rows), or empty
      */
     static KernelOps decoding(GptSpec spec, Map<String, INDArray> params, Arena arena, KvCache cache, int n,
-                              int start, int[] tokens, int[] positions, Map<String, INDArray> transposed) {
-        return new KernelOps(spec, params, arena, null, tokens, positions, new Cached(cache, n, start), transposed);
+                              int start, int[] tokens, int[] positions, Map<String, INDArray> transposed,
+                              Rotary rotary) {
+        return new KernelOps(spec, params, arena, null, tokens, positions, new Cached(cache, n, start), transposed,
+                rotary);
     }
 
     @Override
@@ -303,7 +308,9 @@ final class KernelOps implements Ops<Tensor> {
 
     @Override
     public Tensor rotary(Tensor qkv) {
-        Rotary rotary = arena.rotary(spec);
+        if (rotary == null) {
+            throw new IllegalStateException("this model has no rotary positions (model.position: learned)");
+        }
         Tensor out = activation(qkv.value.shape());                                                // [N, 3C]
         rotary.apply(qkv.data, out.data, positions, false);
         record("bwd: rotary", () -> {

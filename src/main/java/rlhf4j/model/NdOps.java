@@ -23,10 +23,11 @@ final class NdOps implements Ops<INDArray> {
     private final int start;
     private final int[] tokens;
     private final int[] positions;
+    private final Rotary rotary;
     private INDArray bias;                                                                   // [B, 1, n, L]
 
     NdOps(GptSpec spec, java.util.Map<String, INDArray> params, KvCache cache, int n, int start, int[] tokens,
-          int[] positions) {
+          int[] positions, Rotary rotary) {
         this.spec = spec;
         this.params = params;
         this.cache = cache;
@@ -34,6 +35,7 @@ final class NdOps implements Ops<INDArray> {
         this.start = start;
         this.tokens = tokens;
         this.positions = positions;
+        this.rotary = rotary;
     }
 
     @Override
@@ -71,7 +73,10 @@ final class NdOps implements Ops<INDArray> {
 
     @Override
     public INDArray rotary(INDArray qkv) {
-        return new Rotary(spec).apply(qkv, positions);                                       // [N, 3C]
+        if (rotary == null) {
+            throw new IllegalStateException("this model has no rotary positions (model.position: learned)");
+        }
+        return rotary.apply(qkv, positions);                                                // [N, 3C]
     }
 
     @Override

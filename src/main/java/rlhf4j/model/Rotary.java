@@ -9,20 +9,24 @@ import org.nd4j.linalg.factory.Nd4j;
  * Rotary position embedding ({@link Ops#rotary}) for every engine: the angle table and the rotation
  * of the query and key blocks of qkv [N, 3C]. In head h, dimensions i and i + D/2 of a token at
  * position p are rotated by {@code p · 10000^(−2i/D)}. Angles come from {@link StrictMath}, so the
- * table is the same bits on every JVM (bitwise resume depends on it).
+ * table is the same bits on every JVM (bitwise resume depends on it). A model makes its tables once
+ * ({@link #of}) and hands them to every pass.
  */
 final class Rotary {
     private static final double BASE = 10_000.0;
 
-    private final GptSpec spec;
     private final int heads;
     private final int d;
     private final int half;
     private final double[] cos;   // [T_max, D/2]
     private final double[] sin;   // [T_max, D/2]
 
+    /** The tables of a model with rotary positions, or null for learned positions. */
+    static Rotary of(GptSpec spec) {
+        return spec.position() == Position.ROPE ? new Rotary(spec) : null;
+    }
+
     Rotary(GptSpec spec) {
-        this.spec = spec;
         this.heads = spec.nHead();
         this.d = spec.headDim();
         this.half = d / 2;
@@ -35,11 +39,6 @@ final class Rotary {
                 sin[p * half + i] = StrictMath.sin(angle);
             }
         }
-    }
-
-    /** Whether these tables are the ones of {@code other} (same head size and context). */
-    boolean serves(GptSpec other) {
-        return other.headDim() == spec.headDim() && other.nHead() == spec.nHead() && other.blockSize() == spec.blockSize();
     }
 
     /**

@@ -88,7 +88,8 @@ class KernelOpsTest {
 
     private static Result kernels(Expr expr, Map<String, INDArray> params, TokenBatch tb, INDArray readout,
                                   Arena arena) {
-        KernelOps ops = KernelOps.training(SPEC, params, arena, new Tape(PhaseTimes.OFF), tb, tb.attentionBias(DataType.FLOAT));
+        KernelOps ops = KernelOps.training(SPEC, params, arena, new Tape(PhaseTimes.OFF), tb, tb.attentionBias(DataType.FLOAT),
+                new Rotary(SPEC));
         Tensor out = expr.apply(ops);
         INDArray value = out.value.dup();
         ops.backward(out, readout);
@@ -107,7 +108,8 @@ class KernelOpsTest {
     private static void compare(String name, Expr expr, boolean padded) {
         LinkedHashMap<String, INDArray> params = inputs(name.hashCode());
         TokenBatch tb = batch(padded);
-        KernelOps probe = KernelOps.training(SPEC, params, new Arena(), null, tb, tb.attentionBias(DataType.FLOAT));
+        KernelOps probe = KernelOps.training(SPEC, params, new Arena(), null, tb, tb.attentionBias(DataType.FLOAT),
+                new Rotary(SPEC));
         INDArray readout = randn(new Random(42), expr.apply(probe).value.shape());  // loss = Σ out·R
         Result want = graph(expr, params, tb, readout);
         Arena arena = new Arena();
@@ -212,7 +214,8 @@ class KernelOpsTest {
     void aForwardOnlyPassHasNoBackward() {
         LinkedHashMap<String, INDArray> params = inputs(1);
         TokenBatch tb = batch(false);
-        KernelOps ops = KernelOps.training(SPEC, params, new Arena(), null, tb, tb.attentionBias(DataType.FLOAT));
+        KernelOps ops = KernelOps.training(SPEC, params, new Arena(), null, tb, tb.attentionBias(DataType.FLOAT),
+                new Rotary(SPEC));
         Tensor out = ops.gelu(ops.param("x"));
         assertThrows(IllegalStateException.class, () -> ops.backward(out, out.value));
     }
