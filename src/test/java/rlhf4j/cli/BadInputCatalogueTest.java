@@ -280,6 +280,12 @@ class BadInputCatalogueTest {
                 edit(f, "\"n_head\"\\s*:\\s*\\d+,", "");
                 return sft(write(dir, "sft.jsonl", sftRows(8)), "--set", "sft.init_from=" + ck);
             }, dir -> List.of(dir.resolve("ckpt/" + StageCheckpoint.CONFIG).toString(), "n_head")),
+            c("config.json with an unknown norm_type", 3, dir -> {
+                Path ck = ckptCopy(dir);
+                Path f = ck.resolve(StageCheckpoint.CONFIG);
+                edit(f, "\"norm_type\"\\s*:\\s*\"\\w+\"", "\"norm_type\": \"batchnorm\"");
+                return sft(write(dir, "sft.jsonl", sftRows(8)), "--set", "sft.init_from=" + ck);
+            }, dir -> List.of(dir.resolve("ckpt/" + StageCheckpoint.CONFIG).toString(), "norm_type")),
             c("sample from a truncated checkpoint", 3, dir -> {
                 Path ck = ckptCopy(dir);
                 Path f = ck.resolve(StageCheckpoint.OPTIMIZER);

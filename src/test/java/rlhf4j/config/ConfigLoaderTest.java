@@ -185,6 +185,10 @@ class ConfigLoaderTest {
     void validationNamesTheKey() {
         assertContains(error("model: {n_embd: 100, n_head: 3}"), "model.n_embd: 100 is not divisible by model.n_head (3)");
         assertContains(error("model: {n_layer: 0}"), "model.n_layer: must be positive");
+        assertContains(error("model: {norm: batchnorm}"), "model.norm");
+        assertContains(error("model: {norm: batchnorm}"), "layernorm, rmsnorm");
+        assertContains(error("model: {n_embd: 12, n_head: 4, position: rope}"),
+                "model.position: rope needs an even head size, model.n_embd / model.n_head is 3");
         assertContains(error("tokenizer: {vocab_size: 260}"), "tokenizer.vocab_size: must be at least 261");
         assertContains(error("pretrain: {data: {val_fraction: 1}}"), "pretrain.data.val_fraction: must be between 0 and 1");
         assertContains(error("pretrain: {data: {train: []}}"), "pretrain.data.train: must name at least one");
