@@ -30,6 +30,11 @@ public final class PeerBench {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The repository's peer, found from the working directory upwards. */
     public static final String DEFAULT_SCRIPT = "bench/peer_torch.py";
+    /**
+     * The sampling prompt length peers use when not told: passed only when the config differs, so a
+     * peer script that knows no {@code --gen_prompt_tokens} (an older one) still runs the bench shapes.
+     */
+    private static final int PEER_PROMPT_TOKENS = 8;
 
     private PeerBench() {}
 
@@ -119,8 +124,11 @@ public final class PeerBench {
                 "--heads", String.valueOf(c.model().nHead()), "--ctx", String.valueOf(c.model().blockSize()),
                 "--batch", String.valueOf(bench.batchSize()), "--vocab", String.valueOf(c.tokenizer().vocabSize()),
                 "--gen_batch", String.valueOf(bench.genBatch()), "--gen_tokens", String.valueOf(bench.genTokens()),
-                "--gen_prompt_tokens", String.valueOf(bench.genPromptTokens()),
+
                 "--steps", String.valueOf(Math.max(10, bench.steps()))));
+        if (bench.genPromptTokens() != PEER_PROMPT_TOKENS) {
+            cmd.addAll(List.of("--gen_prompt_tokens", String.valueOf(bench.genPromptTokens())));
+        }
         if (threads > 0) {
             cmd.addAll(List.of("--threads", String.valueOf(threads)));
         }
