@@ -19,8 +19,8 @@ import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
-import rlhf4j.model.LmHead;
-import rlhf4j.model.LmTargets;
+import rlhf4j.loss.Losses;
+import rlhf4j.model.HeadRequest;
 import rlhf4j.model.PhaseTimes;
 import rlhf4j.model.TokenBatch;
 import rlhf4j.optim.AdamW;
@@ -128,7 +128,7 @@ public final class Bench {
      * The benchmark's model and fixed inputs: a FLOAT GPT of the configured shape, random tokens
      * and targets, the LM head's placeholders (built once, as the peer builds its targets once).
      */
-    record Fixture(Gpt gpt, TokenBatch batch, int[] targets, Map<String, INDArray> headInputs, long seed) {
+    record Fixture(Gpt gpt, TokenBatch batch, int[] targets, double[] weight, long seed) {
         static Fixture of(ExperimentConfig config) {
             GptSpec spec = config.model().spec(config.tokenizer().vocabSize());
             long seed = config.run().seed();
@@ -145,8 +145,7 @@ public final class Bench {
                     targets[i * t + j] = rng.nextInt(v);
                 }
             }
-            // target_onehot [B*T, V], target_weight [B*T]
-            return new Fixture(gpt, TokenBatch.causal(rows), targets, LmTargets.of(targets, v, DataType.FLOAT), seed);
+            return new Fixture(gpt, TokenBatch.causal(rows), targets, Losses.uniformWeights(b * t), seed); // weight [B*T]
         }
     }
 
@@ -174,9 +173,7 @@ public final class Bench {
     static final class StepRunner {
         private final Fixture f;
         private final PhaseTimes times;
-        private final LmHead head = new LmHead(true);
         private final AdamW adamW = new AdamW(0.9, 0.999, 1e-8, WEIGHT_DECAY, null);
-        private final List<String> outputs = List.of(LmHead.LOSS);
 
         StepRunner(Fixture f, PhaseTimes times) {
             this.f = f;
@@ -184,16 +181,13 @@ public final class Bench {
         }
 
         void step() {
-            Gpt.Step step = f.gpt.forwardBackward(head, f.batch, f.headInputs, outputs);
-            long t0 = times.start();
-            GradClip.clipGlobalNorm(step.grads(), CLIP_NORM);
-            times.stop("grad clip", t0);
-            t0 = times.start();
-            adamW.step(f.gpt.params(), step.grads(), LR);
-            times.stop("AdamW", t0);
-            t0 = times.start();
-            step.outputs().get(LmHead.LOSS).getDouble(0); // wait for the result, as loss.item() would
-            times.stop("loss read", t0);
+            Gpt.Step step = f.gpt.forwardBackward(HeadRequest.lm(f.targets), f.batch,
+                    out -> Losses.lm(out.logp(), f.weight));
+            times.time("grad clip", () -> GradClip.clipGlobalNorm(step.grads(), CLIP_NORM));
+            times.time("AdamW", () -> adamW.step(f.gpt.params(), step.grads(), LR));
+            if (!Double.isFinite(step.loss().value())) {
+                throw new IllegalStateException("the bench loss is not finite: " + step.loss().value());
+            }
         }
     }
 

@@ -6,13 +6,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.config.BenchConfig;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.model.GptSpec;
-import rlhf4j.model.LmHead;
-import rlhf4j.model.LmTargets;
+import rlhf4j.model.HeadRequest;
 import rlhf4j.model.PhaseTimes;
 
 /**
@@ -43,7 +40,7 @@ public final class BenchProfile {
         PhaseTimes phases = PhaseTimes.recording();
         Bench.StepRunner runner = new Bench.StepRunner(f, phases);
         Bench.warmUp(Math.max(1, bench.warmupSteps()), runner::step);
-        SameDiff sd = f.gpt().graph(new LmHead(true), f.batch().batch(), f.batch().seqLen()).sameDiff();
+        SameDiff sd = f.gpt().graph(HeadRequest.lm(f.targets()), f.batch().batch(), f.batch().seqLen()).sameDiff();
         OpTimes ops = new OpTimes();
         sd.setListeners(ops);
         f.gpt().setPhaseTimes(phases);
@@ -59,16 +56,9 @@ public final class BenchProfile {
         sd.setListeners();
         f.gpt().setPhaseTimes(PhaseTimes.OFF);
 
-        // the LM targets a pretrain/SFT step builds per step (the bench builds them once)
-        long tt = System.nanoTime();
-        for (int i = 0; i < steps; i++) {
-            LmTargets.of(f.targets(), spec.vocabSize(), DataType.FLOAT);
-        }
-        double targetsMs = (System.nanoTime() - tt) / 1e6 / steps;
-
         Map<String, long[]> phaseTotals = phases.totals();
-        String graphPhase = phaseTotals.containsKey("graph (fwd+bwd)") ? "graph (fwd+bwd)" : "head graph (fwd+bwd)";
-        double graphMs = ms(phaseTotals.get(graphPhase)) / steps;
+        String graphPhase = "graph forward, graph (fwd+bwd)";
+        double graphMs = (ms(phaseTotals.get("graph forward")) + ms(phaseTotals.get("graph (fwd+bwd)"))) / steps;
         double opsMs = ops.totalNanos() / 1e6 / steps;
         out.printf(Locale.ROOT, "profile: L=%d C=%d H=%d T=%d B=%d V=%d (%,d params), %d steps after %d warm-up, "
                         + "%d OpenMP thread(s), load average %.2f, other processes %.2f cores%n",
@@ -107,7 +97,7 @@ public final class BenchProfile {
         out.printf(Locale.ROOT, "%-32s %10s %10s %7s%n", "outside SameDiff (Java, kernels)", "calls/step", "ms/step",
                 "share");
         List<Map.Entry<String, long[]>> phaseList = new ArrayList<>(phaseTotals.entrySet());
-        phaseList.removeIf(e -> e.getKey().equals(graphPhase));
+        phaseList.removeIf(e -> e.getKey().equals("graph forward") || e.getKey().equals("graph (fwd+bwd)"));
         phaseList.sort((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]));
         double outside = 0;
         for (Map.Entry<String, long[]> e : phaseList) {
@@ -116,7 +106,6 @@ public final class BenchProfile {
             row(out, e.getKey(), (double) e.getValue()[1] / steps, ms, stepMs);
         }
         row(out, "(untimed Java glue)", Double.NaN, stepMs - graphMs - outside, stepMs);
-        row(out, "LM targets (not in bench)", 1, targetsMs, stepMs);
 
         PhaseTimes gen = PhaseTimes.recording();
         double genTokPerS = Bench.timeSampling(f.gpt(), bench, f.seed(), gen);

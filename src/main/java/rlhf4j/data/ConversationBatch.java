@@ -1,10 +1,6 @@
 package rlhf4j.data;
 
 import java.util.List;
-import java.util.Map;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import rlhf4j.model.LmTargets;
 import rlhf4j.model.TokenBatch;
 import rlhf4j.tokenizer.ChatTemplate;
 
@@ -46,9 +42,5 @@ public record ConversationBatch(TokenBatch batch, int[] targets, double[] mask, 
             }
         }
         return new ConversationBatch(new TokenBatch(b, t, tokens, positions, valid), targets, mask, count);
-    }
-
-    public Map<String, INDArray> lmTargets(int vocab, DataType dtype) {
-        return LmTargets.of(targets, mask, vocab, dtype);
     }
 }

@@ -2,10 +2,8 @@ package rlhf4j.eval;
 
 import java.util.List;
 import java.util.Map;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.model.Gpt;
-import rlhf4j.model.LmHead;
-import rlhf4j.model.LmTargets;
+import rlhf4j.model.HeadRequest;
 import rlhf4j.model.TokenBatch;
 import rlhf4j.tokenizer.BpeTokenizer;
 
@@ -19,7 +17,6 @@ public final class LmEval {
 
     private final Gpt gpt;
     private final int[] tokenBytes;
-    private final LmHead head = new LmHead(true);
 
     public LmEval(Gpt gpt, BpeTokenizer tokenizer) {
         this.gpt = gpt;
@@ -57,10 +54,7 @@ public final class LmEval {
                 System.arraycopy(stream, starts[i], rows[i], 0, t);
                 System.arraycopy(stream, starts[i] + 1, targets, i * t, t);
             }
-            INDArray logp = gpt.forward(head, TokenBatch.causal(rows),
-                    LmTargets.of(targets, gpt.spec().vocabSize(), gpt.dataType()), LmHead.TOKEN_LOGP)
-                    .get(LmHead.TOKEN_LOGP);                                                   // [B*T]
-            double[] lp = logp.toDoubleVector();
+            double[] lp = gpt.forward(HeadRequest.lm(targets), TokenBatch.causal(rows)).logp();  // [B*T]
             for (int i = 0; i < lp.length; i++) {
                 nats -= lp[i];
                 bytes += tokenBytes[targets[i]];

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import rlhf4j.data.RankingExample;
+import rlhf4j.loss.Losses;
 
 /**
  * How a reward model orders a labeler's rankings (a preference pair is a ranking of two). From the raw scores,
@@ -57,7 +58,7 @@ public record RankingMetrics(int rankings, int pairs, double loss, double accura
             double groupLoss = 0;
             int concordant = 0;
             for (RankingExample.Pair p : r.pairs()) {
-                groupLoss += nll(s[p.better()] - s[p.worse()] - p.margin());
+                groupLoss += Losses.pairNll(s[p.better()] - s[p.worse()] - p.margin());
                 concordant += s[p.better()] > s[p.worse()] ? 1 : 0;
                 sumMargin += norm.apply(s[p.better()]) - norm.apply(s[p.worse()]);
             }
@@ -85,11 +86,6 @@ public record RankingMetrics(int rankings, int pairs, double loss, double accura
         double[] w = worst.stream().mapToDouble(Double::doubleValue).toArray();
         return new RankingMetrics(groups, pairs, loss / groups, correct / (double) pairs, top / (double) groups,
                 tau / groups, sumMargin / pairs, mean(c), std(c), mean(w), std(w));
-    }
-
-    /** −log σ(z) = softplus(−z), without overflow: max(0, −z) + log(1 + e^{−|z|}). */
-    public static double nll(double z) {
-        return Math.max(0, -z) + Math.log1p(Math.exp(-Math.abs(z)));
     }
 
     public static double mean(double[] x) {

@@ -5,8 +5,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.data.ConversationBatch;
@@ -14,7 +12,7 @@ import rlhf4j.data.Message;
 import rlhf4j.data.RankingExample;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.LastToken;
-import rlhf4j.model.ScalarHead;
+import rlhf4j.model.HeadRequest;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
@@ -36,7 +34,6 @@ public final class RewardModel {
     private final ChatTemplate template;
     private final RewardNorm norm;
     private final int pad;
-    private final ScalarHead head = new ScalarHead(false);
 
     /** @param gpt a model with a score head (its live parameters: scores follow training) */
     public RewardModel(Gpt gpt, BpeTokenizer tokenizer, RewardNorm norm) {
@@ -125,11 +122,9 @@ public final class RewardModel {
                 batch.add(batch.get(0));
             }
             ConversationBatch b = ConversationBatch.of(batch, gpt.spec().blockSize(), pad);
-            INDArray score = gpt.forward(head, b.batch(),
-                    Map.of(ScalarHead.LAST_TOKEN, LastToken.onehot(b.batch(), gpt.dataType())), ScalarHead.SCORE)
-                    .get(ScalarHead.SCORE);                                                  // [BATCH]
+            double[] score = LastToken.scores(gpt.forward(HeadRequest.scalar(), b.batch()).values(), b.batch()); // [BATCH]
             for (int i = 0; i < n; i++) {
-                out[order[from + i]] = score.getDouble(i);
+                out[order[from + i]] = score[i];
             }
         }
         return out;

@@ -1,27 +1,29 @@
 package rlhf4j.model;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import java.util.function.Function;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import rlhf4j.loss.Loss;
 
 /**
  * A GPT: its architecture, its parameters (GPT-2 names, in insertion order) and what computes
- * with them. The trunk is {@link GptDefinition}; a head ({@link Head}) reads its hidden state.
+ * with them. The model and its heads are {@link GptDefinition}; a pass computes what a {@link
+ * HeadRequest} asks, and a training pass also takes the loss ({@link rlhf4j.loss.Losses}) as a function
+ * of those outputs, whose derivatives the engine carries back to every parameter.
  *
- * <p>Two engines run that one definition: {@link Engine#GRAPH} builds it, head included, as one
- * SameDiff graph per (head, batch, length) and lets SameDiff differentiate it — the reference,
- * gradient-checked in DOUBLE; the embedding lookup and its gradient (a scatter-add) happen here,
- * outside the graph. {@link Engine#KERNELS} runs it over {@link KernelOps}, whose tape composes
- * each operation's own backward, with the head as a SameDiff graph over the hidden state (the LM
- * loss head by kernels, {@link KernelLmHead}); several times faster. FLOAT models use the kernels
- * when the JVM has the Vector API module ({@code --add-modules jdk.incubator.vector}, which the
- * launcher passes) unless the system property {@code rlhf4j.engine=graph} says otherwise; other
- * dtypes always use the graph.
+ * <p>Two engines run that one definition: {@link Engine#GRAPH} builds it as one SameDiff graph per
+ * (request, batch, length) and lets SameDiff differentiate it — the reference, gradient-checked in
+ * DOUBLE; the embedding lookup and its gradient (a scatter-add) happen here, outside the graph. {@link
+ * Engine#KERNELS} runs it over {@link KernelOps}, whose tape composes each operation's own backward;
+ * several times faster. FLOAT models use the kernels when the JVM has the Vector API module ({@code
+ * --add-modules jdk.incubator.vector}, which the launcher passes) unless the system property {@code
+ * rlhf4j.engine=graph} says otherwise; other dtypes always use the graph.
  */
 public final class Gpt {
     private static final int MAX_CACHED_GRAPHS = 8;
@@ -31,7 +33,7 @@ public final class Gpt {
     public enum Engine {
         /** The whole model as one SameDiff graph. */
         GRAPH,
-        /** The definition over the FLOAT kernels and their tape, the head as a SameDiff graph (FLOAT only). */
+        /** The definition over the FLOAT kernels and their tape (FLOAT only). */
         KERNELS
     }
 
@@ -46,8 +48,6 @@ public final class Gpt {
             return size() > MAX_CACHED_SHAPES; // activations of a 12M model at B·T = 2048 take ~0.5 GB
         }
     };
-    private KernelLmHead lmHead;
-    private KernelForwardHeads forwardHeads;
     private final Map<String, GptGraph> graphs = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, GptGraph> eldest) {
@@ -77,7 +77,7 @@ public final class Gpt {
         return params;
     }
 
-    /** Where the Java-side phases of {@link #forward} and {@link #forwardBackward} are timed ({@link PhaseTimes#OFF} by default). */
+    /** Where the phases of {@link #forward} and {@link #forwardBackward} are timed ({@link PhaseTimes#OFF} by default). */
     public void setPhaseTimes(PhaseTimes times) {
         this.times = times == null ? PhaseTimes.OFF : times;
     }
@@ -113,14 +113,17 @@ public final class Gpt {
         return params.containsKey(ParamNames.SCORE_WEIGHT);
     }
 
-    /** The SameDiff graph the current engine runs for this head and shape: the whole model, or the head alone. */
-    public synchronized GptGraph graph(Head head, int batch, int seqLen) {
+    /** The SameDiff graph of the graph engine for this request and shape (built once, then cached). */
+    public synchronized GptGraph graph(HeadRequest request, int batch, int seqLen) {
+        checkLength(seqLen);
+        String key = request.graphKey() + "/" + batch + "x" + seqLen;
+        return graphs.computeIfAbsent(key, k -> new GptGraph(spec, params, request, batch, seqLen));
+    }
+
+    private void checkLength(int seqLen) {
         if (seqLen > spec.blockSize()) {
             throw new IllegalArgumentException("sequence length " + seqLen + " exceeds block_size " + spec.blockSize());
         }
-        boolean headOnly = engine() == Engine.KERNELS;
-        String key = (headOnly ? "head:" : "model:") + head.key() + "/" + batch + "x" + seqLen;
-        return graphs.computeIfAbsent(key, k -> new GptGraph(spec, params, head, batch, seqLen, headOnly));
     }
 
     /**
@@ -136,9 +139,9 @@ public final class Gpt {
         return tok.addi(pos);
     }
 
-    /** The trunk's placeholders for a batch, plus the head's own. */
-    public Map<String, INDArray> placeholders(TokenBatch batch, Map<String, INDArray> headInputs) {
-        Map<String, INDArray> feed = new HashMap<>(headInputs);
+    /** The graph's inputs for a batch and request. */
+    private Map<String, INDArray> placeholders(TokenBatch batch, HeadRequest request) {
+        Map<String, INDArray> feed = new HashMap<>();
         times.time("embedding gather", () -> feed.put(GptGraph.EMB, embed(batch)));
         times.time("attention bias", () -> feed.put(GptGraph.ATTN_BIAS, batch.attentionBias(dataType())));
         if (spec.position() == Position.ROPE) {
@@ -146,114 +149,149 @@ public final class Gpt {
             feed.put(GptGraph.ROPE_COS, factors[0]);
             feed.put(GptGraph.ROPE_SIN, factors[1]);
         }
+        if (request.targets() != null) {
+            checkTargets(request.targets(), batch);
+            feed.put(GptGraph.TARGET_ONEHOT, LmTargets.oneHot(request.targets(), spec.vocabSize(), dataType())); // [B*T, V]
+        }
         return feed;
     }
 
-    public synchronized Map<String, INDArray> forward(Head head, TokenBatch batch, Map<String, INDArray> headInputs,
-                                                      String... outputs) {
-        if (engine() == Engine.GRAPH) {
-            return graph(head, batch.batch(), batch.seqLen()).output(placeholders(batch, headInputs), outputs);
+    private void checkTargets(int[] targets, TokenBatch batch) {
+        if (targets.length != batch.tokens().length) {
+            throw new IllegalArgumentException(targets.length + " targets for " + batch.tokens().length + " tokens");
         }
-        KernelPass pass = trunkForward(batch, false);
-        if (KernelForwardHeads.accepts(head, headInputs, outputs)) {
-            if (forwardHeads == null) {
-                forwardHeads = new KernelForwardHeads();
-            }
-            try (PhaseTimes.Scope s = times.phase("forward head kernels")) {
-                return forwardHeads.forward(head, pass.hidden().value, params, headInputs, outputs, batch.batch(),
-                        batch.seqLen());
+        for (int t : targets) {
+            if (t < 0 || t >= spec.vocabSize()) {
+                throw new IllegalArgumentException("target " + t + " outside the vocabulary [0, " + spec.vocabSize() + ")");
             }
         }
-        Map<String, INDArray> feed = new HashMap<>(headInputs);
-        feed.put(GptGraph.HIDDEN, pass.hidden().value);
-        List<String> fromGraph = new java.util.ArrayList<>();
-        for (String o : outputs) {
-            if (!o.equals(GptGraph.HIDDEN)) {
-                fromGraph.add(o);
-            }
-        }
-        Map<String, INDArray> out = new HashMap<>(fromGraph.isEmpty() ? Map.of()
-                : graph(head, batch.batch(), batch.seqLen()).output(feed, fromGraph.toArray(new String[0])));
-        if (fromGraph.size() < outputs.length) {
-            out.put(GptGraph.HIDDEN, pass.hidden().value.dup()); // the trunk reuses its buffer
-        }
-        return out;
     }
 
-    /** A kernel-engine pass: its operations (and tape) and the hidden state [B*T, C] (a reused buffer). */
-    private record KernelPass(KernelOps ops, Tensor hidden) {}
+    /** What the request asks, for this batch (no gradient). */
+    public synchronized HeadOutputs forward(HeadRequest request, TokenBatch batch) {
+        return (engine() == Engine.KERNELS ? kernelPass(request, batch, null) : graphPass(request, batch, null)).outputs();
+    }
 
-    /** {@link GptDefinition} over {@link KernelOps}, on a tape when the pass will be differentiated. */
-    private KernelPass trunkForward(TokenBatch batch, boolean differentiable) {
-        if (batch.seqLen() > spec.blockSize()) {
-            throw new IllegalArgumentException("sequence length " + batch.seqLen() + " exceeds block_size " + spec.blockSize());
+    /** The outputs, the loss computed from them, and its gradient for every parameter it depends on (in parameter order). */
+    public record Step(HeadOutputs outputs, Loss loss, Map<String, INDArray> grads) {}
+
+    /**
+     * One forward and backward pass: the request's outputs, the loss {@code objective} makes of them, and the
+     * loss's gradient with respect to the parameters.
+     */
+    public synchronized Step forwardBackward(HeadRequest request, TokenBatch batch, Function<HeadOutputs, Loss> objective) {
+        return engine() == Engine.KERNELS ? kernelPass(request, batch, objective) : graphPass(request, batch, objective);
+    }
+
+    /** {@link GptDefinition} over {@link KernelOps}, on a tape when there is a loss to differentiate. */
+    private Step kernelPass(HeadRequest request, TokenBatch batch, Function<HeadOutputs, Loss> objective) {
+        checkLength(batch.seqLen());
+        if (request.targets() != null) {
+            checkTargets(request.targets(), batch);
         }
         INDArray bias;                                                                  // [B|1, 1, T, T]
         try (PhaseTimes.Scope s = times.phase("attention bias")) {
             bias = batch.attentionBias(DataType.FLOAT);
         }
         Arena arena = arenas.computeIfAbsent("B=" + batch.batch(), k -> new Arena()); // any T: buffers grow to the longest
-        KernelOps ops = KernelOps.training(spec, params, arena, differentiable ? new Tape(times) : null, batch, bias,
+        KernelOps ops = KernelOps.training(spec, params, arena, objective == null ? null : new Tape(times), batch, bias,
                 rotary);
-        return new KernelPass(ops, GptDefinition.hidden(TimedOps.of(ops, times), spec));
+        Ops<Tensor> timed = TimedOps.of(ops, times);
+        GptDefinition.Heads<Tensor> heads = GptDefinition.heads(timed, GptDefinition.hidden(timed, spec), request);
+        HeadOutputs out = new HeadOutputs(doubles(heads.logp()), doubles(heads.entropy()), doubles(heads.values()),
+                request.logits() ? heads.logits().value.dup() : null);
+        if (objective == null) {
+            return new Step(out, null, Map.of());
+        }
+        Loss loss = objective.apply(out);
+        seed(ops, heads.logp(), loss.dLogp());
+        seed(ops, heads.entropy(), loss.dEntropy());
+        seed(ops, heads.values(), loss.dValues());
+        ops.backward();
+        return new Step(out, loss, inParamOrder(ops.paramGrads()));
     }
 
-    /** Outputs, and the loss gradient for every parameter the head's loss depends on. */
-    public record Step(Map<String, INDArray> outputs, Map<String, INDArray> grads) {}
+    /** A kernel result [N] or [N, 1] as doubles (read from its own floats: an arena slot may be longer). */
+    private static double[] doubles(Tensor t) {
+        if (t == null) {
+            return null;
+        }
+        double[] out = new double[t.length()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = t.data.getFloat(i * 4);
+        }
+        return out;
+    }
 
-    public synchronized Step forwardBackward(Head head, TokenBatch batch, Map<String, INDArray> headInputs,
-                                             List<String> outputs) {
-        if (engine() == Engine.KERNELS) {
-            return kernelForwardBackward(head, batch, headInputs, outputs);
+    private static void seed(KernelOps ops, Tensor output, double[] d) {
+        if (output == null || d == null) {
+            return;
         }
-        GptGraph graph = graph(head, batch.batch(), batch.seqLen());
-        Map<String, INDArray> feed = placeholders(batch, headInputs);
-        OutAndGrad result;
+        if (d.length != output.length()) {
+            throw new IllegalArgumentException("a loss derivative of " + d.length + " entries for " + output.length()
+                    + " outputs");
+        }
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        ops.seed(output, f);
+    }
+
+    /** The whole request as one SameDiff graph: a forward, then (for a loss) the gradient seeded with its derivatives. */
+    private Step graphPass(HeadRequest request, TokenBatch batch, Function<HeadOutputs, Loss> objective) {
+        GptGraph graph = graph(request, batch.batch(), batch.seqLen());
+        Map<String, INDArray> feed = placeholders(batch, request);
+        List<String> names = new ArrayList<>();
+        if (request.targets() != null) {
+            names.add(GptGraph.TOKEN_LOGP);
+        }
+        if (request.entropy()) {
+            names.add(GptGraph.ENTROPY);
+        }
+        if (request.values()) {
+            names.add(GptGraph.VALUES);
+        }
+        if (request.logits()) {
+            names.add(GptGraph.LOGITS);
+        }
+        Map<String, INDArray> raw;
+        try (PhaseTimes.Scope s = times.phase("graph forward")) {
+            raw = graph.output(feed, names);
+        }
+        HeadOutputs out = new HeadOutputs(vector(raw.get(GptGraph.TOKEN_LOGP)), vector(raw.get(GptGraph.ENTROPY)),
+                vector(raw.get(GptGraph.VALUES)), raw.get(GptGraph.LOGITS));
+        if (objective == null) {
+            return new Step(out, null, Map.of());
+        }
+        Loss loss = objective.apply(out);
+        int n = batch.tokens().length;
+        seedFeed(feed, request.targets() != null, GptGraph.TOKEN_LOGP, loss.dLogp(), n);
+        seedFeed(feed, request.entropy(), GptGraph.ENTROPY, loss.dEntropy(), n);
+        seedFeed(feed, request.values(), GptGraph.VALUES, loss.dValues(), n);
+        Map<String, INDArray> grads;
         try (PhaseTimes.Scope s = times.phase("graph (fwd+bwd)")) {
-            result = graph.outputAndGradients(feed, outputs);
+            grads = new HashMap<>(graph.gradients(feed));
         }
-        Map<String, INDArray> grads = new HashMap<>(result.getGradients());
         try (PhaseTimes.Scope s = times.phase("embedding gradient scatter")) {
             scatterEmbeddingGradient(batch, grads.remove(GptGraph.EMB), grads);
         }
-        return new Step(result.getOutputs(), inParamOrder(grads));
+        return new Step(out, loss, inParamOrder(grads));
     }
 
-    private Step kernelForwardBackward(Head head, TokenBatch batch, Map<String, INDArray> headInputs,
-                                       List<String> outputs) {
-        KernelPass pass = trunkForward(batch, true);
-        Map<String, INDArray> headOutputs;
-        Map<String, INDArray> headGrads = new HashMap<>();
-        PhaseTimes.Scope headTime = times.phase(KernelLmHead.accepts(head, headInputs) ? "LM head kernels (fwd+bwd)"
-                : "head graph (fwd+bwd)");
-        if (KernelLmHead.accepts(head, headInputs)) {
-            if (lmHead == null) {
-                lmHead = new KernelLmHead();
-            }
-            KernelLmHead.Result r = lmHead.forwardBackward(pass.hidden().value, params.get(ParamNames.WTE), headInputs, outputs);
-            headOutputs = r.outputs();
-            headGrads.put(ParamNames.WTE, r.dWte());
-            headGrads.put(GptGraph.HIDDEN, r.dHidden());
-        } else {
-            Map<String, INDArray> feed = new HashMap<>(headInputs);
-            feed.put(GptGraph.HIDDEN, pass.hidden().value);
-            OutAndGrad fromHead = graph(head, batch.batch(), batch.seqLen()).outputAndGradients(feed, outputs);
-            headOutputs = fromHead.getOutputs();
-            headGrads.putAll(fromHead.getGradients());
+    private static double[] vector(INDArray a) {
+        return a == null ? null : a.reshape(-1).toDoubleVector();
+    }
+
+    private void seedFeed(Map<String, INDArray> feed, boolean present, String output, double[] d, int n) {
+        if (!present) {
+            return;
         }
-        headTime.close();
-        pass.ops().backward(pass.hidden(), headGrads.get(GptGraph.HIDDEN));
-        Map<String, INDArray> trunkGrads = pass.ops().paramGrads();
-        Map<String, INDArray> grads = new LinkedHashMap<>();
-        for (String name : params.keySet()) {
-            INDArray fromHead = headGrads.get(name);
-            INDArray fromTrunk = trunkGrads.get(name);
-            INDArray g = fromTrunk == null ? fromHead : fromHead == null ? fromTrunk : fromTrunk.addi(fromHead);
-            if (g != null) {
-                grads.put(name, g);
-            }
+        if (d != null && d.length != n) {
+            throw new IllegalArgumentException("a loss derivative of " + d.length + " entries for " + n + " outputs");
         }
-        return new Step(headOutputs, grads);
+        feed.put(GptGraph.seedOf(output), d == null ? Nd4j.zeros(dataType(), n)
+                : Nd4j.createFromArray(d).castTo(dataType()));                          // [N]
     }
 
     /** The gradients in the order of the parameters (both engines give the same order). */

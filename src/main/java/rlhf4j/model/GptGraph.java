@@ -7,58 +7,53 @@ import java.util.List;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * One SameDiff graph of the GPT ({@link GptDefinition} over {@link SameDiffOps}) for a fixed batch size B and
- * length T, with a head on top — or of
- * the head alone over a {@code hidden} placeholder, when the kernels run the trunk ({@link KernelOps}).
- * Inputs: {@code emb} [B*T, C] (token + position embeddings, looked up outside
- * the graph because the native gather's gradient is wrong, docs/SAMEDIFF.md) and {@code attn_bias}
- * [B or 1, 1, T, T]. The parameter variables wrap the model's own arrays, so in-place optimizer
+ * One SameDiff graph of the GPT for a fixed batch size B and length T: {@link GptDefinition}'s trunk and
+ * heads over {@link SameDiffOps}, for one {@link HeadRequest} shape. Inputs: {@code emb} [B*T, C] (token +
+ * position embeddings, looked up outside the graph because the native gather's gradient is wrong,
+ * docs/SAMEDIFF.md), {@code attn_bias} [B or 1, 1, T, T], the rotary factors for rotary models and
+ * {@code target_onehot} [B*T, V] when the request has targets. Outputs: {@code token_logp}, {@code
+ * entropy} [B*T], {@code values} [B*T, 1], {@code logits} [B*T, V], as requested.
+ *
+ * <p>The loss is computed outside the graph ({@link rlhf4j.loss.Losses}), so the graph's scalar is
+ * {@code seed = Σ_n d_token_logp·token_logp + d_entropy·entropy + d_values·values} with the loss's
+ * derivatives fed as placeholders: its gradient with respect to the parameters is the loss's (the chain
+ * rule through the outputs). The parameter variables wrap the model's own arrays, so in-place optimizer
  * updates are seen without copying.
  */
 public final class GptGraph {
     public static final String EMB = "emb";
     public static final String ATTN_BIAS = "attn_bias";
-    public static final String HIDDEN = "hidden";
     /** Rotary factors [B*T, 3C] of the batch's positions (rotary models only, {@link Rotary#factors}). */
     public static final String ROPE_COS = "rope_cos";
     public static final String ROPE_SIN = "rope_sin";
+    public static final String TARGET_ONEHOT = "target_onehot";
+    public static final String LOGITS = "logits";
+    public static final String TOKEN_LOGP = "token_logp";
+    public static final String ENTROPY = "entropy";
+    public static final String VALUES = "values";
+    /** The placeholder of the loss's derivative with respect to an output. */
+    static String seedOf(String output) {
+        return "d_" + output;
+    }
 
+    private static final String SEED = "seed";
     private static final Object STDOUT_LOCK = new Object();
 
     private final SameDiff sd;
     private final List<String> gradTargets = new ArrayList<>();
-    private final boolean hasLoss;
+    private final boolean differentiable;
     private boolean gradFunctionBuilt;
 
-    GptGraph(GptSpec spec, Map<String, INDArray> params, Head head, int batch, int seqLen) {
-        this(spec, params, head, batch, seqLen, false);
-    }
-
-    /**
-     * @param headOnly true: the graph is the head alone over a placeholder {@code hidden} [B*T, C]
-     *     (the trunk runs outside it, over {@link KernelOps}); its gradients include d hidden
-     */
-    GptGraph(GptSpec spec, Map<String, INDArray> params, Head head, int batch, int seqLen, boolean headOnly) {
+    GptGraph(GptSpec spec, Map<String, INDArray> params, HeadRequest request, int batch, int seqLen) {
         this.sd = SameDiff.create();
-        this.hasLoss = head.hasLoss();
         DataType dtype = params.get(ParamNames.WTE).dataType();
         int c = spec.nEmbd();
         int n = batch * seqLen;
-        if (headOnly) {
-            SDVariable hidden = sd.placeHolder(HIDDEN, dtype, n, c);                  // [B*T, C]
-            head.build(sd, new TrunkView(sd, params, hidden, spec, batch, seqLen));
-            if (hasLoss) {
-                sd.setLossVariables(LmHead.LOSS);
-                gradTargets.add(HIDDEN);
-            }
-            return;
-        }
         // A variable, not a placeholder, whose array each call overwrites: SameDiff M2.1's gradient
         // with respect to a placeholder is wrong when the placeholder feeds composite ops (RMSNorm's
         // square, mean and multiply gave a wrong d emb; the gradient checks in GptGradientTest caught it).
@@ -67,14 +62,35 @@ public final class GptGraph {
         SameDiffOps.RotaryInputs rotary = spec.position() != Position.ROPE ? null : new SameDiffOps.RotaryInputs(
                 sd.placeHolder(ROPE_COS, dtype, n, 3L * c), sd.placeHolder(ROPE_SIN, dtype, n, 3L * c),
                 sd.constant("rope_rotate_half", new Rotary(spec).rotateHalf(dtype)));     // [B*T, 3C] ×2, [3C, 3C]
+        SDVariable onehot = request.targets() == null ? null
+                : sd.placeHolder(TARGET_ONEHOT, dtype, n, spec.vocabSize());           // [B*T, V]
         SameDiffOps ops = new SameDiffOps(sd, name -> var(params, name), emb, bias, batch, seqLen, spec.nHead(),
-                spec.headDim(), rotary);
-        SDVariable hidden = GptDefinition.hidden(ops, spec).rename(HIDDEN);           // [B*T, C]
-        head.build(sd, new TrunkView(sd, params, hidden, spec, batch, seqLen));
-        if (hasLoss) {
-            sd.setLossVariables(LmHead.LOSS); // every head names its loss "loss"
+                spec.headDim(), rotary, onehot);
+        SDVariable hidden = GptDefinition.hidden(ops, spec);                          // [B*T, C]
+        GptDefinition.Heads<SDVariable> heads = GptDefinition.heads(ops, hidden, request);
+        if (heads.logits() != null) {
+            heads.logits().rename(LOGITS);                                            // [B*T, V]
+        }
+        SDVariable seed = null;
+        seed = seeded(seed, heads.logp(), TOKEN_LOGP, dtype, n);
+        seed = seeded(seed, heads.entropy(), ENTROPY, dtype, n);
+        seed = seeded(seed, heads.values() == null ? null : sd.reshape(heads.values(), n), VALUES, dtype, n);
+        differentiable = seed != null;
+        if (differentiable) {
+            seed.rename(SEED);                                                        // []
+            sd.setLossVariables(SEED);
             gradTargets.add(EMB);
         }
+    }
+
+    /** {@code sum + Σ d_name·output}, the output [N] named {@code name}; sum unchanged without the output. */
+    private SDVariable seeded(SDVariable sum, SDVariable output, String name, DataType dtype, int n) {
+        if (output == null) {
+            return sum;
+        }
+        output.rename(name);                                                          // [N]
+        SDVariable term = output.mul(sd.placeHolder(seedOf(name), dtype, n)).sum();   // []
+        return sum == null ? term : sum.add(term);
     }
 
     private SDVariable var(Map<String, INDArray> params, String name) {
@@ -94,25 +110,23 @@ public final class GptGraph {
     }
 
     /** Forward only: the named outputs. */
-    public Map<String, INDArray> output(Map<String, INDArray> placeholders, String... outputs) {
-        return sd.output(withEmbedding(placeholders), outputs);
+    public Map<String, INDArray> output(Map<String, INDArray> placeholders, List<String> outputs) {
+        return sd.output(withEmbedding(placeholders), outputs.toArray(new String[0]));
     }
 
     /**
-     * Forward and backward in one pass: the named outputs and the gradient of {@code loss} with
-     * respect to every parameter used and to {@code emb} (or {@code hidden} for a head-only graph).
-     * (Running the gradient function with SameDiff's array cache on, which {@code
-     * calculateGradientsAndOutputs} switches off, was tried: no measurable change, docs/PERFORMANCE.md.)
+     * The gradient of the seed (the loss, through its derivatives fed as {@code d_*} placeholders) with
+     * respect to every parameter used and to {@code emb}.
      */
-    public OutAndGrad outputAndGradients(Map<String, INDArray> placeholders, List<String> outputs) {
-        if (!hasLoss) {
-            throw new IllegalStateException("this graph has no loss");
+    public Map<String, INDArray> gradients(Map<String, INDArray> placeholders) {
+        if (!differentiable) {
+            throw new IllegalStateException("this graph has no output to differentiate");
         }
         if (!gradFunctionBuilt) {
             quietly(sd::createGradFunction);
             gradFunctionBuilt = true;
         }
-        return sd.calculateGradientsAndOutputs(withEmbedding(placeholders), outputs, gradTargets);
+        return sd.calculateGradients(withEmbedding(placeholders), gradTargets);
     }
 
     /** The inputs without {@code emb}, which is copied into the graph's embedding variable instead. */
@@ -142,29 +156,5 @@ public final class GptGraph {
                 System.setOut(original);
             }
         }
-    }
-
-    private final class TrunkView implements Head.Trunk {
-        private final Map<String, INDArray> params;
-        private final SDVariable hidden;
-        private final GptSpec spec;
-        private final int batch;
-        private final int seqLen;
-
-        TrunkView(SameDiff sd, Map<String, INDArray> params, SDVariable hidden, GptSpec spec, int batch, int seqLen) {
-            this.params = params;
-            this.hidden = hidden;
-            this.spec = spec;
-            this.batch = batch;
-            this.seqLen = seqLen;
-        }
-
-        @Override public SDVariable hidden() { return hidden; }
-        @Override public SDVariable wte() { return var(params, ParamNames.WTE); }
-        @Override public SDVariable scoreWeight() { return var(params, ParamNames.SCORE_WEIGHT); }
-        @Override public SDVariable scoreBias() { return var(params, ParamNames.SCORE_BIAS); }
-        @Override public int batch() { return batch; }
-        @Override public int seqLen() { return seqLen; }
-        @Override public GptSpec spec() { return spec; }
     }
 }

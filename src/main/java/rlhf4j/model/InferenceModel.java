@@ -8,11 +8,10 @@ import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import rlhf4j.nn.Sgemm;
 
 /**
- * The GPT forward pass with a key/value cache, for sampling: {@link GptDefinition} run forward only,
- * each new token costing one row per layer. FLOAT models run it over {@link KernelOps} (the kernels
+ * The GPT forward pass with a key/value cache, for sampling: {@link GptDefinition}'s trunk and LM
+ * logits run forward only, each new token costing one row per layer. FLOAT models run it over {@link KernelOps} (the kernels
  * training uses), other dtypes over {@link NdOps}; either way the logits equal the training graph's
  * (tested to 1e-4). Not thread-safe.
  */
@@ -82,20 +81,16 @@ public final class InferenceModel {
                 cache.keyValid[i * cache.capacity + start + j] = valid[i * n + j];
             }
         }
-        INDArray wte = p.get(ParamNames.WTE);                                                 // [V, C]
         INDArray logits;                                                                      // [B*n, V]
         if (kernels) {
             Arena arena = arenas.computeIfAbsent(b * n, k -> new Arena());
-            Ops<Tensor> ops = KernelOps.decoding(spec, p, arena, cache, n, start, tokens, positions, transposed,
-                    rotary);
-            Tensor hidden = GptDefinition.hidden(TimedOps.of(ops, times), spec);                  // [B*n, C]
-            try (PhaseTimes.Scope s = times.phase("decode: logits")) {
-                logits = Nd4j.createUninitialized(DataType.FLOAT, (long) b * n, spec.vocabSize());
-                Sgemm.gemm(hidden.value, false, wte, true, logits, 1f, 0f);
-            }
+            Ops<Tensor> ops = TimedOps.of(KernelOps.decoding(spec, p, arena, cache, n, start, tokens, positions,
+                    transposed, rotary), times);
+            Tensor z = ops.logits(GptDefinition.hidden(ops, spec), ops.param(ParamNames.WTE), 1.0); // [B*n, V]
+            logits = z.value.dup();                                                           // the arena reuses z
         } else {
-            INDArray hidden = GptDefinition.hidden(new NdOps(spec, p, cache, n, start, tokens, positions, rotary), spec); // [B*n, C]
-            logits = hidden.mmul(wte.transpose());
+            Ops<INDArray> ops = new NdOps(spec, p, cache, n, start, tokens, positions, rotary);
+            logits = ops.logits(GptDefinition.hidden(ops, spec), ops.param(ParamNames.WTE), 1.0);
         }
         cache.length = end;
         return logits;

@@ -162,16 +162,23 @@ final class KernelOps implements Ops<Tensor> {
     }
 
     /**
-     * Seeds {@code out}'s gradient with {@code dOut} and replays the tape: afterwards {@link
-     * #paramGrads} holds the gradient of every parameter the pass used.
+     * Sets the gradient of a result of this pass (its length in floats), before {@link #backward}: the
+     * loss's derivative with respect to that output.
      */
-    void backward(Tensor out, INDArray dOut) {
+    void seed(Tensor out, float[] dOut) {
         if (tape == null) {
             throw new IllegalStateException("this pass was not recorded: it has no backward");
         }
         ensureGrad(out);
-        out.grad.assign(dOut);
+        out.gradData.asFloatBuffer().put(dOut);
         out.gradWritten = true;
+    }
+
+    /** Replays the tape from the seeded outputs: afterwards {@link #paramGrads} holds every parameter's gradient. */
+    void backward() {
+        if (tape == null) {
+            throw new IllegalStateException("this pass was not recorded: it has no backward");
+        }
         tape.backward();
     }
 
@@ -426,6 +433,64 @@ final class KernelOps implements Ops<Tensor> {
             }
         });
         return y;
+    }
+
+    @Override
+    public Tensor logits(Tensor x, Tensor table, double scale) {
+        int n = x.rows();
+        int v = table.rows();
+        float alpha = (float) scale;
+        Tensor z = activation(n, v);                                                               // [N, V]
+        Sgemm.gemm(x.value, false, table.value, true, z.value, alpha, 0f);
+        record("bwd: logits", () -> {
+            if (!z.gradWritten) {
+                return;
+            }
+            if (x.needsGrad) {                                                                     // dx = s·dz·table [N, C]
+                ensureGrad(x);
+                Sgemm.gemm(z.grad, false, table.value, false, x.grad, alpha, x.gradWritten ? 1f : 0f);
+                x.gradWritten = true;
+            }
+            if (table.needsGrad) {                                                                 // d table = s·dzᵀ·x [V, C]
+                ensureGrad(table);
+                Sgemm.gemm(z.grad, true, x.value, false, table.grad, alpha, table.gradWritten ? 1f : 0f);
+                table.gradWritten = true;
+            }
+        });
+        return z;
+    }
+
+    @Override
+    public Tensor tokenLogProbs(Tensor logits, int[] targets) {
+        int n = logits.rows();
+        int v = logits.cols();
+        if (targets.length != n) {
+            throw new IllegalArgumentException(targets.length + " targets for " + n + " rows of logits");
+        }
+        Tensor out = activation(n);                                                                // [N]
+        float[] lse = arena.floats(n);
+        FloatKernels.logSoftmaxAt(logits.data, targets, out.data, lse, n, v);
+        record("bwd: log-probabilities", () -> {
+            if (out.gradWritten && logits.needsGrad) {
+                FloatKernels.logSoftmaxAtBackward(logits.data, lse, targets, out.gradData, accumulator(logits), n, v);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public Tensor entropy(Tensor logits) {
+        int n = logits.rows();
+        int v = logits.cols();
+        Tensor out = activation(n);                                                                // [N]
+        float[] lse = arena.floats(n);
+        FloatKernels.entropy(logits.data, out.data, lse, n, v);
+        record("bwd: entropy", () -> {
+            if (out.gradWritten && logits.needsGrad) {
+                FloatKernels.entropyBackward(logits.data, lse, out.data, out.gradData, accumulator(logits), n, v);
+            }
+        });
+        return out;
     }
 
     private Tensor cachedAttention(Cached a, int layer, Tensor qkv) {

@@ -1,12 +1,8 @@
 package rlhf4j.model;
 
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-
 /**
- * The {@link ScalarHead#LAST_TOKEN} placeholder of a right-padded batch: a one-hot row per sequence
- * marking its last non-padding position, where the scalar head's score is read.
+ * Where a reward model's score is read in a right-padded batch: the scalar head's value at each
+ * sequence's last non-padding position.
  */
 public final class LastToken {
     private LastToken() {}
@@ -30,13 +26,23 @@ public final class LastToken {
         return last;
     }
 
-    /** One-hot [B, T]: 1 at each row's last non-padding token. */
-    public static INDArray onehot(TokenBatch batch, DataType dtype) {
+    /** The scalar head's values [B*T] read at each row's last non-padding token: the sequence scores [B]. */
+    public static double[] scores(double[] values, TokenBatch batch) {
         int[] last = indices(batch);
-        INDArray m = Nd4j.zeros(dtype, batch.batch(), batch.seqLen());                   // [B, T]
+        double[] out = new double[last.length];
         for (int i = 0; i < last.length; i++) {
-            m.putScalar(i, last[i], 1.0);
+            out[i] = values[i * batch.seqLen() + last[i]];
         }
-        return m;
+        return out;
+    }
+
+    /** The reverse of {@link #scores}: a derivative per sequence [B] placed at its last token, zeros elsewhere [B*T]. */
+    public static double[] spread(double[] perSequence, TokenBatch batch) {
+        int[] last = indices(batch);
+        double[] out = new double[batch.batch() * batch.seqLen()];
+        for (int i = 0; i < last.length; i++) {
+            out[i * batch.seqLen() + last[i]] = perSequence[i];
+        }
+        return out;
     }
 }

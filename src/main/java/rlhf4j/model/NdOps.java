@@ -111,6 +111,35 @@ final class NdOps implements Ops<INDArray> {
         return Nd4j.matmul(probs, v).permute(0, 2, 1, 3).dup('c').reshape(b * n, c);         // [B*n, C]
     }
 
+    @Override
+    public INDArray logits(INDArray x, INDArray table, double scale) {
+        INDArray z = x.mmul(table.transpose());                                              // [N, V]
+        return scale == 1.0 ? z : z.muli(scale);
+    }
+
+    @Override
+    public INDArray tokenLogProbs(INDArray logits, int[] targets) {
+        INDArray logp = logSoftmax(logits);                                                  // [N, V]
+        INDArray out = Nd4j.create(logits.dataType(), targets.length);                       // [N]
+        for (int r = 0; r < targets.length; r++) {
+            out.putScalar(r, logp.getDouble(r, targets[r]));
+        }
+        return out;
+    }
+
+    @Override
+    public INDArray entropy(INDArray logits) {
+        INDArray logp = logSoftmax(logits);                                                  // [N, V]
+        return Transforms.exp(logp, true).muli(logp).sum(1).negi();                          // [N]
+    }
+
+    /** Each row of z [N, V] minus its log-sum-exp, computed from the row maximum (no overflow). */
+    private static INDArray logSoftmax(INDArray z) {
+        INDArray shifted = z.subColumnVector(z.max(true, 1));                                 // [N, V]
+        INDArray lse = Transforms.log(Transforms.exp(shifted, true).sum(true, 1), false);    // [N, 1]
+        return shifted.subiColumnVector(lse);
+    }
+
     /**
      * Additive mask [B, 1, n, L] for the n new queries at absolute positions start..end-1: a query
      * sees earlier real tokens of its sequence, and a padding query sees itself (as {@link

@@ -8,7 +8,8 @@ package rlhf4j.model;
  * one pass: the token ids, the attention mask or key/value cache and the shapes belong to it.
  *
  * <p>Activations are 2-D {@code [N, C]} with one row per token ({@code N = B·T} for a training
- * batch, {@code B·n} for n new tokens per sequence when decoding).
+ * batch, {@code B·n} for n new tokens per sequence when decoding); the heads' per-token results
+ * ({@link #tokenLogProbs}, {@link #entropy}) are 1-D {@code [N]}.
  */
 public interface Ops<T> {
     /** A parameter of the model by its GPT-2 name ({@link ParamNames}). */
@@ -49,4 +50,20 @@ public interface Ops<T> {
      * key/value cache of earlier decoding steps, to which this call appends the new keys and values.
      */
     T causalAttention(int layer, T qkv);
+
+    /**
+     * The tied LM head's logits {@code scale · x·tableᵀ}: x [N, C], table [V, C] (the token embedding)
+     * → [N, V]. The scale is 1 / temperature where a sampling temperature applies.
+     */
+    T logits(T x, T table, double scale);
+
+    /**
+     * {@code log softmax(logits)[n, targets[n]]} for each row n of logits [N, V] → [N]. The targets
+     * are the pass's next tokens (engines that take them from elsewhere, as SameDiff's placeholder
+     * does, ignore the array).
+     */
+    T tokenLogProbs(T logits, int[] targets);
+
+    /** The entropy {@code −Σ_v p_v log p_v} of each row's softmax, logits [N, V] → [N]. */
+    T entropy(T logits);
 }

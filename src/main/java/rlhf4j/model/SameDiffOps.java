@@ -7,10 +7,11 @@ import rlhf4j.nn.Blocks;
 
 /**
  * {@link Ops} as nodes of a SameDiff graph of one (B, T): SameDiff differentiates what {@link
- * GptDefinition} builds with them. The embedding is a placeholder {@code emb} [B·T, C] looked up
+ * GptDefinition} builds with them. The embedding is the graph variable {@code emb} [B·T, C], overwritten each call and looked up
  * outside the graph (and its gradient scattered into the tables there, {@link Gpt}), because the
  * native gather's gradient is wrong (docs/SAMEDIFF.md); the attention mask is the placeholder
- * {@code attn_bias} [B or 1, 1, T, T].
+ * {@code attn_bias} [B or 1, 1, T, T]; the next-token targets are the one-hot placeholder
+ * {@code target_onehot} [B·T, V].
  */
 final class SameDiffOps implements Ops<SDVariable> {
     private final SameDiff sd;
@@ -22,12 +23,13 @@ final class SameDiffOps implements Ops<SDVariable> {
     private final int nHead;
     private final int headDim;
     private final RotaryInputs rotary;
+    private final SDVariable targetOnehot;
 
     /** The rotary factors [N, 3C] (placeholders: they depend on the batch's positions) and the constant R [3C, 3C]. */
     record RotaryInputs(SDVariable cos, SDVariable sin, SDVariable rotateHalf) {}
 
     SameDiffOps(SameDiff sd, Function<String, SDVariable> params, SDVariable emb, SDVariable attnBias, int batch,
-                int seqLen, int nHead, int headDim, RotaryInputs rotary) {
+                int seqLen, int nHead, int headDim, RotaryInputs rotary, SDVariable targetOnehot) {
         this.sd = sd;
         this.params = params;
         this.emb = emb;
@@ -37,6 +39,7 @@ final class SameDiffOps implements Ops<SDVariable> {
         this.nHead = nHead;
         this.headDim = headDim;
         this.rotary = rotary;
+        this.targetOnehot = targetOnehot;
     }
 
     @Override public SDVariable param(String name) { return params.apply(name); }
@@ -58,5 +61,24 @@ final class SameDiffOps implements Ops<SDVariable> {
     @Override
     public SDVariable causalAttention(int layer, SDVariable qkv) {
         return Blocks.causalAttention(sd, qkv, attnBias, batch, seqLen, nHead, headDim);
+    }
+
+    @Override
+    public SDVariable logits(SDVariable x, SDVariable table, double scale) {
+        SDVariable z = sd.mmul(x, table, false, true, false);                                 // [N, V]
+        return scale == 1.0 ? z : z.mul(scale);
+    }
+
+    @Override
+    public SDVariable tokenLogProbs(SDVariable logits, int[] targets) {
+        if (targetOnehot == null) {
+            throw new IllegalStateException("this graph was built without a target placeholder");
+        }
+        return Blocks.targetLogProbs(sd, logits, targetOnehot);                               // [N]
+    }
+
+    @Override
+    public SDVariable entropy(SDVariable logits) {
+        return Blocks.entropy(sd, logits);                                                    // [N]
     }
 }

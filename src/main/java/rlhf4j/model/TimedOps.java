@@ -78,4 +78,25 @@ final class TimedOps<T> implements Ops<T> {
             return inner.causalAttention(layer, qkv);
         }
     }
+
+    @Override
+    public T logits(T x, T table, double scale) {
+        try (PhaseTimes.Scope s = times.phase("fwd: logits")) {
+            return inner.logits(x, table, scale);
+        }
+    }
+
+    @Override
+    public T tokenLogProbs(T logits, int[] targets) {
+        try (PhaseTimes.Scope s = times.phase("fwd: log-probabilities")) {
+            return inner.tokenLogProbs(logits, targets);
+        }
+    }
+
+    @Override
+    public T entropy(T logits) {
+        try (PhaseTimes.Scope s = times.phase("fwd: entropy")) {
+            return inner.entropy(logits);
+        }
+    }
 }

@@ -631,75 +631,100 @@ public final class FloatKernels {
         }
     }
 
-    /**
-     * The LM loss rows, forward and backward in place: for each row r of logits [rows, v] with
-     * target distribution {@code onehot[r]} (one-hot rows) and weight {@code w[r]}, writes {@code
-     * tokenLogp[r] = Σ_v onehot·log_softmax(logits)} and replaces the row by the gradient of
-     * {@code loss = −Σ_r w_r·tokenLogp_r}: {@code w_r·(softmax·Σ_v onehot − onehot)}. Returns the
-     * loss (summed in double).
-     */
-    public static double lmLoss(ByteBuffer logits, ByteBuffer onehot, ByteBuffer w, float[] tokenLogp, int rows,
-                                int v) {
-        return lmRows(logits, onehot, w, tokenLogp, rows, v);
+    /** The largest of the n floats of z from element offset o. */
+    private static float rowMax(ByteBuffer z, int o, int n) {
+        int bound = S.loopBound(n);
+        FloatVector maxV = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int j = 0;
+        for (; j < bound; j += L) {
+            maxV = maxV.max(load(z, o + j));
+        }
+        float max = maxV.reduceLanes(VectorOperators.MAX);
+        for (; j < n; j++) {
+            max = Math.max(max, z.getFloat((o + j) * 4));
+        }
+        return max;
+    }
+
+    /** {@code dz[o + j] += a·p[j]·(z[o + j] − c)} over n elements, or {@code += a·p[j]} when z is null. */
+    private static void addScaled(ByteBuffer dz, int o, ByteBuffer p, ByteBuffer z, float a, float c, int n) {
+        int bound = S.loopBound(n);
+        FloatVector aV = FloatVector.broadcast(S, a);
+        FloatVector cV = FloatVector.broadcast(S, c);
+        int j = 0;
+        for (; j < bound; j += L) {
+            FloatVector term = z == null ? load(p, j).mul(aV) : load(p, j).mul(aV).mul(load(z, o + j).sub(cV));
+            store(load(dz, o + j).add(term), dz, o + j);
+        }
+        for (; j < n; j++) {
+            float term = z == null ? p.getFloat(j * 4) * a : p.getFloat(j * 4) * a * (z.getFloat((o + j) * 4) - c);
+            dz.putFloat((o + j) * 4, dz.getFloat((o + j) * 4) + term);
+        }
     }
 
     /**
-     * The forward half of {@link #lmLoss}: {@code tokenLogp[r] = Σ_v onehot·log_softmax(logits)} for each
-     * row of logits [rows, v], without a loss or a gradient (the rows are left holding e^(l − max)).
+     * The log-probability of each row's target: {@code out[r] = z[r, targets[r]] − lse_r} for logits z
+     * [rows, v], with {@code lse_r = log Σ_j e^(z_rj)} kept for the backward. z is left unchanged.
      */
-    public static void tokenLogProbs(ByteBuffer logits, ByteBuffer onehot, float[] tokenLogp, int rows, int v) {
-        lmRows(logits, onehot, null, tokenLogp, rows, v);
-    }
-
-    /** {@link #lmLoss} with weights w, or {@link #tokenLogProbs} when w is null. */
-    private static double lmRows(ByteBuffer logits, ByteBuffer onehot, ByteBuffer w, float[] tokenLogp, int rows,
-                                 int v) {
-        int bound = S.loopBound(v);
-        double loss = 0;
+    public static void logSoftmaxAt(ByteBuffer z, int[] targets, ByteBuffer out, float[] lse, int rows, int v) {
+        ByteBuffer e = scratch(v);
         for (int r = 0; r < rows; r++) {
             int o = r * v;
-            FloatVector maxV = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            FloatVector dotV = FloatVector.zero(S);
-            FloatVector massV = FloatVector.zero(S);
-            int j = 0;
-            for (; j < bound; j += L) {
-                FloatVector l = load(logits, o + j);
-                FloatVector t = load(onehot, o + j);
-                maxV = maxV.max(l);
-                dotV = l.fma(t, dotV);
-                massV = massV.add(t);
-            }
-            float max = maxV.reduceLanes(VectorOperators.MAX);
-            float dot = sum(dotV);
-            float mass = sum(massV);
-            for (; j < v; j++) {
-                float l = logits.getFloat((o + j) * 4);
-                float t = onehot.getFloat((o + j) * 4);
-                max = Math.max(max, l);
-                dot += l * t;
-                mass += t;
-            }
-            float sum = expAffine(logits, o, logits, o, v, 1f, -max);                       // row ← e^(l − max)
-            float lse = max + (float) StrictMath.log(sum);
-            float logp = dot - mass * lse;
-            tokenLogp[r] = logp;
-            if (w == null) {
+            float max = rowMax(z, o, v);
+            float sum = expAffine(z, o, e, 0, v, 1f, -max);                                 // e^(z − max)
+            lse[r] = max + (float) StrictMath.log(sum);
+            out.putFloat(r * 4, z.getFloat((o + targets[r]) * 4) - lse[r]);
+        }
+    }
+
+    /** Backward of {@link #logSoftmaxAt}: {@code dz[r, j] += g_r·(δ(j = targets[r]) − softmax(z_r)_j)}. */
+    public static void logSoftmaxAtBackward(ByteBuffer z, float[] lse, int[] targets, ByteBuffer g, ByteBuffer dz,
+                                            int rows, int v) {
+        ByteBuffer p = scratch(v);
+        for (int r = 0; r < rows; r++) {
+            float gr = g.getFloat(r * 4);
+            if (gr == 0f) {
                 continue;
             }
-            float wr = w.getFloat(r * 4);
-            loss -= (double) wr * logp;
-            float pScale = wr * mass / sum;                                                  // softmax = e / sum
-            FloatVector pScaleV = FloatVector.broadcast(S, pScale);
-            FloatVector wV = FloatVector.broadcast(S, wr);
-            j = 0;
-            for (; j < bound; j += L) {
-                store(load(logits, o + j).mul(pScaleV).sub(load(onehot, o + j).mul(wV)), logits, o + j);
-            }
-            for (; j < v; j++) {
-                logits.putFloat((o + j) * 4, logits.getFloat((o + j) * 4) * pScale - onehot.getFloat((o + j) * 4) * wr);
-            }
+            int o = r * v;
+            expAffine(z, o, p, 0, v, 1f, -lse[r]);                                          // softmax
+            addScaled(dz, o, p, null, -gr, 0f, v);
+            int t = (o + targets[r]) * 4;
+            dz.putFloat(t, dz.getFloat(t) + gr);
         }
-        return loss;
+    }
+
+    /**
+     * The entropy of each row's softmax, {@code out[r] = −Σ_j p_j log p_j = lse_r − Σ_j p_j z_j}, for
+     * logits z [rows, v]; lse kept for the backward. z is left unchanged.
+     */
+    public static void entropy(ByteBuffer z, ByteBuffer out, float[] lse, int rows, int v) {
+        ByteBuffer e = scratch(v);
+        for (int r = 0; r < rows; r++) {
+            int o = r * v;
+            float max = rowMax(z, o, v);
+            float sum = expAffine(z, o, e, 0, v, 1f, -max);                                 // e^(z − max)
+            lse[r] = max + (float) StrictMath.log(sum);
+            out.putFloat(r * 4, lse[r] - dot(e, 0, z, o, v) / sum);
+        }
+    }
+
+    /**
+     * Backward of {@link #entropy}: {@code dz[r, j] += −g_r·p_j·(log p_j + H_r) = −g_r·p_j·(z_j − (lse_r −
+     * H_r))}, with H the forward's output.
+     */
+    public static void entropyBackward(ByteBuffer z, float[] lse, ByteBuffer entropy, ByteBuffer g, ByteBuffer dz,
+                                       int rows, int v) {
+        ByteBuffer p = scratch(v);
+        for (int r = 0; r < rows; r++) {
+            float gr = g.getFloat(r * 4);
+            if (gr == 0f) {
+                continue;
+            }
+            int o = r * v;
+            expAffine(z, o, p, 0, v, 1f, -lse[r]);                                          // softmax
+            addScaled(dz, o, p, z, -gr, lse[r] - entropy.getFloat(r * 4), v);
+        }
     }
 
     /**

@@ -12,7 +12,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
-import rlhf4j.model.LmHead;
+import rlhf4j.model.HeadRequest;
 import rlhf4j.model.TokenBatch;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
@@ -33,10 +33,9 @@ class StageCheckpointTest {
         assertEquals(3, loaded.trainerState().get("step").asInt());
         assertEquals("pretrain", loaded.stage());
         TokenBatch batch = TokenBatch.causal(new int[][] {{1, 5, 9, 200, 7, 7}});
-        LmHead head = new LmHead(false);
-        INDArray a = gpt.forward(head, batch, Map.of(), LmHead.LOGITS).get(LmHead.LOGITS);
-        INDArray b = new Gpt(loaded.spec(), loaded.params()).forward(head, batch, Map.of(), LmHead.LOGITS)
-                .get(LmHead.LOGITS);
+        HeadRequest logits = HeadRequest.lm(new int[] {5, 9, 200, 7, 7, 1}).withLogits();
+        INDArray a = gpt.forward(logits, batch).logits();
+        INDArray b = new Gpt(loaded.spec(), loaded.params()).forward(logits, batch).logits();
         assertArrayEquals(a.reshape(-1).toFloatVector(), b.reshape(-1).toFloatVector(), 0.0f);
     }
 }

@@ -7,14 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
-import rlhf4j.model.LmHead;
+import rlhf4j.model.HeadRequest;
 import rlhf4j.model.Norm;
 import rlhf4j.model.Position;
 import rlhf4j.model.TokenBatch;
@@ -26,7 +25,7 @@ class KvCacheEquivalenceTest {
     /** The reference: the whole-model SameDiff graph (the FLOAT inference path runs the kernels). */
     private static INDArray graphLogits(Gpt gpt, TokenBatch batch) {
         gpt.setEngine(Gpt.Engine.GRAPH);
-        return gpt.forward(new LmHead(false), batch, Map.of(), LmHead.LOGITS).get(LmHead.LOGITS);  // [B*T, V]
+        return gpt.forward(HeadRequest.lm(new int[batch.tokens().length]).withLogits(), batch).logits(); // [B*T, V]
     }
 
     @Test

@@ -5,17 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import rlhf4j.loss.Loss;
+import rlhf4j.loss.Losses;
 
 /**
  * One definition on both engines: the kernels and their tape ({@link Gpt.Engine#KERNELS}) against the SameDiff graph ({@link
- * Gpt.Engine#GRAPH}, gradient-checked in DOUBLE) in FLOAT — with the LM loss head by kernels too
- * ({@link KernelLmHead}) and other heads as graphs: same loss, logits, token log-probabilities,
- * hidden state and every gradient, on shapes that exercise the vector loops and their scalar tails (C and T below,
+ * Gpt.Engine#GRAPH}, gradient-checked in DOUBLE) in FLOAT, heads included: same loss, logits, token
+ * log-probabilities, entropies, values and every gradient, through every stage's loss, on shapes that exercise the vector loops and their scalar tails (C and T below,
  * at and above the SIMD width), one and several heads, padding and repeated tokens, and repeated
  * steps that reuse the trunk's buffers.
  */
@@ -52,6 +54,15 @@ class EngineEquivalenceTest {
         assertTrue(err <= rtol * scale, what + ": max |kernels - graph| = " + err + ", max |graph| = " + scale);
     }
 
+    private static Function<HeadOutputs, Loss> lm(double[] mask) {
+        double[] weight = Losses.meanWeights(mask);
+        return out -> Losses.lm(out.logp(), weight);
+    }
+
+    private static void assertClose(String what, double[] want, double[] got, double rtol) {
+        assertClose(what, Nd4j.createFromArray(want), Nd4j.createFromArray(got), rtol);
+    }
+
     private static void compare(GptSpec spec, int b, int t, boolean padded) {
         Random rng = new Random(spec.nEmbd() * 31L + t);
         Gpt graph = pair(spec, 5, Gpt.Engine.GRAPH);
@@ -64,18 +75,15 @@ class EngineEquivalenceTest {
             targets[i] = rng.nextInt(spec.vocabSize());
             mask[i] = tb.keyValid() == null || tb.keyValid()[i] == 1 ? 1 : 0;
         }
-        Map<String, INDArray> feed = LmTargets.of(targets, mask, spec.vocabSize(), DataType.FLOAT);
-        LmHead head = new LmHead(true);
-        List<String> outputs = List.of(LmHead.LOSS, LmHead.LOGITS, LmHead.TOKEN_LOGP);
-        Gpt.Step want = graph.forwardBackward(head, tb, feed, outputs);
+        HeadRequest request = HeadRequest.lm(targets).withLogits();
+        Gpt.Step want = graph.forwardBackward(request, tb, lm(mask));
         for (int step = 0; step < 2; step++) {
-            Gpt.Step got = kernels.forwardBackward(head, tb, feed, outputs);
+            Gpt.Step got = kernels.forwardBackward(request, tb, lm(mask));
             String at = spec + " B=" + b + " T=" + t + (padded ? " padded" : "") + " step " + step;
-            assertEquals(want.outputs().get(LmHead.LOSS).getDouble(0), got.outputs().get(LmHead.LOSS).getDouble(0),
-                    1e-5 * Math.max(1, Math.abs(want.outputs().get(LmHead.LOSS).getDouble(0))), at + " loss");
-            assertClose(at + " logits", want.outputs().get(LmHead.LOGITS), got.outputs().get(LmHead.LOGITS), 1e-4);
-            assertClose(at + " token logp", want.outputs().get(LmHead.TOKEN_LOGP), got.outputs().get(LmHead.TOKEN_LOGP),
-                    1e-4);
+            assertEquals(want.loss().value(), got.loss().value(), 1e-5 * Math.max(1, Math.abs(want.loss().value())),
+                    at + " loss");
+            assertClose(at + " logits", want.outputs().logits(), got.outputs().logits(), 1e-4);
+            assertClose(at + " token logp", want.outputs().logp(), got.outputs().logp(), 1e-4);
             assertEquals(want.grads().keySet(), got.grads().keySet(), at + " gradient names");
             List<String> wantOrder = List.copyOf(want.grads().keySet());
             assertEquals(wantOrder, List.copyOf(got.grads().keySet()), at + " gradient order");
@@ -83,28 +91,43 @@ class EngineEquivalenceTest {
                 assertClose(at + " d " + name, want.grads().get(name), got.grads().get(name), 2e-4);
             }
         }
-        LmHead logits = new LmHead(false);
-        Map<String, INDArray> a = graph.forward(logits, tb, Map.of(), LmHead.LOGITS, GptGraph.HIDDEN);
-        Map<String, INDArray> k = kernels.forward(logits, tb, Map.of(), LmHead.LOGITS, GptGraph.HIDDEN);
-        assertClose(spec + " forward logits", a.get(LmHead.LOGITS), k.get(LmHead.LOGITS), 1e-4);
-        assertClose(spec + " forward hidden", a.get(GptGraph.HIDDEN), k.get(GptGraph.HIDDEN), 1e-4);
+        HeadOutputs a = graph.forward(request, tb);
+        HeadOutputs k = kernels.forward(request, tb);
+        assertClose(spec + " forward logits", a.logits(), k.logits(), 1e-4);
+        assertClose(spec + " forward logp", a.logp(), k.logp(), 1e-4);
     }
 
-    /** Any head: the same outputs and gradients from both engines (score head parameters included). */
-    private static void compareHead(GptSpec spec, Head head, TokenBatch tb, Map<String, INDArray> feed,
-                                    List<String> outputs) {
+    /** Any request and loss: the same outputs and gradients from both engines (score head parameters included). */
+    private static void compareObjective(String what, GptSpec spec, HeadRequest request, TokenBatch tb,
+                                         Function<HeadOutputs, Loss> objective) {
         Gpt graph = pair(spec, 9, Gpt.Engine.GRAPH);
         Gpt kernels = pair(spec, 9, Gpt.Engine.KERNELS);
         GptInit.addScoreHead(graph.params(), spec, DataType.FLOAT, 4, true);
         GptInit.addScoreHead(kernels.params(), spec, DataType.FLOAT, 4, true);
-        Gpt.Step want = graph.forwardBackward(head, tb, feed, outputs);
-        Gpt.Step got = kernels.forwardBackward(head, tb, feed, outputs);
-        for (String o : outputs) {
-            assertClose(head.key() + " " + o, want.outputs().get(o), got.outputs().get(o), 1e-4);
+        Gpt.Step want = graph.forwardBackward(request, tb, objective);
+        Gpt.Step got = kernels.forwardBackward(request, tb, objective);
+        assertEquals(want.loss().value(), got.loss().value(), 1e-5 * Math.max(1, Math.abs(want.loss().value())),
+                what + " loss");
+        if (request.targets() != null) {
+            assertClose(what + " logp", want.outputs().logp(), got.outputs().logp(), 1e-4);
         }
-        assertEquals(List.copyOf(want.grads().keySet()), List.copyOf(got.grads().keySet()), head.key() + " gradients");
+        if (request.entropy()) {
+            assertClose(what + " entropy", want.outputs().entropy(), got.outputs().entropy(), 1e-4);
+        }
+        if (request.values()) {
+            assertClose(what + " values", want.outputs().values(), got.outputs().values(), 1e-4);
+        }
+        assertEquals(List.copyOf(want.grads().keySet()), List.copyOf(got.grads().keySet()), what + " gradients");
         for (String name : want.grads().keySet()) {
-            assertClose(head.key() + " d " + name, want.grads().get(name), got.grads().get(name), 2e-4);
+            assertClose(what + " d " + name, want.grads().get(name), got.grads().get(name), 2e-4);
+        }
+        HeadOutputs a = graph.forward(request, tb);
+        HeadOutputs k = kernels.forward(request, tb);
+        if (request.targets() != null) {
+            assertClose(what + " forward logp", a.logp(), k.logp(), 1e-5);
+        }
+        if (request.values()) {
+            assertClose(what + " forward values", a.values(), k.values(), 1e-5);
         }
     }
 
@@ -119,8 +142,6 @@ class EngineEquivalenceTest {
         Gpt kernels = pair(spec, 5, Gpt.Engine.KERNELS);
         Gpt graph = pair(spec, 5, Gpt.Engine.GRAPH);
         Random rng = new Random(8);
-        LmHead head = new LmHead(true);
-        List<String> outputs = List.of(LmHead.LOSS, LmHead.LOGITS);
         for (int t : new int[] {9, 4, 16, 6, 9}) {
             TokenBatch tb = batch(spec, 3, t, true, rng);
             int[] targets = new int[3 * t];
@@ -129,10 +150,10 @@ class EngineEquivalenceTest {
                 targets[i] = rng.nextInt(spec.vocabSize());
                 mask[i] = tb.keyValid()[i];
             }
-            Map<String, INDArray> feed = LmTargets.of(targets, mask, spec.vocabSize(), DataType.FLOAT);
-            Gpt.Step want = graph.forwardBackward(head, tb, feed, outputs);
-            Gpt.Step got = kernels.forwardBackward(head, tb, feed, outputs);
-            assertClose("T=" + t + " logits", want.outputs().get(LmHead.LOGITS), got.outputs().get(LmHead.LOGITS), 1e-4);
+            HeadRequest request = HeadRequest.lm(targets).withLogits();
+            Gpt.Step want = graph.forwardBackward(request, tb, lm(mask));
+            Gpt.Step got = kernels.forwardBackward(request, tb, lm(mask));
+            assertClose("T=" + t + " logits", want.outputs().logits(), got.outputs().logits(), 1e-4);
             for (String name : want.grads().keySet()) {
                 assertClose("T=" + t + " d " + name, want.grads().get(name), got.grads().get(name), 2e-4);
             }
@@ -148,57 +169,43 @@ class EngineEquivalenceTest {
         compare(new GptSpec(1, 2, 16, 8, 9, Norm.RMSNORM, Position.LEARNED), 2, 8, true);
     }
 
+    /** Every stage's loss on both engines: the ranking loss, PPO's clipped surrogate with entropy, the clipped value loss. */
     @Test
-    void rewardAndValueHeads() {
+    void rewardPolicyAndValueObjectives() {
         GptSpec spec = new GptSpec(2, 2, 24, 9, 17);
         Random rng = new Random(3);
         TokenBatch tb = batch(spec, 4, 9, true, rng);
-        float[][] pairWeight = new float[4][4];                                                   // [B, B]
-        float[][] pairMargin = new float[4][4];                                                   // [B, B]
-        pairWeight[0][1] = pairWeight[0][2] = pairWeight[1][2] = 1f / 6;   // prompt 1: 0 > 1 > 2; prompt 2: row 3 alone
-        pairMargin[0][1] = 0.5f;
-        compareHead(spec, new RankingHead(), tb, Map.of(ScalarHead.LAST_TOKEN, LastToken.onehot(tb, DataType.FLOAT),
-                RankingHead.WEIGHT, org.nd4j.linalg.factory.Nd4j.createFromArray(pairWeight),
-                RankingHead.MARGIN, org.nd4j.linalg.factory.Nd4j.createFromArray(pairMargin)),
-                List.of(RankingHead.LOSS, ScalarHead.SCORE));
-        INDArray old = org.nd4j.linalg.factory.Nd4j.rand(DataType.FLOAT, 4, 9).subi(0.5);          // [B, T]
-        INDArray ret = org.nd4j.linalg.factory.Nd4j.rand(DataType.FLOAT, 4, 9);                    // [B, T]
-        INDArray weight = org.nd4j.linalg.factory.Nd4j.ones(DataType.FLOAT, 4, 9).divi(36);       // [B, T]
-        compareHead(spec, ValueHead.training(0.2, 0.5), tb, Map.of(ValueHead.OLD_VALUES, old, ValueHead.RETURNS, ret,
-                ValueHead.VALUE_WEIGHT, weight), List.of(ValueHead.LOSS, ValueHead.VALUES));
-    }
-
-    /** Forward only (no loss): the hand-written scoring heads against the graph's. */
-    private static void compareForward(GptSpec spec, Head head, TokenBatch tb, Map<String, INDArray> feed,
-                                       String... outputs) {
-        Gpt graph = pair(spec, 11, Gpt.Engine.GRAPH);
-        Gpt kernels = pair(spec, 11, Gpt.Engine.KERNELS);
-        GptInit.addScoreHead(graph.params(), spec, DataType.FLOAT, 4, true);
-        GptInit.addScoreHead(kernels.params(), spec, DataType.FLOAT, 4, true);
-        assertTrue(KernelForwardHeads.accepts(head, feed, outputs), head.key() + " runs by hand");
-        Map<String, INDArray> want = graph.forward(head, tb, feed, outputs);
-        Map<String, INDArray> got = kernels.forward(head, tb, feed, outputs);
-        for (String o : outputs) {
-            assertEquals(List.of(want.get(o).shape().length), List.of(got.get(o).shape().length), o + " rank");
-            assertClose(head.key() + " " + o, want.get(o), got.get(o), 1e-5);
-        }
-    }
-
-    @Test
-    void forwardOnlyScoringHeads() {
-        GptSpec spec = new GptSpec(2, 2, 24, 9, 37);
-        Random rng = new Random(4);
-        TokenBatch tb = batch(spec, 3, 9, true, rng);
-        int[] targets = new int[3 * 9];
-        for (int i = 0; i < targets.length; i++) {
+        int n = 4 * 9;
+        List<Losses.Comparison> pairs = List.of(new Losses.Comparison(0, 1, 1 / 6.0, 0.5),
+                new Losses.Comparison(0, 2, 1 / 6.0, 0), new Losses.Comparison(1, 2, 1 / 6.0, 0)); // row 3 alone
+        compareObjective("ranking", spec, HeadRequest.scalar(), tb, out -> {
+            Losses.ScoreLoss r = Losses.ranking(LastToken.scores(out.values(), tb), pairs);
+            return Loss.ofValues(r.value(), LastToken.spread(r.dScores(), tb));
+        });
+        double[] old = new double[n];
+        double[] ret = new double[n];
+        double[] adv = new double[n];
+        double[] mask = new double[n];
+        int[] targets = new int[n];
+        for (int i = 0; i < n; i++) {
+            old[i] = rng.nextDouble() - 0.5;
+            ret[i] = rng.nextDouble();
+            adv[i] = rng.nextGaussian();
+            mask[i] = tb.keyValid()[i];
             targets[i] = rng.nextInt(spec.vocabSize());
         }
-        compareForward(spec, PolicyHead.logProbs(0.7), tb,
-                Map.of(PolicyHead.TARGET_ONEHOT, LmTargets.oneHot(targets, spec.vocabSize(), DataType.FLOAT)),
-                PolicyHead.TOKEN_LOGP);
-        compareForward(spec, ValueHead.values(), tb, Map.of(), ValueHead.VALUES);
-        compareForward(spec, new ScalarHead(false), tb,
-                Map.of(ScalarHead.LAST_TOKEN, LastToken.onehot(tb, DataType.FLOAT)), ScalarHead.SCORE, ScalarHead.VALUES);
+        double[] weight = Losses.meanWeights(mask);
+        compareObjective("value", spec, HeadRequest.scalar(), tb,
+                out -> Losses.clippedValue(out.values(), old, ret, weight, 0.2, 0.5));
+        // old log-probabilities near the current ones: some ratios inside the clip range, some outside
+        Gpt probe = pair(spec, 9, Gpt.Engine.GRAPH);
+        double[] logp = probe.forward(HeadRequest.policy(targets, 0.7, false), tb).logp();
+        double[] oldLogp = new double[n];
+        for (int i = 0; i < n; i++) {
+            oldLogp[i] = logp[i] + 0.4 * rng.nextGaussian();
+        }
+        compareObjective("policy", spec, HeadRequest.policy(targets, 0.7, true), tb,
+                out -> Losses.ppoPolicy(out.logp(), out.entropy(), oldLogp, adv, weight, 0.2, 0.05));
     }
 
     @Test

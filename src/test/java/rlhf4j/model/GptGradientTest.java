@@ -5,18 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.loss.Loss;
+import rlhf4j.loss.Losses;
 import rlhf4j.nn.GradientChecker;
 
 /** The whole model, LM loss included, against central differences in DOUBLE — with repeated tokens and padding. */
 class GptGradientTest {
     static final GptSpec SPEC = new GptSpec(2, 2, 8, 6, 11);
 
-    static Map<String, INDArray> lmTargets(TokenBatch batch, int[] targets, double[] mask, int vocab) {
-        return LmTargets.of(targets, mask, vocab, DataType.DOUBLE);
+    /** The masked-mean LM loss of a pass, as pretraining and SFT compute it. */
+    static Function<HeadOutputs, Loss> lm(double[] mask) {
+        double[] weight = Losses.meanWeights(mask);
+        return out -> Losses.lm(out.logp(), weight);
     }
 
     private static void check(TokenBatch batch, int[] targets, double[] mask) {
@@ -25,13 +29,12 @@ class GptGradientTest {
 
     private static void check(GptSpec spec, TokenBatch batch, int[] targets, double[] mask) {
         Gpt gpt = Gpt.create(spec, DataType.DOUBLE, 3, 0.3);
-        LmHead head = new LmHead(true);
-        Map<String, INDArray> extra = lmTargets(batch, targets, mask, spec.vocabSize());
-        gpt.forwardBackward(head, batch, extra, List.of(LmHead.LOSS)); // check a second step: nothing left over may leak in
-        Gpt.Step step = gpt.forwardBackward(head, batch, extra, List.of(LmHead.LOSS));
+        HeadRequest request = HeadRequest.lm(targets);
+        gpt.forwardBackward(request, batch, lm(mask)); // check a second step: nothing left over may leak in
+        Gpt.Step step = gpt.forwardBackward(request, batch, lm(mask));
         assertTrue(step.grads().keySet().containsAll(gpt.params().keySet()), "a gradient for every parameter");
         List<GradientChecker.Mismatch> bad = GradientChecker.standard().check(gpt.params(), step.grads(),
-                () -> gpt.forward(head, batch, extra, LmHead.LOSS).get(LmHead.LOSS).getDouble(0));
+                () -> lm(mask).apply(gpt.forward(request, batch)).value());
         assertTrue(bad.isEmpty(), spec + " mismatches: " + bad.subList(0, Math.min(5, bad.size())));
     }
 
@@ -87,16 +90,13 @@ class GptGradientTest {
         java.util.LinkedHashMap<String, INDArray> floatParams = new java.util.LinkedHashMap<>();
         reference.params().forEach((name, p) -> floatParams.put(name, p.castTo(DataType.FLOAT)));
         Gpt gpt = new Gpt(SPEC, floatParams);
-        LmHead head = new LmHead(true);
-        Gpt.Step expected = reference.forwardBackward(head, batch, LmTargets.of(targets, mask, SPEC.vocabSize(),
-                DataType.DOUBLE), List.of(LmHead.LOSS));
-        Map<String, INDArray> floatTargets = LmTargets.of(targets, mask, SPEC.vocabSize(), DataType.FLOAT);
+        Gpt.Step expected = reference.forwardBackward(HeadRequest.lm(targets), batch, lm(mask));
         List<Gpt.Step> steps = new java.util.ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            steps.add(gpt.forwardBackward(head, batch, floatTargets, List.of(LmHead.LOSS)));
+            steps.add(gpt.forwardBackward(HeadRequest.lm(targets), batch, lm(mask)));
         }
         for (Gpt.Step step : steps) {
-            assertEquals(expected.outputs().get(LmHead.LOSS).getDouble(0), step.outputs().get(LmHead.LOSS).getDouble(0), 1e-5);
+            assertEquals(expected.loss().value(), step.loss().value(), 1e-5);
             assertEquals(expected.grads().keySet(), step.grads().keySet());
             for (String name : expected.grads().keySet()) {
                 INDArray want = expected.grads().get(name);
@@ -113,13 +113,9 @@ class GptGradientTest {
         Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 3, 0.3);
         TokenBatch batch = TokenBatch.causal(new int[][] {{1, 2, 3, 4}});
         double[] mask = {0, 0, 1, 1};
-        LmHead head = new LmHead(true);
-        double a = gpt.forward(head, batch, LmTargets.of(new int[] {2, 3, 4, 5}, mask, 11, DataType.DOUBLE),
-                LmHead.LOSS).get(LmHead.LOSS).getDouble(0);
-        double b = gpt.forward(head, batch, LmTargets.of(new int[] {9, 9, 4, 5}, mask, 11, DataType.DOUBLE),
-                LmHead.LOSS).get(LmHead.LOSS).getDouble(0);
-        double c = gpt.forward(head, batch, LmTargets.of(new int[] {2, 3, 4, 9}, mask, 11, DataType.DOUBLE),
-                LmHead.LOSS).get(LmHead.LOSS).getDouble(0);
+        double a = lm(mask).apply(gpt.forward(HeadRequest.lm(new int[] {2, 3, 4, 5}), batch)).value();
+        double b = lm(mask).apply(gpt.forward(HeadRequest.lm(new int[] {9, 9, 4, 5}), batch)).value();
+        double c = lm(mask).apply(gpt.forward(HeadRequest.lm(new int[] {2, 3, 4, 9}), batch)).value();
         assertEquals(a, b, 0.0);
         assertNotEquals(a, c);
     }
@@ -128,10 +124,10 @@ class GptGradientTest {
     void optimizerUpdatesInPlaceAreSeenByTheGraph() {
         Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 3, 0.3);
         TokenBatch batch = TokenBatch.causal(new int[][] {{1, 2, 3}});
-        LmHead head = new LmHead(false);
-        double before = gpt.forward(head, batch, Map.of(), LmHead.LOGITS).get(LmHead.LOGITS).getDouble(0, 0);
+        HeadRequest logits = HeadRequest.lm(new int[] {1, 1, 1}).withLogits();
+        double before = gpt.forward(logits, batch).logits().getDouble(0, 0);
         gpt.params().get(ParamNames.LN_F_BIAS).addi(1.0);
-        double after = gpt.forward(head, batch, Map.of(), LmHead.LOGITS).get(LmHead.LOGITS).getDouble(0, 0);
+        double after = gpt.forward(logits, batch).logits().getDouble(0, 0);
         assertNotEquals(before, after);
     }
 

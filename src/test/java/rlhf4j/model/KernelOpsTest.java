@@ -31,6 +31,7 @@ class KernelOpsTest {
     private static final int B = 2;
     private static final int T = 5;
     private static final GptSpec SPEC = new GptSpec(1, 2, 8, 8, 11);  // C = 8, two heads of 4
+    private static final int[] TARGETS = {3, 0, 10, 3, 7, 1, 1, 9, 4, 2};  // [B*T], repeats included
 
     private static LinkedHashMap<String, INDArray> inputs(long seed) {
         Random rng = new Random(seed);
@@ -42,6 +43,7 @@ class KernelOpsTest {
         m.put("b", randn(rng, 24));
         m.put("g", randn(rng, 8).addi(1));
         m.put("beta", randn(rng, 8));
+        m.put("table", randn(rng, 11, 8));
         return m;
     }
 
@@ -78,7 +80,8 @@ class KernelOpsTest {
         SameDiffOps.RotaryInputs rope = new SameDiffOps.RotaryInputs(sd.constant("cos", factors[0]),
                 sd.constant("sin", factors[1]), sd.constant("r", rotary.rotateHalf(DataType.FLOAT)));
         SDVariable out = expr.apply(new SameDiffOps(sd, name -> vars.computeIfAbsent(name,
-                n -> sd.var(n, params.get(n).dup())), null, bias, B, T, SPEC.nHead(), SPEC.headDim(), rope));
+                n -> sd.var(n, params.get(n).dup())), null, bias, B, T, SPEC.nHead(), SPEC.headDim(), rope,
+                sd.constant("onehot", LmTargets.oneHot(TARGETS, SPEC.vocabSize(), DataType.FLOAT))));
         out.rename("out");
         out.mul(sd.constant("readout", readout)).sum().rename("loss");
         sd.setLossVariables("loss");
@@ -92,7 +95,8 @@ class KernelOpsTest {
                 new Rotary(SPEC));
         Tensor out = expr.apply(ops);
         INDArray value = out.value.dup();
-        ops.backward(out, readout);
+        ops.seed(out, readout.reshape(-1).toFloatVector());
+        ops.backward();
         Map<String, INDArray> grads = new LinkedHashMap<>();
         ops.paramGrads().forEach((k, v) -> grads.put(k, v.dup()));
         return new Result(value, grads);
@@ -200,6 +204,35 @@ class KernelOpsTest {
     }
 
     @Test
+    void logitsAtATemperature() {
+        compare("logits", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                return o.logits(o.param("x"), o.param("table"), 1 / 0.7);
+            }
+        }, false);
+    }
+
+    @Test
+    void tokenLogProbs() {
+        compare("token log-probabilities", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                return o.tokenLogProbs(o.logits(o.param("x"), o.param("table"), 1.0), TARGETS);
+            }
+        }, false);
+    }
+
+    /** Log-probabilities and entropy of one set of logits: two contributions to d logits. */
+    @Test
+    void entropyAndLogProbsOfTheSameLogits() {
+        compare("entropy + log-probabilities", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                T z = o.logits(o.param("x"), o.param("table"), 1 / 0.7);
+                return o.add(o.tokenLogProbs(z, TARGETS), o.entropy(z));
+            }
+        }, false);
+    }
+
+    @Test
     void attentionInputUsedTwice() {
         compare("attention + linear", new Expr() {
             public <T> T apply(Ops<T> o) {
@@ -217,6 +250,7 @@ class KernelOpsTest {
         KernelOps ops = KernelOps.training(SPEC, params, new Arena(), null, tb, tb.attentionBias(DataType.FLOAT),
                 new Rotary(SPEC));
         Tensor out = ops.gelu(ops.param("x"));
-        assertThrows(IllegalStateException.class, () -> ops.backward(out, out.value));
+        assertThrows(IllegalStateException.class, () -> ops.seed(out, new float[out.length()]));
+        assertThrows(IllegalStateException.class, ops::backward);
     }
 }

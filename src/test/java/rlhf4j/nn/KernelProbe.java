@@ -71,16 +71,21 @@ public final class KernelProbe {
         add(sha, colSum);
 
         ByteBuffer logits = random(rnd, n, 5f);
-        ByteBuffer onehot = direct(n);
-        ByteBuffer w = direct(ROWS);
+        int[] targets = new int[ROWS];
         for (int r = 0; r < ROWS; r++) {
-            onehot.putFloat((r * C + rnd.nextInt(C)) * 4, 1f);
-            w.putFloat(r * 4, 1f / ROWS);
+            targets[r] = rnd.nextInt(C);
         }
-        float[] tokenLogp = new float[ROWS];
-        double loss = FloatKernels.lmLoss(logits, onehot, w, tokenLogp, ROWS, C);
-        add(sha, logits, tokenLogp);
-        sha.update(Double.toString(loss).getBytes());
+        ByteBuffer logp = direct(ROWS);
+        ByteBuffer entropy = direct(ROWS);
+        float[] lse = new float[ROWS];
+        float[] lseH = new float[ROWS];
+        FloatKernels.logSoftmaxAt(logits, targets, logp, lse, ROWS, C);
+        FloatKernels.entropy(logits, entropy, lseH, ROWS, C);
+        ByteBuffer dz = direct(n);
+        FloatKernels.logSoftmaxAtBackward(logits, lse, targets, random(rnd, ROWS, 1f), dz, ROWS, C);
+        FloatKernels.entropyBackward(logits, lseH, entropy, random(rnd, ROWS, 1f), dz, ROWS, C);
+        add(sha, logp, entropy, dz);
+        add(sha, lse, lseH);
 
         int heads = 2;
         int d = 19;

@@ -1,12 +1,10 @@
 package rlhf4j.stage.ppo;
 
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
 import rlhf4j.model.Gpt;
-import rlhf4j.model.PolicyHead;
-import rlhf4j.model.ValueHead;
+import rlhf4j.model.HeadRequest;
 
 /**
  * Forward passes of the PPO models over a {@link RolloutBatch}, without gradients: per-token
@@ -18,16 +16,13 @@ public final class PolicyPasses {
 
     /** log π(a_t | s_t) of every response token under temperature-scaled logits [B][L_b]. */
     public static double[][] logProbs(Gpt gpt, RolloutBatch batch, double temperature) {
-        Map<String, INDArray> out = gpt.forward(PolicyHead.logProbs(temperature), batch.tokens(),
-                targets(gpt, batch), PolicyHead.TOKEN_LOGP);
-        return batch.ragged(out.get(PolicyHead.TOKEN_LOGP));                                 // [B][L]
+        double[] logp = gpt.forward(HeadRequest.policy(batch.targets(), temperature, false), batch.tokens()).logp(); // [B*T]
+        return batch.ragged(logp);                                                          // [B][L]
     }
 
     /** V(s_t) before every response token [B][L_b]. */
     public static double[][] values(Gpt value, RolloutBatch batch) {
-        INDArray v = value.forward(ValueHead.values(), batch.tokens(), Map.of(), ValueHead.VALUES)
-                .get(ValueHead.VALUES);                                                      // [B, T]
-        return batch.ragged(v);
+        return batch.ragged(value.forward(HeadRequest.scalar(), batch.tokens()).values());   // [B][L]
     }
 
     /**
@@ -37,20 +32,16 @@ public final class PolicyPasses {
     public static double[][] exactKl(Gpt policy, Gpt reference, RolloutBatch batch, double temperature) {
         INDArray lp = allLogProbs(policy, batch, temperature);                               // [B*T, V]
         INDArray lr = allLogProbs(reference, batch, temperature);                            // [B*T, V]
-        INDArray kl = org.nd4j.linalg.ops.transforms.Transforms.exp(lp, true)
-                .muli(lp.sub(lr)).sum(1);                                                    // [B*T]
-        return batch.ragged(kl);
+        INDArray kl = Transforms.exp(lp, true).muli(lp.sub(lr)).sum(1);                     // [B*T]
+        return batch.ragged(kl.toDoubleVector());
     }
 
+    /** The temperature-scaled next-token log-distribution at every position [B*T, V]. */
     private static INDArray allLogProbs(Gpt gpt, RolloutBatch batch, double temperature) {
-        return gpt.forward(PolicyHead.logProbs(temperature), batch.tokens(), targets(gpt, batch), PolicyHead.LOGPROBS)
-                .get(PolicyHead.LOGPROBS);                                                   // [B*T, V]
-    }
-
-    static Map<String, INDArray> targets(Gpt gpt, RolloutBatch batch) {
-        Map<String, INDArray> feed = new HashMap<>();
-        feed.put(PolicyHead.TARGET_ONEHOT, batch.targetOnehot(gpt.spec().vocabSize(), gpt.dataType()));  // [B*T, V]
-        return feed;
+        INDArray z = gpt.forward(HeadRequest.policy(batch.targets(), temperature, false).withLogits(), batch.tokens())
+                .logits();                                                                   // [B*T, V]
+        INDArray shifted = z.subColumnVector(z.max(true, 1));                                // [B*T, V]
+        return shifted.subiColumnVector(Transforms.log(Transforms.exp(shifted, true).sum(true, 1), false));
     }
 
     /** Rows of a ragged array. */

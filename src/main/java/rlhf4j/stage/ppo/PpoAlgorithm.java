@@ -1,19 +1,15 @@
 package rlhf4j.stage.ppo;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.config.PpoConfig;
 import rlhf4j.generate.SamplingParams;
+import rlhf4j.loss.Losses;
 import rlhf4j.model.Gpt;
-import rlhf4j.model.PolicyHead;
-import rlhf4j.model.ValueHead;
+import rlhf4j.model.HeadRequest;
 import rlhf4j.optim.AdamW;
 import rlhf4j.optim.GradClip;
 import rlhf4j.train.NonFiniteException;
@@ -43,8 +39,6 @@ public final class PpoAlgorithm {
     private final RolloutGenerator generator;
     private final int pad;
     private final KlEstimator estimator;
-    private final PolicyHead policyLoss;
-    private final ValueHead valueLoss;
 
     public PpoAlgorithm(PpoConfig cfg, PpoModels models, AdamW policyOptimizer, AdamW valueOptimizer, KlController kl,
                         PromptStream prompts, long seed) {
@@ -58,8 +52,6 @@ public final class PpoAlgorithm {
         this.generator = new RolloutGenerator(models.tokenizer());
         this.pad = generator.pad();
         this.estimator = KlEstimator.parse(cfg.klEstimator());
-        this.policyLoss = PolicyHead.training(cfg.temperature(), cfg.clipRange(), cfg.entropyCoef());
-        this.valueLoss = ValueHead.training(cfg.clipRangeValue(), cfg.vfCoef());
     }
 
     public KlController klController() {
@@ -170,33 +162,19 @@ public final class PpoAlgorithm {
         RolloutBatch sub = mini.batch();
         double[][] oldLogp = mini.oldLogp();                                                // [b][L]
         double[][] adv = mini.advantages();                                                 // [b][L]
+        double[] flatOld = sub.flat(oldLogp);                                               // [N]
+        double[] flatAdv = sub.flat(adv);                                                   // [N]
+        double[] weight = sub.flat(sub.uniformWeights());                                   // [N]
         Gpt policy = models.policy();
-        DataType dt = policy.dataType();
-        double[][] pos = new double[adv.length][];
-        double[][] neg = new double[adv.length][];
-        for (int i = 0; i < adv.length; i++) {
-            pos[i] = new double[adv[i].length];
-            neg[i] = new double[adv[i].length];
-            for (int j = 0; j < adv[i].length; j++) {
-                pos[i][j] = adv[i][j] > 0 ? 1 : 0;
-                neg[i][j] = adv[i][j] < 0 ? 1 : 0;
-            }
-        }
-        Map<String, INDArray> feed = new HashMap<>(PolicyPasses.targets(policy, sub));
-        feed.put(PolicyHead.OLD_LOGP, sub.flatArray(oldLogp, dt));                          // [N]
-        feed.put(PolicyHead.ADVANTAGES, sub.flatArray(adv, dt));                            // [N]
-        feed.put(PolicyHead.ADV_POS, sub.flatArray(pos, dt));                               // [N]
-        feed.put(PolicyHead.ADV_NEG, sub.flatArray(neg, dt));                               // [N]
-        feed.put(PolicyHead.TOKEN_WEIGHT, sub.flatArray(sub.uniformWeights(), dt));         // [N]
-        Gpt.Step out = policy.forwardBackward(policyLoss, sub.tokens(), feed,
-                List.of(PolicyHead.LOSS, PolicyHead.TOKEN_LOGP, PolicyHead.ENTROPY));
-        double loss = out.outputs().get(PolicyHead.LOSS).getDouble(0);
+        Gpt.Step out = policy.forwardBackward(HeadRequest.policy(sub.targets(), cfg.temperature(), true), sub.tokens(),
+                o -> Losses.ppoPolicy(o.logp(), o.entropy(), flatOld, flatAdv, weight, cfg.clipRange(),
+                        cfg.entropyCoef()));
+        double loss = out.loss().value();
         double norm = GradClip.clipGlobalNorm(out.grads(), cfg.gradClip());
         if (apply(step, "policy", loss, norm, s)) {
             policyOptimizer.step(policy.params(), out.grads(), lr);
         }
-        double[][] logp = sub.ragged(out.outputs().get(PolicyHead.TOKEN_LOGP));             // [b][L]
-        double[][] entropy = sub.ragged(out.outputs().get(PolicyHead.ENTROPY));             // [b][L]
+        double[][] logp = sub.ragged(out.outputs().logp());                                 // [b][L]
         for (int i = 0; i < logp.length; i++) {
             for (int j = 0; j < logp[i].length; j++) {
                 double ratio = Math.exp(logp[i][j] - oldLogp[i][j]);
@@ -205,7 +183,7 @@ public final class PpoAlgorithm {
                 s.tokens += 1;
             }
         }
-        s.entropy += PpoMath.mean(entropy);
+        s.entropy += PpoMath.mean(sub.ragged(out.outputs().entropy()));
         s.policyLoss += loss;
         s.policyNorm += norm;
         s.updates++;
@@ -213,17 +191,13 @@ public final class PpoAlgorithm {
 
     private void updateValue(int step, Experience mini, double lr, UpdateStats s) {
         RolloutBatch sub = mini.batch();
-        double[][] oldValues = mini.oldValues();                                            // [b][L]
-        double[][] returns = mini.returns();                                                // [b][L]
+        double[] oldValues = sub.flat(mini.oldValues());                                    // [N]
+        double[] returns = sub.flat(mini.returns());                                        // [N]
+        double[] weight = sub.flat(sub.uniformWeights());                                   // [N]
         Gpt value = models.value();
-        DataType dt = value.dataType();
-        long[] shape = {sub.size(), sub.seqLen()};
-        Map<String, INDArray> feed = new HashMap<>();
-        feed.put(ValueHead.OLD_VALUES, sub.flatArray(oldValues, dt).reshape(shape));         // [b, T]
-        feed.put(ValueHead.RETURNS, sub.flatArray(returns, dt).reshape(shape));              // [b, T]
-        feed.put(ValueHead.VALUE_WEIGHT, sub.flatArray(sub.uniformWeights(), dt).reshape(shape)); // [b, T]
-        Gpt.Step out = value.forwardBackward(valueLoss, sub.tokens(), feed, List.of(ValueHead.LOSS));
-        double loss = out.outputs().get(ValueHead.LOSS).getDouble(0);
+        Gpt.Step out = value.forwardBackward(HeadRequest.scalar(), sub.tokens(),
+                o -> Losses.clippedValue(o.values(), oldValues, returns, weight, cfg.clipRangeValue(), cfg.vfCoef()));
+        double loss = out.loss().value();
         double norm = GradClip.clipGlobalNorm(out.grads(), cfg.gradClip());
         if (apply(step, "value", loss, norm, s)) {
             valueOptimizer.step(value.params(), out.grads(), lr);

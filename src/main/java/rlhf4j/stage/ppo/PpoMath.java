@@ -189,29 +189,7 @@ public final class PpoMath {
     }
 
     /**
-     * The PPO policy loss of one token: {@code −min(ρ·A, clip(ρ, 1 − ε, 1 + ε)·A)} with ratio
-     * {@code ρ = π/π_old}, advantage {@code A} and clip range {@code ε ≥ 0}.
-     */
-    public static double clippedSurrogateLoss(double ratio, double adv, double clip) {
-        requireClip(clip, "clip");
-        double clipped = clamp(ratio, 1.0 - clip, 1.0 + clip);
-        return -Math.min(ratio * adv, clipped * adv);
-    }
-
-    /**
-     * The clipped value loss of one token:
-     * {@code ½·max((v − R)², (v_old + clip(v − v_old, −ε_v, ε_v) − R)²)} with current value {@code v},
-     * rollout value {@code v_old}, return {@code R} and clip range {@code ε_v ≥ 0}.
-     */
-    public static double clippedValueLoss(double v, double vOld, double ret, double clipV) {
-        requireClip(clipV, "clipV");
-        double unclipped = v - ret;
-        double clipped = vOld + clamp(v - vOld, -clipV, clipV) - ret;
-        return 0.5 * Math.max(unclipped * unclipped, clipped * clipped);
-    }
-
-    /**
-     * Whether the clipped term of {@link #clippedSurrogateLoss} is the strictly smaller one, so the token
+     * Whether the clipped term of {@link rlhf4j.loss.Losses#clippedSurrogate} is the strictly smaller one, so the token
      * contributes no policy gradient: {@code (A > 0 ∧ ρ > 1 + ε) ∨ (A < 0 ∧ ρ < 1 − ε)}.
      */
     public static boolean isClipped(double ratio, double adv, double clip) {
@@ -223,10 +201,6 @@ public final class PpoMath {
     public static double approxKl(double logp, double oldLogp) {
         double d = logp - oldLogp;
         return 0.5 * d * d;
-    }
-
-    private static double clamp(double x, double lo, double hi) {
-        return Math.max(lo, Math.min(hi, x));
     }
 
     /** Population variance over all tokens; exactly 0 when every entry is equal. */

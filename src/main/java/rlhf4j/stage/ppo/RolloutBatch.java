@@ -2,11 +2,7 @@ package rlhf4j.stage.ppo;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.model.TokenBatch;
-import rlhf4j.model.LmTargets;
 
 /**
  * Rollouts as one right-padded batch for the training graphs: row b holds prompt + response minus its
@@ -91,9 +87,8 @@ public final class RolloutBatch {
         return rows.stream().mapToInt(r -> r.response().length).sum();
     }
 
-    /** Per-response values read from a per-position array ([B*T] or [B, T]) → [B][L_b]. */
-    public double[][] ragged(INDArray perPosition) {
-        double[] flat = perPosition.reshape(-1).toDoubleVector();                        // [B*T]
+    /** Per-response values read from a per-position array [B*T] → [B][L_b]. */
+    public double[][] ragged(double[] flat) {
         double[][] out = new double[rows.size()][];
         for (int i = 0; i < out.length; i++) {
             out[i] = new double[rows.get(i).response().length];
@@ -115,10 +110,6 @@ public final class RolloutBatch {
         return out;
     }
 
-    public INDArray flatArray(double[][] perToken, DataType dtype) {
-        return Nd4j.createFromArray(flat(perToken)).castTo(dtype);                      // [B*T]
-    }
-
     /** 1 on response tokens, 0 elsewhere, divided by the number of response tokens [B*T]. */
     public double[][] uniformWeights() {
         double w = 1.0 / responseTokens();
@@ -130,8 +121,8 @@ public final class RolloutBatch {
         return out;
     }
 
-    /** One-hot next-token targets [B*T, V]. */
-    public INDArray targetOnehot(int vocab, DataType dtype) {
-        return LmTargets.oneHot(targets, vocab, dtype);                                  // [B*T, V]
+    /** Next-token targets [B*T] (each position's following token; padding after a row's end). */
+    public int[] targets() {
+        return targets;
     }
 }

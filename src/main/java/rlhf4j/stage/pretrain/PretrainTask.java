@@ -4,15 +4,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.config.PretrainConfig;
 import rlhf4j.eval.LmEval;
 import rlhf4j.model.InferenceModel;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
+import rlhf4j.loss.Losses;
 import rlhf4j.model.Gpt;
-import rlhf4j.model.LmHead;
-import rlhf4j.model.LmTargets;
+import rlhf4j.model.HeadRequest;
 import rlhf4j.model.TokenBatch;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
@@ -33,7 +32,6 @@ public final class PretrainTask implements TrainingTask {
     private final int blockSize;
     private final LmEval lmEval;
     private final List<int[]> evalStarts = new ArrayList<>();
-    private final LmHead head = new LmHead(true);
 
     public PretrainTask(Gpt gpt, BpeTokenizer tokenizer, TokenSplit data, PretrainConfig cfg, long seed) {
         this.gpt = gpt;
@@ -74,9 +72,9 @@ public final class PretrainTask implements TrainingTask {
     public MicroStep microStep(int step, int micro) {
         Random rng = Seeds.microBatch(seed, step, micro);
         Windows w = windows(data.train(), randomStarts(rng, data.train().length));
-        Map<String, INDArray> targets = LmTargets.of(w.targets(), gpt.spec().vocabSize(), gpt.dataType());
-        Gpt.Step s = gpt.forwardBackward(head, w.batch(), targets, List.of(LmHead.LOSS));
-        return new MicroStep(s.outputs().get(LmHead.LOSS).getDouble(0), s.grads(), w.targets().length);
+        double[] weight = Losses.uniformWeights(w.targets().length);                         // [B*T]
+        Gpt.Step s = gpt.forwardBackward(HeadRequest.lm(w.targets()), w.batch(), out -> Losses.lm(out.logp(), weight));
+        return new MicroStep(s.loss().value(), s.grads(), w.targets().length);
     }
 
     @Override

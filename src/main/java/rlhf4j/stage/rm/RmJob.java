@@ -31,7 +31,7 @@ import rlhf4j.train.Trainer;
 
 /**
  * {@code ./train rm}: trains a reward model on rankings (the label stage's, and ranking or preference pair
- * files; a pair is a ranking of two) with the ranking loss of {@link rlhf4j.model.RankingHead}, writing
+ * files; a pair is a ranking of two) with the ranking loss of {@link rlhf4j.loss.Losses#ranking}, writing
  * {@code checkpoints/<run>/rm/}. It starts from {@code rm.init_from} (default: the run's sft folder;
  * any GPT checkpoint will do, a pretrain one is noted) and adds a fresh score head unless that
  * checkpoint already has one. When training is done it fits the reward normalisation on the labeler's best

@@ -5,17 +5,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.config.RmConfig;
 import rlhf4j.data.ConversationBatch;
 import rlhf4j.eval.RankingMetrics;
 import rlhf4j.eval.RewardNorm;
 import rlhf4j.eval.RewardModel;
+import rlhf4j.loss.Loss;
+import rlhf4j.loss.Losses;
 import rlhf4j.model.Gpt;
+import rlhf4j.model.HeadRequest;
 import rlhf4j.model.LastToken;
-import rlhf4j.model.RankingHead;
-import rlhf4j.model.ScalarHead;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
 import rlhf4j.train.TrainingTask;
@@ -24,7 +23,7 @@ import rlhf4j.train.Seeds;
 /**
  * Reward-model training: each micro-batch is {@code batch_size} prompts' rankings drawn by a generator seeded
  * by (seed, step, micro) as in SFT, every response of each laid out in turn in one right-padded batch [N, T]
- * for the {@link RankingHead} (each response scored once, all pairs of a ranking in the same batch). Each
+ * for the ranking loss ({@link Losses#ranking}: each response scored once, all pairs of a ranking in the same batch). Each
  * evaluation scores the first {@code eval_pairs} validation rankings and as many training ones (a fixed subset,
  * so the numbers are comparable across evaluations and resumes): loss, pairwise accuracy, top-1, Kendall τ,
  * margin and reward statistics, as {@code val_*} and {@code train_*}.
@@ -40,7 +39,6 @@ final class RmTask implements TrainingTask {
     private final long seed;
     private final int pad;
     private final int endOfTurn;
-    private final RankingHead head = new RankingHead();
     private List<String> lastSamples = List.of();
 
     RmTask(RewardModel scorer, RmGroups data, RmConfig cfg, long seed) {
@@ -75,19 +73,18 @@ final class RmTask implements TrainingTask {
         for (int i = 0; i < cfg.batchSize(); i++) {
             groups.add(data.train().get(rng.nextInt(data.train().size())));
         }
-        Batch batch = batch(groups, gpt.dataType());
+        Batch batch = batch(groups);
         ConversationBatch b = ConversationBatch.of(batch.rows(), gpt.spec().blockSize(), pad);         // [N, T]
-        Map<String, INDArray> feed = Map.of(
-                ScalarHead.LAST_TOKEN, LastToken.onehot(b.batch(), gpt.dataType()),                   // [N, T]
-                RankingHead.WEIGHT, batch.weight(),                                                  // [N, N]
-                RankingHead.MARGIN, batch.margin());                                                 // [N, N]
-        Gpt.Step s = gpt.forwardBackward(head, b.batch(), feed, List.of(RankingHead.LOSS, ScalarHead.SCORE));
+        Gpt.Step s = gpt.forwardBackward(HeadRequest.scalar(), b.batch(), out -> {
+            Losses.ScoreLoss ranking = Losses.ranking(LastToken.scores(out.values(), b.batch()), batch.comparisons());
+            return Loss.ofValues(ranking.value(), LastToken.spread(ranking.dScores(), b.batch()));
+        });
         long tokens = 0;
         for (int v : b.batch().keyValid()) {
             tokens += v;
         }
         // this batch's accuracy, margin and reward stats on the raw (not yet normalised) scores
-        double[] score = s.outputs().get(ScalarHead.SCORE).toDoubleVector();                         // [N]
+        double[] score = LastToken.scores(s.outputs().values(), b.batch());                          // [N]
         List<double[]> perGroup = new ArrayList<>(groups.size());
         int from = 0;
         for (RmGroups.Group g : groups) {
@@ -97,32 +94,28 @@ final class RmTask implements TrainingTask {
         Map<String, Double> stepMetrics = new LinkedHashMap<>(RmGroups.metrics(groups, perGroup,
                 RewardNorm.identity()).asMap(""));
         stepMetrics.remove("loss");
-        return new MicroStep(s.outputs().get(RankingHead.LOSS).getDouble(0), s.grads(), tokens, stepMetrics);
+        return new MicroStep(s.loss().value(), s.grads(), tokens, stepMetrics);
     }
 
-    /** One micro-batch's sequences (each group's responses in turn) and its pair tables. */
-    record Batch(List<ChatTemplate.Rendered> rows, INDArray weight, INDArray margin) {}
+    /** One micro-batch's sequences (each group's responses in turn) and its comparisons, indices into them. */
+    record Batch(List<ChatTemplate.Rendered> rows, List<Losses.Comparison> comparisons) {}
 
     /**
-     * The rows of {@code groups} in order and the [N, N] tables of {@link RankingHead}: weight
-     * {@code 1 / (G · pairs of the group)} at (better, worse) of every pair, the pair's margin beside it.
+     * The rows of {@code groups} in order and every labelled pair of each group, weighted {@code 1 / (G · pairs
+     * of the group)}: the ranking loss is then the mean over the groups of the mean over each group's pairs.
      */
-    static Batch batch(List<RmGroups.Group> groups, org.nd4j.linalg.api.buffer.DataType type) {
+    static Batch batch(List<RmGroups.Group> groups) {
         List<ChatTemplate.Rendered> rows = new ArrayList<>();
-        groups.forEach(g -> rows.addAll(g.responses()));
-        int n = rows.size();
-        double[][] weight = new double[n][n];
-        double[][] margin = new double[n][n];
-        int offset = 0;
+        List<Losses.Comparison> comparisons = new ArrayList<>();
         for (RmGroups.Group g : groups) {
+            int offset = rows.size();
             double w = 1.0 / (groups.size() * g.ranking().pairs().size());
             for (rlhf4j.data.RankingExample.Pair p : g.ranking().pairs()) {
-                weight[offset + p.better()][offset + p.worse()] += w;
-                margin[offset + p.better()][offset + p.worse()] = p.margin();
+                comparisons.add(new Losses.Comparison(offset + p.better(), offset + p.worse(), w, p.margin()));
             }
-            offset += g.responses().size();
+            rows.addAll(g.responses());
         }
-        return new Batch(rows, Nd4j.createFromArray(weight).castTo(type), Nd4j.createFromArray(margin).castTo(type));
+        return new Batch(rows, comparisons);
     }
 
     @Override

@@ -9,8 +9,9 @@ import rlhf4j.data.ConversationBatch;
 import rlhf4j.eval.MaskedLoss;
 import rlhf4j.eval.GenerationEval;
 import rlhf4j.model.InferenceModel;
+import rlhf4j.loss.Losses;
 import rlhf4j.model.Gpt;
-import rlhf4j.model.LmHead;
+import rlhf4j.model.HeadRequest;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
@@ -33,7 +34,6 @@ final class SftTask implements TrainingTask {
     private final SftConfig cfg;
     private final long seed;
     private final int pad;
-    private final LmHead head = new LmHead(true);
     private List<GenerationEval.Answer> lastAnswers = List.of();
 
     SftTask(Gpt gpt, BpeTokenizer tokenizer, SftExamples data, SftConfig cfg, long seed) {
@@ -53,9 +53,9 @@ final class SftTask implements TrainingTask {
             rows.add(data.train().get(rng.nextInt(data.train().size())));
         }
         ConversationBatch b = ConversationBatch.of(rows, gpt.spec().blockSize(), pad);
-        Gpt.Step s = gpt.forwardBackward(head, b.batch(), b.lmTargets(gpt.spec().vocabSize(), gpt.dataType()),
-                List.of(LmHead.LOSS));
-        return new MicroStep(s.outputs().get(LmHead.LOSS).getDouble(0), s.grads(), b.maskedIn());
+        double[] weight = Losses.meanWeights(b.mask());                                       // [B*T]
+        Gpt.Step s = gpt.forwardBackward(HeadRequest.lm(b.targets()), b.batch(), out -> Losses.lm(out.logp(), weight));
+        return new MicroStep(s.loss().value(), s.grads(), b.maskedIn());
     }
 
     @Override

@@ -292,53 +292,22 @@ class PpoMathTest {
         assertThrows(IllegalArgumentException.class, () -> PpoMath.mean(new double[][] {{1.0}, {}}));
     }
 
-    // ---------------------------------------------------------------- per-token PPO losses
+    // ---------------------------------------------------------------- per-token statistics
 
     @Test
-    void clippedSurrogateByHand() {
-        double eps = 0.2;   // clip(ρ) ∈ [0.8, 1.2]
-        // ρ=1.5, A=2:  ρA = 3,   clip·A = 1.2·2 = 2.4,   min = 2.4   → loss −2.4, clipped (A>0, ρ>1.2)
-        assertEquals(-2.4, PpoMath.clippedSurrogateLoss(1.5, 2.0, eps), TOL);
+    void isClippedWhereTheClippedTermIsStrictlySmaller() {
+        double eps = 0.2;
         assertTrue(PpoMath.isClipped(1.5, 2.0, eps));
-        // ρ=0.5, A=2:  ρA = 1,   clip·A = 0.8·2 = 1.6,   min = 1     → loss −1,   not clipped (gradient flows)
-        assertEquals(-1.0, PpoMath.clippedSurrogateLoss(0.5, 2.0, eps), TOL);
         assertFalse(PpoMath.isClipped(0.5, 2.0, eps));
-        // ρ=0.5, A=−2: ρA = −1,  clip·A = 0.8·−2 = −1.6, min = −1.6  → loss 1.6,   clipped (A<0, ρ<0.8)
-        assertEquals(1.6, PpoMath.clippedSurrogateLoss(0.5, -2.0, eps), TOL);
         assertTrue(PpoMath.isClipped(0.5, -2.0, eps));
-        // ρ=1.5, A=−2: ρA = −3,  clip·A = 1.2·−2 = −2.4, min = −3    → loss 3,     not clipped
-        assertEquals(3.0, PpoMath.clippedSurrogateLoss(1.5, -2.0, eps), TOL);
         assertFalse(PpoMath.isClipped(1.5, -2.0, eps));
-        // ρ=1.1 inside the range, A=2: both terms 2.2 → loss −2.2
-        assertEquals(-2.2, PpoMath.clippedSurrogateLoss(1.1, 2.0, eps), TOL);
         assertFalse(PpoMath.isClipped(1.1, 2.0, eps));
-        // A = 0: no loss, never clipped
-        assertEquals(0.0, PpoMath.clippedSurrogateLoss(3.0, 0.0, eps), 0.0);
         assertFalse(PpoMath.isClipped(3.0, 0.0, eps));
         assertFalse(PpoMath.isClipped(0.1, 0.0, eps));
         // on the boundary the two terms are equal: not strictly smaller, so not clipped
         assertFalse(PpoMath.isClipped(1.0 + eps, 1.0, eps));
         assertFalse(PpoMath.isClipped(1.0 - eps, -1.0, eps));
-        assertThrows(IllegalArgumentException.class, () -> PpoMath.clippedSurrogateLoss(1.0, 1.0, -0.1));
         assertThrows(IllegalArgumentException.class, () -> PpoMath.isClipped(1.0, 1.0, Double.NaN));
-    }
-
-    @Test
-    void clippedValueLossByHand() {
-        double eps = 0.2;
-        // v=1, v_old=0.5, R=1.5: (v−R)² = 0.25; v_old + clip(0.5) − R = 0.5 + 0.2 − 1.5 = −0.8 → 0.64
-        //   ½·max(0.25, 0.64) = 0.32 (the clipped term is worse, so it counts)
-        assertEquals(0.32, PpoMath.clippedValueLoss(1.0, 0.5, 1.5, eps), TOL);
-        // v=1, v_old=0.5, R=0: (v−R)² = 1; 0.5 + 0.2 − 0 = 0.7 → 0.49;  ½·max(1, 0.49) = 0.5
-        assertEquals(0.5, PpoMath.clippedValueLoss(1.0, 0.5, 0.0, eps), TOL);
-        // v=0.6 within 0.2 of v_old=0.5, R=2: both terms (−1.4)² = 1.96 → 0.98
-        assertEquals(0.98, PpoMath.clippedValueLoss(0.6, 0.5, 2.0, eps), TOL);
-        // v=0, v_old=0.5, R=−1: v − v_old = −0.5 → −0.2; 0.3 − (−1) = 1.3 → 1.69; (0 + 1)² = 1
-        //   ½·max(1, 1.69) = 0.845
-        assertEquals(0.845, PpoMath.clippedValueLoss(0.0, 0.5, -1.0, eps), TOL);
-        // ε_v = 0: the clipped value is v_old itself. v=1, v_old=0, R=0.5: ½·max(0.25, 0.25) = 0.125
-        assertEquals(0.125, PpoMath.clippedValueLoss(1.0, 0.0, 0.5, 0.0), 0.0);
-        assertThrows(IllegalArgumentException.class, () -> PpoMath.clippedValueLoss(1, 1, 1, -1));
     }
 
     @Test
@@ -347,60 +316,6 @@ class PpoMathTest {
         assertEquals(0.125, PpoMath.approxKl(-1.0, -1.5), 0.0);
         assertEquals(0.125, PpoMath.approxKl(-1.5, -1.0), 0.0);
         assertEquals(0.0, PpoMath.approxKl(-2.25, -2.25), 0.0);
-    }
-
-    /**
-     * The form the training graph uses: for A > 0, min(ρA, clip(ρ)A) = A·(ρ − relu(ρ − 1 − ε)); for
-     * A < 0, = A·(ρ + relu(1 − ε − ρ)). By cases for A > 0: ρ > 1+ε gives A·(1+ε) both ways; otherwise
-     * the relu is 0 and min is ρA (clip(ρ) ≥ ρ when ρ ≤ 1+ε). For A < 0 the min picks the larger ratio:
-     * ρ < 1−ε gives A·(1−ε) both ways, otherwise A·ρ.
-     */
-    @Test
-    void reluFormOfTheClippedObjective() {
-        double[] advs = {-3.0, -1.0, -0.25, 0.25, 1.0, 3.0};
-        for (double eps : new double[] {0.1, 0.2, 0.3}) {
-            for (int i = 0; i <= 50; i++) {
-                double r = i * 0.05;   // ρ ∈ [0, 2.5]
-                for (double a : advs) {
-                    double objective = -PpoMath.clippedSurrogateLoss(r, a, eps);
-                    double expected = Math.min(r * a, Math.max(1 - eps, Math.min(1 + eps, r)) * a);
-                    assertEquals(expected, objective, 0.0, "definition at r=" + r + " A=" + a);
-                    assertEquals(objective, reluForm(r, a, eps), 1e-12, "r=" + r + " A=" + a + " eps=" + eps);
-                }
-            }
-        }
-        // with dyadic ε and ρ every step is exact, so the two forms agree bit for bit
-        double eps = 0.25;
-        for (int i = 0; i <= 48; i++) {
-            double r = i / 16.0;
-            for (double a : advs) {
-                assertEquals(-PpoMath.clippedSurrogateLoss(r, a, eps), reluForm(r, a, eps), 0.0);
-            }
-        }
-    }
-
-    /** isClipped is exactly where the objective is flat in ρ (a central difference away from the kinks). */
-    @Test
-    void clippedMeansNoGradient() {
-        double eps = 0.2;
-        double h = 1e-6;
-        for (int i = 1; i < 50; i++) {
-            double r = i * 0.05 + 0.013;   // keep clear of the kinks at 0.8 and 1.2
-            for (double a : new double[] {-2.0, -0.5, 0.5, 2.0}) {
-                double slope = (PpoMath.clippedSurrogateLoss(r + h, a, eps)
-                        - PpoMath.clippedSurrogateLoss(r - h, a, eps)) / (2 * h);
-                double expected = PpoMath.isClipped(r, a, eps) ? 0.0 : -a;   // d(−ρA)/dρ = −A
-                assertEquals(expected, slope, 1e-6, "r=" + r + " A=" + a);
-            }
-        }
-    }
-
-    private static double reluForm(double r, double a, double eps) {
-        return a > 0 ? a * (r - relu(r - 1 - eps)) : a * (r + relu(1 - eps - r));
-    }
-
-    private static double relu(double x) {
-        return Math.max(0.0, x);
     }
 
     // ---------------------------------------------------------------- helpers

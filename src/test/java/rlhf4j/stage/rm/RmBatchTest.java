@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
+import rlhf4j.loss.Losses;
 import rlhf4j.data.Message;
 import rlhf4j.data.RankingExample;
 import rlhf4j.tokenizer.ChatTemplate;
@@ -31,10 +31,14 @@ class RmBatchTest {
         RmGroups.Group b = group(2, List.of(new RankingExample.Pair(0, 1, 0.5)));
         RmGroups.Group c = group(4, List.of(new RankingExample.Pair(0, 1, 0), new RankingExample.Pair(0, 2, 0),
                 new RankingExample.Pair(0, 3, 0), new RankingExample.Pair(1, 3, 0), new RankingExample.Pair(2, 3, 0)));
-        RmTask.Batch batch = RmTask.batch(List.of(a, b, c), DataType.DOUBLE);
+        RmTask.Batch batch = RmTask.batch(List.of(a, b, c));
         assertEquals(9, batch.rows().size(), "each response once");
-        double[][] w = batch.weight().toDoubleMatrix();                 // [9, 9]
-        double[][] m = batch.margin().toDoubleMatrix();                 // [9, 9]
+        double[][] w = new double[9][9];                                // [9, 9] better × worse
+        double[][] m = new double[9][9];
+        for (Losses.Comparison p : batch.comparisons()) {
+            w[p.better()][p.worse()] += p.weight();
+            m[p.better()][p.worse()] = p.margin();
+        }
         int[] block = {0, 0, 0, 1, 1, 2, 2, 2, 2};
         double total = 0;
         int nonzero = 0;
@@ -48,6 +52,7 @@ class RmBatchTest {
             }
         }
         assertEquals(9, nonzero, "3 + 1 + 5 pairs");
+        assertEquals(9, batch.comparisons().size());
         assertEquals(1.0, total, 1e-12, "the mean over prompts of the mean over their pairs");
         assertEquals(1.0 / (3 * 3), w[2][0], 1e-15);
         assertEquals(1.0 / 3, w[3][4], 1e-15);

@@ -19,8 +19,8 @@ import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.data.ConversationBatch;
 import rlhf4j.data.Message;
 import rlhf4j.model.Gpt;
+import rlhf4j.eval.MaskedLoss;
 import rlhf4j.model.GptSpec;
-import rlhf4j.model.LmHead;
 import rlhf4j.stage.pretrain.MicroRun;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
@@ -155,16 +155,13 @@ class SftJobTest {
         ChatTemplate.Rendered r = template.render(List.of(Message.user("Fix it"), Message.assistant("Done")));
         Gpt gpt = Gpt.create(new GptSpec(1, 2, 8, 64, tok.vocabSize()), DataType.DOUBLE, 3, 0.3);
         ConversationBatch b = ConversationBatch.of(List.of(r), 64, tok.id(SpecialTokens.PAD));
-        LmHead head = new LmHead(true);
-        double base = gpt.forward(head, b.batch(), b.lmTargets(tok.vocabSize(), DataType.DOUBLE), LmHead.LOSS)
-                .get(LmHead.LOSS).getDouble(0);
+        double base = MaskedLoss.of(gpt, b);
         int promptPos = 3;                              // a target inside the user turn
         assertEquals(0.0, b.mask()[promptPos]);
         int[] changed = b.targets().clone();
         changed[promptPos] = (changed[promptPos] + 7) % tok.vocabSize();
         ConversationBatch other = new ConversationBatch(b.batch(), changed, b.mask(), b.maskedIn());
-        double after = gpt.forward(head, other.batch(), other.lmTargets(tok.vocabSize(), DataType.DOUBLE), LmHead.LOSS)
-                .get(LmHead.LOSS).getDouble(0);
+        double after = MaskedLoss.of(gpt, other);
         assertEquals(base, after, 0.0);
         int answerPos = -1;
         for (int i = 0; i < b.mask().length; i++) {
@@ -176,8 +173,7 @@ class SftJobTest {
         int[] changedAnswer = b.targets().clone();
         changedAnswer[answerPos] = (changedAnswer[answerPos] + 7) % tok.vocabSize();
         ConversationBatch third = new ConversationBatch(b.batch(), changedAnswer, b.mask(), b.maskedIn());
-        double moved = gpt.forward(head, third.batch(), third.lmTargets(tok.vocabSize(), DataType.DOUBLE), LmHead.LOSS)
-                .get(LmHead.LOSS).getDouble(0);
+        double moved = MaskedLoss.of(gpt, third);
         assertTrue(moved != base);
     }
 }

@@ -4,24 +4,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.data.Message;
+import rlhf4j.loss.Loss;
+import rlhf4j.loss.Losses;
 import rlhf4j.nn.GradientChecker;
 import rlhf4j.stage.ppo.PpoMath;
 import rlhf4j.stage.ppo.Rollout;
 import rlhf4j.stage.ppo.RolloutBatch;
 
 /**
- * The PPO loss graphs in DOUBLE: the policy's clipped surrogate and the clipped value loss equal the
- * reference formulas (min/max written out, {@link PpoMath}) with ratios and value moves on both sides of
- * the clip range, and their gradients through the whole model pass a central-difference check.
+ * The PPO losses through the whole model in DOUBLE: the policy's clipped surrogate (with and without the
+ * entropy bonus) and the clipped value loss equal the per-token formulas (min/max written out) with ratios
+ * and value moves on both sides of the clip range, and their gradients pass a central-difference check.
  */
-class PpoHeadsTest {
+class PpoObjectivesTest {
     private static final GptSpec SPEC = new GptSpec(1, 2, 8, 16, 13);
     private static final double CLIP = 0.2;
 
@@ -65,37 +65,31 @@ class PpoHeadsTest {
     void clippedSurrogateValueAndGradient() {
         Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 21, 0.4);
         RolloutBatch b = batch();
-        Map<String, INDArray> targets = Map.of(PolicyHead.TARGET_ONEHOT, b.targetOnehot(SPEC.vocabSize(), DataType.DOUBLE));
-        double[][] logp = b.ragged(gpt.forward(PolicyHead.logProbs(0.7), b.tokens(), targets, PolicyHead.TOKEN_LOGP)
-                .get(PolicyHead.TOKEN_LOGP));
+        HeadRequest request = HeadRequest.policy(b.targets(), 0.7, true);
+        double[][] logp = b.ragged(gpt.forward(request, b.tokens()).logp());
         // old = logp + offset, so r = exp(−offset) ∈ {1.65, 1.11, 0.95, 0.74, 0.55}: inside and outside [0.8, 1.2]
         double[][] old = plus(logp, like(b, -0.5, -0.1, 0.05, 0.3, 0.6));
         double[][] adv = like(b, 1.3, -0.7, 0.4, -1.1, 0.9, -0.2, 2.0);
         double[][] weight = b.uniformWeights();
-        Map<String, INDArray> feed = new HashMap<>(targets);
-        feed.put(PolicyHead.OLD_LOGP, b.flatArray(old, DataType.DOUBLE));
-        feed.put(PolicyHead.ADVANTAGES, b.flatArray(adv, DataType.DOUBLE));
-        feed.put(PolicyHead.ADV_POS, b.flatArray(sign(adv, 1), DataType.DOUBLE));
-        feed.put(PolicyHead.ADV_NEG, b.flatArray(sign(adv, -1), DataType.DOUBLE));
-        feed.put(PolicyHead.TOKEN_WEIGHT, b.flatArray(weight, DataType.DOUBLE));
         for (double entropyCoef : new double[] {0.0, 0.05}) {
-            PolicyHead head = PolicyHead.training(0.7, CLIP, entropyCoef);
-            Gpt.Step step = gpt.forwardBackward(head, b.tokens(), feed, List.of(PolicyHead.LOSS, PolicyHead.ENTROPY));
-            double[][] entropy = b.ragged(step.outputs().get(PolicyHead.ENTROPY));
+            Function<HeadOutputs, Loss> objective = o -> Losses.ppoPolicy(o.logp(), o.entropy(), b.flat(old), b.flat(adv),
+                    b.flat(weight), CLIP, entropyCoef);
+            Gpt.Step step = gpt.forwardBackward(request, b.tokens(), objective);
+            double[][] entropy = b.ragged(step.outputs().entropy());
             double expected = 0;
             int clipped = 0;
             for (int i = 0; i < adv.length; i++) {
                 for (int j = 0; j < adv[i].length; j++) {
                     double r = Math.exp(logp[i][j] - old[i][j]);
-                    expected += weight[i][j] * (PpoMath.clippedSurrogateLoss(r, adv[i][j], CLIP)
+                    expected += weight[i][j] * (Losses.clippedSurrogate(r, adv[i][j], CLIP)
                             - entropyCoef * entropy[i][j]);
                     clipped += PpoMath.isClipped(r, adv[i][j], CLIP) ? 1 : 0;
                 }
             }
             assertTrue(clipped > 2 && clipped < b.responseTokens() - 2, "both clipped and unclipped tokens: " + clipped);
-            assertEquals(expected, step.outputs().get(PolicyHead.LOSS).getDouble(0), 1e-12);
+            assertEquals(expected, step.loss().value(), 1e-12);
             List<GradientChecker.Mismatch> bad = GradientChecker.standard().check(gpt.params(), step.grads(),
-                    () -> gpt.forward(head, b.tokens(), feed, PolicyHead.LOSS).get(PolicyHead.LOSS).getDouble(0));
+                    () -> objective.apply(gpt.forward(request, b.tokens())).value());
             assertTrue(bad.isEmpty(), "entropy_coef " + entropyCoef + ": " + bad.subList(0, Math.min(5, bad.size())));
         }
     }
@@ -105,28 +99,23 @@ class PpoHeadsTest {
         Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 22, 0.4);
         GptInit.addScoreHead(gpt.params(), SPEC, DataType.DOUBLE, 22, false);
         RolloutBatch b = batch();
-        double[][] v = b.ragged(gpt.forward(ValueHead.values(), b.tokens(), Map.of(), ValueHead.VALUES)
-                .get(ValueHead.VALUES));
+        double[][] v = b.ragged(gpt.forward(HeadRequest.scalar(), b.tokens()).values());
         // the value moved by −offset since the rollout: beyond ±0.2 for some tokens, within for others
         double[][] old = plus(v, like(b, -0.5, -0.1, 0.1, 0.4, 0.03));
         double[][] ret = plus(v, like(b, 0.7, -0.9, 0.25, -0.35, 1.5, -0.05));
         double[][] weight = b.uniformWeights();
-        long[] shape = {b.size(), b.seqLen()};
-        Map<String, INDArray> feed = new HashMap<>();
-        feed.put(ValueHead.OLD_VALUES, b.flatArray(old, DataType.DOUBLE).reshape(shape));
-        feed.put(ValueHead.RETURNS, b.flatArray(ret, DataType.DOUBLE).reshape(shape));
-        feed.put(ValueHead.VALUE_WEIGHT, b.flatArray(weight, DataType.DOUBLE).reshape(shape));
-        ValueHead head = ValueHead.training(0.2, 0.1);
-        Gpt.Step step = gpt.forwardBackward(head, b.tokens(), feed, List.of(ValueHead.LOSS));
+        Function<HeadOutputs, Loss> objective = o -> Losses.clippedValue(o.values(), b.flat(old), b.flat(ret),
+                b.flat(weight), 0.2, 0.1);
+        Gpt.Step step = gpt.forwardBackward(HeadRequest.scalar(), b.tokens(), objective);
         double expected = 0;
         for (int i = 0; i < v.length; i++) {
             for (int j = 0; j < v[i].length; j++) {
-                expected += 0.1 * weight[i][j] * PpoMath.clippedValueLoss(v[i][j], old[i][j], ret[i][j], 0.2);
+                expected += 0.1 * weight[i][j] * Losses.clippedValueLoss(v[i][j], old[i][j], ret[i][j], 0.2);
             }
         }
-        assertEquals(expected, step.outputs().get(ValueHead.LOSS).getDouble(0), 1e-12);
+        assertEquals(expected, step.loss().value(), 1e-12);
         List<GradientChecker.Mismatch> bad = GradientChecker.standard().check(gpt.params(), step.grads(),
-                () -> gpt.forward(head, b.tokens(), feed, ValueHead.LOSS).get(ValueHead.LOSS).getDouble(0));
+                () -> objective.apply(gpt.forward(HeadRequest.scalar(), b.tokens())).value());
         assertTrue(bad.isEmpty(), "mismatches: " + bad.subList(0, Math.min(5, bad.size())));
     }
 
@@ -154,24 +143,12 @@ class PpoHeadsTest {
         assertEquals(11.0, flat[2 * 16 + 4]);     // row 2: prompt of 5 → position 4
         assertEquals(13.0, flat[3 * 16 + 1]);     // row 3: prompt of 2 → position 1
         assertEquals(0.0, flat[2 * 16 + 6]);      // past row 2's response
-        double[][] back = b.ragged(org.nd4j.linalg.factory.Nd4j.createFromArray(flat));
+        double[][] back = b.ragged(flat);
         for (int i = 0; i < x.length; i++) {
             org.junit.jupiter.api.Assertions.assertArrayEquals(x[i], back[i]);
         }
         // the targets at those positions are the response tokens
-        INDArray onehot = b.targetOnehot(SPEC.vocabSize(), DataType.DOUBLE);
-        assertEquals(1.0, onehot.getDouble(2, 8));
-        assertEquals(1.0, onehot.getDouble(3 * 16 + 5, 2));
-    }
-
-    private static double[][] sign(double[][] a, int s) {
-        double[][] out = new double[a.length][];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = new double[a[i].length];
-            for (int j = 0; j < a[i].length; j++) {
-                out[i][j] = Math.signum(a[i][j]) == s ? 1 : 0;
-            }
-        }
-        return out;
+        assertEquals(8, b.targets()[2]);
+        assertEquals(2, b.targets()[3 * 16 + 5]);
     }
 }

@@ -1,0 +1,181 @@
+package rlhf4j.loss;
+
+import java.util.List;
+
+/**
+ * Every training objective of the project, in one place, over the head outputs of a pass (next-token
+ * log-probabilities, entropies, scalar values; one entry per row of the flattened batch [N]) and
+ * per-row weights that carry the masks. Each returns its value and its exact derivative with respect
+ * to those outputs ({@link Loss}); an engine carries the derivative back through the model, so these
+ * functions are the same for both engines and are tested by hand.
+ *
+ * <p>Where a loss has a kink (the PPO clip, the value clip, the larger of two squared errors) the
+ * derivative on the kink is the one of the side named in the comment; finite differences do not see it.
+ */
+public final class Losses {
+    private Losses() {}
+
+    /** {@code mask / Σ mask} [N]: weights that make a weighted sum the mean over masked-in rows (zeros for an empty mask). */
+    public static double[] meanWeights(double[] mask) {
+        double total = 0;
+        for (double m : mask) {
+            total += m;
+        }
+        double[] w = new double[mask.length];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = total > 0 ? mask[i] / total : 0.0;
+        }
+        return w;
+    }
+
+    /** {@code 1 / n} n times: the weights of a plain mean. */
+    public static double[] uniformWeights(int n) {
+        double[] w = new double[n];
+        java.util.Arrays.fill(w, 1.0 / n);
+        return w;
+    }
+
+    /** The LM loss {@code −Σ_n w_n · log p(target_n)}: with {@link #meanWeights} the mean NLL of the masked-in tokens. */
+    public static Loss lm(double[] logp, double[] weight) {
+        requireSameLength(logp, weight, "logp", "weight");
+        double value = 0;
+        double[] d = new double[logp.length];
+        for (int n = 0; n < logp.length; n++) {
+            if (weight[n] != 0) {
+                value -= weight[n] * logp[n];
+                d[n] = -weight[n];
+            }
+        }
+        return Loss.ofLogp(value, d);
+    }
+
+    /** One labelled comparison: response {@code better} was judged better than {@code worse} by at least {@code margin}. */
+    public record Comparison(int better, int worse, double weight, double margin) {}
+
+    /** A loss of per-sequence scores and its derivative with respect to each score. */
+    public record ScoreLoss(double value, double[] dScores) {}
+
+    /**
+     * The reward model's ranking loss (InstructGPT eq. 1; a preference pair is a ranking of two):
+     * {@code Σ_c w_c · −log σ(r_better − r_worse − margin)} over the comparisons, each response scored once
+     * however many comparisons it is in. With {@code w = 1 / (prompts · comparisons of its prompt)} it is
+     * the mean over prompts of the mean over each prompt's pairs.
+     */
+    public static ScoreLoss ranking(double[] scores, List<Comparison> comparisons) {
+        double value = 0;
+        double[] d = new double[scores.length];
+        for (Comparison c : comparisons) {
+            double z = scores[c.better()] - scores[c.worse()] - c.margin();
+            value += c.weight() * pairNll(z);
+            double slope = -c.weight() * sigmoid(-z);                  // d/dz of −log σ(z) is −σ(−z)
+            d[c.better()] += slope;
+            d[c.worse()] -= slope;
+        }
+        return new ScoreLoss(value, d);
+    }
+
+    /** {@code −log σ(z) = softplus(−z)} without overflow: {@code max(0, −z) + log(1 + e^(−|z|))}. */
+    public static double pairNll(double z) {
+        return Math.max(0, -z) + Math.log1p(Math.exp(-Math.abs(z)));
+    }
+
+    private static double sigmoid(double x) {
+        return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+    }
+
+    /**
+     * PPO's clipped surrogate with an entropy bonus:
+     * <pre>
+     *   L = −Σ_n w_n · min(ρ_n·A_n, clip(ρ_n, 1−ε, 1+ε)·A_n) − c_H · Σ_n w_n·H_n,   ρ_n = exp(logp_n − oldLogp_n)
+     * </pre>
+     * The derivative with respect to {@code logp_n} is {@code −w_n·A_n·ρ_n} where the unclipped term is the
+     * smaller one (A &gt; 0 and ρ ≤ 1+ε, or A &lt; 0 and ρ ≥ 1−ε) and 0 where the clipped one is; with
+     * respect to {@code H_n} it is {@code −c_H·w_n}.
+     *
+     * @param entropy the entropies [N]; may be null when {@code entropyCoef} is 0
+     */
+    public static Loss ppoPolicy(double[] logp, double[] entropy, double[] oldLogp, double[] advantages,
+                                 double[] weight, double clip, double entropyCoef) {
+        requireSameLength(logp, oldLogp, "logp", "oldLogp");
+        requireSameLength(logp, advantages, "logp", "advantages");
+        requireSameLength(logp, weight, "logp", "weight");
+        double value = 0;
+        double[] dLogp = new double[logp.length];
+        double[] dEntropy = entropyCoef == 0 ? null : new double[logp.length];
+        for (int n = 0; n < logp.length; n++) {
+            if (weight[n] == 0) {
+                continue;
+            }
+            double ratio = Math.exp(logp[n] - oldLogp[n]);
+            double a = advantages[n];
+            value += weight[n] * clippedSurrogate(ratio, a, clip);
+            boolean clipped = (a > 0 && ratio > 1 + clip) || (a < 0 && ratio < 1 - clip);
+            dLogp[n] = clipped ? 0 : -weight[n] * a * ratio;
+            if (dEntropy != null) {
+                value -= entropyCoef * weight[n] * entropy[n];
+                dEntropy[n] = -entropyCoef * weight[n];
+            }
+        }
+        return new Loss(value, dLogp, dEntropy, null);
+    }
+
+    /** One token's PPO policy loss {@code −min(ρ·A, clip(ρ, 1 − ε, 1 + ε)·A)}, clip range ε ≥ 0. */
+    public static double clippedSurrogate(double ratio, double advantage, double clip) {
+        requireClip(clip, "clip");
+        double clipped = Math.max(1.0 - clip, Math.min(1.0 + clip, ratio));
+        return -Math.min(ratio * advantage, clipped * advantage);
+    }
+
+    /**
+     * PPO's clipped value loss, {@code vf_coef · Σ_n w_n · ½·max((V_n − R_n)², (V_old,n + clip(V_n − V_old,n,
+     * −ε_v, ε_v) − R_n)²)}. The derivative follows the larger error (the unclipped one on a tie); through
+     * the clipped error it is 0 where the clip is active (|V − V_old| &gt; ε_v).
+     */
+    public static Loss clippedValue(double[] values, double[] oldValues, double[] returns, double[] weight,
+                                    double clip, double vfCoef) {
+        requireSameLength(values, oldValues, "values", "oldValues");
+        requireSameLength(values, returns, "values", "returns");
+        requireSameLength(values, weight, "values", "weight");
+        requireClip(clip, "clip");
+        double value = 0;
+        double[] d = new double[values.length];
+        for (int n = 0; n < values.length; n++) {
+            if (weight[n] == 0) {
+                continue;
+            }
+            double delta = values[n] - oldValues[n];
+            double plain = values[n] - returns[n];
+            double clippedValue = oldValues[n] + Math.max(-clip, Math.min(clip, delta)) - returns[n];
+            value += vfCoef * weight[n] * clippedValueLoss(values[n], oldValues[n], returns[n], clip);
+            if (clippedValue * clippedValue > plain * plain) {
+                d[n] = Math.abs(delta) <= clip ? vfCoef * weight[n] * clippedValue : 0;
+            } else {
+                d[n] = vfCoef * weight[n] * plain;
+            }
+        }
+        return Loss.ofValues(value, d);
+    }
+
+    /**
+     * One token's clipped value loss {@code ½·max((v − R)², (v_old + clip(v − v_old, −ε_v, ε_v) − R)²)},
+     * clip range ε_v ≥ 0.
+     */
+    public static double clippedValueLoss(double v, double vOld, double ret, double clip) {
+        requireClip(clip, "clip");
+        double unclipped = v - ret;
+        double clipped = vOld + Math.max(-clip, Math.min(clip, v - vOld)) - ret;
+        return 0.5 * Math.max(unclipped * unclipped, clipped * clipped);
+    }
+
+    private static void requireClip(double clip, String name) {
+        if (!(clip >= 0.0) || Double.isInfinite(clip)) {
+            throw new IllegalArgumentException(name + " must be finite and ≥ 0, got " + clip);
+        }
+    }
+
+    private static void requireSameLength(double[] a, double[] b, String nameA, String nameB) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException(nameA + " has " + a.length + " entries, " + nameB + " " + b.length);
+        }
+    }
+}
