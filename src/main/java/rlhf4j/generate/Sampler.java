@@ -71,12 +71,14 @@ public final class Sampler {
                 valid[i * promptLen + j] = real ? 1 : 0;
             }
         }
-        long t0 = times.start();
-        INDArray logits = model.forward(cache, promptLen, tokens, positions, valid);            // [B*P, V]
-        times.stop("prefill forward", t0);
-        t0 = times.start();
-        double[][] last = lastRows(logits, b, promptLen);                                       // [B][V]
-        times.stop("logits to Java", t0);
+        INDArray logits;                                                                        // [B*P, V]
+        try (PhaseTimes.Scope s = times.phase("prefill forward")) {
+            logits = model.forward(cache, promptLen, tokens, positions, valid);
+        }
+        double[][] last;                                                                        // [B][V]
+        try (PhaseTimes.Scope s = times.phase("logits to Java")) {
+            last = lastRows(logits, b, promptLen);
+        }
         List<List<Integer>> out = new ArrayList<>();
         List<List<Double>> outLogp = new ArrayList<>();
         boolean[] done = new boolean[b];
@@ -91,7 +93,7 @@ public final class Sampler {
             int[] next = new int[b];
             int[] stepValid = new int[b];
             boolean anyActive = false;
-            t0 = times.start();
+            PhaseTimes.Scope picking = times.phase("token pick");
             for (int i = 0; i < b; i++) {
                 if (done[i]) {
                     next[i] = padToken;
@@ -109,7 +111,7 @@ public final class Sampler {
                     anyActive = true;
                 }
             }
-            times.stop("token pick", t0);
+            picking.close();
             if (!anyActive || step == maxNew - 1 || cache.length() >= cache.capacity()) {
                 break;
             }
@@ -120,12 +122,13 @@ public final class Sampler {
                     stepValid[i] = 0;
                 }
             }
-            t0 = times.start();
-            INDArray stepLogits = model.forward(cache, 1, next, pos, stepValid);                // [B, V]
-            times.stop("decode forward", t0);
-            t0 = times.start();
-            last = lastRows(stepLogits, b, 1);                                                  // [B][V]
-            times.stop("logits to Java", t0);
+            INDArray stepLogits;                                                                // [B, V]
+            try (PhaseTimes.Scope s = times.phase("decode forward")) {
+                stepLogits = model.forward(cache, 1, next, pos, stepValid);
+            }
+            try (PhaseTimes.Scope s = times.phase("logits to Java")) {
+                last = lastRows(stepLogits, b, 1);                                              // [B][V]
+            }
         }
         List<Generation> result = new ArrayList<>();
         for (int i = 0; i < b; i++) {

@@ -41,7 +41,7 @@ public final class Gpt {
     private final LinkedHashMap<String, INDArray> params;
     private final Rotary rotary;                     // null without rotary positions
     private PhaseTimes times = PhaseTimes.OFF;
-    private Engine engine = defaultEngine();
+    private Engine engine;
     private final Map<String, Arena> arenas = new LinkedHashMap<>(8, 0.75f, true) { // by batch size
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Arena> eldest) {
@@ -61,6 +61,7 @@ public final class Gpt {
         params.replaceAll((name, arr) -> arr.isView() ? arr.dup('c') : arr);
         this.params = params;
         this.rotary = Rotary.of(spec);
+        this.engine = defaultEngine(dataType());
     }
 
     /** A freshly initialised model. */
@@ -83,26 +84,34 @@ public final class Gpt {
     }
 
     /**
-     * The engine FLOAT models use by default: the kernels when the Vector API is there, unless {@code
-     * -Drlhf4j.engine=graph} (the launcher passes {@code RLHF4J_ENGINE}). Both are bitwise reproducible across
-     * JVMs and JIT tiers (the kernels sum lanes in a fixed order and compute their own exp, see {@link
+     * The engine a model of this dtype starts with: the kernels for FLOAT when the run has them on (the
+     * Vector API module is there and {@code -Drlhf4j.engine}, the launcher's {@code RLHF4J_ENGINE}, is not
+     * {@code graph}; each stage prints which, {@link rlhf4j.nn.VectorSupport#engineLine}); the graph for any
+     * other dtype, since the kernels compute in FLOAT only. Both are bitwise reproducible across JVMs and JIT
+     * tiers (the kernels sum lanes in a fixed order and compute their own exp, see {@link
      * rlhf4j.nn.FloatKernels}), so a resumed run repeats an uninterrupted one with either.
      */
-    public static Engine defaultEngine() {
-        return rlhf4j.nn.VectorSupport.enabled() ? Engine.KERNELS : Engine.GRAPH;
+    public static Engine defaultEngine(DataType dtype) {
+        return dtype == DataType.FLOAT && rlhf4j.nn.VectorSupport.enabled() ? Engine.KERNELS : Engine.GRAPH;
     }
 
-    /** Chooses the engine (tests compare the two); {@link Engine#KERNELS} needs the Vector API module. */
+    /**
+     * Chooses the engine (tests compare the two). The kernels need the Vector API module and a FLOAT model;
+     * asking for them otherwise is an error, never a silent switch to the graph.
+     */
     public synchronized void setEngine(Engine engine) {
         if (engine == Engine.KERNELS && !rlhf4j.nn.VectorSupport.available()) {
             throw new IllegalStateException("the kernel engine needs --add-modules jdk.incubator.vector");
         }
+        if (engine == Engine.KERNELS && dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("the kernel engine computes in FLOAT; this model is " + dataType());
+        }
         this.engine = engine;
     }
 
-    /** The engine this model computes with now (GRAPH for non-FLOAT models whatever was chosen). */
+    /** The engine this model computes with. */
     public Engine engine() {
-        return engine == Engine.KERNELS && dataType() == DataType.FLOAT ? Engine.KERNELS : Engine.GRAPH;
+        return engine;
     }
 
     public DataType dataType() {
@@ -310,6 +319,8 @@ public final class Gpt {
      * d emb [B*T, C] → added into the rows of d wte [V, C] and d wpe [T_max, C] that were looked up.
      * Plain Java loops over float[] (or double[] for a DOUBLE model) with one bulk copy in and out
      * of native memory each: the native scatter ops are not trusted with repeated indices (docs/SAMEDIFF.md).
+     * The kernel engine's {@code FloatKernels.scatterAddRows} is not used here because this engine must run
+     * where the Vector API module is absent.
      */
     private void scatterEmbeddingGradient(TokenBatch batch, INDArray dEmb, Map<String, INDArray> grads) {
         int c = spec.nEmbd();

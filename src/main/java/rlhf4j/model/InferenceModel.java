@@ -33,12 +33,12 @@ public final class InferenceModel {
     private final Map<String, INDArray> transposed = new HashMap<>(); // projection weights, [out, in]
     private PhaseTimes times = PhaseTimes.OFF;
 
-    /** FLOAT parameters run the kernels when the Vector API is there (as {@link Gpt#defaultEngine()} decides). */
+    /** Decodes on the kernels exactly when a {@link Gpt} of these parameters would train on them ({@link Gpt#defaultEngine}). */
     public InferenceModel(GptSpec spec, Map<String, INDArray> params) {
         this.spec = spec;
         this.p = params;
         this.rotary = Rotary.of(spec);
-        this.kernels = params.get(ParamNames.WTE).dataType() == DataType.FLOAT && Gpt.defaultEngine() == Gpt.Engine.KERNELS
+        this.kernels = Gpt.defaultEngine(params.get(ParamNames.WTE).dataType()) == Gpt.Engine.KERNELS
                 && params.values().stream().noneMatch(INDArray::isView);
     }
 

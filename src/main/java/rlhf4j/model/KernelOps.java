@@ -212,24 +212,12 @@ final class KernelOps implements Ops<Tensor> {
             if (!out.gradWritten) {
                 return;
             }
-            scatterRows(out.gradData, tokens, wte, c);
+            FloatKernels.scatterAddRows(out.gradData, tokens, accumulator(wte), c);
             if (wpe != null) {
-                scatterRows(out.gradData, positions, wpe, c);
+                FloatKernels.scatterAddRows(out.gradData, positions, accumulator(wpe), c);
             }
         });
         return out;
-    }
-
-    /** {@code d table[rows[r]] += d out[r]}: the gradient of a row lookup (rows repeat). */
-    private void scatterRows(ByteBuffer dOut, int[] rows, Tensor table, int c) {
-        ByteBuffer d = accumulator(table);
-        for (int r = 0; r < rows.length; r++) {
-            int src = r * c;
-            int dst = rows[r] * c;
-            for (int j = 0; j < c; j++) {
-                d.putFloat((dst + j) * 4, d.getFloat((dst + j) * 4) + dOut.getFloat((src + j) * 4));
-            }
-        }
     }
 
     @Override

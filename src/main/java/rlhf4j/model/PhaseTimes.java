@@ -56,13 +56,8 @@ public final class PhaseTimes {
         }
     }
 
-    /** The start of a phase: pass the result to {@link #stop}. */
-    public long start() {
-        return on ? System.nanoTime() : 0L;
-    }
-
-    /** Ends a phase begun at {@code startNanos} (from {@link #start}) and adds its time. */
-    public void stop(String phase, long startNanos) {
+    /** Ends a phase begun at {@code startNanos} and adds its time. */
+    private void stop(String phase, long startNanos) {
         if (on) {
             long[] t = totals.computeIfAbsent(phase, k -> new long[2]);
             t[0] += System.nanoTime() - startNanos;

@@ -607,6 +607,25 @@ public final class FloatKernels {
         }
     }
 
+    /**
+     * {@code table[rows[r], :] += d[r, :]} for rows of length c, in row order: the gradient of a row lookup
+     * (rows repeat; each repeat adds), into a table gradient that already holds its other contributions.
+     */
+    public static void scatterAddRows(ByteBuffer d, int[] rows, ByteBuffer table, int c) {
+        int bound = S.loopBound(c);
+        for (int r = 0; r < rows.length; r++) {
+            int src = r * c;
+            int dst = rows[r] * c;
+            int j = 0;
+            for (; j < bound; j += L) {
+                store(load(table, dst + j).add(load(d, src + j)), table, dst + j);
+            }
+            for (; j < c; j++) {
+                table.putFloat((dst + j) * 4, table.getFloat((dst + j) * 4) + d.getFloat((src + j) * 4));
+            }
+        }
+    }
+
     /** {@code out = a + b} over n elements (out may be a or b). */
     public static void add(ByteBuffer a, ByteBuffer b, ByteBuffer out, int n) {
         int bound = S.loopBound(n);

@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
@@ -68,26 +70,47 @@ public final class StageRunner {
         return new Start(gpt, optimizer, state.step(), state.elapsedSeconds(), state.skippedSteps());
     }
 
-    /** Everything the loop needs besides the task. */
+    /** Everything the loop needs besides the step. */
     public record Job(String stage, Path dir, ExperimentConfig config, TrainingHyperparams hyper, RunOptions options,
                       List<String> extraColumns, BpeTokenizer tokenizer, Start start, Map<String, Object> extraState,
                       String dataSha256) {}
 
+    /**
+     * A stage's own part of the loop: its step and evaluation, its metrics columns, the label of the step-0
+     * evaluation (null: none), the rule that maps a step to its data (written into the trainer state), and what
+     * each checkpoint adds to the trainer state and to the tensor files, read when it is saved.
+     */
+    public record Loop(TrainingStep step, Evaluation evaluation, List<String> columns, String baseline, String dataRule,
+                       Supplier<Map<String, Object>> stateAtSave, Supplier<Map<String, Map<String, INDArray>>> tensorsAtSave) {}
+
+    /** A stage whose step is one gradient of its task's loss (pretrain, SFT, the reward model). */
     public static Trainer.Summary run(Job job, TrainingTask task, PrintStream out) {
+        TrainingHyperparams h = job.hyper();
+        List<String> columns = new ArrayList<>(Trainer.BASE_COLUMNS);
+        columns.addAll(job.extraColumns());
+        GradientStep step = new GradientStep(task, job.start().gpt().params(), job.start().optimizer(),
+                h.gradAccumSteps(), h.gradClip(), h.skipNonfinite());
+        return run(job, new Loop(step, task, columns, null,
+                "the batches of step s are drawn from Random(f(seed, s, micro)): the step is the position",
+                Map::of, Map::of), out);
+    }
+
+    /** Any stage on the shared loop: the schedule, {@code metrics.csv}, progress, evaluations and checkpoints. */
+    public static Trainer.Summary run(Job job, Loop loop, PrintStream out) {
         TrainingHyperparams h = job.hyper();
         Start start = job.start();
         Trainer.Settings settings = new Trainer.Settings(h.maxSteps(), h.gradAccumSteps(), h.gradClip(), h.evalEvery(),
                 h.checkpointEvery(), h.logEvery(), h.skipNonfinite(),
                 schedule(h, job.stage(), out), job.options().stopAtStep(),
                 job.options().preemption());
-        List<String> columns = new ArrayList<>(Trainer.BASE_COLUMNS);
-        columns.addAll(job.extraColumns());
         LiveFiles live = LiveFiles.start(job.dir(), job.options().resume(), start.step());
         long started = System.nanoTime();
-        try (MetricsCsv metrics = MetricsCsv.open(live::metrics, columns, job.options().resume() ? start.step() : -1);
+        try (MetricsCsv metrics = MetricsCsv.open(live::metrics, loop.columns(), job.options().resume() ? start.step() : -1);
              Progress progress = new Progress(job.stage(), start.step(), h.maxSteps(), h.logEvery(), out)) {
-            Trainer trainer = new Trainer(settings, start.gpt().params(), start.optimizer(), task, metrics,
-                    live::samples, progress);
+            Trainer trainer = new Trainer(settings, loop.step(), loop.evaluation(), metrics, live::samples, progress);
+            if (loop.baseline() != null) {
+                trainer.withBaseline(loop.baseline());
+            }
             return trainer.run(start.step(), start.elapsedSeconds(), start.skippedSteps(), (step, last) -> {
                 Map<String, Object> state = new LinkedHashMap<>();
                 state.put("stage", job.stage());
@@ -97,14 +120,15 @@ public final class StageRunner {
                 state.put("seed", job.config().run().seed());
                 state.put("elapsed_s", start.elapsedSeconds() + (System.nanoTime() - started) / 1e9);
                 state.put(ResumeState.SKIPPED, trainer.skippedSteps());
-                state.put("data_position", Map.of("step", step,
-                        "rule", "the batches of step s are drawn from Random(f(seed, s, micro)): the step is the position"));
+                state.put("data_position", Map.of("step", step, "rule", loop.dataRule()));
                 state.putAll(job.extraState());
+                state.putAll(loop.stateAtSave().get());
                 state.put("data_sha256", job.dataSha256());
                 state.put("tokenizer_fingerprint", job.tokenizer().fingerprint());
                 state.put("config", ConfigLoader.toMap(job.config()));
                 StageCheckpoint.save(job.dir(), new StageCheckpoint.Contents(job.stage(), start.gpt().spec(),
-                        start.gpt().params(), job.tokenizer(), state, start.optimizer().state()), live.dir());
+                        start.gpt().params(), job.tokenizer(), state, start.optimizer().state(),
+                        loop.tensorsAtSave().get()), live.dir());
                 live.saved();
             });
         }

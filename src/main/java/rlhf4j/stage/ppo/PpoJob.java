@@ -15,7 +15,6 @@ import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
-import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.PpoConfig;
 import rlhf4j.data.DataException;
@@ -31,9 +30,6 @@ import rlhf4j.eval.RewardNorm;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.ParamNames;
 import rlhf4j.optim.AdamW;
-import rlhf4j.train.LiveFiles;
-import rlhf4j.train.MetricsCsv;
-import rlhf4j.train.Progress;
 import rlhf4j.train.ResumeState;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
@@ -157,48 +153,28 @@ public final class PpoJob {
         PpoAlgorithm algorithm = new PpoAlgorithm(cfg, models, policyOpt, valueOpt, kl,
                 new PromptStream(train, config.run().seed()), config.run().seed());
         Evaluation evaluation = new HeldOut(models, cfg, evalPrompts);
-        PpoStep ppoStep = new PpoStep(algorithm, cfg.targetKl(), cfg.evalEvery());
         // gradient accumulation, clipping and the non-finite rule live in PpoAlgorithm's updates
-        Trainer.Settings settings = new Trainer.Settings(cfg.maxSteps(), 1, cfg.gradClip(), cfg.evalEvery(),
-                cfg.checkpointEvery(), cfg.logEvery(), cfg.skipNonfinite(), StageRunner.schedule(cfg, "ppo", out),
-                options.stopAtStep(), options.preemption());
-        LiveFiles live = LiveFiles.start(dir, options.resume(), startStep);
-        long started = System.nanoTime();
-        double elapsedAtStart = elapsedBefore;
+        PpoStep ppoStep = new PpoStep(algorithm, cfg.targetKl(), cfg.evalEvery());
         final KlController controller = kl;
-        Trainer.Summary summary;
-        try (MetricsCsv metrics = MetricsCsv.open(live::metrics, PpoStep.COLUMNS, options.resume() ? startStep : -1);
-             Progress progress = new Progress(STAGE, startStep, cfg.maxSteps(), cfg.logEvery(), out)) {
-            Trainer trainer = new Trainer(settings, ppoStep, evaluation, metrics, live::samples, progress)
-                    .withBaseline("the initial policy");
-            summary = trainer.run(startStep, elapsedBefore, skippedBefore, (step, last) -> {
-                Map<String, Object> state = new LinkedHashMap<>();
-                state.put("stage", STAGE);
-                state.put("step", step);
-                state.put("max_steps", cfg.maxSteps());
-                state.put("finished", last);
-                state.put("seed", config.run().seed());
-                state.put("data_sha256", dataSha);
-                state.put("elapsed_s", elapsedAtStart + (System.nanoTime() - started) / 1e9);
-                state.put(ResumeState.SKIPPED, trainer.skippedSteps());
-                state.put("data_position", Map.of("step", step, "prompts_seen", (long) step * cfg.batchSize(),
-                        "rule", "step s rolls out positions s*B..s*B+B-1 of the seeded prompt permutations; "
-                                + "its sampling and minibatch order are drawn from Random(f(seed, s))"));
-                state.put("kl_controller", controller.state());
-                state.put("init_from", init.toString());
-                state.put("reward_model", rmDir.toString());
-                state.put("train_prompts", train.size());
-                state.put("val_prompts", val.size());
-                state.put("tokenizer_fingerprint", sft.tokenizer().fingerprint());
-                state.put("config", ConfigLoader.toMap(config));
-                Map<String, Map<String, INDArray>> extra = new LinkedHashMap<>();
-                extra.put(VALUE_MODEL, value.params());
-                extra.put(VALUE_OPTIMIZER, valueOpt.state());
-                StageCheckpoint.save(dir, new StageCheckpoint.Contents(STAGE, policy.spec(), policy.params(),
-                        sft.tokenizer(), state, policyOpt.state(), extra), live.dir());
-                live.saved();
-            });
-        }
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("init_from", init.toString());
+        extra.put("reward_model", rmDir.toString());
+        extra.put("train_prompts", train.size());
+        extra.put("val_prompts", val.size());
+        extra.put("prompts_per_step", cfg.batchSize());
+        StageRunner.Start start = new StageRunner.Start(policy, policyOpt, startStep, elapsedBefore, skippedBefore);
+        StageRunner.Loop loop = new StageRunner.Loop(ppoStep, evaluation, PpoStep.COLUMNS, "the initial policy",
+                "step s rolls out positions s*B..s*B+B-1 of the seeded prompt permutations; "
+                        + "its sampling and minibatch order are drawn from Random(f(seed, s))",
+                () -> Map.of("kl_controller", controller.state()),
+                () -> {
+                    Map<String, Map<String, INDArray>> tensors = new LinkedHashMap<>();
+                    tensors.put(VALUE_MODEL, value.params());
+                    tensors.put(VALUE_OPTIMIZER, valueOpt.state());
+                    return tensors;
+                });
+        Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options, List.of(),
+                sft.tokenizer(), start, extra, dataSha), loop, out);
         double total = ppoStep.rolloutSeconds() + ppoStep.updateSeconds();
         String timing = total == 0 ? "no step trained in this run" : String.format("%.1fs per step (rollout %.0f%% = "
                         + "generation %.0f%% + scoring passes %.0f%%, update %.0f%%)",
