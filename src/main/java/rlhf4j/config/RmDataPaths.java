@@ -16,7 +16,9 @@ public record RmDataPaths(
         @Doc("share of the prompts held out for validation (by a hash of the prompt, as sft does; all the pairs "
                 + "of one prompt stay together), 0 < x < 1") double valFraction,
         @Doc("ranking or preference file scored at the end of the run (accuracy, top-1, Kendall τ, margin); "
-                + "empty = none") String test) {
+                + "empty = none") String test,
+        @Doc("rows that cannot train (identical chosen and rejected, an empty response, a ranking without a pair) "
+                + "stop the run with an error naming FILE:LINE, instead of being skipped with a warning") boolean strict) {
 
     public RmDataPaths {
         require(train != null && train.stream().noneMatch(f -> f == null || f.isBlank()), "train",
@@ -28,6 +30,6 @@ public record RmDataPaths(
     }
 
     public static RmDataPaths defaults() {
-        return new RmDataPaths(List.of(), true, 0.1, "datasets/grammar/preferences-test.jsonl");
+        return new RmDataPaths(List.of(), true, 0.1, "datasets/grammar/preferences-test.jsonl", false);
     }
 }

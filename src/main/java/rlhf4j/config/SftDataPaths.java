@@ -10,7 +10,9 @@ public record SftDataPaths(
         @Doc("share of the rows held out for validation (by a hash of the prompt), 0 < x < 1") double valFraction,
         @Doc("file scored at the end of the run (exact match, chrF); empty = none") String test,
         @Doc("more training files, never held out for validation (a copy curriculum such as "
-                + "datasets/grammar/copy.jsonl); empty = none") List<String> trainExtra) {
+                + "datasets/grammar/copy.jsonl); empty = none") List<String> trainExtra,
+        @Doc("rows that cannot train (an empty answer, a prompt that fills block_size) stop the run with an error "
+                + "naming FILE:LINE, instead of being skipped with a warning") boolean strict) {
 
     public SftDataPaths {
         require(train != null && !train.isBlank(), "train", "must name a file");
@@ -22,6 +24,6 @@ public record SftDataPaths(
     }
 
     public static SftDataPaths defaults() {
-        return new SftDataPaths("datasets/grammar/sft.jsonl", 0.05, "datasets/grammar/test.jsonl", List.of());
+        return new SftDataPaths("datasets/grammar/sft.jsonl", 0.05, "datasets/grammar/test.jsonl", List.of(), false);
     }
 }

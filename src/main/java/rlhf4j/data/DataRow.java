@@ -61,6 +61,11 @@ record DataRow(Path file, int line, int columnsLine, Map<String, JsonNode> cells
         return new DataException(file, line, what);
     }
 
+    /** A well-formed row that cannot train anything ({@link RowSkips} decides whether it is skipped or an error). */
+    UselessRowException useless(String why) {
+        return new UselessRowException(file, line, why);
+    }
+
     /** An error about the columns this row has, reported where they are named. */
     DataException missing(String what) {
         return new DataException(file, columnsLine, what);

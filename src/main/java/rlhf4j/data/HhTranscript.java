@@ -43,6 +43,7 @@ final class HhTranscript {
 
     private static Message turn(DataRow row, String column, int index, String role, String content) {
         String where = MessageColumns.quote(column) + " turn " + index;
-        return new Message(role, MessageColumns.nonEmpty(row, where, content.strip()));
+        return new Message(role, Message.ASSISTANT.equals(role) ? MessageColumns.nonEmptyAnswer(row, where, content.strip())
+                : MessageColumns.nonEmpty(row, where, content.strip()));
     }
 }

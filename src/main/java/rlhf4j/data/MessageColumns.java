@@ -106,13 +106,24 @@ final class MessageColumns {
         return content;
     }
 
+    /**
+     * An assistant's answer that is not blank. A blank one is well-formed but teaches nothing: the row is
+     * useless rather than malformed ({@link RowSkips} skips it unless the data section is strict).
+     */
+    static String nonEmptyAnswer(DataRow row, String what, String content) {
+        if (content.isBlank()) {
+            throw row.useless(what + ": empty response");
+        }
+        return content;
+    }
+
     static String quote(String column) {
         return "\"" + column + "\"";
     }
 
     private static String response(DataRow row, String column, JsonNode node) {
         if (node.isTextual()) {
-            return nonEmpty(row, quote(column), node.textValue());
+            return nonEmptyAnswer(row, quote(column), node.textValue());
         }
         if (node.isArray()) {
             List<Message> messages = messages(row, column, node);
@@ -157,6 +168,7 @@ final class MessageColumns {
         if (!content.isTextual()) {
             throw row.error(where + ": \"content\" must be a string");
         }
-        return new Message(role.textValue(), nonEmpty(row, where, content.textValue()));
+        return new Message(role.textValue(), Message.ASSISTANT.equals(role.textValue())
+                ? nonEmptyAnswer(row, where, content.textValue()) : nonEmpty(row, where, content.textValue()));
     }
 }

@@ -20,16 +20,21 @@ public final class PreferenceData {
     private PreferenceData() {
     }
 
-    /** Every comparison of {@code file}, in file order; any bad row is a {@link DataException}. */
+    /** Every comparison of {@code file}, in file order; any bad or useless row is a {@link DataException}. */
     public static List<PreferenceExample> read(Path file) {
-        return JsonlCsvRows.read(file).stream().map(PreferenceData::example).toList();
+        return read(file, RowSkips.strict());
+    }
+
+    /** Every comparison of {@code file}; useless rows (identical sides, an empty response) go to {@code skips}. */
+    public static List<PreferenceExample> read(Path file, RowSkips skips) {
+        return skips.keep(file, PreferenceData::example);
     }
 
     /** The comparison of one pair row. */
     static PreferenceExample example(DataRow row) {
         PreferenceExample pair = row.present(PROMPT) ? explicit(row) : implicit(row);
         if (pair.chosen().equals(pair.rejected())) {
-            throw row.error("chosen and rejected are identical");
+            throw row.useless("chosen and rejected are identical");
         }
         return pair;
     }

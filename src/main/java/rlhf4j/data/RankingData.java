@@ -25,15 +25,20 @@ public final class RankingData {
     private RankingData() {
     }
 
-    /** Every row of {@code file}, in file order; any bad row is a {@link DataException}. */
+    /** Every row of {@code file}, in file order; any bad or useless row is a {@link DataException}. */
     public static List<RankingExample> read(Path file) {
-        return JsonlCsvRows.read(file).stream().map(RankingData::example).toList();
+        return read(file, RowSkips.strict());
+    }
+
+    /** Every row of {@code file}; useless rows (no pair to learn from, an empty response) go to {@code skips}. */
+    public static List<RankingExample> read(Path file, RowSkips skips) {
+        return skips.keep(file, RankingData::example);
     }
 
     /** Every row of each file, in order. */
-    public static List<RankingExample> read(List<Path> files) {
+    public static List<RankingExample> read(List<Path> files, RowSkips skips) {
         List<RankingExample> all = new ArrayList<>();
-        files.forEach(f -> all.addAll(read(f)));
+        files.forEach(f -> all.addAll(read(f, skips)));
         return all;
     }
 
@@ -50,6 +55,9 @@ public final class RankingData {
                     : "missing column \"ranking\" or \"scores\" (the labeler's judgement)");
         }
         List<RankingExample.Pair> pairs = ranked ? fromRanking(row, responses) : fromScores(row, responses);
+        if (pairs.isEmpty()) {
+            throw row.useless("no pair to learn from: every response is judged equal or has the same text");
+        }
         return new RankingExample(row.file(), row.line(), prompt, responses, pairs);
     }
 
@@ -66,11 +74,11 @@ public final class RankingData {
         for (JsonNode item : node) {
             String where = "\"responses\" item " + (out.size() + 1);
             if (item.isTextual()) {
-                out.add(MessageColumns.nonEmpty(row, where, item.textValue()));
+                out.add(MessageColumns.nonEmptyAnswer(row, where, item.textValue()));
             } else if (item.isArray() && item.size() == 1 && item.get(0).isObject()
                     && Message.ASSISTANT.equals(item.get(0).path("role").asText(null))
                     && item.get(0).path("content").isTextual()) {
-                out.add(MessageColumns.nonEmpty(row, where, item.get(0).get("content").textValue()));
+                out.add(MessageColumns.nonEmptyAnswer(row, where, item.get(0).get("content").textValue()));
             } else {
                 throw row.error(where + " must be a string or a list with one assistant message");
             }

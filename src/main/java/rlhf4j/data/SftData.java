@@ -20,9 +20,14 @@ public final class SftData {
     private SftData() {
     }
 
-    /** Every example of {@code file}, in file order; any bad row is a {@link DataException}. */
+    /** Every example of {@code file}, in file order; any bad or useless row is a {@link DataException}. */
     public static List<SftExample> read(Path file) {
-        return JsonlCsvRows.read(file).stream().map(SftData::example).toList();
+        return read(file, RowSkips.strict());
+    }
+
+    /** Every example of {@code file}; useless rows (an empty answer) go to {@code skips}. */
+    public static List<SftExample> read(Path file, RowSkips skips) {
+        return skips.keep(file, SftData::example);
     }
 
     private static SftExample example(DataRow row) {

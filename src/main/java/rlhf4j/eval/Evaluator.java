@@ -114,14 +114,16 @@ public final class Evaluator {
      * the model's {@code reward_norm.json} when it has one.
      */
     public static Map<String, Object> preferences(RewardModel rm, Path file, int limit) {
-        List<RankingExample> rows = RankingData.read(file);
-        List<RankingExample> scored = (limit == 0 ? rows : rows.subList(0, Math.min(limit, rows.size()))).stream()
-                .filter(r -> !r.pairs().isEmpty()).toList();
+        rlhf4j.data.RowSkips skips = new rlhf4j.data.RowSkips(false);
+        List<RankingExample> rows = RankingData.read(file, skips);
+        List<RankingExample> scored = limit == 0 ? rows : rows.subList(0, Math.min(limit, rows.size()));
         if (scored.isEmpty()) {
-            throw new DataException(file, "holds no ranking with a pair to score (all scores equal)");
+            throw new DataException(file, "holds no ranking with a pair to score (" + skips.count()
+                    + " rows without one: all scores equal, identical or empty responses)");
         }
         RankingMetrics metrics = rm.evaluate(scored);
         Map<String, Object> m = new LinkedHashMap<>(metrics.toMap());
+        m.put("rows_without_a_pair", skips.count());
         m.put("reward_norm", rm.norm().fitted() ? rm.norm().toMap()
                 : "none: the rm run has not finished, rewards are raw scores");
         return m;

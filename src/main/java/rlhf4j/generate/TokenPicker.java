@@ -68,7 +68,28 @@ final class TokenPicker {
         return best;
     }
 
-    private static int draw(double[] scaled, double logZ, SamplingParams params, Random rng) {
+    /**
+     * The tokens a filtered draw chooses from, most probable first, with their probabilities under the
+     * temperature-scaled distribution (not yet renormalised): the top-k (all when k = 0), cut after the
+     * first token at which their cumulative probability reaches top-p.
+     */
+    record Kept(int[] tokens, double[] probs) {
+        /** The distribution a draw follows: the kept probabilities renormalised, as token → probability [V]. */
+        double[] renormalised(int vocab) {
+            double total = 0;
+            for (double p : probs) {
+                total += p;
+            }
+            double[] out = new double[vocab];
+            for (int r = 0; r < tokens.length; r++) {
+                out[tokens[r]] = probs[r] / total;
+            }
+            return out;
+        }
+    }
+
+    /** {@link Kept} for logits already divided by the temperature, with their log-normaliser logZ. */
+    static Kept kept(double[] scaled, double logZ, SamplingParams params) {
         int v = scaled.length;
         Integer[] order = new Integer[v];
         for (int i = 0; i < v; i++) {
@@ -87,17 +108,26 @@ final class TokenPicker {
                 break;
             }
         }
-        double total = 0;
+        int[] tokens = new int[kept];
         for (int r = 0; r < kept; r++) {
-            total += probs[r];
+            tokens[r] = order[r];
+        }
+        return new Kept(tokens, Arrays.copyOf(probs, kept));
+    }
+
+    private static int draw(double[] scaled, double logZ, SamplingParams params, Random rng) {
+        Kept k = kept(scaled, logZ, params);
+        double total = 0;
+        for (double p : k.probs()) {
+            total += p;
         }
         double u = rng.nextDouble() * total;
-        for (int r = 0; r < kept; r++) {
-            u -= probs[r];
+        for (int r = 0; r < k.tokens().length; r++) {
+            u -= k.probs()[r];
             if (u <= 0) {
-                return order[r];
+                return k.tokens()[r];
             }
         }
-        return order[kept - 1];
+        return k.tokens()[k.tokens().length - 1];
     }
 }

@@ -331,9 +331,14 @@ class BadInputCatalogueTest {
                 "prompt,answer\nRepeat: a,a\nRepeat: b,b\n")), inCase("sft.csv")),
 
             // ---- preference data: exit 3, file:line ----
-            c("rm: chosen equals rejected", 3, dir -> rm(write(dir, "p.jsonl", prefRows(2)
-                + "{\"prompt\": \"Hi\", \"chosen\": \"Same.\", \"rejected\": \"Same.\"}\n" + prefRows(3))),
+            c("rm: chosen equals rejected, rm.data.strict", 3, dir -> rm(write(dir, "p.jsonl", prefRows(2)
+                + "{\"prompt\": \"Hi\", \"chosen\": \"Same.\", \"rejected\": \"Same.\"}\n" + prefRows(3)),
+                "--set", "rm.data.strict=true"),
                 dir -> List.of(dir.resolve("p.jsonl:3").toString(), "identical")),
+            c("rm: an empty response, rm.data.strict", 3, dir -> rm(write(dir, "p.jsonl", prefRows(3)
+                + "{\"prompt\": \"Hi\", \"chosen\": \"Hello\", \"rejected\": \" \"}\n" + prefRows(2)),
+                "--set", "rm.data.strict=true"),
+                dir -> List.of(dir.resolve("p.jsonl:4").toString(), "empty response")),
             c("rm: missing rejected column", 3, dir -> rm(write(dir, "p.jsonl",
                 "{\"prompt\": \"Hi\", \"chosen\": \"Hello\"}\n" + prefRows(3))),
                 dir -> List.of(dir.resolve("p.jsonl:1").toString(), "rejected")),

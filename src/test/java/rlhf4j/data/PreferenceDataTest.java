@@ -116,7 +116,7 @@ class PreferenceDataTest {
                 () -> PreferenceData.read(endsHuman));
         Path emptyTurn = write(dir, "c.jsonl", "{\"chosen\": \"\\n\\nHuman: q\\n\\nAssistant:\", "
                 + "\"rejected\": \"\\n\\nHuman: q\\n\\nAssistant: x\"}\n");
-        assertError(emptyTurn, 1, "\"chosen\" turn 2: empty content", () -> PreferenceData.read(emptyTurn));
+        assertError(emptyTurn, 1, "\"chosen\" turn 2: empty response", () -> PreferenceData.read(emptyTurn));
         Path noPrompt = write(dir, "d.jsonl", "{\"chosen\": [" + msg("assistant", "x") + "], \"rejected\": ["
                 + msg("assistant", "y") + "]}\n");
         assertError(noPrompt, 1, "the conversation in \"chosen\" has no prompt", () -> PreferenceData.read(noPrompt));
@@ -138,6 +138,6 @@ class PreferenceDataTest {
         assertError(role, 1, "\"prompt\" message 1: unknown role \"human\" (expected system, user or assistant)",
                 () -> PreferenceData.read(role));
         Path empty = write(dir, "d.jsonl", "{\"prompt\": \"p\", \"chosen\": \"\", \"rejected\": \"b\"}\n");
-        assertError(empty, 1, "\"chosen\": empty content", () -> PreferenceData.read(empty));
+        assertError(empty, 1, "\"chosen\": empty response", () -> PreferenceData.read(empty));
     }
 }

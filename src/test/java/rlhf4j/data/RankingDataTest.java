@@ -28,7 +28,8 @@ class RankingDataTest {
                         + "\"assistant\", \"content\": \"b\"}], \"c\", \"d\"], \"scores\": [0.5, 2, 0.5, -1]}",
                 "{\"prompt\": \"q3\", \"chosen\": \"yes\", \"rejected\": \"no\", \"margin\": 0.5}",
                 "{\"prompt\": \"q4\", \"responses\": [\"a\", \"b\"], \"scores\": [1, 1]}", ""));
-        List<RankingExample> rows = RankingData.read(file);
+        RowSkips skips = new RowSkips(false);
+        List<RankingExample> rows = RankingData.read(file, skips);
         assertEquals(List.of(pair(2, 0), pair(2, 1), pair(0, 1)), rows.get(0).pairs());
         assertEquals(2, rows.get(0).best());
         assertEquals(List.of("a", "b", "c", "d"), rows.get(1).responses());
@@ -36,8 +37,11 @@ class RankingDataTest {
         assertEquals(1, rows.get(1).best());
         assertEquals(List.of("yes", "no"), rows.get(2).responses());
         assertEquals(List.of(new RankingExample.Pair(0, 1, 0.5)), rows.get(2).pairs());
-        assertEquals(List.of(), rows.get(3).pairs(), "equal scores give no pair");
-        assertEquals(-1, rows.get(3).best());
+        assertEquals(3, rows.size(), "equal scores give no pair: the row is skipped");
+        assertEquals(1, skips.count());
+        assertTrue(skips.warning("rm.data.strict").orElseThrow().contains("r.jsonl:4"));
+        DataFiles.assertError(file, 4, "no pair to learn from: every response is judged equal or has the same text",
+                () -> RankingData.read(file));
     }
 
     @Test
@@ -49,7 +53,7 @@ class RankingDataTest {
         assertEquals(b.prompt(), a.prompt());
         assertEquals(b.responses(), a.responses());
         assertEquals(b.pairs(), a.pairs());
-        assertEquals(2, RankingData.read(List.of(csv, jsonl)).size());
+        assertEquals(2, RankingData.read(List.of(csv, jsonl), RowSkips.strict()).size());
     }
 
     @Test
@@ -74,7 +78,7 @@ class RankingDataTest {
             {"{\"prompt\": \"q\", \"responses\": [\"a\", \"b\"]}", "missing column \"ranking\" or \"scores\""},
             {"{\"prompt\": \"q\", \"responses\": [\"a\", \"b\"], \"ranking\": [0, 1], \"scores\": [1, 0]}", "not both"},
             {"{\"prompt\": \"q\", \"responses\": \"a\", \"ranking\": [0]}", "\"responses\" must be a list"},
-            {"{\"prompt\": \"q\", \"responses\": [\"a\", \" \"], \"ranking\": [0, 1]}", "empty content"},
+            {"{\"prompt\": \"q\", \"responses\": [\"a\", \" \"], \"ranking\": [0, 1]}", "empty response"},
             {"{\"prompt\": \"q\", \"responses\": [\"a\", 3], \"ranking\": [0, 1]}", "must be a string or a list"},
             {"{\"responses\": [\"a\", \"b\"], \"ranking\": [0, 1]}", "missing column \"prompt\""},
         };

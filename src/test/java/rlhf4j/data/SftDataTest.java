@@ -110,9 +110,9 @@ class SftDataTest {
     @Test
     void emptyContentIsAnError() throws IOException {
         Path file = write(dir, "a.jsonl", "{\"messages\": [" + msg("user", "q") + ", " + msg("assistant", " ") + "]}\n");
-        assertError(file, 1, "\"messages\" message 2: empty content", () -> SftData.read(file));
+        assertError(file, 1, "\"messages\" message 2: empty response", () -> SftData.read(file));
         Path csv = write(dir, "b.csv", "prompt,completion\np,c\nq,\n");
-        assertError(csv, 3, "\"completion\": empty content", () -> SftData.read(csv));
+        assertError(csv, 3, "\"completion\": empty response", () -> SftData.read(csv));
         Path emptyList = write(dir, "c.jsonl", "{\"messages\": []}\n");
         assertError(emptyList, 1, "\"messages\" is an empty list", () -> SftData.read(emptyList));
     }

@@ -228,7 +228,8 @@ public final class LabelJob {
 
     /** The pairs the rm stage will read from the journal (the ranking reader's rule, ties and equal texts give none). */
     private static int pairs(RankingsJournal journal) {
-        return journal.judgedCount() == 0 ? 0 : rlhf4j.data.RankingData.read(journal.file()).stream()
+        return journal.judgedCount() == 0 ? 0 : rlhf4j.data.RankingData.read(journal.file(),
+                        new rlhf4j.data.RowSkips(false)).stream()
                 .mapToInt(r -> r.pairs().size()).sum();
     }
 

@@ -16,6 +16,7 @@ import rlhf4j.config.ConfigException;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.RmConfig;
 import rlhf4j.data.DataException;
+import rlhf4j.data.RowSkips;
 import rlhf4j.data.GrammarFiles;
 import rlhf4j.data.RankingData;
 import rlhf4j.eval.RankingMetrics;
@@ -68,12 +69,14 @@ public final class RmJob {
         RewardModel scorer = new RewardModel(gpt, base.tokenizer(), RewardNorm.identity());
 
         List<Path> files = trainFiles(config, out);
-        RmGroups data = RmGroups.of(RankingData.read(files), scorer, cfg.data().valFraction());
+        RowSkips skips = new RowSkips(cfg.data().strict());
+        RmGroups data = RmGroups.of(RankingData.read(files, skips), scorer, cfg.data().valFraction());
+        skips.warning("rm.data.strict").ifPresent(out::println);
         String source = files.size() == 1 ? files.get(0).toString() : files.size() + " files";
         if (data.train().isEmpty() || data.val().isEmpty()) {
             throw new DataException(files.get(0), "needs rankings for both training and validation (" + data.train().size()
                     + " and " + data.val().size() + " after the val_fraction split" + (files.size() > 1
-                    ? ", from " + files : "") + ")");
+                    ? ", from " + files : "") + skips.note() + ")");
         }
         int widest = data.train().stream().mapToInt(g -> g.responses().size()).max().orElse(2);
         rlhf4j.train.MemoryBudget.check(base.spec(), (long) widest * cfg.batchSize(), base.spec().blockSize(),
@@ -179,7 +182,9 @@ public final class RmJob {
         RankingMetrics test = null;
         if (!cfg.data().test().isEmpty()) {
             Path testFile = GrammarFiles.ensure(Path.of(cfg.data().test()), out);
-            test = model.evaluate(RankingData.read(testFile));
+            RowSkips testSkips = new RowSkips(cfg.data().strict());
+            test = model.evaluate(RankingData.read(testFile, testSkips));
+            testSkips.warning("rm.data.strict").ifPresent(out::println);
         }
         norm.write(dir);
         Map<String, Object> metrics = new LinkedHashMap<>();

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import rlhf4j.data.Message;
 import rlhf4j.data.PromptSplit;
+import rlhf4j.data.RowSkips;
 import rlhf4j.data.SftExample;
 import rlhf4j.eval.GenerationEval;
 import rlhf4j.tokenizer.ChatTemplate;
@@ -14,25 +15,24 @@ import rlhf4j.tokenizer.ChatTemplate;
  * of the prompt ({@link PromptSplit}, shared with the reward model); rows of the extra training files
  * ({@code sft.data.train_extra}) always train. Truncation policy: a conversation longer than block_size + 1 tokens keeps its
  * first block_size + 1 tokens (the prompt stays whole, the end of the answer is cut); such rows are
- * counted. A row whose prompt alone fills the context keeps no answer token to learn from: it is
- * dropped, counted, and the first one remembered ({@code firstDropped}, for messages).
+ * counted. A row whose prompt alone fills the context keeps no answer token to learn from: it goes to
+ * the stage's {@link RowSkips} (skipped and counted, or an error with a strict data section).
  */
 public record SftExamples(List<ChatTemplate.Rendered> train, List<ChatTemplate.Rendered> val,
-                          List<GenerationEval.Item> valPrompts, int truncated, int dropped, SftExample firstDropped) {
+                          List<GenerationEval.Item> valPrompts, int truncated, int dropped) {
 
     public static SftExamples of(List<SftExample> rows, ChatTemplate template, int blockSize, double valFraction) {
-        return of(rows, List.of(), template, blockSize, valFraction);
+        return of(rows, List.of(), template, blockSize, valFraction, new RowSkips(false));
     }
 
     /** As {@link #of(List, ChatTemplate, int, double)}, with {@code extra} rows that always train, never validate. */
     public static SftExamples of(List<SftExample> rows, List<SftExample> extra, ChatTemplate template, int blockSize,
-                                 double valFraction) {
+                                 double valFraction, RowSkips skips) {
         List<ChatTemplate.Rendered> train = new ArrayList<>();
         List<ChatTemplate.Rendered> val = new ArrayList<>();
         List<GenerationEval.Item> valPrompts = new ArrayList<>();
         int truncated = 0;
         int dropped = 0;
-        SftExample firstDropped = null;
         List<SftExample> all = new ArrayList<>(rows);
         all.addAll(extra);
         for (int i = 0; i < all.size(); i++) {
@@ -42,8 +42,8 @@ public record SftExamples(List<ChatTemplate.Rendered> train, List<ChatTemplate.R
                 r = new ChatTemplate.Rendered(Arrays.copyOf(r.ids(), blockSize + 1), Arrays.copyOf(r.lossMask(), blockSize + 1));
                 truncated++;
                 if (Arrays.stream(r.lossMask()).allMatch(m -> m == 0)) {
+                    skips.skip(row.source(), row.line(), "the prompt fills block_size " + blockSize);
                     dropped++;
-                    firstDropped = firstDropped == null ? row : firstDropped;
                     continue;
                 }
             }
@@ -55,12 +55,6 @@ public record SftExamples(List<ChatTemplate.Rendered> train, List<ChatTemplate.R
                 train.add(r);
             }
         }
-        return new SftExamples(train, val, valPrompts, truncated - dropped, dropped, firstDropped);
-    }
-
-    /** {@code "; N dropped: the prompt fills block_size B (first at FILE:LINE)"}, or "" when none was. */
-    public String droppedNote(int blockSize) {
-        return dropped == 0 ? "" : "; " + dropped + " dropped: the prompt fills block_size " + blockSize
-                + " (first at " + firstDropped.source() + ":" + firstDropped.line() + ")";
+        return new SftExamples(train, val, valPrompts, truncated - dropped, dropped);
     }
 }

@@ -14,6 +14,7 @@ import rlhf4j.config.ConfigException;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.SftConfig;
 import rlhf4j.data.DataException;
+import rlhf4j.data.RowSkips;
 import rlhf4j.data.GrammarFiles;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.SftData;
@@ -56,21 +57,22 @@ public final class SftJob {
         rlhf4j.train.MemoryBudget.check(base.spec(), cfg.batchSize(), base.spec().blockSize(), "sft.batch_size");
         Path trainFile = GrammarFiles.ensure(Path.of(cfg.data().train()), out);
         ChatTemplate template = new ChatTemplate(base.tokenizer());
+        RowSkips skips = new RowSkips(cfg.data().strict());
         List<rlhf4j.data.SftExample> extraRows = new java.util.ArrayList<>();
         for (String f : cfg.data().trainExtra()) {
-            extraRows.addAll(SftData.read(GrammarFiles.ensure(Path.of(f), out)));
+            extraRows.addAll(SftData.read(GrammarFiles.ensure(Path.of(f), out), skips));
         }
-        SftExamples data = SftExamples.of(SftData.read(trainFile), extraRows, template, base.spec().blockSize(),
-                cfg.data().valFraction());
+        SftExamples data = SftExamples.of(SftData.read(trainFile, skips), extraRows, template, base.spec().blockSize(),
+                cfg.data().valFraction(), skips);
+        skips.warning("sft.data.strict").ifPresent(out::println);
         if (data.train().isEmpty() || data.val().isEmpty()) {
             throw new DataException(trainFile, "needs rows for both training and validation (" + data.train().size()
-                    + " and " + data.val().size() + " after the val_fraction split" + data.droppedNote(base.spec().blockSize())
-                    + ")");
+                    + " and " + data.val().size() + " after the val_fraction split" + skips.note() + ")");
         }
-        out.printf("data: %d training and %d validation conversations from %s%s; %d truncated to block_size %d%s%n",
+        out.printf("data: %d training and %d validation conversations from %s%s; %d truncated to block_size %d%n",
                 data.train().size(), data.val().size(), trainFile, extraRows.isEmpty() ? ""
                         : " (" + extraRows.size() + " of the training ones from " + String.join(", ", cfg.data().trainExtra())
-                        + ")", data.truncated(), base.spec().blockSize(), data.droppedNote(base.spec().blockSize()));
+                        + ")", data.truncated(), base.spec().blockSize());
 
         Gpt gpt = new Gpt(base.spec(), base.params());
         rlhf4j.train.DataFingerprint fingerprint = new rlhf4j.train.DataFingerprint();

@@ -13,21 +13,32 @@ class PpoToyTest {
         return rows.subList(from, to).stream().mapToDouble(r -> r.get(key)).average().orElseThrow();
     }
 
+    /**
+     * Over eight seeds (the random initialisation, prompt order, sampling and minibatch order all follow the
+     * seed) at least six runs raise the mean reward from the first three steps to the last three by more than a
+     * quarter of a digit per response, the mean rise over the seeds is more than one digit, and every run starts
+     * at KL 0 and moves away from the reference. A single run's trajectory depends on its seed (measured at
+     * commit time: rises of 0.3 to 4.5, mean 2.0, every seed above 0.25); the claim is about the method, so it is
+     * checked over several.
+     */
     @Test
-    void rewardRisesAndKlGrowsFromZero() {
-        // the run depends on the seed: over seeds 1–8 the late reward was 0.5–5 (a few seeds stay
-        // under early + 1 with either draw order of the sampler); seed 6 rose by 4.5 (3.4 with the
-        // sorted draw order used before)
-        ToyPpo toy = new ToyPpo(6);
-        List<Map<String, Double>> rows = toy.run(0, 12);
-        rows.forEach(r -> System.out.printf("reward %.3f kl %.4f clipfrac %.3f approx_kl %.4f ent %.3f vloss %.4f len %.1f%n",
-                r.get("reward_mean"), r.get("kl"), r.get("clipfrac"), r.get("approx_kl"), r.get("entropy"),
-                r.get("value_loss"), r.get("response_length")));
-        assertEquals(0.0, rows.get(0).get("kl"), 1e-5, "the first rollout comes from the reference itself");
-        double early = avg(rows, "reward_mean", 0, 3);
-        double late = avg(rows, "reward_mean", 9, 12);
-        assertTrue(late > early + 1.0, "reward rises: first steps " + early + ", last steps " + late);
-        assertTrue(avg(rows, "kl", 9, 12) > 0.5, "the policy moved away from the reference");
+    void rewardRisesAndKlGrowsFromZeroOverSeeds() {
+        int rose = 0;
+        double sumRise = 0;
+        int seeds = 8;
+        for (long seed = 1; seed <= seeds; seed++) {
+            List<Map<String, Double>> rows = new ToyPpo(seed).run(0, 12);
+            assertEquals(0.0, rows.get(0).get("kl"), 1e-5, "seed " + seed + ": the first rollout is the reference's");
+            double early = avg(rows, "reward_mean", 0, 3);
+            double late = avg(rows, "reward_mean", 9, 12);
+            double kl = avg(rows, "kl", 9, 12);
+            System.out.printf("seed %d: reward %.2f -> %.2f, late kl %.3f%n", seed, early, late, kl);
+            rose += late > early + 0.25 ? 1 : 0;
+            sumRise += late - early;
+            assertTrue(kl > 0.05, "seed " + seed + ": the policy moved away from the reference, kl " + kl);
+        }
+        assertTrue(rose >= 6, "reward rose by more than 0.25 in " + rose + " of " + seeds + " seeds");
+        assertTrue(sumRise / seeds > 1.0, "mean rise over the seeds " + sumRise / seeds);
     }
 
     @Test

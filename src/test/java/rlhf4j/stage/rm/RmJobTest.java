@@ -234,6 +234,39 @@ class RmJobTest {
         assertTrue(r.err().contains(data + ":21"), r.err());
     }
 
+    /**
+     * Rows that are well-formed but cannot train (identical sides, an empty response, a ranking whose scores are all
+     * equal) are skipped with one warning naming the count and where they are; malformed rows stay errors. With
+     * rm.data.strict the first useless one is the error.
+     */
+    @Test
+    void uselessRowsAreSkippedWithAWarningUnlessStrict(@TempDir Path tmp) throws IOException {
+        MicroRun run = pretrained(tmp);
+        Path data = writeRuleData(tmp, 20);
+        Files.writeString(data, Files.readString(data)
+                + "{\"prompt\": \"Hi\", \"chosen\": \"Same.\", \"rejected\": \"Same.\"}\n"
+                + "{\"prompt\": \"Hi\", \"chosen\": \"Hello\", \"rejected\": \"\"}\n"
+                + "{\"prompt\": \"Hi\", \"responses\": [\"a\", \"b\"], \"scores\": [1, 1]}\n");
+        java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream original = System.out;
+        MicroRun.Result r;
+        System.setOut(new java.io.PrintStream(stdout, true, StandardCharsets.UTF_8));
+        try {
+            r = run.train(rmArgs(run, data, "--set", "rm.max_steps=2"));
+        } finally {
+            System.setOut(original);
+        }
+        assertEquals(0, r.code(), r.err());
+        String all = stdout.toString(StandardCharsets.UTF_8) + r.err();
+        assertTrue(all.contains("warning: skipped 3 rows that cannot train"), all);
+        assertTrue(all.contains(data + ":21") && all.contains(data + ":22") && all.contains(data + ":23"), all);
+        assertTrue(all.contains("rm.data.strict: true makes them errors"), all);
+        MicroRun.Result strict = run.train(rmArgs(run, data, "--set", "rm.max_steps=2", "--set", "rm.data.strict=true",
+                "--overwrite"));
+        assertEquals(3, strict.code(), strict.err());
+        assertTrue(strict.err().contains(data + ":21") && strict.err().contains("identical"), strict.err());
+    }
+
     @Test
     void aCheckpointWithoutScoreHeadIsNotARewardModel(@TempDir Path tmp) throws IOException {
         MicroRun run = pretrained(tmp);

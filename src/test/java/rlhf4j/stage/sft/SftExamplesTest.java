@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import rlhf4j.data.Message;
+import rlhf4j.data.RowSkips;
 import rlhf4j.data.SftExample;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
@@ -30,7 +31,7 @@ class SftExamplesTest {
         List<SftExample> main = rows("main", 200);
         List<SftExample> extra = rows("extra", 300);
         SftExamples alone = SftExamples.of(main, template, 256, 0.3);
-        SftExamples both = SftExamples.of(main, extra, template, 256, 0.3);
+        SftExamples both = SftExamples.of(main, extra, template, 256, 0.3, RowSkips.strict());
         assertTrue(alone.val().size() > 20 && alone.val().size() < 100, "about 30% of 200: " + alone.val().size());
         assertEquals(alone.valPrompts(), both.valPrompts(), "the same validation prompts with or without extra rows");
         assertEquals(alone.train().size() + 300, both.train().size());
