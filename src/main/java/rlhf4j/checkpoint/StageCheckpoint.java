@@ -84,6 +84,13 @@ public final class StageCheckpoint {
             try (OutputStream out = Channels.newOutputStream(opener.open(tmp.resolve(TOKENIZER)))) {
                 c.tokenizer().save(out);
             }
+            writeJson(opener, tmp.resolve(HfTokenizerFiles.TOKENIZER_CONFIG),
+                    HfTokenizerFiles.tokenizerConfig(c.tokenizer(), c.spec().blockSize(), c.stage()));
+            writeJson(opener, tmp.resolve(HfTokenizerFiles.SPECIAL_TOKENS_MAP), HfTokenizerFiles.specialTokensMap(c.stage()));
+            if (HfTokenizerFiles.isChatStage(c.stage())) {
+                writeJson(opener, tmp.resolve(HfTokenizerFiles.GENERATION_CONFIG),
+                        HfTokenizerFiles.generationConfig(c.tokenizer()));
+            }
             writeBytes(opener, tmp.resolve(TRAINER_STATE),
                     (Json.toString(c.trainerState()) + "\n").getBytes(StandardCharsets.UTF_8));
             SafeTensors.write(tmp.resolve(OPTIMIZER), c.optimizer(), Map.of(), opener);
@@ -99,6 +106,10 @@ public final class StageCheckpoint {
                 }
             }
         });
+    }
+
+    private static void writeJson(FileOpener opener, Path file, Map<String, Object> json) throws IOException {
+        writeBytes(opener, file, (Json.toString(json) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     private static void writeBytes(FileOpener opener, Path file, byte[] bytes) throws IOException {
