@@ -14,7 +14,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;
 import rlhf4j.config.BenchConfig;
 import rlhf4j.config.ExperimentConfig;
-import rlhf4j.model.InferenceModel;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;
@@ -233,7 +232,7 @@ public final class Bench {
             }
             prompts.add(prompt);
         }
-        Sampler sampler = new Sampler(new InferenceModel(spec, gpt.params()), PAD_TOKEN);
+        Sampler sampler = new Sampler(gpt.decoder(), PAD_TOKEN);
         SamplingParams params = new SamplingParams(1.0, 0, 1.0, bench.genTokens());
         warmUp(1, () -> sampler.generate(prompts, params, rng, token -> false));
         sampler.setPhaseTimes(times);

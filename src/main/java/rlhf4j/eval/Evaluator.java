@@ -18,7 +18,6 @@ import rlhf4j.data.RankingExample;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.TextCorpus;
-import rlhf4j.model.InferenceModel;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
@@ -88,7 +87,7 @@ public final class Evaluator {
                     java.util.Arrays.copyOf(r.lossMask(), keep)));
         }
         double loss = MaskedLoss.of(gpt, rendered, BATCH, tokenizer.id(SpecialTokens.PAD));
-        GenerationEval.Result gen = GenerationEval.run(new InferenceModel(gpt.spec(), gpt.params()), tokenizer, items,
+        GenerationEval.Result gen = GenerationEval.run(gpt.decoder(), tokenizer, items,
                 32, maxNewTokens);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("prompts", items.size());

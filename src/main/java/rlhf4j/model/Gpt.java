@@ -114,6 +114,11 @@ public final class Gpt {
         return engine;
     }
 
+    /** The model's forward with a key/value cache, for sampling, on this model's engine (its live parameters). */
+    public InferenceModel decoder() {
+        return new InferenceModel(spec, params, engine());
+    }
+
     public DataType dataType() {
         return params.get(ParamNames.WTE).dataType();
     }

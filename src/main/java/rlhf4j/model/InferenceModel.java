@@ -33,13 +33,24 @@ public final class InferenceModel {
     private final Map<String, INDArray> transposed = new HashMap<>(); // projection weights, [out, in]
     private PhaseTimes times = PhaseTimes.OFF;
 
-    /** Decodes on the kernels exactly when a {@link Gpt} of these parameters would train on them ({@link Gpt#defaultEngine}). */
+    /** Decodes on the engine a {@link Gpt} of these parameters would have ({@link Gpt#defaultEngine}). */
     public InferenceModel(GptSpec spec, Map<String, INDArray> params) {
+        this(spec, params, Gpt.defaultEngine(params.get(ParamNames.WTE).dataType()));
+    }
+
+    /**
+     * Decodes on {@code engine}: the kernels ({@link KernelOps}) or, for the graph engine, plain ND4J ops
+     * ({@link NdOps}; a decoding step is too small for a graph). The kernels need dense FLOAT parameters.
+     */
+    public InferenceModel(GptSpec spec, Map<String, INDArray> params, Gpt.Engine engine) {
         this.spec = spec;
         this.p = params;
         this.rotary = Rotary.of(spec);
-        this.kernels = Gpt.defaultEngine(params.get(ParamNames.WTE).dataType()) == Gpt.Engine.KERNELS
-                && params.values().stream().noneMatch(INDArray::isView);
+        this.kernels = engine == Gpt.Engine.KERNELS;
+        if (kernels && (params.get(ParamNames.WTE).dataType() != DataType.FLOAT
+                || params.values().stream().anyMatch(INDArray::isView))) {
+            throw new IllegalArgumentException("the kernel engine decodes dense FLOAT parameters only");
+        }
     }
 
     /** Where the kernel path's operations are timed ({@code ./train bench --profile}). */

@@ -41,6 +41,26 @@ class KvCacheEquivalenceTest {
         }
     }
 
+    /** A model's decoder runs on the model's engine: a FLOAT model on the graph engine decodes with ND4J ops. */
+    @Test
+    void theDecoderFollowsItsModelsEngine() {
+        Gpt gpt = Gpt.create(SPEC, DataType.FLOAT, 12, 0.2);
+        int[] seq = {3, 7, 7, 1, 49};
+        INDArray expected = graphLogits(gpt, TokenBatch.causal(new int[][] {seq}));   // leaves gpt on the graph engine
+        assertEquals(Gpt.Engine.GRAPH, gpt.engine());
+        InferenceModel model = gpt.decoder();
+        KvCache cache = model.newCache(1, seq.length);
+        for (int t = 0; t < seq.length; t++) {
+            INDArray logits = model.forward(cache, 1, new int[] {seq[t]}, new int[] {t}, new int[] {1}); // [1, V]
+            assertArrayEquals(expected.getRow(t).toFloatVector(), logits.getRow(0).toFloatVector(), 1e-4f);
+        }
+        Gpt doubles = Gpt.create(SPEC, DataType.DOUBLE, 12, 0.2);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new InferenceModel(SPEC, doubles.params(), Gpt.Engine.KERNELS), "the kernels decode FLOAT only");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> doubles.setEngine(Gpt.Engine.KERNELS), "and train FLOAT only");
+    }
+
     /** RMSNorm and rotary positions, decoded token by token over both decoding engines, with left padding. */
     @Test
     void rmsNormAndRotaryDecodeAsTheGraphComputes() {

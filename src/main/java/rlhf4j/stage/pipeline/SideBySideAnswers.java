@@ -14,7 +14,7 @@ import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
-import rlhf4j.model.InferenceModel;
+import rlhf4j.model.Gpt;
 import rlhf4j.train.StageDir;
 
 /**
@@ -58,7 +58,7 @@ final class SideBySideAnswers {
                 continue;
             }
             StageCheckpoint.Loaded ckpt = StageCheckpoint.load(dir);
-            GenerationEval.Result r = GenerationEval.run(new InferenceModel(ckpt.spec(), ckpt.params()),
+            GenerationEval.Result r = GenerationEval.run(new Gpt(ckpt.spec(), ckpt.params()).decoder(),
                     ckpt.tokenizer(), items, items.size(), config.ppo().maxNewTokens());
             byStage.put(stage, r.answers().stream().map(GenerationEval.Answer::output).toList());
         }

@@ -5,7 +5,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import rlhf4j.data.PromptExample;
-import rlhf4j.model.InferenceModel;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;
@@ -42,7 +41,7 @@ public final class RolloutGenerator {
             int[] full = template.renderPrompt(p.prompt());
             ids.add(full.length > room ? Arrays.copyOfRange(full, full.length - room, full.length) : full);
         }
-        Sampler sampler = new Sampler(new InferenceModel(gpt.spec(), gpt.params()), pad);
+        Sampler sampler = new Sampler(gpt.decoder(), pad);
         List<Sampler.Generation> gens = sampler.generate(ids, params, rng, t -> t == template.endOfTurn());
         List<Rollout> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {

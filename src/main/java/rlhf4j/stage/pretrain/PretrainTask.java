@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.Random;
 import rlhf4j.config.PretrainConfig;
 import rlhf4j.eval.LmEval;
-import rlhf4j.model.InferenceModel;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.loss.Losses;
@@ -88,7 +87,7 @@ public final class PretrainTask implements TrainingTask {
             return List.of();
         }
         int eot = tokenizer.id(SpecialTokens.ENDOFTEXT);
-        Sampler sampler = new Sampler(new InferenceModel(gpt.spec(), gpt.params()), tokenizer.id(SpecialTokens.PAD));
+        Sampler sampler = new Sampler(gpt.decoder(), tokenizer.id(SpecialTokens.PAD));
         List<int[]> prompts = new ArrayList<>();
         for (String p : cfg.samplePrompts()) {
             prompts.add(prepend(eot, tokenizer.encode(p)));

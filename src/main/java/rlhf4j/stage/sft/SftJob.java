@@ -20,7 +20,6 @@ import rlhf4j.data.PromptData;
 import rlhf4j.data.SftData;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
-import rlhf4j.model.InferenceModel;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.train.RunOptions;
@@ -120,7 +119,7 @@ public final class SftJob {
         List<GenerationEval.Item> items = PromptData.read(GrammarFiles.ensure(testFile, out)).stream()
                 .filter(p -> p.reference() != null)
                 .map(p -> new GenerationEval.Item(p.prompt(), p.reference())).toList();
-        GenerationEval.Result r = GenerationEval.run(new InferenceModel(gpt.spec(), gpt.params()), base.tokenizer(),
+        GenerationEval.Result r = GenerationEval.run(gpt.decoder(), base.tokenizer(),
                 items, 32, cfg.maxNewTokens());
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("file", testFile.toString());

@@ -8,7 +8,6 @@ import rlhf4j.config.SftConfig;
 import rlhf4j.data.ConversationBatch;
 import rlhf4j.eval.MaskedLoss;
 import rlhf4j.eval.GenerationEval;
-import rlhf4j.model.InferenceModel;
 import rlhf4j.loss.Losses;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.HeadRequest;
@@ -62,7 +61,7 @@ final class SftTask implements TrainingTask {
     public Map<String, Double> evaluate(int step) {
         List<ChatTemplate.Rendered> val = data.val().subList(0, Math.min(MAX_VAL_ROWS, data.val().size()));
         double valLoss = MaskedLoss.of(gpt, val, cfg.batchSize(), pad);
-        GenerationEval.Result gen = GenerationEval.run(new InferenceModel(gpt.spec(), gpt.params()), tokenizer,
+        GenerationEval.Result gen = GenerationEval.run(gpt.decoder(), tokenizer,
                 data.valPrompts().subList(0, Math.min(cfg.evalExamples(), data.valPrompts().size())), GEN_BATCH,
                 cfg.maxNewTokens());
         lastAnswers = gen.answers();
