@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.data.DataException;
+import rlhf4j.model.Activation;
 import rlhf4j.model.GptSpec;
 import rlhf4j.model.Norm;
 import rlhf4j.model.Position;
@@ -141,6 +142,16 @@ public final class StageCheckpoint {
         }
     }
 
+    /** Whether {@code dir} holds a model to start a stage from: a checkpoint, or a Hugging Face GPT-2 folder ({@link HfGpt2}). */
+    public static boolean existsToStartFrom(Path dir) {
+        return exists(dir) || HfGpt2.isFolder(dir);
+    }
+
+    /** The model to start a stage from: a checkpoint, or a Hugging Face GPT-2 folder with the chat tokens added. */
+    public static Loaded loadToStartFrom(Path dir) {
+        return exists(dir) ? load(dir) : HfGpt2.load(dir);
+    }
+
     public static Loaded load(Path dir) {
         Path named = dir;
         dir = AtomicDir.readable(dir);
@@ -212,7 +223,33 @@ public final class StageCheckpoint {
                         .map(e -> e.name().toLowerCase(java.util.Locale.ROOT)).toList());
     }
 
-    private static GptSpec specFrom(Path file, JsonNode c) {
+    /** {@code activation_function}; absent, as in Hugging Face's GPT2Config, it is GPT-2's {@code gelu_new}. */
+    private static Activation activation(Path file, JsonNode c) {
+        String name = c.path("activation_function").asText(Activation.GELU_NEW.hfName());
+        Activation a = Activation.ofHfName(name);
+        if (a == null) {
+            throw new DataException(file, "activation_function: \"" + name + "\" is not one of "
+                    + java.util.Arrays.stream(Activation.values()).map(Activation::hfName).toList());
+        }
+        return a;
+    }
+
+    /**
+     * {@code layer_norm_epsilon}; absent, GPT2Config's 1e-5. Values up to 1e-12 read as 0: this project's
+     * checkpoints once wrote 1e-12 for its LayerNorm without epsilon.
+     */
+    private static double layerNormEpsilon(Path file, JsonNode c) {
+        JsonNode eps = c.path("layer_norm_epsilon");
+        if (eps.isMissingNode()) {
+            return 1e-5;
+        }
+        if (!eps.isNumber() || !(eps.asDouble() >= 0 && eps.asDouble() < 1)) {
+            throw new DataException(file, "layer_norm_epsilon: " + eps + " is not a number in [0, 1)");
+        }
+        return eps.asDouble() <= 1e-12 ? 0.0 : eps.asDouble();
+    }
+
+    static GptSpec specFrom(Path file, JsonNode c) {
         for (String key : List.of("n_layer", "n_head", "n_embd", "n_positions", "vocab_size")) {
             if (!c.path(key).isIntegralNumber() || !c.path(key).canConvertToInt()) {
                 throw new DataException(file, "missing or non-integer \"" + key + "\"");
@@ -225,7 +262,8 @@ public final class StageCheckpoint {
         try {
             return new GptSpec(c.get("n_layer").asInt(), c.get("n_head").asInt(), c.get("n_embd").asInt(),
                     c.get("n_positions").asInt(), c.get("vocab_size").asInt(),
-                    choice(file, c, NORM_KEY, Norm.LAYERNORM), choice(file, c, POSITION_KEY, Position.LEARNED));
+                    choice(file, c, NORM_KEY, Norm.LAYERNORM), choice(file, c, POSITION_KEY, Position.LEARNED),
+                    activation(file, c), layerNormEpsilon(file, c));
         } catch (IllegalArgumentException e) {
             throw new DataException(file, e.getMessage());
         }
@@ -235,7 +273,7 @@ public final class StageCheckpoint {
      * Every tensor of the model file against config.json: the names of the GPT-2 layout (the score head optional,
      * both of its tensors or neither), each of its shape, all FLOAT or all DOUBLE, nothing else.
      */
-    private static void checkShapes(Path file, GptSpec spec, Map<String, INDArray> params) {
+    static void checkShapes(Path file, GptSpec spec, Map<String, INDArray> params) {
         boolean score = params.containsKey(ParamNames.SCORE_WEIGHT) || params.containsKey(ParamNames.SCORE_BIAS);
         Map<String, long[]> layout = ParamNames.layout(spec, score);
         for (Map.Entry<String, long[]> t : layout.entrySet()) {
@@ -280,8 +318,8 @@ public final class StageCheckpoint {
         m.put("n_inner", 4 * s.nEmbd());
         m.put(NORM_KEY, s.norm().name().toLowerCase(java.util.Locale.ROOT));
         m.put(POSITION_KEY, s.position().name().toLowerCase(java.util.Locale.ROOT));
-        m.put("activation_function", "quick_gelu");    // x·σ(1.702x), the native gelu op
-        m.put("layer_norm_epsilon", 1e-12);            // the native layer_norm uses none (measured)
+        m.put("activation_function", s.activation().hfName());
+        m.put("layer_norm_epsilon", s.layerNormEpsilon());
         m.put("resid_pdrop", 0.0);
         m.put("embd_pdrop", 0.0);
         m.put("attn_pdrop", 0.0);

@@ -76,7 +76,7 @@ final class EvalCommand implements Callable<Integer> {
             throw new ConfigException("--answers writes generated answers: --data must be a .jsonl/.csv of prompts, "
                     + "not a text file");
         }
-        StageCheckpoint.Loaded ckpt = StageCheckpoint.load(checkpoint);
+        StageCheckpoint.Loaded ckpt = StageCheckpoint.loadToStartFrom(checkpoint);
         Gpt gpt = new Gpt(ckpt.spec(), ckpt.params());
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("checkpoint", checkpoint.toString());

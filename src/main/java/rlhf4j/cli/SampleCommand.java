@@ -63,7 +63,7 @@ final class SampleCommand implements Callable<Integer> {
         if (numSamples < 1 || numSamples > 10_000) {
             throw new ConfigException("--num-samples must be from 1 to 10000, got " + numSamples);
         }
-        StageCheckpoint.Loaded ckpt = StageCheckpoint.load(checkpoint);
+        StageCheckpoint.Loaded ckpt = StageCheckpoint.loadToStartFrom(checkpoint);
         BpeTokenizer tok = ckpt.tokenizer();
         int eot = tok.id(SpecialTokens.ENDOFTEXT);
         ChatTemplate template = new ChatTemplate(tok);

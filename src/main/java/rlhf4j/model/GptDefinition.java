@@ -28,8 +28,9 @@ public final class GptDefinition {
             x = ops.add(x, ops.linear(attended, ops.param(layer(l, "attn.c_proj.weight")),
                     ops.param(layer(l, "attn.c_proj.bias"))));                              // [N, C]
             T h2 = norm(ops, spec, x, layer(l, "ln_2"));                                     // [N, C]
-            T act = ops.gelu(ops.linear(h2, ops.param(layer(l, "mlp.c_fc.weight")),
-                    ops.param(layer(l, "mlp.c_fc.bias"))));                                 // [N, 4C]
+            T fc = ops.linear(h2, ops.param(layer(l, "mlp.c_fc.weight")),
+                    ops.param(layer(l, "mlp.c_fc.bias")));                                  // [N, 4C]
+            T act = spec.activation() == Activation.GELU_NEW ? ops.geluTanh(fc) : ops.gelu(fc); // [N, 4C]
             x = ops.add(x, ops.linear(act, ops.param(layer(l, "mlp.c_proj.weight")),
                     ops.param(layer(l, "mlp.c_proj.bias"))));                               // [N, C]
         }
@@ -57,7 +58,8 @@ public final class GptDefinition {
     /** The normalisation the spec chooses, with the parameters {@code prefix.weight} (and {@code prefix.bias}). */
     private static <T> T norm(Ops<T> ops, GptSpec spec, T x, String prefix) {
         return switch (spec.norm()) {
-            case LAYERNORM -> ops.layerNorm(x, ops.param(prefix + ".weight"), ops.param(prefix + ".bias"));
+            case LAYERNORM -> ops.layerNorm(x, ops.param(prefix + ".weight"), ops.param(prefix + ".bias"),
+                    spec.layerNormEpsilon());
             case RMSNORM -> ops.rmsNorm(x, ops.param(prefix + ".weight"));
         };
     }

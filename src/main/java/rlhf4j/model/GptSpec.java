@@ -3,18 +3,27 @@ package rlhf4j.model;
 /**
  * The architecture of one GPT: what {@code config.json} records and every stage inherits. Besides
  * the shape, {@link #norm} and {@link #position} choose GPT-2's LayerNorm and learned positions (the
- * defaults) or RMSNorm and rotary positions.
+ * defaults) or RMSNorm and rotary positions; {@link #activation} and {@link #layerNormEpsilon} are the
+ * MLP's GELU approximation and LayerNorm's epsilon (this project's models: {@code quick_gelu} and 0;
+ * a Hugging Face GPT-2: {@code gelu_new} and 1e-5).
  * Names follow Hugging Face GPT-2 ({@code n_layer}, {@code n_head}, {@code n_embd},
  * {@code n_positions}, {@code vocab_size}).
  */
-public record GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize, Norm norm, Position position) {
-    /** A GPT-2: LayerNorm and learned positions. */
+public record GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize, Norm norm, Position position,
+                      Activation activation, double layerNormEpsilon) {
+    /** LayerNorm, learned positions, quick GELU, no epsilon: this project's default. */
     public GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize) {
         this(nLayer, nHead, nEmbd, blockSize, vocabSize, Norm.LAYERNORM, Position.LEARNED);
     }
 
+    /** With quick GELU and no LayerNorm epsilon. */
+    public GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize, Norm norm, Position position) {
+        this(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, Activation.QUICK_GELU, 0.0);
+    }
+
     public GptSpec {
-        require(norm != null && position != null, "norm and position must be given");
+        require(norm != null && position != null && activation != null, "norm, position and activation must be given");
+        require(layerNormEpsilon >= 0 && layerNormEpsilon < 1, "layer_norm_epsilon must be in [0, 1)");
         require(nLayer > 0, "n_layer must be positive");
         require(nHead > 0, "n_head must be positive");
         require(nEmbd > 0 && nEmbd % nHead == 0, "n_embd must be a positive multiple of n_head");
@@ -27,6 +36,11 @@ public record GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocab
         if (!ok) {
             throw new IllegalArgumentException(message);
         }
+    }
+
+    /** This spec with another vocabulary size (a tokenizer that gained tokens). */
+    public GptSpec withVocabSize(int size) {
+        return new GptSpec(nLayer, nHead, nEmbd, blockSize, size, norm, position, activation, layerNormEpsilon);
     }
 
     public int headDim() {

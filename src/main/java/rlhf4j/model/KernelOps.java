@@ -257,13 +257,13 @@ final class KernelOps implements Ops<Tensor> {
     }
 
     @Override
-    public Tensor layerNorm(Tensor x, Tensor gain, Tensor bias) {
+    public Tensor layerNorm(Tensor x, Tensor gain, Tensor bias, double eps) {
         int n = x.rows();
         int c = x.cols();
         Tensor out = activation(n, c);                                                             // [N, C]
         float[] mean = arena.floats(n);
         float[] rstd = arena.floats(n);
-        FloatKernels.layerNorm(x.data, gain.data, bias.data, out.data, mean, rstd, n, c);
+        FloatKernels.layerNorm(x.data, gain.data, bias.data, out.data, mean, rstd, n, c, (float) eps);
         record("bwd: layer norm", () -> {
             if (!out.gradWritten) {
                 return;
@@ -321,19 +321,39 @@ final class KernelOps implements Ops<Tensor> {
 
     @Override
     public Tensor gelu(Tensor x) {
+        return elementwise(x, FloatKernels::gelu, FloatKernels::geluBackward);
+    }
+
+    @Override
+    public Tensor geluTanh(Tensor x) {
+        return elementwise(x, FloatKernels::geluTanh, FloatKernels::geluTanhBackward);
+    }
+
+    /** A kernel over n elements: {@code (in, out, n)}. */
+    private interface Pointwise {
+        void apply(ByteBuffer x, ByteBuffer out, int n);
+    }
+
+    /** Its backward: {@code (x, dy, dx, n)}. */
+    private interface PointwiseBackward {
+        void apply(ByteBuffer x, ByteBuffer dy, ByteBuffer dx, int n);
+    }
+
+    /** An element-wise function of x with its backward (the two GELUs). */
+    private Tensor elementwise(Tensor x, Pointwise forward, PointwiseBackward backward) {
         Tensor out = activation(x.value.shape());
-        FloatKernels.gelu(x.data, out.data, x.length());
+        forward.apply(x.data, out.data, x.length());
         record("bwd: gelu", () -> {
             if (!out.gradWritten || !x.needsGrad) {
                 return;
             }
             if (x.gradWritten) {
                 INDArray dx = arena.take(x.value.shape());
-                FloatKernels.geluBackward(x.data, out.gradData, arena.view(dx), x.length());
+                backward.apply(x.data, out.gradData, arena.view(dx), x.length());
                 addGrad(x, true, dx);
             } else {
                 ensureGrad(x);
-                FloatKernels.geluBackward(x.data, out.gradData, x.gradData, x.length());
+                backward.apply(x.data, out.gradData, x.gradData, x.length());
                 x.gradWritten = true;
             }
         });

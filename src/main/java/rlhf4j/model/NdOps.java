@@ -59,7 +59,12 @@ final class NdOps implements Ops<INDArray> {
     }
 
     @Override
-    public INDArray layerNorm(INDArray x, INDArray gain, INDArray bias) {
+    public INDArray layerNorm(INDArray x, INDArray gain, INDArray bias, double eps) {
+        if (eps != 0) {                                                                     // as Blocks.layerNorm
+            INDArray centred = x.subColumnVector(x.mean(true, 1));                          // [N, C]
+            INDArray std = Transforms.sqrt(centred.mul(centred).mean(true, 1).addi(eps), false); // [N, 1]
+            return centred.diviColumnVector(std).muliRowVector(gain).addiRowVector(bias);
+        }
         INDArray out = Nd4j.createUninitialized(x.dataType(), x.shape());                   // [N, C]
         Nd4j.exec(new LayerNorm(x, gain, bias, out, false, 1));
         return out;
@@ -82,6 +87,12 @@ final class NdOps implements Ops<INDArray> {
     @Override
     public INDArray gelu(INDArray x) {
         return Nd4j.exec(new GELU(x, x.ulike()));
+    }
+
+    @Override
+    public INDArray geluTanh(INDArray x) {
+        INDArray u = x.mul(x).muli(x).muli(0.044715).addi(x);                               // x + 0.044715x³
+        return Transforms.sigmoid(u.muli(1.5957691216057308), false).muli(x);
     }
 
     @Override

@@ -2,7 +2,7 @@ package rlhf4j.model;
 
 /** The normalisation before each block and at the end of the trunk ({@code model.norm}). */
 public enum Norm {
-    /** LayerNorm with gain and bias, no epsilon (GPT-2's, as the native op computes it). */
+    /** LayerNorm with gain and bias (GPT-2's), with the spec's epsilon ({@link GptSpec#layerNormEpsilon}). */
     LAYERNORM,
     /** RMSNorm with a gain only: {@code x / sqrt(mean(x²) + 1e-6) · g} (LLaMA's). */
     RMSNORM;

@@ -24,8 +24,8 @@ public interface Ops<T> {
     /** {@code x·w + b}: x [N, in], w [in, out] (GPT-2's Conv1D layout), b [out] → [N, out]. */
     T linear(T x, T w, T b);
 
-    /** LayerNorm of each row of x [N, C] with gain and bias [C], no epsilon → [N, C]. */
-    T layerNorm(T x, T gain, T bias);
+    /** LayerNorm of each row of x [N, C] with gain and bias [C]: {@code (x − mean) / sqrt(var + eps) · g + b} → [N, C]. */
+    T layerNorm(T x, T gain, T bias, double eps);
 
     /** RMSNorm of each row of x [N, C] with gain [C]: {@code x / sqrt(mean(x²) + 1e-6) · g} → [N, C]. */
     T rmsNorm(T x, T gain);
@@ -37,8 +37,11 @@ public interface Ops<T> {
      */
     T rotary(T qkv);
 
-    /** {@code x·σ(1.702·x)} element-wise (the sigmoid form of GELU). */
+    /** {@code x·σ(1.702·x)} element-wise (the sigmoid form of GELU, {@code quick_gelu}). */
     T gelu(T x);
+
+    /** {@code ½x(1 + tanh(√(2/π)(x + 0.044715x³)))} element-wise (the tanh form of GELU, GPT-2's {@code gelu_new}). */
+    T geluTanh(T x);
 
     /** Element-wise sum of two tensors of one shape (the residual connection). */
     T add(T x, T y);

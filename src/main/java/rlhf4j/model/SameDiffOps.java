@@ -45,8 +45,9 @@ final class SameDiffOps implements Ops<SDVariable> {
     @Override public SDVariable param(String name) { return params.apply(name); }
     @Override public SDVariable embed(String tokenTable, String positionTable) { return emb; }
     @Override public SDVariable linear(SDVariable x, SDVariable w, SDVariable b) { return Blocks.linear(sd, x, w, b); }
-    @Override public SDVariable layerNorm(SDVariable x, SDVariable g, SDVariable b) { return Blocks.layerNorm(sd, x, g, b); }
+    @Override public SDVariable layerNorm(SDVariable x, SDVariable g, SDVariable b, double eps) { return Blocks.layerNorm(sd, x, g, b, eps); }
     @Override public SDVariable gelu(SDVariable x) { return Blocks.gelu(sd, x); }
+    @Override public SDVariable geluTanh(SDVariable x) { return Blocks.geluTanh(sd, x); }
     @Override public SDVariable rmsNorm(SDVariable x, SDVariable g) { return Blocks.rmsNorm(sd, x, g, Norm.RMS_EPSILON); }
 
     @Override

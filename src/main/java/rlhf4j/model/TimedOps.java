@@ -38,9 +38,9 @@ final class TimedOps<T> implements Ops<T> {
     }
 
     @Override
-    public T layerNorm(T x, T gain, T bias) {
+    public T layerNorm(T x, T gain, T bias, double eps) {
         try (PhaseTimes.Scope s = times.phase("fwd: layer norm")) {
-            return inner.layerNorm(x, gain, bias);
+            return inner.layerNorm(x, gain, bias, eps);
         }
     }
 
@@ -62,6 +62,13 @@ final class TimedOps<T> implements Ops<T> {
     public T gelu(T x) {
         try (PhaseTimes.Scope s = times.phase("fwd: gelu")) {
             return inner.gelu(x);
+        }
+    }
+
+    @Override
+    public T geluTanh(T x) {
+        try (PhaseTimes.Scope s = times.phase("fwd: gelu")) {
+            return inner.geluTanh(x);
         }
     }
 

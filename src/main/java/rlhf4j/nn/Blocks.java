@@ -19,12 +19,17 @@ public final class Blocks {
     }
 
     /**
-     * LayerNorm over the last axis of x [N, C] with gain and bias [C]. The native op normalises
-     * with no epsilon (measured: matches eps = 0 to 1e-12), which the sampler mirrors by calling the
-     * same op.
+     * LayerNorm over the last axis of x [N, C] with gain and bias [C]: {@code (x − mean) / sqrt(var + eps) · g
+     * + b}. With eps 0 it is the native op, which normalises with no epsilon (measured: matches eps = 0 to
+     * 1e-12); otherwise it is written out from mean, square and sqrt.
      */
-    public static SDVariable layerNorm(SameDiff sd, SDVariable x, SDVariable gain, SDVariable bias) {
-        return sd.nn.layerNorm(x, gain, bias, false, 1);
+    public static SDVariable layerNorm(SameDiff sd, SDVariable x, SDVariable gain, SDVariable bias, double eps) {
+        if (eps == 0) {
+            return sd.nn.layerNorm(x, gain, bias, false, 1);
+        }
+        SDVariable centred = x.sub(x.mean(true, 1));                                    // [N, C]
+        SDVariable std = sd.math.sqrt(sd.math.square(centred).mean(true, 1).add(eps));  // [N, 1]
+        return centred.div(std).mul(gain).add(bias);                                   // [N, C]
     }
 
     /** RMSNorm over the last axis of x [N, C] with gain [C]: {@code x / sqrt(mean(x²) + eps) · g}. */
@@ -45,6 +50,12 @@ public final class Blocks {
     /** GELU in its sigmoid form {@code x·σ(1.702x)} ("quick_gelu"): the native op with a right gradient. */
     public static SDVariable gelu(SameDiff sd, SDVariable x) {
         return sd.nn.gelu(x);
+    }
+
+    /** GPT-2's tanh GELU ("gelu_new") as {@code x·σ(2√(2/π)·(x + 0.044715x³))}, from multiply and sigmoid. */
+    public static SDVariable geluTanh(SameDiff sd, SDVariable x) {
+        SDVariable u = x.mul(x).mul(x).mul(0.044715).add(x);                            // x + 0.044715x³
+        return x.mul(sd.nn.sigmoid(u.mul(1.5957691216057308)));
     }
 
     /**

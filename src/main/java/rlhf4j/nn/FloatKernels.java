@@ -198,12 +198,12 @@ public final class FloatKernels {
     }
 
     /**
-     * LayerNorm over each row of x [rows, c] with gain and bias [c], no epsilon (as libnd4j's
-     * {@code layer_norm}): {@code out = (x − mean)·rstd·g + b}, rstd = 1/sqrt(biased variance).
-     * Writes each row's mean and rstd into {@code mean} and {@code rstd} [rows] for the backward.
+     * LayerNorm over each row of x [rows, c] with gain and bias [c]: {@code out = (x − mean)·rstd·g + b},
+     * rstd = 1/sqrt(biased variance + eps) (eps 0 is libnd4j's {@code layer_norm}). Writes each row's mean and
+     * rstd into {@code mean} and {@code rstd} [rows] for the backward.
      */
     public static void layerNorm(ByteBuffer x, ByteBuffer g, ByteBuffer b, ByteBuffer out, float[] mean,
-                                 float[] rstd, int rows, int c) {
+                                 float[] rstd, int rows, int c, float eps) {
         int bound = S.loopBound(c);
         for (int r = 0; r < rows; r++) {
             int o = r * c;
@@ -229,7 +229,7 @@ public final class FloatKernels {
                 float d = x.getFloat((o + j) * 4) - mu;
                 sq += d * d;
             }
-            float rs = (float) (1.0 / Math.sqrt(sq / c));
+            float rs = (float) (1.0 / Math.sqrt(sq / c + eps));
             mean[r] = mu;
             rstd[r] = rs;
             FloatVector rsV = FloatVector.broadcast(S, rs);
@@ -418,6 +418,70 @@ public final class FloatKernels {
                 float v = x.getFloat((from + j) * 4);
                 float sg = 1f / (e.getFloat(j * 4) + 1f);
                 dx.putFloat((from + j) * 4, dy.getFloat((from + j) * 4) * (sg + GELU_K * v * sg * (1f - sg)));
+            }
+        }
+    }
+
+    /** {@code √(2/π)·2}: GPT-2's tanh GELU as a sigmoid, {@code ½x(1 + tanh u) = x·σ(2u)}. */
+    private static final float GELU_TANH_K = 1.5957691216057308f;
+    private static final float GELU_TANH_CUBIC = 0.044715f;
+
+    /** {@code u = x + 0.044715·x³} for the n elements of x from {@code from}, into {@code u} from 0. */
+    private static void geluTanhArgument(ByteBuffer x, int from, ByteBuffer u, int n) {
+        int bound = S.loopBound(n);
+        int j = 0;
+        for (; j < bound; j += L) {
+            FloatVector v = load(x, from + j);
+            store(v.mul(v).mul(v).mul(GELU_TANH_CUBIC).add(v), u, j);
+        }
+        for (; j < n; j++) {
+            float v = x.getFloat((from + j) * 4);
+            u.putFloat(j * 4, v * v * v * GELU_TANH_CUBIC + v);
+        }
+    }
+
+    /** GPT-2's {@code gelu_new}, {@code out = x·σ(1.5958·(x + 0.044715x³))} over n elements (out may be x). */
+    public static void geluTanh(ByteBuffer x, ByteBuffer out, int n) {
+        ByteBuffer e = scratch(GELU_BLOCK);
+        for (int from = 0; from < n; from += GELU_BLOCK) {
+            int len = Math.min(GELU_BLOCK, n - from);
+            geluTanhArgument(x, from, e, len);
+            expAffine(e, 0, e, 0, len, -GELU_TANH_K, 0f);                                    // e^(−k·u)
+            int bound = S.loopBound(len);
+            int j = 0;
+            for (; j < bound; j += L) {
+                store(load(x, from + j).div(load(e, j).add(1f)), out, from + j);
+            }
+            for (; j < len; j++) {
+                out.putFloat((from + j) * 4, x.getFloat((from + j) * 4) / (e.getFloat(j * 4) + 1f));
+            }
+        }
+    }
+
+    /**
+     * {@code gelu_new} backward: with s = σ(k·u), u = x + 0.044715x³, {@code dx = dy·(s + x·s·(1 − s)·k·(1 +
+     * 3·0.044715·x²))} over n elements (dx may be dy).
+     */
+    public static void geluTanhBackward(ByteBuffer x, ByteBuffer dy, ByteBuffer dx, int n) {
+        ByteBuffer e = scratch(GELU_BLOCK);
+        for (int from = 0; from < n; from += GELU_BLOCK) {
+            int len = Math.min(GELU_BLOCK, n - from);
+            geluTanhArgument(x, from, e, len);
+            expAffine(e, 0, e, 0, len, -GELU_TANH_K, 0f);                                    // e^(−k·u)
+            int bound = S.loopBound(len);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector v = load(x, from + j);
+                FloatVector sg = ONE.div(load(e, j).add(1f));                               // σ(k·u)
+                FloatVector du = v.mul(v).mul(3 * GELU_TANH_CUBIC).add(1f).mul(GELU_TANH_K);   // k·u'
+                FloatVector grad = sg.add(v.mul(sg).mul(ONE.sub(sg)).mul(du));
+                store(load(dy, from + j).mul(grad), dx, from + j);
+            }
+            for (; j < len; j++) {
+                float v = x.getFloat((from + j) * 4);
+                float sg = 1f / (e.getFloat(j * 4) + 1f);
+                float du = (v * v * (3 * GELU_TANH_CUBIC) + 1f) * GELU_TANH_K;
+                dx.putFloat((from + j) * 4, dy.getFloat((from + j) * 4) * (sg + v * sg * (1f - sg) * du));
             }
         }
     }

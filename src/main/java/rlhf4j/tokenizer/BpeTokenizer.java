@@ -94,6 +94,29 @@ public final class BpeTokenizer {
         return TokenizerJson.read(file);
     }
 
+    /** Reads a GPT-2 style {@code vocab.json} and {@code merges.txt} pair. */
+    public static BpeTokenizer loadVocabMerges(Path vocab, Path merges) {
+        return TokenizerJson.readVocabMerges(vocab, merges);
+    }
+
+    /**
+     * This tokenizer with each of {@code tokens} it lacks appended as a special token, in order, at the next
+     * ids (what Hugging Face's {@code add_special_tokens} does); the same tokenizer when it has them all.
+     */
+    public BpeTokenizer withSpecialTokens(List<String> tokens) {
+        List<String> missing = tokens.stream().filter(t -> !specialIds.containsKey(t)).toList();
+        if (missing.isEmpty()) {
+            return this;
+        }
+        byte[][] bytes = Arrays.copyOf(tokenBytes, tokenBytes.length + missing.size());
+        String[] text = Arrays.copyOf(specialText, specialText.length + missing.size());
+        for (int i = 0; i < missing.size(); i++) {
+            bytes[tokenBytes.length + i] = missing.get(i).getBytes(StandardCharsets.UTF_8);
+            text[tokenBytes.length + i] = missing.get(i);
+        }
+        return new BpeTokenizer(bytes, text, merges);
+    }
+
     /**
      * Writes this tokenizer as a Hugging Face tokenizer.json (stable key order).
      *

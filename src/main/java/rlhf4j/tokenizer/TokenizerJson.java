@@ -126,6 +126,41 @@ final class TokenizerJson {
         return reader.read(root);
     }
 
+    /**
+     * The older Hugging Face pair of files, {@code vocab.json} (token → id) and {@code merges.txt} (one merge a
+     * line, after an optional {@code #version} line), as GPT-2 and DistilGPT-2 ship them; {@code <|endoftext|>}
+     * is their special token when the vocabulary has it.
+     */
+    static BpeTokenizer readVocabMerges(Path vocabFile, Path mergesFile) {
+        JsonNode vocab = parse(vocabFile);
+        List<String> lines;
+        try {
+            if (Files.size(mergesFile) > MAX_BYTES) {
+                throw new DataException(mergesFile, "is more than the " + (MAX_BYTES >> 20) + " MB a merges file may have");
+            }
+            lines = Files.readAllLines(mergesFile, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new DataException(mergesFile, "cannot read merges: " + e);
+        }
+        ArrayNode merges = NODES.arrayNode();
+        for (String line : lines) {
+            if (!line.isBlank() && !line.startsWith("#version")) {
+                merges.add(line.strip());
+            }
+        }
+        ObjectNode root = NODES.objectNode();
+        ObjectNode model = root.putObject("model");
+        model.put("type", "BPE");
+        model.set("vocab", vocab);
+        model.set("merges", merges);
+        ArrayNode added = root.putArray("added_tokens");
+        JsonNode eot = vocab.get(SpecialTokens.ENDOFTEXT);
+        if (eot != null) {
+            added.addObject().put("id", eot.asInt()).put("content", SpecialTokens.ENDOFTEXT);
+        }
+        return new Reader(vocabFile).read(root);
+    }
+
     /** A bound on what is read: GPT-2's tokenizer.json is 1.4 MB and the largest common ones are tens of MB. */
     static final long MAX_BYTES = 64L << 20;
 

@@ -167,6 +167,7 @@ class EngineEquivalenceTest {
         compare(new GptSpec(1, 3, 18, 8, 9, Norm.RMSNORM, Position.ROPE), 2, 7, false);
         compare(new GptSpec(1, 2, 16, 8, 9, Norm.LAYERNORM, Position.ROPE), 2, 8, true);
         compare(new GptSpec(1, 2, 16, 8, 9, Norm.RMSNORM, Position.LEARNED), 2, 8, true);
+        compare(new GptSpec(2, 2, 32, 12, 23, Norm.LAYERNORM, Position.LEARNED, Activation.GELU_NEW, 1e-5), 3, 11, true);
     }
 
     /** Every stage's loss on both engines: the ranking loss, PPO's clipped surrogate with entropy, the clipped value loss. */

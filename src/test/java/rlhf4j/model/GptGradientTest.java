@@ -46,7 +46,10 @@ class GptGradientTest {
         check(batch, targets, mask);
     }
 
-    /** RMSNorm and rotary positions (model.norm, model.position): the graph engine's whole-model gradient. */
+    /**
+     * RMSNorm and rotary positions (model.norm, model.position), and GPT-2's gelu_new with a LayerNorm epsilon (a
+     * Hugging Face GPT-2): the graph engine's whole-model gradient.
+     */
     @Test
     void rmsNormAndRotaryWholeModel() {
         int[] tokens = {0, 0, 3, 4, 5, 6, 6, 2, 9, 1};
@@ -56,7 +59,8 @@ class GptGradientTest {
         double[] mask = {0, 0, 1, 1, 1, 0, 1, 1, 1, 1};
         for (GptSpec spec : List.of(new GptSpec(2, 2, 8, 6, 11, Norm.LAYERNORM, Position.ROPE),
                 new GptSpec(2, 2, 8, 6, 11, Norm.RMSNORM, Position.LEARNED),
-                new GptSpec(2, 2, 8, 6, 11, Norm.RMSNORM, Position.ROPE))) {
+                new GptSpec(2, 2, 8, 6, 11, Norm.RMSNORM, Position.ROPE),
+                new GptSpec(2, 2, 8, 6, 11, Norm.LAYERNORM, Position.LEARNED, Activation.GELU_NEW, 1e-5))) {
             check(spec, new TokenBatch(2, 5, tokens, positions, valid), targets, mask);
         }
     }

@@ -141,7 +141,26 @@ class KernelOpsTest {
     void layerNorm() {
         compare("layer norm", new Expr() {
             public <T> T apply(Ops<T> o) {
-                return o.layerNorm(o.param("x"), o.param("g"), o.param("beta"));
+                return o.layerNorm(o.param("x"), o.param("g"), o.param("beta"), 0.0);
+            }
+        }, false);
+    }
+
+    @Test
+    void layerNormWithEpsilon() {
+        compare("layer norm, eps 1e-5", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                return o.layerNorm(o.param("x"), o.param("g"), o.param("beta"), 1e-5);
+            }
+        }, false);
+    }
+
+    @Test
+    void geluTanhOfALinearAndItsInput() {
+        compare("gelu tanh", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                T h = o.linear(o.param("x"), o.param("w"), o.param("b"));
+                return o.add(o.geluTanh(h), h);
             }
         }, false);
     }
@@ -186,7 +205,7 @@ class KernelOpsTest {
         compare("add", new Expr() {
             public <T> T apply(Ops<T> o) {
                 T x = o.param("x");
-                T s = o.add(x, o.layerNorm(x, o.param("g"), o.param("beta")));
+                T s = o.add(x, o.layerNorm(x, o.param("g"), o.param("beta"), 0.0));
                 return o.add(o.add(s, s), o.param("y"));
             }
         }, false);

@@ -70,7 +70,30 @@ class BlocksGradientTest {
     @Test
     void layerNorm() {
         assertGradientsRight(params("x", randn(6, 8), "g", randn(8), "b", randn(8)), Map.of(),
-                (sd, v) -> Blocks.layerNorm(sd, v.get("x"), v.get("g"), v.get("b")));
+                (sd, v) -> Blocks.layerNorm(sd, v.get("x"), v.get("g"), v.get("b"), 0.0));
+    }
+
+    /** With an epsilon (GPT-2's layer_norm_epsilon) LayerNorm is written out from mean, square and sqrt. */
+    @Test
+    void layerNormWithEpsilon() {
+        assertGradientsRight(params("x", randn(6, 8).muli(0.05), "g", randn(8), "b", randn(8)), Map.of(),
+                (sd, v) -> Blocks.layerNorm(sd, v.get("x"), v.get("g"), v.get("b"), 1e-3));
+    }
+
+    @Test
+    void geluTanh() {
+        assertGradientsRight(params("x", randn(4, 7).muli(2)), Map.of(), (sd, v) -> Blocks.geluTanh(sd, v.get("x")));
+    }
+
+    @Test
+    void geluTanhIsGpt2sGeluNew() {
+        SameDiff sd = SameDiff.create();
+        INDArray y = Blocks.geluTanh(sd, sd.constant("x", Nd4j.createFromArray(1.0, -0.5, 3.0))).eval();
+        double k = Math.sqrt(2 / Math.PI);
+        for (int i = 0; i < 3; i++) {
+            double x = new double[] {1.0, -0.5, 3.0}[i];
+            assertEquals(0.5 * x * (1 + Math.tanh(k * (x + 0.044715 * x * x * x))), y.getDouble(i), 1e-12);
+        }
     }
 
     @Test

@@ -35,7 +35,10 @@ public final class KernelProbe {
         ByteBuffer y = direct(n);
         float[] mean = new float[ROWS];
         float[] rstd = new float[ROWS];
-        FloatKernels.layerNorm(x, g, b, y, mean, rstd, ROWS, C);
+        FloatKernels.layerNorm(x, g, b, y, mean, rstd, ROWS, C, 0f);
+        ByteBuffer yEps = direct(n);
+        FloatKernels.layerNorm(x, g, b, yEps, new float[ROWS], new float[ROWS], ROWS, C, 1e-5f);
+        add(sha, yEps);
         add(sha, y, mean, rstd);
 
         ByteBuffer dy = random(rnd, n, 1f);
@@ -50,6 +53,10 @@ public final class KernelProbe {
         FloatKernels.gelu(wide, out, n);
         add(sha, out);
         FloatKernels.geluBackward(wide, dy, out, n);
+        add(sha, out);
+        FloatKernels.geluTanh(wide, out, n);
+        add(sha, out);
+        FloatKernels.geluTanhBackward(wide, dy, out, n);
         add(sha, out);
 
         int groups = 3;

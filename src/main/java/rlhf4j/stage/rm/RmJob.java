@@ -129,11 +129,11 @@ public final class RmJob {
     }
 
     static StageCheckpoint.Loaded loadInit(Path init, PrintStream out) {
-        if (!StageCheckpoint.exists(init)) {
-            throw new ConfigException("rm.init_from: " + init + " holds no checkpoint (run ./train sft first, "
-                    + "or set rm.init_from)");
+        if (!StageCheckpoint.existsToStartFrom(init)) {
+            throw new ConfigException("rm.init_from: " + init + " holds no checkpoint nor Hugging Face GPT-2 folder "
+                    + "(run ./train sft first, or set rm.init_from)");
         }
-        StageCheckpoint.Loaded loaded = StageCheckpoint.load(init);
+        StageCheckpoint.Loaded loaded = StageCheckpoint.loadToStartFrom(init);
         if (!List.of("sft", STAGE).contains(loaded.stage())) {
             out.printf("note: rm.init_from %s is a %s checkpoint, not sft; training the reward model from it%n",
                     init, loaded.stage());

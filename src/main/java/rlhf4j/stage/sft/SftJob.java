@@ -107,11 +107,11 @@ public final class SftJob {
     }
 
     static StageCheckpoint.Loaded loadInit(Path init) {
-        if (!StageCheckpoint.exists(init)) {
-            throw new ConfigException("sft.init_from: " + init + " holds no checkpoint (run ./train pretrain first, "
-                    + "or set sft.init_from)");
+        if (!StageCheckpoint.existsToStartFrom(init)) {
+            throw new ConfigException("sft.init_from: " + init + " holds no checkpoint nor Hugging Face GPT-2 folder "
+                    + "(run ./train pretrain first, or set sft.init_from)");
         }
-        return StageCheckpoint.load(init);
+        return StageCheckpoint.loadToStartFrom(init);
     }
 
     private static String testEval(Gpt gpt, StageCheckpoint.Loaded base, Path testFile, SftConfig cfg,

@@ -1,0 +1,122 @@
+package rlhf4j.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.model.Activation;
+import rlhf4j.model.Gpt;
+import rlhf4j.model.HeadRequest;
+import rlhf4j.model.InferenceModel;
+import rlhf4j.model.KvCache;
+import rlhf4j.model.TokenBatch;
+import rlhf4j.stage.pretrain.MicroRun;
+import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.SpecialTokens;
+
+/**
+ * A Hugging Face GPT-2 folder as a starting point: {@code src/test/resources/hf-gpt2-tiny}, written by {@code
+ * scripts/hf_gpt2_fixture.py} with torch (not by this project: its own byte table, safetensors bytes and GPT-2
+ * forward with gelu_new and LayerNorm epsilon 1e-5), "transformer."-prefixed, with the mask buffers and a tied
+ * lm_head, vocab.json + merges.txt. The project reads it, tokenizes the fixture's text to the fixture's ids, gives
+ * the fixture's logits on both engines and through the KV-cache decoder, adds the chat tokens, and fine-tunes
+ * it with SFT.
+ */
+class HfGpt2Test {
+    private static Path fixture() throws URISyntaxException {
+        return Path.of(HfGpt2Test.class.getResource("/hf-gpt2-tiny/config.json").toURI()).getParent();
+    }
+
+    private static int[] ints(JsonNode a) {
+        int[] out = new int[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.get(i).asInt();
+        }
+        return out;
+    }
+
+    private static void assertLogits(JsonNode expected, INDArray logits, String what) {
+        JsonNode rows = expected.get("logits");
+        int v = rows.get(0).size();
+        double worst = 0;
+        for (int t = 0; t < rows.size(); t++) {
+            for (int j = 0; j < v; j++) {
+                worst = Math.max(worst, Math.abs(rows.get(t).get(j).asDouble() - logits.getDouble(t, j)));
+            }
+        }
+        assertTrue(worst < 1e-4, what + ": max |ours − reference| = " + worst);
+    }
+
+    @Test
+    void readsTheFolderAndComputesItsLogits() throws Exception {
+        Path dir = fixture();
+        assertTrue(HfGpt2.isFolder(dir));
+        JsonNode expected = Json.readTree(dir.resolve("expected_logits.json"));
+        int[] tokens = ints(expected.get("tokens"));
+        StageCheckpoint.Loaded hf = StageCheckpoint.loadToStartFrom(dir);
+        assertEquals(Activation.GELU_NEW, hf.spec().activation());
+        assertEquals(1e-5, hf.spec().layerNormEpsilon(), 0.0);
+        BpeTokenizer tok = hf.tokenizer();
+        assertEquals(265 + 3, tok.vocabSize(), "pad, im_start and im_end added after the model's 265 tokens");
+        assertEquals(264, tok.id(SpecialTokens.ENDOFTEXT));
+        assertEquals(List.of(265, 266, 267), List.of(tok.id(SpecialTokens.PAD), tok.id(SpecialTokens.IM_START),
+                tok.id(SpecialTokens.IM_END)));
+        assertArrayEquals(java.util.Arrays.copyOf(tokens, tokens.length - 1), tok.encode(expected.get("text").asText()));
+        assertEquals(268, hf.params().get("wte.weight").size(0));
+
+        TokenBatch batch = TokenBatch.causal(new int[][] {tokens});
+        HeadRequest logits = HeadRequest.lm(new int[tokens.length]).withLogits();
+        for (Gpt.Engine engine : Gpt.Engine.values()) {
+            Gpt gpt = new Gpt(hf.spec(), hf.params());
+            gpt.setEngine(engine);
+            assertLogits(expected, gpt.forward(logits, batch).logits(), engine + " engine");
+        }
+        InferenceModel decoder = new Gpt(hf.spec(), hf.params()).decoder();
+        KvCache cache = decoder.newCache(1, tokens.length);
+        List<double[]> rows = new ArrayList<>();
+        for (int t = 0; t < tokens.length; t++) {
+            rows.add(decoder.forward(cache, 1, new int[] {tokens[t]}, new int[] {t}, new int[] {1}).getRow(0)
+                    .toDoubleVector());
+        }
+        assertLogits(expected, org.nd4j.linalg.factory.Nd4j.createFromArray(rows.toArray(new double[0][])), "KV cache");
+    }
+
+    @Test
+    void fineTunesWithSftAndKeepsItsArchitecture(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("sft.jsonl");
+        StringBuilder sb = new StringBuilder();
+        for (String w : new String[] {"river", "mill", "bridge", "water", "grain", "stone", "wheel", "cart", "flour",
+            "book"}) {
+            sb.append("{\"prompt\": \"Repeat: the ").append(w).append("\", \"completion\": \"the ").append(w)
+                    .append("\"}\n");
+        }
+        Files.writeString(data, sb.toString());
+        MicroRun run = new MicroRun(tmp);
+        MicroRun.Result r = run.train("sft", "--config", run.config.toString(), "--set", "sft.init_from=" + fixture(),
+                "--set", "model.block_size=32", "--set", "sft.data.train=" + data, "--set", "sft.data.val_fraction=0.2",
+                "--set", "sft.data.test=", "--set", "sft.batch_size=4", "--set", "sft.max_steps=4",
+                "--set", "sft.eval_every=4", "--set", "sft.eval_examples=2", "--set", "sft.max_new_tokens=4");
+        assertEquals(0, r.code(), r.err());
+        Path sft = tmp.resolve("ckpt/micro/sft");
+        StageCheckpoint.Loaded tuned = StageCheckpoint.load(sft);
+        assertEquals("sft", tuned.stage());
+        assertEquals(Activation.GELU_NEW, tuned.spec().activation());
+        assertEquals(1e-5, tuned.spec().layerNormEpsilon(), 0.0);
+        assertEquals(268, tuned.spec().vocabSize());
+        JsonNode config = Json.readTree(sft.resolve(StageCheckpoint.CONFIG));
+        assertEquals("gelu_new", config.get("activation_function").asText());
+        MicroRun.Result sample = run.train("sample", "--checkpoint", sft.toString(), "--prompt", "Repeat: the mill",
+                "--chat", "--max-new-tokens", "4");
+        assertEquals(0, sample.code(), sample.err());
+    }
+}
