@@ -30,7 +30,7 @@ import rlhf4j.tokenizer.SpecialTokens;
  * forward with gelu_new and LayerNorm epsilon 1e-5), "transformer."-prefixed, with the mask buffers and a tied
  * lm_head, vocab.json + merges.txt. The project reads it, tokenizes the fixture's text to the fixture's ids, gives
  * the fixture's logits on both engines and through the KV-cache decoder, adds the chat tokens, and fine-tunes
- * it with SFT.
+ * it with SFT, then trains a reward model and PPO from that SFT folder.
  */
 class HfGpt2Test {
     private static Path fixture() throws URISyntaxException {
@@ -92,7 +92,7 @@ class HfGpt2Test {
     }
 
     @Test
-    void fineTunesWithSftAndKeepsItsArchitecture(@TempDir Path tmp) throws Exception {
+    void fineTunesThroughSftRmAndPpoAndKeepsItsArchitecture(@TempDir Path tmp) throws Exception {
         Path data = tmp.resolve("sft.jsonl");
         StringBuilder sb = new StringBuilder();
         for (String w : new String[] {"river", "mill", "bridge", "water", "grain", "stone", "wheel", "cart", "flour",
@@ -118,5 +118,31 @@ class HfGpt2Test {
         MicroRun.Result sample = run.train("sample", "--checkpoint", sft.toString(), "--prompt", "Repeat: the mill",
                 "--chat", "--max-new-tokens", "4");
         assertEquals(0, sample.code(), sample.err());
+
+        // then the reward model and PPO from that SFT folder, as the pipeline runs them
+        StringBuilder prefs = new StringBuilder();
+        StringBuilder prompts = new StringBuilder();
+        for (int i = 0; i < 16; i++) {
+            prefs.append("{\"prompt\": \"Say a word ").append(i).append("\", \"chosen\": \"yes ").append(i)
+                    .append("\", \"rejected\": \"no\"}\n");
+            prompts.append("{\"prompt\": \"Say a word ").append(i).append("\"}\n");
+        }
+        Path prefFile = Files.writeString(tmp.resolve("prefs.jsonl"), prefs.toString());
+        Path promptFile = Files.writeString(tmp.resolve("prompts.jsonl"), prompts.toString());
+        MicroRun.Result rm = run.train("rm", "--config", run.config.toString(), "--set", "model.block_size=32",
+                "--set", "rm.init_from=" + sft, "--set", "rm.data.train=" + prefFile, "--set", "rm.data.from_label=false",
+                "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=", "--set", "rm.batch_size=4",
+                "--set", "rm.max_steps=2", "--set", "rm.eval_every=2", "--set", "rm.eval_pairs=4");
+        assertEquals(0, rm.code(), rm.err());
+        MicroRun.Result ppo = run.train("ppo", "--config", run.config.toString(), "--set", "model.block_size=32",
+                "--set", "ppo.init_from=" + sft, "--set", "ppo.reward_model=" + tmp.resolve("ckpt/micro/rm"),
+                "--set", "ppo.data.prompts=" + promptFile, "--set", "ppo.data.val_fraction=0.2", "--set", "ppo.data.test=",
+                "--set", "ppo.batch_size=4", "--set", "ppo.num_mini_batches=2", "--set", "ppo.ppo_epochs=1",
+                "--set", "ppo.max_new_tokens=4", "--set", "ppo.max_steps=2", "--set", "ppo.eval_every=2",
+                "--set", "ppo.eval_prompts=2", "--set", "ppo.checkpoint_every=2");
+        assertEquals(0, ppo.code(), ppo.err());
+        StageCheckpoint.Loaded policy = StageCheckpoint.load(tmp.resolve("ckpt/micro/ppo"));
+        assertEquals(Activation.GELU_NEW, policy.spec().activation());
+        assertEquals(268, policy.spec().vocabSize());
     }
 }
