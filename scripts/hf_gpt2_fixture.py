@@ -6,7 +6,9 @@
 Written independently of rlhf4j's Java writer and model: the byte-to-unicode table, the safetensors bytes
 and the GPT-2 forward (gelu_new, LayerNorm epsilon 1e-5, tied LM head) are done here with torch only. The
 folder is laid out as GPT2LMHeadModel saves it: "transformer."-prefixed names, the causal-mask buffers
-h.N.attn.bias, an lm_head.weight equal to wte, and vocab.json + merges.txt with <|endoftext|> last.
+h.N.attn.bias, an lm_head.weight equal to wte, and vocab.json + merges.txt with <|endoftext|> last; the same
+tokenizer as a tokenizer.json (the layout of GPT-2's on the Hub) goes into the sibling folder
+<out>-tokenizer-json.
 """
 import json
 import math
@@ -132,6 +134,20 @@ def main(out):
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "merges.txt").write_text("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges), encoding="utf-8")
+    # the same tokenizer as one tokenizer.json, in a folder of its own (the import test pairs it with this model)
+    tj = {"version": "1.0", "truncation": None, "padding": None,
+          "added_tokens": [{"id": vocab["<|endoftext|>"], "content": "<|endoftext|>", "single_word": False,
+                            "lstrip": False, "rstrip": False, "normalized": True, "special": True}],
+          "normalizer": None,
+          "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+          "post_processor": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": True},
+          "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+          "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": "",
+                    "end_of_word_suffix": "", "fuse_unk": False, "byte_fallback": False, "vocab": vocab,
+                    "merges": [f"{a} {b}" for a, b in merges]}}
+    alt = out.parent / (out.name + "-tokenizer-json")
+    alt.mkdir(parents=True, exist_ok=True)
+    (alt / "tokenizer.json").write_text(json.dumps(tj, ensure_ascii=False) + "\n", encoding="utf-8")
 
     # "The word is the! " as GPT-2's byte-level BPE splits it with these merges, then the end of text
     tokens = [vocab["T"], vocab["he"], vocab[sp + "wor"], vocab["d"], vocab[sp + "is"], vocab[sp + "the"], vocab["!"],

@@ -91,6 +91,26 @@ class HfGpt2Test {
         assertLogits(expected, org.nd4j.linalg.factory.Nd4j.createFromArray(rows.toArray(new double[0][])), "KV cache");
     }
 
+    /** The same model with its tokenizer as one tokenizer.json (as GPT-2's is on the Hub) reads the same. */
+    @Test
+    void aTokenizerJsonStandsForVocabAndMerges(@TempDir Path tmp) throws Exception {
+        Path dir = fixture();
+        Path folder = Files.createDirectories(tmp.resolve("gpt2"));
+        Files.copy(dir.resolve("config.json"), folder.resolve("config.json"));
+        Files.copy(dir.resolve("model.safetensors"), folder.resolve("model.safetensors"));
+        Files.copy(dir.getParent().resolve("hf-gpt2-tiny-tokenizer-json/tokenizer.json"), folder.resolve("tokenizer.json"));
+        StageCheckpoint.Loaded fromJson = StageCheckpoint.loadToStartFrom(folder);
+        StageCheckpoint.Loaded fromPair = StageCheckpoint.loadToStartFrom(dir);
+        String text = "The word is the! Theis or worth";
+        assertArrayEquals(fromPair.tokenizer().encode(text), fromJson.tokenizer().encode(text));
+        assertEquals(fromPair.tokenizer().vocabSize(), fromJson.tokenizer().vocabSize());
+        JsonNode expected = Json.readTree(dir.resolve("expected_logits.json"));
+        int[] tokens = ints(expected.get("tokens"));
+        Gpt gpt = new Gpt(fromJson.spec(), fromJson.params());
+        assertLogits(expected, gpt.forward(HeadRequest.lm(new int[tokens.length]).withLogits(),
+                TokenBatch.causal(new int[][] {tokens})).logits(), "tokenizer.json folder");
+    }
+
     @Test
     void fineTunesThroughSftRmAndPpoAndKeepsItsArchitecture(@TempDir Path tmp) throws Exception {
         Path data = tmp.resolve("sft.jsonl");
