@@ -382,19 +382,12 @@ public final class FloatKernels {
 
     /** {@code out = x·σ(1.702x) = x / (1 + e^(−1.702x))} over n elements (out may be x). */
     public static void gelu(ByteBuffer x, ByteBuffer out, int n) {
-        ByteBuffer e = scratch(GELU_BLOCK);
-        for (int from = 0; from < n; from += GELU_BLOCK) {
-            int len = Math.min(GELU_BLOCK, n - from);
-            expAffine(x, from, e, 0, len, -GELU_K, 0f);                                     // e^(−1.702x)
-            int bound = S.loopBound(len);
-            int j = 0;
-            for (; j < bound; j += L) {
-                store(load(x, from + j).div(load(e, j).add(1f)), out, from + j);
-            }
-            for (; j < len; j++) {
-                out.putFloat((from + j) * 4, x.getFloat((from + j) * 4) / (e.getFloat(j * 4) + 1f));
-            }
-        }
+        sigmoidGate(x, out, n, false);
+    }
+
+    /** GPT-2's {@code gelu_new}, {@code out = x·σ(1.5958·(x + 0.044715x³))} over n elements (out may be x). */
+    public static void geluTanh(ByteBuffer x, ByteBuffer out, int n) {
+        sigmoidGate(x, out, n, true);
     }
 
     /**
@@ -402,51 +395,49 @@ public final class FloatKernels {
      * elements, x the GELU's input (dx may be dy).
      */
     public static void geluBackward(ByteBuffer x, ByteBuffer dy, ByteBuffer dx, int n) {
-        ByteBuffer e = scratch(GELU_BLOCK);
-        for (int from = 0; from < n; from += GELU_BLOCK) {
-            int len = Math.min(GELU_BLOCK, n - from);
-            expAffine(x, from, e, 0, len, -GELU_K, 0f);                                     // e^(−1.702x)
-            int bound = S.loopBound(len);
-            int j = 0;
-            for (; j < bound; j += L) {
-                FloatVector v = load(x, from + j);
-                FloatVector sg = ONE.div(load(e, j).add(1f));                               // σ(1.702x)
-                FloatVector grad = sg.add(v.mul(GELU_K).mul(sg).mul(ONE.sub(sg)));
-                store(load(dy, from + j).mul(grad), dx, from + j);
-            }
-            for (; j < len; j++) {
-                float v = x.getFloat((from + j) * 4);
-                float sg = 1f / (e.getFloat(j * 4) + 1f);
-                dx.putFloat((from + j) * 4, dy.getFloat((from + j) * 4) * (sg + GELU_K * v * sg * (1f - sg)));
-            }
-        }
+        sigmoidGateBackward(x, dy, dx, n, false);
+    }
+
+    /**
+     * {@code gelu_new} backward: with s = σ(k·u), u = x + 0.044715x³, {@code dx = dy·(s + x·s·(1 − s)·k·(1 +
+     * 3·0.044715·x²))} over n elements (dx may be dy).
+     */
+    public static void geluTanhBackward(ByteBuffer x, ByteBuffer dy, ByteBuffer dx, int n) {
+        sigmoidGateBackward(x, dy, dx, n, true);
     }
 
     /** {@code √(2/π)·2}: GPT-2's tanh GELU as a sigmoid, {@code ½x(1 + tanh u) = x·σ(2u)}. */
     private static final float GELU_TANH_K = 1.5957691216057308f;
     private static final float GELU_TANH_CUBIC = 0.044715f;
 
-    /** {@code u = x + 0.044715·x³} for the n elements of x from {@code from}, into {@code u} from 0. */
-    private static void geluTanhArgument(ByteBuffer x, int from, ByteBuffer u, int n) {
+    /**
+     * {@code e = e^(−a(x))} for the n elements of x from {@code from}, into {@code e} from 0: a(x) = 1.702x, or
+     * with {@code tanhForm} 1.5958·(x + 0.044715x³).
+     */
+    private static void gateExp(ByteBuffer x, int from, ByteBuffer e, int n, boolean tanhForm) {
+        if (!tanhForm) {
+            expAffine(x, from, e, 0, n, -GELU_K, 0f);                                       // e^(−1.702x)
+            return;
+        }
         int bound = S.loopBound(n);
         int j = 0;
         for (; j < bound; j += L) {
             FloatVector v = load(x, from + j);
-            store(v.mul(v).mul(v).mul(GELU_TANH_CUBIC).add(v), u, j);
+            store(v.mul(v).mul(v).mul(GELU_TANH_CUBIC).add(v), e, j);                       // u = x + 0.044715x³
         }
         for (; j < n; j++) {
             float v = x.getFloat((from + j) * 4);
-            u.putFloat(j * 4, v * v * v * GELU_TANH_CUBIC + v);
+            e.putFloat(j * 4, v * v * v * GELU_TANH_CUBIC + v);
         }
+        expAffine(e, 0, e, 0, n, -GELU_TANH_K, 0f);                                         // e^(−k·u)
     }
 
-    /** GPT-2's {@code gelu_new}, {@code out = x·σ(1.5958·(x + 0.044715x³))} over n elements (out may be x). */
-    public static void geluTanh(ByteBuffer x, ByteBuffer out, int n) {
+    /** {@code out = x·σ(a(x)) = x / (1 + e^(−a(x)))}, block by block through scratch. */
+    private static void sigmoidGate(ByteBuffer x, ByteBuffer out, int n, boolean tanhForm) {
         ByteBuffer e = scratch(GELU_BLOCK);
         for (int from = 0; from < n; from += GELU_BLOCK) {
             int len = Math.min(GELU_BLOCK, n - from);
-            geluTanhArgument(x, from, e, len);
-            expAffine(e, 0, e, 0, len, -GELU_TANH_K, 0f);                                    // e^(−k·u)
+            gateExp(x, from, e, len, tanhForm);
             int bound = S.loopBound(len);
             int j = 0;
             for (; j < bound; j += L) {
@@ -458,30 +449,28 @@ public final class FloatKernels {
         }
     }
 
-    /**
-     * {@code gelu_new} backward: with s = σ(k·u), u = x + 0.044715x³, {@code dx = dy·(s + x·s·(1 − s)·k·(1 +
-     * 3·0.044715·x²))} over n elements (dx may be dy).
-     */
-    public static void geluTanhBackward(ByteBuffer x, ByteBuffer dy, ByteBuffer dx, int n) {
+    /** {@code dx = dy·(s + x·s·(1 − s)·a'(x))}, s = σ(a(x)), a'(x) = 1.702 or 1.5958·(1 + 3·0.044715x²). */
+    private static void sigmoidGateBackward(ByteBuffer x, ByteBuffer dy, ByteBuffer dx, int n, boolean tanhForm) {
         ByteBuffer e = scratch(GELU_BLOCK);
         for (int from = 0; from < n; from += GELU_BLOCK) {
             int len = Math.min(GELU_BLOCK, n - from);
-            geluTanhArgument(x, from, e, len);
-            expAffine(e, 0, e, 0, len, -GELU_TANH_K, 0f);                                    // e^(−k·u)
+            gateExp(x, from, e, len, tanhForm);
             int bound = S.loopBound(len);
             int j = 0;
             for (; j < bound; j += L) {
                 FloatVector v = load(x, from + j);
-                FloatVector sg = ONE.div(load(e, j).add(1f));                               // σ(k·u)
-                FloatVector du = v.mul(v).mul(3 * GELU_TANH_CUBIC).add(1f).mul(GELU_TANH_K);   // k·u'
-                FloatVector grad = sg.add(v.mul(sg).mul(ONE.sub(sg)).mul(du));
+                FloatVector sg = ONE.div(load(e, j).add(1f));                               // σ(a(x))
+                FloatVector grad = tanhForm
+                        ? sg.add(v.mul(sg).mul(ONE.sub(sg)).mul(v.mul(v).mul(3 * GELU_TANH_CUBIC).add(1f).mul(GELU_TANH_K)))
+                        : sg.add(v.mul(GELU_K).mul(sg).mul(ONE.sub(sg)));
                 store(load(dy, from + j).mul(grad), dx, from + j);
             }
             for (; j < len; j++) {
                 float v = x.getFloat((from + j) * 4);
                 float sg = 1f / (e.getFloat(j * 4) + 1f);
-                float du = (v * v * (3 * GELU_TANH_CUBIC) + 1f) * GELU_TANH_K;
-                dx.putFloat((from + j) * 4, dy.getFloat((from + j) * 4) * (sg + v * sg * (1f - sg) * du));
+                float grad = tanhForm ? sg + v * sg * (1f - sg) * ((v * v * (3 * GELU_TANH_CUBIC) + 1f) * GELU_TANH_K)
+                        : sg + GELU_K * v * sg * (1f - sg);
+                dx.putFloat((from + j) * 4, dy.getFloat((from + j) * 4) * grad);
             }
         }
     }
