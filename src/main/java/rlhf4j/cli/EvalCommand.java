@@ -77,7 +77,8 @@ final class EvalCommand implements Callable<Integer> {
                     + "not a text file");
         }
         StageCheckpoint.Loaded ckpt = StageCheckpoint.loadToStartFrom(checkpoint);
-        Gpt gpt = new Gpt(ckpt.spec(), ckpt.params());
+        Gpt.Engine engine = Gpt.launcherEngine();                       // the launcher's choice, read once
+        Gpt gpt = new Gpt(ckpt.spec(), ckpt.params(), engine);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("checkpoint", checkpoint.toString());
         result.put("stage", ckpt.stage());
@@ -88,7 +89,7 @@ final class EvalCommand implements Callable<Integer> {
                         + "(sft or ppo folder) and --data a .jsonl/.csv of prompts");
             }
             Evaluator.Policy policy = Evaluator.policy(checkpoint, ckpt, rewardModel, reference, data, limit,
-                    maxNewTokens, temperature, show);
+                    maxNewTokens, temperature, show, engine);
             result.putAll(policy.metrics());
             if (answers != null) {
                 AnswersFile.write(answers, AnswersFile.ofPolicy(policy.answers()));

@@ -33,7 +33,8 @@ final class StageOptions {
             throw new rlhf4j.config.ConfigException("--stop-at-step must be a step number >= 1 (0 = run to the end), got "
                     + stopAtStep);
         }
-        return new rlhf4j.train.RunOptions(resume, overwrite, stopAtStep, preemption, acceptChanges);
+        return new rlhf4j.train.RunOptions(resume, overwrite, stopAtStep, preemption, acceptChanges,
+                rlhf4j.model.Gpt.launcherEngine());
     }
 
     ExperimentConfig load() {

@@ -134,11 +134,12 @@ public final class Evaluator {
      * {@code show} answers.
      */
     public static Policy policy(Path dir, StageCheckpoint.Loaded ckpt, Path rewardModel, Path referenceDir,
-                                             Path file, int limit, int maxNewTokens, double temperature, int show) {
+                                             Path file, int limit, int maxNewTokens, double temperature, int show,
+                                             Gpt.Engine engine) {
         if (!(temperature > 0)) {
             throw new ConfigException("--temperature must be positive");
         }
-        RewardModel rm = RewardModel.load(rewardModel);
+        RewardModel rm = RewardModel.load(rewardModel, engine);
         if (!rm.tokenizer().fingerprint().equals(ckpt.tokenizer().fingerprint())) {
             throw new ConfigException("--reward-model " + rewardModel + " uses a different tokenizer from " + dir);
         }
@@ -156,8 +157,8 @@ public final class Evaluator {
         if (limit > 0 && prompts.size() > limit) {
             prompts = prompts.subList(0, limit);
         }
-        Gpt policy = new Gpt(ckpt.spec(), ckpt.params());
-        Gpt reference = ref == ckpt ? policy : new Gpt(ref.spec(), ref.params());
+        Gpt policy = new Gpt(ckpt.spec(), ckpt.params(), engine);
+        Gpt reference = ref == ckpt ? policy : new Gpt(ref.spec(), ref.params(), engine);
         PolicyEval.Result r = PolicyEval.run(policy, reference, new RmReward(rm), ckpt.tokenizer(), prompts, BATCH * 4,
                 maxNewTokens, temperature);
         r.answers().stream().limit(show).forEach(a -> System.out.println(

@@ -51,9 +51,9 @@ public final class RewardModel {
      * The reward model of an rm stage folder, with its {@code reward_norm.json} (identity when the run
      * has not finished). A checkpoint without a score head is a usage error naming the folder.
      */
-    public static RewardModel load(Path dir) {
+    public static RewardModel load(Path dir, Gpt.Engine engine) {
         StageCheckpoint.Loaded ckpt = StageCheckpoint.load(dir);
-        Gpt gpt = new Gpt(ckpt.spec(), ckpt.params());
+        Gpt gpt = new Gpt(ckpt.spec(), ckpt.params(), engine);
         if (!gpt.hasScoreHead()) {
             throw new ConfigException(dir + " is a " + ckpt.stage() + " checkpoint without a score head "
                     + "(score.weight): a reward model is an rm stage folder (./train rm)");

@@ -55,13 +55,21 @@ public final class Gpt {
         }
     };
 
-    /** Views among the arrays are replaced by copies: SameDiff silently copies a view, and would then miss in-place updates. */
+    /** On the engine {@link #defaultEngine} gives its dtype (tests and library use; stages pass the run's, {@code RunOptions.engine}). */
     public Gpt(GptSpec spec, LinkedHashMap<String, INDArray> params) {
+        this(spec, params, defaultEngine(params.get(ParamNames.WTE).dataType()));
+    }
+
+    /**
+     * A model computing on {@code engine} (a stage gives it the run's, {@code RunOptions.engine}). Views among the
+     * arrays are replaced by copies: SameDiff silently copies a view, and would then miss in-place updates.
+     */
+    public Gpt(GptSpec spec, LinkedHashMap<String, INDArray> params, Engine engine) {
         this.spec = spec;
         params.replaceAll((name, arr) -> arr.isView() ? arr.dup('c') : arr);
         this.params = params;
         this.rotary = Rotary.of(spec);
-        this.engine = defaultEngine(dataType());
+        setEngine(engine);
     }
 
     /** A freshly initialised model. */
@@ -92,7 +100,15 @@ public final class Gpt {
      * rlhf4j.nn.FloatKernels}), so a resumed run repeats an uninterrupted one with either.
      */
     public static Engine defaultEngine(DataType dtype) {
-        return dtype == DataType.FLOAT && rlhf4j.nn.VectorSupport.enabled() ? Engine.KERNELS : Engine.GRAPH;
+        return dtype == DataType.FLOAT ? launcherEngine() : Engine.GRAPH;
+    }
+
+    /**
+     * The engine the launcher asks FLOAT models to use: the kernels, unless {@code RLHF4J_ENGINE=graph} or the JVM
+     * lacks the Vector API module. The CLI reads it once per command and passes it down ({@code RunOptions.engine}).
+     */
+    public static Engine launcherEngine() {
+        return rlhf4j.nn.VectorSupport.enabled() ? Engine.KERNELS : Engine.GRAPH;
     }
 
     /**

@@ -26,11 +26,11 @@ public final class VectorSupport {
     }
 
     /**
-     * The engine FLOAT models run and why, as the one line a stage prints at its start, so that
-     * the slower graph engine is never a silent choice.
+     * The engine a stage's models run on ({@code kernels}, or the graph with the reason), as the one line a stage
+     * prints at its start, so that the slower graph engine is never a silent choice.
      */
-    public static String engineLine() {
-        if (enabled()) {
+    public static String engineLine(boolean kernels) {
+        if (kernels) {
             return "engine: kernels (FLOAT kernels, gradients by a tape; RLHF4J_ENGINE=graph runs SameDiff instead)";
         }
         String why = !available() ? "the JVM has no jdk.incubator.vector module (run through ./train)"

@@ -57,7 +57,7 @@ public final class StageRunner {
     public static Start start(TrainingHyperparams h, Gpt gpt, StageCheckpoint.Loaded resumed, PrintStream out,
                               Path dir, long seed, boolean acceptChanges) {
         AdamW optimizer = optimizer(h);
-        out.println(rlhf4j.nn.VectorSupport.engineLine());
+        out.println(rlhf4j.nn.VectorSupport.engineLine(gpt.engine() == Gpt.Engine.KERNELS));
         if (resumed == null) {
             return new Start(gpt, optimizer, 0, 0.0);
         }

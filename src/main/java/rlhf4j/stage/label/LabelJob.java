@@ -84,7 +84,7 @@ public final class LabelJob {
             counts = Json.convert(manifest.path("counts"), LinkedHashMap.class);
             out.printf("resuming %s: %d prompts to judge, candidates from %s%n", dir, tasks.size(), init);
         } else {
-            Candidates candidates = sample(config, cfg, init, out);
+            Candidates candidates = sample(config, cfg, init, options.engine(), out);
             tasks = candidates.tasks();
             counts = new LinkedHashMap<>();
             counts.put("prompts", candidates.prompts());
@@ -167,7 +167,8 @@ public final class LabelJob {
                 : eligible.subList(0, cfg.numPrompts());
     }
 
-    private static Candidates sample(ExperimentConfig config, LabelConfig cfg, Path init, PrintStream out) {
+    private static Candidates sample(ExperimentConfig config, LabelConfig cfg, Path init, Gpt.Engine engine,
+                                     PrintStream out) {
         if (!StageCheckpoint.exists(init)) {
             throw new ConfigException("label.init_from: " + init + " holds no checkpoint (run ./train sft first, "
                     + "or set label.init_from)");
@@ -182,7 +183,7 @@ public final class LabelJob {
         List<PromptExample> prompts = prompts(config, out);
         out.printf("label: %s answers %d prompts %d times (temperature %s, top_p %s), labeler %s%n", init,
                 prompts.size(), cfg.numCandidates(), cfg.temperature(), cfg.topP(), cfg.labeler());
-        Gpt gpt = new Gpt(model.spec(), model.params());
+        Gpt gpt = new Gpt(model.spec(), model.params(), engine);
         SamplingParams params = new SamplingParams(cfg.temperature(), 0, cfg.topP(), cfg.maxNewTokens());
         try (Progress progress = new Progress("label: sampling", 0, prompts.size(), cfg.batchSize() * 8, out)) {
             return Candidates.sample(gpt, model.tokenizer(), prompts, cfg.numCandidates(), params, cfg.batchSize(),

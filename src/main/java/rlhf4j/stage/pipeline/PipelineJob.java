@@ -14,6 +14,7 @@ import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.report.PipelineReport;
 import rlhf4j.report.ReportContext;
+import rlhf4j.model.Gpt;
 import rlhf4j.report.SideBySide;
 import rlhf4j.stage.label.LabelJob;
 import rlhf4j.stage.pretrain.PretrainJob;
@@ -81,7 +82,7 @@ public final class PipelineJob {
             }
         }
         long t0 = System.nanoTime();
-        List<SideBySide> answers = SideBySideAnswers.collect(config, out);
+        List<SideBySide> answers = SideBySideAnswers.collect(config, Gpt.launcherEngine(), out);
         wall.put("side-by-side answers", (System.nanoTime() - t0) / 1e9);
         Path runDir = Path.of(config.run().outDir(), config.run().name());
         try {

@@ -45,7 +45,7 @@ final class SideBySideAnswers {
         return p.reference() != null && copy.answer(p.prompt()).map(in -> in.equals(p.reference().strip())).orElse(false);
     }
 
-    static List<rlhf4j.report.SideBySide> collect(ExperimentConfig config, PrintStream out) {
+    static List<rlhf4j.report.SideBySide> collect(ExperimentConfig config, Gpt.Engine engine, PrintStream out) {
         String file = config.ppo().data().test().isEmpty() ? config.ppo().data().prompts() : config.ppo().data().test();
         List<PromptExample> prompts = pick(PromptData.read(GrammarFiles.ensure(Path.of(file), out)),
                 new CopyBaseline(config.eval().copyPrefix()));
@@ -58,7 +58,7 @@ final class SideBySideAnswers {
                 continue;
             }
             StageCheckpoint.Loaded ckpt = StageCheckpoint.load(dir);
-            GenerationEval.Result r = GenerationEval.run(new Gpt(ckpt.spec(), ckpt.params()).decoder(),
+            GenerationEval.Result r = GenerationEval.run(new Gpt(ckpt.spec(), ckpt.params(), engine).decoder(),
                     ckpt.tokenizer(), items, items.size(), config.ppo().maxNewTokens());
             byStage.put(stage, r.answers().stream().map(GenerationEval.Answer::output).toList());
         }

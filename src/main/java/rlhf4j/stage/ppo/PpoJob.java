@@ -82,7 +82,8 @@ public final class PpoJob {
         StageDir.checkBlockSize(config.model().blockSize(), sft.spec(), init);
         rlhf4j.train.MemoryBudget.check(sft.spec(), cfg.batchSize(), sft.spec().blockSize(), "ppo.batch_size");
         StageCheckpoint.Loaded rm = load(rmDir, "ppo.reward_model", "run ./train rm first, or set ppo.reward_model");
-        RewardModel rewardModel = new RewardModel(scoreModel(rm, rmDir), rm.tokenizer(), RewardNorm.read(rmDir));
+        RewardModel rewardModel = new RewardModel(scoreModel(rm, rmDir, options.engine()), rm.tokenizer(),
+                RewardNorm.read(rmDir));
         if (!rewardModel.norm().fitted()) {
             out.printf("note: %s has no reward normalisation (its run did not finish): PPO uses its raw scores%n", rmDir);
         }
@@ -95,10 +96,10 @@ public final class PpoJob {
                     + "block_size " + sft.spec().blockSize() + " of " + init);
         }
 
-        Gpt policy = new Gpt(sft.spec(), previous != null ? previous.params() : copy(sft.params()));
-        Gpt reference = new Gpt(sft.spec(), sft.params());
+        Gpt policy = new Gpt(sft.spec(), previous != null ? previous.params() : copy(sft.params()), options.engine());
+        Gpt reference = new Gpt(sft.spec(), sft.params(), options.engine());
         Gpt value = new Gpt(rm.spec(), previous != null ? StageCheckpoint.readTensors(dir, VALUE_MODEL)
-                : valueInit(rm.params(), rewardModel.norm()));
+                : valueInit(rm.params(), rewardModel.norm()), options.engine());
 
         Path promptFile = GrammarFiles.ensure(Path.of(cfg.data().prompts()), out);
         List<PromptExample> all = PromptData.read(promptFile);
@@ -122,7 +123,7 @@ public final class PpoJob {
             ResumeState.checkData(dir, previous.trainerState(), dataSha, "ppo.data.prompts",
                     options.acceptChanges());
         }
-        out.println(rlhf4j.nn.VectorSupport.engineLine());
+        out.println(rlhf4j.nn.VectorSupport.engineLine(policy.engine() == Gpt.Engine.KERNELS));
         out.printf("data: %d training and %d held-out prompts from %s; policy %s, reward model %s%n", train.size(),
                 val.size(), promptFile, init, rmDir);
 
@@ -266,8 +267,8 @@ public final class PpoJob {
         return StageCheckpoint.load(dir);
     }
 
-    private static Gpt scoreModel(StageCheckpoint.Loaded rm, Path dir) {
-        Gpt gpt = new Gpt(rm.spec(), rm.params());
+    private static Gpt scoreModel(StageCheckpoint.Loaded rm, Path dir, Gpt.Engine engine) {
+        Gpt gpt = new Gpt(rm.spec(), rm.params(), engine);
         if (!gpt.hasScoreHead()) {
             throw new ConfigException("ppo.reward_model: " + dir + " is a " + rm.stage() + " checkpoint without a score "
                     + "head (score.weight): a reward model is an rm stage folder (./train rm)");

@@ -73,9 +73,10 @@ public final class PretrainJob {
                 throw new ConfigException("model: the config asks for " + spec + " but " + dir + " holds "
                         + previous.spec() + "; resume with the same model.* settings");
             }
-            gpt = new Gpt(spec, previous.params());
+            gpt = new Gpt(spec, previous.params(), options.engine());
         } else {
-            gpt = Gpt.create(spec, DataType.FLOAT, config.run().seed(), config.model().initStd());
+            gpt = new Gpt(spec, rlhf4j.model.GptInit.init(spec, DataType.FLOAT, config.run().seed(),
+                    config.model().initStd()), options.engine());
         }
         String dataSha = new DataFingerprint().add(split.train()).add(split.val()).hex();
         if (previous != null) {

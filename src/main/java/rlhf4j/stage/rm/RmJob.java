@@ -62,7 +62,7 @@ public final class RmJob {
         Path init = cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "sft") : Path.of(cfg.initFrom());
         StageCheckpoint.Loaded base = previous != null ? previous : loadInit(init, out);
         StageDir.checkBlockSize(config.model().blockSize(), base.spec(), previous != null ? dir : init);
-        Gpt gpt = new Gpt(base.spec(), base.params());
+        Gpt gpt = new Gpt(base.spec(), base.params(), options.engine());
         if (!gpt.hasScoreHead()) {
             GptInit.addScoreHead(gpt.params(), base.spec(), gpt.dataType(), config.run().seed(), false);
         }

@@ -73,7 +73,7 @@ public final class SftJob {
                         : " (" + extraRows.size() + " of the training ones from " + String.join(", ", cfg.data().trainExtra())
                         + ")", data.truncated(), base.spec().blockSize());
 
-        Gpt gpt = new Gpt(base.spec(), base.params());
+        Gpt gpt = new Gpt(base.spec(), base.params(), options.engine());
         rlhf4j.train.DataFingerprint fingerprint = new rlhf4j.train.DataFingerprint();
         for (List<ChatTemplate.Rendered> part : List.of(data.train(), data.val())) {
             part.forEach(r -> fingerprint.add(r.ids()).add(r.lossMask()));

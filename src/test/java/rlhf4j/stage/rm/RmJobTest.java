@@ -124,7 +124,7 @@ class RmJobTest {
         assertTrue(ckpt.trainerState().path("reward_norm").path("gain").isNumber());
 
         // normalisation: the training split's chosen responses score mean 0, std 1 through the loaded model
-        RewardModel rm = RewardModel.load(dir);
+        RewardModel rm = RewardModel.load(dir, rlhf4j.model.Gpt.launcherEngine());
         assertTrue(rm.norm().fitted());
         RmGroups pairs = RmGroups.of(RankingData.read(data), rm, 0.25);
         double[] chosen = RmGroups.score(rm, pairs.train()).stream().mapToDouble(s -> rm.norm().apply(s[0])).toArray();
@@ -270,7 +270,7 @@ class RmJobTest {
     @Test
     void aCheckpointWithoutScoreHeadIsNotARewardModel(@TempDir Path tmp) throws IOException {
         MicroRun run = pretrained(tmp);
-        ConfigException e = assertThrows(ConfigException.class, () -> RewardModel.load(run.stageDir("micro")));
+        ConfigException e = assertThrows(ConfigException.class, () -> RewardModel.load(run.stageDir("micro"), rlhf4j.model.Gpt.launcherEngine()));
         assertTrue(e.getMessage().contains("without a score head"), e.getMessage());
     }
 
