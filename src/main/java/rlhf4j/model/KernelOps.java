@@ -38,8 +38,11 @@ final class KernelOps implements Ops<Tensor> {
     /** Which keys a query sees. */
     private sealed interface Attention permits Masked, Cached {}
 
-    /** A training batch of B sequences of T tokens: mask [masks = 1 or B, T, T]. */
-    private record Masked(ByteBuffer bias, int masks, int batch, int seqLen) implements Attention {}
+    /**
+     * A training batch of B sequences of T tokens: mask [masks = 1 or B, T, T]. The array is held with its
+     * native view: a view does not keep its array alive, and a collected array frees the memory the view reads.
+     */
+    private record Masked(INDArray biasArray, ByteBuffer bias, int masks, int batch, int seqLen) implements Attention {}
 
     /** n new tokens per sequence after {@code start} cached positions. */
     private record Cached(KvCache cache, int n, int start) implements Attention {}
@@ -68,7 +71,7 @@ final class KernelOps implements Ops<Tensor> {
         INDArray dense = bias.dataType() == DataType.FLOAT && !bias.isView() && bias.ordering() == 'c'
                 ? bias : bias.castTo(DataType.FLOAT).dup('c');                                  // [B|1, 1, T, T]
         return new KernelOps(spec, params, arena, tape, batch.tokens(), batch.positions(),
-                new Masked(FloatKernels.buffer(dense), (int) dense.size(0), batch.batch(), batch.seqLen()), Map.of(),
+                new Masked(dense, FloatKernels.buffer(dense), (int) dense.size(0), batch.batch(), batch.seqLen()), Map.of(),
                 rotary);
     }
 
