@@ -16,7 +16,8 @@ public record ExperimentConfig(
         @Doc("reward-model stage") RmConfig rm,
         @Doc("PPO stage") PpoConfig ppo,
         @Doc("answer evaluations") EvalConfig eval,
-        @Doc("throughput benchmark") BenchConfig bench) {
+        @Doc("throughput benchmark") BenchConfig bench,
+        @Doc("data-parallel training on Apache Spark") DistributedConfig distributed) {
 
     public ExperimentConfig {
         require(run != null, "run", "must be given");
@@ -29,11 +30,13 @@ public record ExperimentConfig(
         require(ppo != null, "ppo", "must be given");
         require(eval != null, "eval", "must be given");
         require(bench != null, "bench", "must be given");
+        require(distributed != null, "distributed", "must be given");
     }
 
     public static ExperimentConfig defaults() {
         return new ExperimentConfig(RunConfig.defaults(), ModelConfig.defaults(), TokenizerConfig.defaults(),
                 PretrainConfig.defaults(), SftConfig.defaults(), LabelConfig.defaults(), RmConfig.defaults(),
-                PpoConfig.defaults(), EvalConfig.defaults(), BenchConfig.defaults());
+                PpoConfig.defaults(), EvalConfig.defaults(), BenchConfig.defaults(),
+                DistributedConfig.defaults());
     }
 }

@@ -9,7 +9,7 @@ import java.util.Objects;
  * One turn of a conversation in the Hugging Face chat convention: {@code role} is {@code system}, {@code user} or
  * {@code assistant}; {@code content} is the text of the turn.
  */
-public record Message(String role, String content) {
+public record Message(String role, String content) implements java.io.Serializable {
     public static final String SYSTEM = "system";
     public static final String USER = "user";
     public static final String ASSISTANT = "assistant";

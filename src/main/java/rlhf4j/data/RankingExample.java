@@ -14,7 +14,7 @@ import java.util.Objects;
 public record RankingExample(Path source, int line, List<Message> prompt, List<String> responses, List<Pair> pairs) {
 
     /** Response {@code better} is preferred to response {@code worse}, by at least {@code margin} (0 when none). */
-    public record Pair(int better, int worse, double margin) {}
+    public record Pair(int better, int worse, double margin) implements java.io.Serializable {}
 
     public RankingExample {
         prompt = List.copyOf(prompt);

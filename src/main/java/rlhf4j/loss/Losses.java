@@ -21,6 +21,11 @@ public final class Losses {
         for (double m : mask) {
             total += m;
         }
+        return meanWeights(mask, total);
+    }
+
+    /** Weights {@code mask / total} (0 where total is 0): the mean over {@code total} tokens counted elsewhere. */
+    public static double[] meanWeights(double[] mask, double total) {
         double[] w = new double[mask.length];
         for (int i = 0; i < w.length; i++) {
             w[i] = total > 0 ? mask[i] / total : 0.0;

@@ -10,7 +10,7 @@ package rlhf4j.model;
  * {@code n_positions}, {@code vocab_size}).
  */
 public record GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize, Norm norm, Position position,
-                      Activation activation, double layerNormEpsilon) {
+                      Activation activation, double layerNormEpsilon) implements java.io.Serializable {
     /** LayerNorm, learned positions, quick GELU, no epsilon: this project's default. */
     public GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize) {
         this(nLayer, nHead, nEmbd, blockSize, vocabSize, Norm.LAYERNORM, Position.LEARNED);

@@ -38,6 +38,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class FloatKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    /** Floats per vector on this CPU: the kernels' sums run in lanes of this width, so their bits depend on it. */
+    public static int lanes() {
+        return S.length();
+    }
     private static final int L = S.length();
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     /** GELU in its sigmoid form: x·σ(1.702x), as libnd4j's {@code gelu} op computes it. */

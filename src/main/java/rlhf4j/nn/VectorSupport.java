@@ -38,6 +38,14 @@ public final class VectorSupport {
         return "engine: SameDiff graph (" + why + ")";
     }
 
+    /**
+     * The kernels' vector width in floats (0 without the module): machines whose widths differ compute different
+     * bits, so a distributed run checks that its executors agree with its driver.
+     */
+    public static int lanes() {
+        return available() ? FloatKernels.lanes() : 0;
+    }
+
     /** The kernels read ND4J's buffers as host memory and call the CPU OpenBLAS: nd4j-native only. */
     private static final class CpuBackend {
         static final boolean ACTIVE = org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getName()

@@ -28,7 +28,7 @@ public final class ChatTemplate {
     }
 
     /** Token ids and the loss mask (same length). */
-    public record Rendered(int[] ids, int[] lossMask) {
+    public record Rendered(int[] ids, int[] lossMask) implements java.io.Serializable {
         public int length() {
             return ids.length;
         }

@@ -11,11 +11,11 @@ import rlhf4j.optim.GradClip;
 
 /**
  * The step of pretrain, SFT and RM: the mean gradient of {@code gradAccumSteps} micro-batches of the
- * task, clipped to a global norm, then one AdamW update (or none, when the loss or norm is not
+ * task (summed in micro-batch order, wherever the {@link MicroBatchRunner} computed them), clipped to a global norm, then one AdamW update (or none, when the loss or norm is not
  * finite and the stage skips such updates).
  */
 public final class GradientStep implements TrainingStep {
-    private final TrainingTask task;
+    private final MicroBatchRunner runner;
     private final Map<String, INDArray> params;
     private final AdamW optimizer;
     private final int gradAccumSteps;
@@ -25,7 +25,13 @@ public final class GradientStep implements TrainingStep {
 
     public GradientStep(TrainingTask task, Map<String, INDArray> params, AdamW optimizer, int gradAccumSteps,
                         double gradClip, boolean skipNonfinite) {
-        this.task = task;
+        this(MicroBatchRunner.local(task), params, optimizer, gradAccumSteps, gradClip, skipNonfinite);
+    }
+
+    /** With the micro-batches computed by {@code runner} (here, or on Spark's executors). */
+    public GradientStep(MicroBatchRunner runner, Map<String, INDArray> params, AdamW optimizer, int gradAccumSteps,
+                        double gradClip, boolean skipNonfinite) {
+        this.runner = runner;
         this.params = params;
         this.optimizer = optimizer;
         this.gradAccumSteps = gradAccumSteps;
@@ -40,8 +46,7 @@ public final class GradientStep implements TrainingStep {
         double lossSum = 0;
         long tokens = 0;
         Map<String, Double> metrics = new LinkedHashMap<>();
-        for (int micro = 0; micro < gradAccumSteps; micro++) {
-            TrainingTask.MicroStep ms = task.microStep(step, micro);
+        for (TrainingTask.MicroStep ms : runner.run(step, gradAccumSteps)) {              // in micro-batch order
             accumulator.add(ms.grads());
             lossSum += ms.loss();
             tokens += ms.tokens();

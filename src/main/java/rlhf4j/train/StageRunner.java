@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigException;
 import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.TrainingHyperparams;
@@ -88,11 +89,35 @@ public final class StageRunner {
         TrainingHyperparams h = job.hyper();
         List<String> columns = new ArrayList<>(Trainer.BASE_COLUMNS);
         columns.addAll(job.extraColumns());
-        GradientStep step = new GradientStep(task, job.start().gpt().params(), job.start().optimizer(),
-                h.gradAccumSteps(), h.gradClip(), h.skipNonfinite());
-        return run(job, new Loop(step, task, columns, null,
-                "the batches of step s are drawn from Random(f(seed, s, micro)): the step is the position",
-                Map::of, Map::of), out);
+        try (MicroBatchRunner runner = runner(job, task)) {
+            if (runner.describe() != null) {
+                out.println(runner.describe());
+            }
+            GradientStep step = new GradientStep(runner, job.start().gpt().params(), job.start().optimizer(),
+                    h.gradAccumSteps(), h.gradClip(), h.skipNonfinite());
+            return run(job, new Loop(step, task, columns, null,
+                    "the batches of step s are drawn from Random(f(seed, s, micro)): the step is the position",
+                    Map::of, Map::of), out);
+        }
+    }
+
+    /** Where the task's micro-batches run: in this JVM, or on Spark when {@code distributed} (or spark-submit) says so. */
+    private static MicroBatchRunner runner(Job job, TrainingTask task) {
+        String master = job.config().distributed().effectiveMaster();
+        if (master == null) {
+            return MicroBatchRunner.local(task);
+        }
+        if (task.gradient() == null) {
+            throw new ConfigException("distributed.master: the " + job.stage() + " stage cannot run on Spark");
+        }
+        try {
+            Class.forName("org.apache.spark.api.java.JavaSparkContext");
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new ConfigException("distributed.master is " + master + " but Spark is not on the classpath: run"
+                    + " through ./train (which adds target/spark-home/jars) or spark-submit");
+        }
+        return rlhf4j.distributed.SparkRunners.open(job.config().distributed(), master, "rlhf4j " + job.stage(),
+                job.start().gpt(), task.gradient());
     }
 
     /** Any stage on the shared loop: the schedule, {@code metrics.csv}, progress, evaluations and checkpoints. */

@@ -10,6 +10,14 @@ public interface TrainingTask extends Evaluation {
     MicroStep microStep(int step, int micro);
 
     /**
+     * The same micro-batches as a function an executor can run on its own copy of the model ({@link
+     * MicroBatchGradient}), or null when this task can run in this JVM only (then a distributed run refuses it).
+     */
+    default MicroBatchGradient gradient() {
+        return null;
+    }
+
+    /**
      * @param loss    the micro-batch's loss
      * @param grads   gradient per parameter name
      * @param tokens  tokens processed (for tokens/s)

@@ -14,6 +14,7 @@ import rlhf4j.model.HeadRequest;
 import rlhf4j.model.TokenBatch;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
+import rlhf4j.train.MicroBatchGradient;
 import rlhf4j.train.TrainingTask;
 import rlhf4j.train.Seeds;
 
@@ -31,6 +32,7 @@ public final class PretrainTask implements TrainingTask {
     private final int blockSize;
     private final LmEval lmEval;
     private final List<int[]> evalStarts = new ArrayList<>();
+    private final Windows gradient;
 
     public PretrainTask(Gpt gpt, BpeTokenizer tokenizer, TokenSplit data, PretrainConfig cfg, long seed) {
         this.gpt = gpt;
@@ -40,40 +42,58 @@ public final class PretrainTask implements TrainingTask {
         this.seed = seed;
         this.blockSize = gpt.spec().blockSize();
         this.lmEval = new LmEval(gpt, tokenizer);
+        this.gradient = new Windows(data.train(), cfg.batchSize(), blockSize, seed);
         Random evalRng = new Random(seed ^ 0x5EEDE7A1L);
         for (int b = 0; b < cfg.evalBatches(); b++) {
-            evalStarts.add(randomStarts(evalRng, data.val().length));
+            evalStarts.add(starts(evalRng, cfg.batchSize(), blockSize, data.val().length));
         }
     }
 
-    private int[] randomStarts(Random rng, int length) {
-        int[] starts = new int[cfg.batchSize()];
+    /**
+     * The micro-batches: {@code batchSize} windows of {@code blockSize} tokens of the training stream at starts drawn
+     * from {@link Seeds#microBatch}, the mean next-token loss over all their positions.
+     */
+    record Windows(int[] stream, int batchSize, int blockSize, long seed) implements MicroBatchGradient {
+        @Override
+        public MicroStep compute(Gpt gpt, int step, int micro) {
+            Inputs w = Inputs.of(stream, starts(Seeds.microBatch(seed, step, micro), batchSize, blockSize,
+                    stream.length), blockSize);
+            double[] weight = Losses.uniformWeights(w.targets().length);                     // [B*T]
+            Gpt.Step s = gpt.forwardBackward(HeadRequest.lm(w.targets()), w.batch(),
+                    out -> Losses.lm(out.logp(), weight));
+            return new MicroStep(s.loss().value(), s.grads(), w.targets().length);
+        }
+    }
+
+    /** Inputs and next-token targets for windows starting at {@code starts}. */
+    private record Inputs(TokenBatch batch, int[] targets) {
+        static Inputs of(int[] stream, int[] starts, int blockSize) {
+            int[][] rows = new int[starts.length][blockSize];                               // [B, T]
+            int[] targets = new int[starts.length * blockSize];                             // [B*T]
+            for (int i = 0; i < starts.length; i++) {
+                System.arraycopy(stream, starts[i], rows[i], 0, blockSize);
+                System.arraycopy(stream, starts[i] + 1, targets, i * blockSize, blockSize);
+            }
+            return new Inputs(TokenBatch.causal(rows), targets);
+        }
+    }
+
+    static int[] starts(Random rng, int count, int blockSize, int length) {
+        int[] starts = new int[count];
         for (int i = 0; i < starts.length; i++) {
             starts[i] = rng.nextInt(length - blockSize);
         }
         return starts;
     }
 
-    /** Inputs and next-token targets for windows starting at {@code starts}. */
-    private record Windows(TokenBatch batch, int[] targets) {}
-
-    private Windows windows(int[] stream, int[] starts) {
-        int[][] rows = new int[starts.length][blockSize];
-        int[] targets = new int[starts.length * blockSize];
-        for (int i = 0; i < starts.length; i++) {
-            System.arraycopy(stream, starts[i], rows[i], 0, blockSize);
-            System.arraycopy(stream, starts[i] + 1, targets, i * blockSize, blockSize);
-        }
-        return new Windows(TokenBatch.causal(rows), targets);
+    @Override
+    public MicroStep microStep(int step, int micro) {
+        return gradient.compute(gpt, step, micro);
     }
 
     @Override
-    public MicroStep microStep(int step, int micro) {
-        Random rng = Seeds.microBatch(seed, step, micro);
-        Windows w = windows(data.train(), randomStarts(rng, data.train().length));
-        double[] weight = Losses.uniformWeights(w.targets().length);                         // [B*T]
-        Gpt.Step s = gpt.forwardBackward(HeadRequest.lm(w.targets()), w.batch(), out -> Losses.lm(out.logp(), weight));
-        return new MicroStep(s.loss().value(), s.grads(), w.targets().length);
+    public MicroBatchGradient gradient() {
+        return gradient;
     }
 
     @Override

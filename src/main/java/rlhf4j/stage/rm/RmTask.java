@@ -17,6 +17,7 @@ import rlhf4j.model.HeadRequest;
 import rlhf4j.model.LastToken;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
+import rlhf4j.train.MicroBatchGradient;
 import rlhf4j.train.TrainingTask;
 import rlhf4j.train.Seeds;
 
@@ -39,6 +40,7 @@ final class RmTask implements TrainingTask {
     private final long seed;
     private final int pad;
     private final int endOfTurn;
+    private final Rankings gradient;
     private List<String> lastSamples = List.of();
 
     RmTask(RewardModel scorer, RmGroups data, RmConfig cfg, long seed) {
@@ -49,6 +51,7 @@ final class RmTask implements TrainingTask {
         this.seed = seed;
         this.pad = scorer.tokenizer().id(SpecialTokens.PAD);
         this.endOfTurn = scorer.tokenizer().id(SpecialTokens.IM_END);
+        this.gradient = new Rankings(data.train(), cfg.batchSize(), gpt.spec().blockSize(), pad, seed);
     }
 
     private static List<String> columns() {
@@ -68,33 +71,55 @@ final class RmTask implements TrainingTask {
 
     @Override
     public MicroStep microStep(int step, int micro) {
-        Random rng = Seeds.microBatch(seed, step, micro);
-        List<RmGroups.Group> groups = new ArrayList<>(cfg.batchSize());
-        for (int i = 0; i < cfg.batchSize(); i++) {
-            groups.add(data.train().get(rng.nextInt(data.train().size())));
+        return gradient.compute(gpt, step, micro);
+    }
+
+    @Override
+    public MicroBatchGradient gradient() {
+        return gradient;
+    }
+
+    /**
+     * The micro-batches: {@code batchSize} rankings drawn from {@link Seeds#microBatch}, every response of each
+     * scored once, the ranking loss over all their pairs; with this batch's accuracy, margin and reward statistics
+     * on the raw scores.
+     */
+    record Rankings(List<RmGroups.Group> train, int batchSize, int blockSize, int pad, long seed)
+            implements MicroBatchGradient {
+        Rankings {
+            train = List.copyOf(train);
         }
-        Batch batch = batch(groups);
-        ConversationBatch b = ConversationBatch.of(batch.rows(), gpt.spec().blockSize(), pad);         // [N, T]
-        Gpt.Step s = gpt.forwardBackward(HeadRequest.scalar(), b.batch(), out -> {
-            Losses.ScoreLoss ranking = Losses.ranking(LastToken.scores(out.values(), b.batch()), batch.comparisons());
-            return Loss.ofValues(ranking.value(), LastToken.spread(ranking.dScores(), b.batch()));
-        });
-        long tokens = 0;
-        for (int v : b.batch().keyValid()) {
-            tokens += v;
+
+        @Override
+        public MicroStep compute(Gpt gpt, int step, int micro) {
+            Random rng = Seeds.microBatch(seed, step, micro);
+            List<RmGroups.Group> groups = new ArrayList<>(batchSize);
+            for (int i = 0; i < batchSize; i++) {
+                groups.add(train.get(rng.nextInt(train.size())));
+            }
+            Batch batch = batch(groups);
+            ConversationBatch b = ConversationBatch.of(batch.rows(), blockSize, pad);                  // [N, T]
+            Gpt.Step s = gpt.forwardBackward(HeadRequest.scalar(), b.batch(), out -> {
+                Losses.ScoreLoss ranking = Losses.ranking(LastToken.scores(out.values(), b.batch()),
+                        batch.comparisons());
+                return Loss.ofValues(ranking.value(), LastToken.spread(ranking.dScores(), b.batch()));
+            });
+            long tokens = 0;
+            for (int v : b.batch().keyValid()) {
+                tokens += v;
+            }
+            double[] score = LastToken.scores(s.outputs().values(), b.batch());                      // [N]
+            List<double[]> perGroup = new ArrayList<>(groups.size());
+            int from = 0;
+            for (RmGroups.Group g : groups) {
+                perGroup.add(java.util.Arrays.copyOfRange(score, from, from + g.responses().size()));
+                from += g.responses().size();
+            }
+            Map<String, Double> stepMetrics = new LinkedHashMap<>(RmGroups.metrics(groups, perGroup,
+                    RewardNorm.identity()).asMap(""));
+            stepMetrics.remove("loss");
+            return new MicroStep(s.loss().value(), s.grads(), tokens, stepMetrics);
         }
-        // this batch's accuracy, margin and reward stats on the raw (not yet normalised) scores
-        double[] score = LastToken.scores(s.outputs().values(), b.batch());                          // [N]
-        List<double[]> perGroup = new ArrayList<>(groups.size());
-        int from = 0;
-        for (RmGroups.Group g : groups) {
-            perGroup.add(java.util.Arrays.copyOfRange(score, from, from + g.responses().size()));
-            from += g.responses().size();
-        }
-        Map<String, Double> stepMetrics = new LinkedHashMap<>(RmGroups.metrics(groups, perGroup,
-                RewardNorm.identity()).asMap(""));
-        stepMetrics.remove("loss");
-        return new MicroStep(s.loss().value(), s.grads(), tokens, stepMetrics);
     }
 
     /** One micro-batch's sequences (each group's responses in turn) and its comparisons, indices into them. */

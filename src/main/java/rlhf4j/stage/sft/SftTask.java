@@ -14,12 +14,13 @@ import rlhf4j.model.HeadRequest;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
+import rlhf4j.train.MicroBatchGradient;
 import rlhf4j.train.TrainingTask;
 import rlhf4j.train.Seeds;
 
 /**
  * Supervised fine-tuning: batches of conversations drawn by a generator seeded by (seed, step),
- * loss on assistant tokens only; evaluation is the masked validation loss plus greedy answers to
+ * loss on assistant tokens only, normalised over the whole step's global batch; evaluation is the masked validation loss plus greedy answers to
  * held-out prompts scored by exact match and chrF.
  */
 final class SftTask implements TrainingTask {
@@ -33,9 +34,12 @@ final class SftTask implements TrainingTask {
     private final SftConfig cfg;
     private final long seed;
     private final int pad;
+    private final Conversations gradient;
     private List<GenerationEval.Answer> lastAnswers = List.of();
 
     SftTask(Gpt gpt, BpeTokenizer tokenizer, SftExamples data, SftConfig cfg, long seed) {
+        this.gradient = new Conversations(data.train(), cfg.batchSize(), gpt.spec().blockSize(),
+                tokenizer.id(SpecialTokens.PAD), seed, cfg.gradAccumSteps());
         this.gpt = gpt;
         this.tokenizer = tokenizer;
         this.data = data;
@@ -46,15 +50,47 @@ final class SftTask implements TrainingTask {
 
     @Override
     public MicroStep microStep(int step, int micro) {
-        Random rng = Seeds.microBatch(seed, step, micro);
-        List<ChatTemplate.Rendered> rows = new ArrayList<>(cfg.batchSize());
-        for (int i = 0; i < cfg.batchSize(); i++) {
-            rows.add(data.train().get(rng.nextInt(data.train().size())));
+        return gradient.compute(gpt, step, micro);
+    }
+
+    @Override
+    public MicroBatchGradient gradient() {
+        return gradient;
+    }
+
+    /**
+     * The micro-batches: {@code batchSize} conversations drawn from {@link Seeds#microBatch}, the loss on their
+     * assistant tokens. Each micro-batch's token losses are divided by the mean count of such tokens per micro-batch
+     * of the whole step, so that the step's mean over its {@code micros} micro-batches is the mean over every
+     * assistant token of the global batch, however the tokens fall into micro-batches.
+     */
+    record Conversations(List<ChatTemplate.Rendered> train, int batchSize, int blockSize, int pad, long seed,
+                         int micros) implements MicroBatchGradient {
+        Conversations {
+            train = List.copyOf(train);
         }
-        ConversationBatch b = ConversationBatch.of(rows, gpt.spec().blockSize(), pad);
-        double[] weight = Losses.meanWeights(b.mask());                                       // [B*T]
-        Gpt.Step s = gpt.forwardBackward(HeadRequest.lm(b.targets()), b.batch(), out -> Losses.lm(out.logp(), weight));
-        return new MicroStep(s.loss().value(), s.grads(), b.maskedIn());
+
+        @Override
+        public MicroStep compute(Gpt gpt, int step, int micro) {
+            ConversationBatch b = batch(step, micro);
+            double globalTokens = 0;
+            for (int m = 0; m < micros; m++) {
+                globalTokens += m == micro ? b.maskedIn() : batch(step, m).maskedIn();
+            }
+            double[] weight = Losses.meanWeights(b.mask(), globalTokens / micros);              // [B*T]
+            Gpt.Step s = gpt.forwardBackward(HeadRequest.lm(b.targets()), b.batch(),
+                    out -> Losses.lm(out.logp(), weight));
+            return new MicroStep(s.loss().value(), s.grads(), b.maskedIn());
+        }
+
+        private ConversationBatch batch(int step, int micro) {
+            Random rng = Seeds.microBatch(seed, step, micro);
+            List<ChatTemplate.Rendered> rows = new ArrayList<>(batchSize);
+            for (int i = 0; i < batchSize; i++) {
+                rows.add(train.get(rng.nextInt(train.size())));
+            }
+            return ConversationBatch.of(rows, blockSize, pad);
+        }
     }
 
     @Override
