@@ -30,13 +30,14 @@ public final class SparkMicroBatches implements MicroBatchRunner {
     private final Broadcast<Work> work;
     private final int workers;
     private final int driverLanes = VectorSupport.lanes();
+    private final java.util.Set<String> executors = new java.util.TreeSet<>();
 
     /** What every task of the stage needs besides the parameters. */
     record Work(GptSpec spec, Gpt.Engine engine, MicroBatchGradient gradient) implements Serializable {}
 
     /** One micro-batch's result as it comes back to the driver. */
     record Result(double loss, WireTensors grads, long tokens, LinkedHashMap<String, Double> metrics, int lanes,
-                  String host) implements Serializable {}
+                  String executor) implements Serializable {}
 
     /**
      * @param params   the driver's live parameters (read at each step)
@@ -62,16 +63,22 @@ public final class SparkMicroBatches implements MicroBatchRunner {
             List<TrainingTask.MicroStep> out = new ArrayList<>(micros);
             for (Result r : results) {
                 if (r.lanes() != driverLanes) {
-                    throw new IllegalStateException("executor on " + r.host() + " computes with " + r.lanes()
+                    throw new IllegalStateException("executor " + r.executor() + " computes with " + r.lanes()
                             + "-float vectors, this driver with " + driverLanes + ": the results would differ from"
                             + " one machine's; run the cluster on one CPU type (docs/DISTRIBUTED.md)");
                 }
+                executors.add(r.executor());
                 out.add(new TrainingTask.MicroStep(r.loss(), r.grads().toArrays(), r.tokens(), r.metrics()));
             }
             return out;
         } finally {
             weights.destroy();
         }
+    }
+
+    /** The JVMs ({@code host:pid}) that computed micro-batches so far. */
+    public java.util.Set<String> executors() {
+        return java.util.Collections.unmodifiableSet(executors);
     }
 
     @Override
@@ -94,7 +101,8 @@ public final class SparkMicroBatches implements MicroBatchRunner {
             Gpt gpt = new Gpt(w.spec(), weights.value().toArrays(), w.engine());
             TrainingTask.MicroStep ms = w.gradient().compute(gpt, step, micro);
             return new Result(ms.loss(), WireTensors.of(ms.grads()), ms.tokens(), new LinkedHashMap<>(ms.metrics()),
-                    VectorSupport.lanes(), java.net.InetAddress.getLocalHost().getHostName());
+                    VectorSupport.lanes(), java.net.InetAddress.getLocalHost().getHostName() + ":"
+                    + ProcessHandle.current().pid());
         }
     }
 }

@@ -37,7 +37,10 @@ public final class LmEval {
         }
 
         public Map<String, Double> asMetrics(String prefix) {
-            return Map.of(prefix + "loss", loss(), prefix + "bpb", bitsPerByte());
+            Map<String, Double> m = new java.util.LinkedHashMap<>();                      // printed in this order
+            m.put(prefix + "loss", loss());
+            m.put(prefix + "bpb", bitsPerByte());
+            return m;
         }
     }
 

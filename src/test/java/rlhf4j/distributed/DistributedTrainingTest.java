@@ -16,12 +16,13 @@ import rlhf4j.stage.pretrain.MicroRun;
 class DistributedTrainingTest {
     @Test
     void pretrainOnLocalSparkEqualsOneJvm(@TempDir Path tmp) throws IOException {
+        Files.createDirectories(Path.of(System.getenv("SPARK_HOME"), "jars"));
         MicroRun run = new MicroRun(tmp);
         MicroRun.Result one = run.pretrain("--set", "run.name=one", "--set", "pretrain.grad_accum_steps=2",
                 "--set", "pretrain.max_steps=4");
         assertEquals(0, one.code(), one.err());
         MicroRun.Result two = run.pretrain("--set", "run.name=two", "--set", "pretrain.grad_accum_steps=2",
-                "--set", "pretrain.max_steps=4", "--set", "distributed.master=local[2]");
+                "--set", "pretrain.max_steps=4", "--set", "distributed.master=" + System.getProperty("master", "local[2]"));
         assertEquals(0, two.code(), two.err());
         for (String f : new String[] {StageCheckpoint.MODEL, StageCheckpoint.OPTIMIZER}) {
             assertArrayEquals(Files.readAllBytes(run.stageDir("one").resolve(f)),

@@ -53,7 +53,7 @@ public final class PretrainTask implements TrainingTask {
      * The micro-batches: {@code batchSize} windows of {@code blockSize} tokens of the training stream at starts drawn
      * from {@link Seeds#microBatch}, the mean next-token loss over all their positions.
      */
-    record Windows(int[] stream, int batchSize, int blockSize, long seed) implements MicroBatchGradient {
+    public record Windows(int[] stream, int batchSize, int blockSize, long seed) implements MicroBatchGradient {
         @Override
         public MicroStep compute(Gpt gpt, int step, int micro) {
             Inputs w = Inputs.of(stream, starts(Seeds.microBatch(seed, step, micro), batchSize, blockSize,

@@ -37,7 +37,6 @@ final class RmTask implements TrainingTask {
     private final RewardModel scorer;
     private final RmGroups data;
     private final RmConfig cfg;
-    private final long seed;
     private final int pad;
     private final int endOfTurn;
     private final Rankings gradient;
@@ -48,7 +47,6 @@ final class RmTask implements TrainingTask {
         this.scorer = scorer;
         this.data = data;
         this.cfg = cfg;
-        this.seed = seed;
         this.pad = scorer.tokenizer().id(SpecialTokens.PAD);
         this.endOfTurn = scorer.tokenizer().id(SpecialTokens.IM_END);
         this.gradient = new Rankings(data.train(), cfg.batchSize(), gpt.spec().blockSize(), pad, seed);

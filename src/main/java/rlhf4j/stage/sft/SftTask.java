@@ -32,7 +32,6 @@ final class SftTask implements TrainingTask {
     private final BpeTokenizer tokenizer;
     private final SftExamples data;
     private final SftConfig cfg;
-    private final long seed;
     private final int pad;
     private final Conversations gradient;
     private List<GenerationEval.Answer> lastAnswers = List.of();
@@ -44,7 +43,6 @@ final class SftTask implements TrainingTask {
         this.tokenizer = tokenizer;
         this.data = data;
         this.cfg = cfg;
-        this.seed = seed;
         this.pad = tokenizer.id(SpecialTokens.PAD);
     }
 
@@ -101,8 +99,11 @@ final class SftTask implements TrainingTask {
                 data.valPrompts().subList(0, Math.min(cfg.evalExamples(), data.valPrompts().size())), GEN_BATCH,
                 cfg.maxNewTokens());
         lastAnswers = gen.answers();
-        return Map.of("val_loss", valLoss, "exact_match", gen.exactMatch(),
-                "chrf", gen.chrF());
+        Map<String, Double> m = new java.util.LinkedHashMap<>();                          // printed in this order
+        m.put("val_loss", valLoss);
+        m.put("exact_match", gen.exactMatch());
+        m.put("chrf", gen.chrF());
+        return m;
     }
 
     @Override
