@@ -57,17 +57,21 @@ class KillResumeTest {
     private static MicroRun run;
 
     /** One stage job under test: its name and its CLI arguments for a run name (data and init already set up). */
-    record StageUnderTest(String stage, List<String> args) {
+    record StageUnderTest(String stage, String variant, List<String> args) {
+        StageUnderTest(String stage, List<String> args) {
+            this(stage, "", args);
+        }
+
         String[] argsFor(String runName, String... extra) {
             List<String> a = new ArrayList<>(args);
-            a.addAll(List.of("--set", "run.name=" + runName));
+            a.addAll(List.of("--set", "run.name=" + runName + variant));
             a.addAll(List.of(extra));
             return a.toArray(String[]::new);
         }
 
         @Override
         public String toString() {
-            return stage;
+            return stage + variant;
         }
     }
 
@@ -77,9 +81,9 @@ class KillResumeTest {
         MicroRun.Result r = run.pretrain("--set", "run.name=base", "--set", "pretrain.max_steps=4",
                 "--set", "model.block_size=32");
         assertEquals(0, r.code(), r.err());
-        Files.writeString(shared.resolve("sft.jsonl"), sftRows());
-        Files.writeString(shared.resolve("prefs.jsonl"), prefRows());
-        Files.writeString(shared.resolve("prompts.jsonl"), promptRows());
+        Files.writeString(shared.resolve("sft.jsonl"), MicroRun.sftRows());
+        Files.writeString(shared.resolve("prefs.jsonl"), MicroRun.prefRows());
+        Files.writeString(shared.resolve("prompts.jsonl"), MicroRun.promptRows());
         r = run.train("rm", "--config", run.config.toString(), "--set", "run.name=base", "--set", "model.block_size=32",
                 "--set", "rm.init_from=" + run.stageDir("base"), "--set", "rm.data.train=" + shared.resolve("prefs.jsonl"), "--set", "rm.data.from_label=false",
                 "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=", "--set", "rm.batch_size=4",
@@ -97,6 +101,11 @@ class KillResumeTest {
             new StageUnderTest("pretrain", List.of("pretrain", "--config", cfg, "--set", "pretrain." + every,
                 "--set", "pretrain.log_every=1", "--set", "pretrain.max_steps=" + MAX_STEPS,
                 "--set", "pretrain.eval_every=10")),
+            // the driver of a Spark run (its local executors die with it), resumed on Spark
+            new StageUnderTest("pretrain", "-spark", List.of("pretrain", "--config", cfg, "--set", "pretrain." + every,
+                "--set", "pretrain.log_every=1", "--set", "pretrain.max_steps=" + MAX_STEPS,
+                "--set", "pretrain.eval_every=10", "--set", "pretrain.grad_accum_steps=2",
+                "--set", "distributed.master=local[2]")),
             new StageUnderTest("sft", List.of("sft", "--config", cfg, "--set", "model.block_size=32",
                 "--set", "sft.init_from=" + base, "--set", "sft.data.train=" + shared.resolve("sft.jsonl"),
                 "--set", "sft.data.val_fraction=0.25", "--set", "sft.data.test=", "--set", "sft.batch_size=4",
@@ -127,8 +136,8 @@ class KillResumeTest {
 
         MicroRun.Result ref = run.train(stage.argsFor("ref"));
         assertEquals(0, ref.code(), ref.err());
-        Path refDir = shared.resolve("ckpt/ref").resolve(stage.stage());
-        Path dir = shared.resolve("ckpt/killed").resolve(stage.stage());
+        Path refDir = shared.resolve("ckpt/ref" + stage.variant()).resolve(stage.stage());
+        Path dir = shared.resolve("ckpt/killed" + stage.variant()).resolve(stage.stage());
 
         int kills = 0;
         List<String> history = new ArrayList<>();
@@ -136,7 +145,7 @@ class KillResumeTest {
             boolean resume = hasCheckpoint(dir);
             int from = resume ? checkpointStep(dir) : 0;
             String[] args = resume ? stage.argsFor("killed", "--resume") : stage.argsFor("killed", "--overwrite");
-            Life life = Life.start(shared.resolve("life-" + stage.stage() + "-" + history.size() + ".log"), args);
+            Life life = Life.start(shared.resolve("life-" + stage + "-" + history.size() + ".log"), args);
             String plan;
             if (rng.nextInt(5) == 0) {
                 int delay = rng.nextInt(3000);
@@ -306,33 +315,5 @@ class KillResumeTest {
                 return all.toString();
             }
         }
-    }
-
-    private static String sftRows() {
-        String[] words = {"river", "mill", "bridge", "water", "grain", "stone", "wheel", "cart", "flour", "book",
-            "farm", "hill", "rain", "road", "salt", "town"};
-        StringBuilder sb = new StringBuilder();
-        for (String w : words) {
-            sb.append("{\"prompt\": \"Repeat: the ").append(w).append("\", \"completion\": \"the ").append(w)
-                    .append("\"}\n");
-        }
-        return sb.toString();
-    }
-
-    private static String prefRows() {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 32; i++) {
-            sb.append("{\"prompt\": \"Say hi ").append(i).append("\", \"chosen\": \"Hello there ").append(i)
-                    .append("!\", \"rejected\": \"Go away ").append(i).append(".\"}\n");
-        }
-        return sb.toString();
-    }
-
-    private static String promptRows() {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 32; i++) {
-            sb.append("{\"prompt\": \"Say hi ").append(i).append("\"}\n");
-        }
-        return sb.toString();
     }
 }

@@ -7,26 +7,86 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.stage.pretrain.MicroRun;
+import rlhf4j.train.MetricsRows;
 
-/** Smoke: pretraining through Spark local[2] ends with the bits of one JVM. */
+/**
+ * Each gradient stage as a user runs it, {@code --set distributed.master=local[2]}: with one Spark task per
+ * micro-batch, and with one task accumulating them all, the stage folder ends with the weights, optimizer state and
+ * metrics (timing aside) of the same config in one JVM.
+ */
 class DistributedTrainingTest {
-    @Test
-    void pretrainOnLocalSparkEqualsOneJvm(@TempDir Path tmp) throws IOException {
+    @TempDir
+    static Path shared;
+    private static MicroRun run;
+
+    @BeforeAll
+    static void setUp() throws IOException {
         Files.createDirectories(Path.of(System.getenv("SPARK_HOME"), "jars"));
-        MicroRun run = new MicroRun(tmp);
-        MicroRun.Result one = run.pretrain("--set", "run.name=one", "--set", "pretrain.grad_accum_steps=2",
-                "--set", "pretrain.max_steps=4");
-        assertEquals(0, one.code(), one.err());
-        MicroRun.Result two = run.pretrain("--set", "run.name=two", "--set", "pretrain.grad_accum_steps=2",
-                "--set", "pretrain.max_steps=4", "--set", "distributed.master=" + System.getProperty("master", "local[2]"));
-        assertEquals(0, two.code(), two.err());
-        for (String f : new String[] {StageCheckpoint.MODEL, StageCheckpoint.OPTIMIZER}) {
-            assertArrayEquals(Files.readAllBytes(run.stageDir("one").resolve(f)),
-                    Files.readAllBytes(run.stageDir("two").resolve(f)), f);
+        run = new MicroRun(shared);
+        MicroRun.Result r = run.pretrain("--set", "run.name=base", "--set", "pretrain.max_steps=2",
+                "--set", "model.block_size=32");
+        assertEquals(0, r.code(), r.err());
+        Files.writeString(shared.resolve("sft.jsonl"), MicroRun.sftRows());
+        Files.writeString(shared.resolve("prefs.jsonl"), MicroRun.prefRows());
+    }
+
+    private static List<String> stageArgs(String stage) {
+        String cfg = run.config.toString();
+        String base = run.stageDir("base").toString();
+        return switch (stage) {
+            case "pretrain" -> List.of("pretrain", "--config", cfg, "--set", "model.block_size=32",
+                    "--set", "pretrain.max_steps=3", "--set", "pretrain.grad_accum_steps=2");
+            case "sft" -> List.of("sft", "--config", cfg, "--set", "model.block_size=32", "--set", "sft.init_from=" + base,
+                    "--set", "sft.data.train=" + shared.resolve("sft.jsonl"), "--set", "sft.data.val_fraction=0.25",
+                    "--set", "sft.data.test=", "--set", "sft.batch_size=3", "--set", "sft.grad_accum_steps=2",
+                    "--set", "sft.max_steps=3", "--set", "sft.eval_every=3", "--set", "sft.eval_examples=2",
+                    "--set", "sft.max_new_tokens=4");
+            case "rm" -> List.of("rm", "--config", cfg, "--set", "model.block_size=32", "--set", "rm.init_from=" + base,
+                    "--set", "rm.data.train=" + shared.resolve("prefs.jsonl"), "--set", "rm.data.from_label=false",
+                    "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=", "--set", "rm.batch_size=3",
+                    "--set", "rm.grad_accum_steps=2", "--set", "rm.max_steps=3", "--set", "rm.eval_every=3",
+                    "--set", "rm.eval_pairs=4");
+            default -> throw new IllegalArgumentException(stage);
+        };
+    }
+
+    private static Path train(String stage, String runName, String... extra) {
+        List<String> args = new ArrayList<>(stageArgs(stage));
+        args.addAll(List.of("--set", "run.name=" + runName));
+        args.addAll(List.of(extra));
+        MicroRun.Result r = run.train(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        return shared.resolve("ckpt").resolve(runName).resolve(stage);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"pretrain", "sft", "rm"})
+    void onSparkTheStageEndsOnTheBitsOfOneJvm(String stage) throws IOException {
+        Path one = train(stage, "one-" + stage);
+        Path split = train(stage, "split-" + stage, "--set", "distributed.master=local[2]");
+        Path accumulated = train(stage, "acc-" + stage, "--set", "distributed.master=local[2]",
+                "--set", "distributed.workers=1");
+        List<Path> tensors;
+        try (Stream<Path> files = Files.list(one)) {
+            tensors = files.filter(f -> f.toString().endsWith(".safetensors")).sorted().toList();
+        }
+        assertTrue(tensors.size() >= 2, "model and optimizer");
+        for (Path other : List.of(split, accumulated)) {
+            for (Path f : tensors) {
+                assertArrayEquals(Files.readAllBytes(f), Files.readAllBytes(other.resolve(f.getFileName())),
+                        stage + " " + other.getParent().getFileName() + ": " + f.getFileName());
+            }
+            assertEquals(MetricsRows.withoutTiming(one.resolve(StageCheckpoint.METRICS)),
+                    MetricsRows.withoutTiming(other.resolve(StageCheckpoint.METRICS)), stage);
         }
     }
 }

@@ -36,12 +36,24 @@ public final class ChildJvm {
         if (engine != null) {
             cmd.add("-Drlhf4j.engine=" + engine);
         }
+        cmd.addAll(sparkOptions());
         cmd.addAll(jvmFlags);
         cmd.add("-cp");
         cmd.add(classPath());
         cmd.add(mainClass.getName());
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    /** What Spark needs opened on this JVM, from Spark's own launcher (as the pom's surefire argLine and ./train give it). */
+    private static List<String> sparkOptions() {
+        try {
+            Object opts = Class.forName("org.apache.spark.launcher.JavaModuleOptions").getMethod("defaultModuleOptions")
+                    .invoke(null);
+            return List.of(opts.toString().trim().split("\\s+"));
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("Spark's launcher is on the test classpath", e);
+        }
     }
 
     /** The JVM's own line announcing the incubator module, which the launcher drops from stderr too. */

@@ -81,4 +81,35 @@ public final class MicroRun {
         args.addAll(Arrays.asList(extra));
         return train(args.toArray(String[]::new));
     }
+
+    /** Sixteen "Repeat: the X" → "the X" SFT rows (JSONL). */
+    public static String sftRows() {
+        String[] words = {"river", "mill", "bridge", "water", "grain", "stone", "wheel", "cart", "flour", "book",
+            "farm", "hill", "rain", "road", "salt", "town"};
+        StringBuilder sb = new StringBuilder();
+        for (String w : words) {
+            sb.append("{\"prompt\": \"Repeat: the ").append(w).append("\", \"completion\": \"the ").append(w)
+                    .append("\"}\n");
+        }
+        return sb.toString();
+    }
+
+    /** 32 preference rows: a greeting beats a rebuff (JSONL). */
+    public static String prefRows() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 32; i++) {
+            sb.append("{\"prompt\": \"Say hi ").append(i).append("\", \"chosen\": \"Hello there ").append(i)
+                    .append("!\", \"rejected\": \"Go away ").append(i).append(".\"}\n");
+        }
+        return sb.toString();
+    }
+
+    /** The 32 prompts of {@link #prefRows} (JSONL), for PPO. */
+    public static String promptRows() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 32; i++) {
+            sb.append("{\"prompt\": \"Say hi ").append(i).append("\"}\n");
+        }
+        return sb.toString();
+    }
 }
