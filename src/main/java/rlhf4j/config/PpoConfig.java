@@ -42,6 +42,8 @@ public record PpoConfig(
         @Doc("top-k of rollouts; 0 = off") int topK,
         @Doc("nucleus top-p of rollouts; 1 = off") double topP,
         @Doc("longest response, in tokens") int maxNewTokens,
+        @Doc("prompts sampled together in one batch; a step's batch_size prompts go in batches of this many, each a "
+                + "Spark task when distributed (so the results do not depend on the workers); 0 = all at once") int rolloutBatch,
         @Doc("evaluate on held-out prompts (greedy: reward, KL, exact match) every N PPO steps") int evalEvery,
         @Doc("held-out prompts answered at each evaluation") int evalPrompts,
         @Doc("test prompts answered by SFT and PPO at the end; 0 = all") int testPrompts,
@@ -80,6 +82,7 @@ public record PpoConfig(
         require(topK >= 0, "top_k", "must not be negative (0 = off), got %d", topK);
         require(topP > 0 && topP <= 1, "top_p", "must be in (0, 1], got %s", topP);
         require(maxNewTokens > 0, "max_new_tokens", "must be positive, got %d", maxNewTokens);
+        require(rolloutBatch >= 0, "rollout_batch", "must not be negative (0 = all at once), got %d", rolloutBatch);
         require(evalPrompts >= 0, "eval_prompts", "must not be negative, got %d", evalPrompts);
         require(testPrompts >= 0, "test_prompts", "must not be negative (0 = all), got %d", testPrompts);
         require(bestOf == 0 || (bestOf >= 2 && bestOf <= 64), "best_of", "must be 0 (off) or between 2 and 64, got %d",
@@ -94,7 +97,7 @@ public record PpoConfig(
 
     public static PpoConfig defaults() {
         return new PpoConfig(PpoDataPaths.defaults(), "", "", 32, 2, 4, 100, 1e-5, 1e-5, 0, 0.0, 0.9, 0.95, 1e-8,
-                1.0, 0.05, false, 6.0, 10000, "k1", 1.0, 0.95, 0.2, 0.2, 0.1, 0.0, false, 0.0, 0.7, 0, 1.0, 32,
+                1.0, 0.05, false, 6.0, 10000, "k1", 1.0, 0.95, 0.2, 0.2, 0.1, 0.0, false, 0.0, 0.7, 0, 1.0, 32, 0,
                 10, 64, 0, 4, 10, 1, false, false);
     }
 }

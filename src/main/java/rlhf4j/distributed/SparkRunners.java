@@ -1,44 +1,23 @@
 package rlhf4j.distributed;
 
-import org.apache.spark.api.java.JavaSparkContext;
 import rlhf4j.config.DistributedConfig;
 import rlhf4j.model.Gpt;
+import rlhf4j.stage.ppo.RolloutRunner;
+import rlhf4j.stage.ppo.RolloutSampling;
 import rlhf4j.train.MicroBatchGradient;
 import rlhf4j.train.MicroBatchRunner;
 
-/** A stage's Spark context and its micro-batch runner as one thing to close: the context stops with the stage. */
+/** A stage's runners on a Spark context of their own, stopped when the runner is closed at the stage's end. */
 public final class SparkRunners {
     private SparkRunners() {}
 
-    public static MicroBatchRunner open(DistributedConfig cfg, String master, String appName, Gpt gpt,
-                                        MicroBatchGradient gradient) {
-        JavaSparkContext spark = SparkCluster.open(cfg, master, appName);
-        SparkMicroBatches batches;
-        try {
-            batches = new SparkMicroBatches(spark, gpt, gradient, cfg.workers());
-        } catch (RuntimeException e) {
-            spark.stop();
-            throw e;
-        }
-        return new MicroBatchRunner() {
-            @Override
-            public java.util.List<rlhf4j.train.TrainingTask.MicroStep> run(int step, int micros) {
-                return batches.run(step, micros);
-            }
+    public static MicroBatchRunner microBatches(DistributedConfig cfg, String master, String appName, Gpt gpt,
+                                                MicroBatchGradient gradient) {
+        return new SparkMicroBatches(SparkCluster.open(cfg, master, appName), gpt, gradient, cfg.workers(), true);
+    }
 
-            @Override
-            public String describe() {
-                return batches.describe();
-            }
-
-            @Override
-            public void close() {
-                try {
-                    batches.close();
-                } finally {
-                    spark.stop();
-                }
-            }
-        };
+    public static RolloutRunner rollouts(DistributedConfig cfg, String master, String appName, Gpt policy,
+                                         RolloutSampling sampling) {
+        return new SparkRollouts(SparkCluster.open(cfg, master, appName), policy, sampling, cfg.workers(), true);
     }
 }

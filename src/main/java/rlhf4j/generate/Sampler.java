@@ -39,10 +39,23 @@ public final class Sampler {
      * @param logProbs log-probability of each new token under the temperature-scaled distribution
      * @param stopped  true when a stop token ended it (false: length limit)
      */
-    public record Generation(int[] prompt, int[] tokens, double[] logProbs, boolean stopped) {}
+    public record Generation(int[] prompt, int[] tokens, double[] logProbs, boolean stopped)
+            implements java.io.Serializable {}
 
+    /** Continuations of {@code prompts} (one batch), every row drawing its tokens from the one {@code rng}. */
     public List<Generation> generate(List<int[]> prompts, SamplingParams params, Random rng, IntPredicate isStop) {
+        return generate(prompts, params, java.util.Collections.nCopies(prompts.size(), rng), isStop);
+    }
+
+    /**
+     * Continuations of {@code prompts} (one batch), row i drawing from {@code rngs.get(i)}: with a generator of its
+     * own per row, a row's draws do not depend on how many other rows share the batch.
+     */
+    public List<Generation> generate(List<int[]> prompts, SamplingParams params, List<Random> rngs, IntPredicate isStop) {
         int b = prompts.size();
+        if (rngs.size() != b) {
+            throw new IllegalArgumentException(rngs.size() + " generators for " + b + " prompts");
+        }
         int blockSize = model.spec().blockSize();
         int maxNew = Math.min(params.maxNewTokens(), blockSize - 1);
         int promptLen = 1;
@@ -99,7 +112,7 @@ public final class Sampler {
                     next[i] = padToken;
                     continue;
                 }
-                TokenPicker.Pick pick = TokenPicker.pick(last[i], params, rng);
+                TokenPicker.Pick pick = TokenPicker.pick(last[i], params, rngs.get(i));
                 out.get(i).add(pick.token());
                 outLogp.get(i).add(pick.logProb());
                 next[i] = pick.token();

@@ -4,7 +4,7 @@ package rlhf4j.generate;
  * How to pick the next token: temperature (0 = greedy), top-k (0 = off), nucleus top-p (1 = off),
  * and how many new tokens at most.
  */
-public record SamplingParams(double temperature, int topK, double topP, int maxNewTokens) {
+public record SamplingParams(double temperature, int topK, double topP, int maxNewTokens) implements java.io.Serializable {
     public SamplingParams {
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
             throw new IllegalArgumentException("temperature must be a number >= 0, got " + temperature);

@@ -20,9 +20,17 @@ public final class Seeds {
         return new Random(seed * 1_000_003L + (long) step * 4099L + micro);
     }
 
-    /** PPO's rollout sampling at step {@code step}. */
+    /** PPO's rollout sampling at step {@code step} (the toy and tests' one stream for a whole batch). */
     public static Random ppoRollout(long seed, int step) {
         return microBatch(seed, step, PPO_ROLLOUT);
+    }
+
+    /**
+     * The seed of the sampling of prompt {@code prompt} (its place in the step's batch) at PPO step {@code step}: each
+     * prompt draws from its own stream, so its answer does not depend on which worker, or which others, sample it.
+     */
+    public static long ppoRolloutPrompt(long seed, int step, int prompt) {
+        return ((seed * 1_000_003L + (long) step * 4099L + PPO_ROLLOUT) * 6_700_417L) ^ (prompt * 0x9E3779B97F4A7C15L);
     }
 
     /** The order of PPO's minibatches in update epoch {@code epoch} of step {@code step}. */

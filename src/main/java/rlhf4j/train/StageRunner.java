@@ -101,6 +101,16 @@ public final class StageRunner {
         }
     }
 
+    /** A config error unless Spark's classes are there (the launcher's classpath, or spark-submit's). */
+    public static void requireSpark(String master) {
+        try {
+            Class.forName("org.apache.spark.api.java.JavaSparkContext");
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new ConfigException("distributed.master is " + master + " but Spark is not on the classpath: run"
+                    + " through ./train (which adds target/spark-home/jars) or ./spark-train");
+        }
+    }
+
     /** Where the task's micro-batches run: in this JVM, or on Spark when {@code distributed} (or spark-submit) says so. */
     private static MicroBatchRunner runner(Job job, TrainingTask task) {
         String master = job.config().distributed().effectiveMaster();
@@ -110,13 +120,8 @@ public final class StageRunner {
         if (task.gradient() == null) {
             throw new ConfigException("distributed.master: the " + job.stage() + " stage cannot run on Spark");
         }
-        try {
-            Class.forName("org.apache.spark.api.java.JavaSparkContext");
-        } catch (ClassNotFoundException | LinkageError e) {
-            throw new ConfigException("distributed.master is " + master + " but Spark is not on the classpath: run"
-                    + " through ./train (which adds target/spark-home/jars) or spark-submit");
-        }
-        return rlhf4j.distributed.SparkRunners.open(job.config().distributed(), master, "rlhf4j " + job.stage(),
+        requireSpark(master);
+        return rlhf4j.distributed.SparkRunners.microBatches(job.config().distributed(), master, "rlhf4j " + job.stage(),
                 job.start().gpt(), task.gradient());
     }
 

@@ -19,9 +19,10 @@ import rlhf4j.stage.pretrain.MicroRun;
 import rlhf4j.train.MetricsRows;
 
 /**
- * Each gradient stage as a user runs it, {@code --set distributed.master=local[2]}: with one Spark task per
- * micro-batch, and with one task accumulating them all, the stage folder ends with the weights, optimizer state and
- * metrics (timing aside) of the same config in one JVM.
+ * Each stage as a user runs it, {@code --set distributed.master=local[2]}: with one Spark task per micro-batch (PPO:
+ * per chunk of {@code ppo.rollout_batch} prompts of its rollouts), and with one task doing them all, the stage folder
+ * ends with the weights, optimizer state (PPO: also the value model's) and metrics (timing aside) of the same config
+ * in one JVM.
  */
 class DistributedTrainingTest {
     @TempDir
@@ -37,6 +38,13 @@ class DistributedTrainingTest {
         assertEquals(0, r.code(), r.err());
         Files.writeString(shared.resolve("sft.jsonl"), MicroRun.sftRows());
         Files.writeString(shared.resolve("prefs.jsonl"), MicroRun.prefRows());
+        Files.writeString(shared.resolve("prompts.jsonl"), MicroRun.promptRows());
+        r = run.train("rm", "--config", run.config.toString(), "--set", "run.name=base", "--set", "model.block_size=32",
+                "--set", "rm.init_from=" + run.stageDir("base"), "--set", "rm.data.train=" + shared.resolve("prefs.jsonl"),
+                "--set", "rm.data.from_label=false", "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=",
+                "--set", "rm.batch_size=4", "--set", "rm.max_steps=2", "--set", "rm.warmup_steps=1",
+                "--set", "rm.eval_every=2", "--set", "rm.eval_pairs=4");
+        assertEquals(0, r.code(), r.err());
     }
 
     private static List<String> stageArgs(String stage) {
@@ -55,6 +63,12 @@ class DistributedTrainingTest {
                     "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=", "--set", "rm.batch_size=3",
                     "--set", "rm.grad_accum_steps=2", "--set", "rm.max_steps=3", "--set", "rm.eval_every=3",
                     "--set", "rm.eval_pairs=4");
+            case "ppo" -> List.of("ppo", "--config", cfg, "--set", "model.block_size=32", "--set", "ppo.init_from=" + base,
+                    "--set", "ppo.reward_model=" + shared.resolve("ckpt/base/rm"),
+                    "--set", "ppo.data.prompts=" + shared.resolve("prompts.jsonl"), "--set", "ppo.data.val_fraction=0.25",
+                    "--set", "ppo.data.test=", "--set", "ppo.batch_size=4", "--set", "ppo.rollout_batch=2",
+                    "--set", "ppo.max_new_tokens=4", "--set", "ppo.max_steps=3", "--set", "ppo.eval_every=3",
+                    "--set", "ppo.eval_prompts=2", "--set", "ppo.learning_rate=1e-3");
             default -> throw new IllegalArgumentException(stage);
         };
     }
@@ -69,7 +83,7 @@ class DistributedTrainingTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"pretrain", "sft", "rm"})
+    @ValueSource(strings = {"pretrain", "sft", "rm", "ppo"})
     void onSparkTheStageEndsOnTheBitsOfOneJvm(String stage) throws IOException {
         Path one = train(stage, "one-" + stage);
         Path split = train(stage, "split-" + stage, "--set", "distributed.master=local[2]");

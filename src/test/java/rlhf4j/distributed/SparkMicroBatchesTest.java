@@ -126,7 +126,7 @@ class SparkMicroBatchesTest {
     }
 
     private static SparkMicroBatches onSpark(Gpt gpt, MicroBatchGradient g, int workers) {
-        return new SparkMicroBatches(spark, gpt, g, workers);
+        return new SparkMicroBatches(spark, gpt, g, workers, false);
     }
 
     @Test

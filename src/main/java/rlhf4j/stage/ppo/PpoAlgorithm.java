@@ -1,11 +1,14 @@
 package rlhf4j.stage.ppo;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import rlhf4j.config.PpoConfig;
+import rlhf4j.data.PromptExample;
+import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.loss.Losses;
 import rlhf4j.model.Gpt;
@@ -40,8 +43,19 @@ public final class PpoAlgorithm {
     private final int pad;
     private final KlEstimator estimator;
 
+    private final RolloutRunner rollouts;
+
+    /** With the rollouts sampled in this JVM. */
     public PpoAlgorithm(PpoConfig cfg, PpoModels models, AdamW policyOptimizer, AdamW valueOptimizer, KlController kl,
                         PromptStream prompts, long seed) {
+        this(cfg, models, policyOptimizer, valueOptimizer, kl, prompts, seed,
+                RolloutRunner.local(models.policy(), sampling(cfg, models.tokenizer())));
+    }
+
+    /** With the rollouts sampled by {@code rollouts} (here, or on Spark's executors). */
+    public PpoAlgorithm(PpoConfig cfg, PpoModels models, AdamW policyOptimizer, AdamW valueOptimizer, KlController kl,
+                        PromptStream prompts, long seed, RolloutRunner rollouts) {
+        this.rollouts = rollouts;
         this.cfg = cfg;
         this.models = models;
         this.policyOptimizer = policyOptimizer;
@@ -66,11 +80,33 @@ public final class PpoAlgorithm {
     public record StepResult(Map<String, Double> metrics, double rolloutSeconds, double generateSeconds,
                              double updateSeconds, int responseTokens, int skipped) {}
 
-    /** Rollouts of the prompts of step {@code step}, sampled with the rollout settings. */
+    /** How PPO samples its rollouts with these settings. */
+    public static RolloutSampling sampling(PpoConfig cfg, rlhf4j.tokenizer.BpeTokenizer tokenizer) {
+        RolloutGenerator g = new RolloutGenerator(tokenizer);
+        return new RolloutSampling(g.pad(), g.endOfTurn(),
+                new SamplingParams(cfg.temperature(), cfg.topK(), cfg.topP(), cfg.maxNewTokens()));
+    }
+
+    /**
+     * Rollouts of the prompts of step {@code step}: in chunks of {@code ppo.rollout_batch} prompts (one batched
+     * generation each), prompt i of the step drawing from {@link Seeds#ppoRolloutPrompt}(seed, step, i).
+     */
     public List<Rollout> rollout(int step) {
-        return generator.generate(models.policy(), prompts.batch(step, cfg.batchSize()),
-                new SamplingParams(cfg.temperature(), cfg.topK(), cfg.topP(), cfg.maxNewTokens()),
-                Seeds.ppoRollout(seed, step));
+        List<PromptExample> batch = prompts.batch(step, cfg.batchSize());
+        List<int[]> ids = generator.promptIds(batch, models.policy().spec().blockSize(), cfg.maxNewTokens());
+        int size = cfg.rolloutBatch() == 0 ? batch.size() : cfg.rolloutBatch();
+        List<RolloutSampling.Chunk> chunks = new ArrayList<>();
+        for (int from = 0; from < ids.size(); from += size) {
+            int to = Math.min(ids.size(), from + size);
+            long[] seeds = new long[to - from];
+            for (int i = from; i < to; i++) {
+                seeds[i - from] = Seeds.ppoRolloutPrompt(seed, step, i);
+            }
+            chunks.add(new RolloutSampling.Chunk(ids.subList(from, to), seeds));
+        }
+        List<Sampler.Generation> gens = new ArrayList<>(batch.size());
+        rollouts.run(chunks).forEach(gens::addAll);
+        return generator.rollouts(batch, ids, gens);
     }
 
     public StepResult step(int step, double lr) {

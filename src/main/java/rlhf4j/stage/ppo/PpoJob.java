@@ -151,67 +151,72 @@ public final class PpoJob {
             out.printf("resuming %s at step %d of %d (β %.6g)%n", dir, startStep, cfg.maxSteps(), kl.beta());
         }
         PpoModels models = new PpoModels(policy, reference, value, new RmReward(rewardModel), sft.tokenizer());
-        PpoAlgorithm algorithm = new PpoAlgorithm(cfg, models, policyOpt, valueOpt, kl,
-                new PromptStream(train, config.run().seed()), config.run().seed());
-        Evaluation evaluation = new HeldOut(models, cfg, evalPrompts);
-        // gradient accumulation, clipping and the non-finite rule live in PpoAlgorithm's updates
-        PpoStep ppoStep = new PpoStep(algorithm, cfg.targetKl(), cfg.evalEvery());
-        final KlController controller = kl;
-        Map<String, Object> extra = new LinkedHashMap<>();
-        extra.put("init_from", init.toString());
-        extra.put("reward_model", rmDir.toString());
-        extra.put("train_prompts", train.size());
-        extra.put("val_prompts", val.size());
-        extra.put("prompts_per_step", cfg.batchSize());
-        StageRunner.Start start = new StageRunner.Start(policy, policyOpt, startStep, elapsedBefore, skippedBefore);
-        StageRunner.Loop loop = new StageRunner.Loop(ppoStep, evaluation, PpoStep.COLUMNS, "the initial policy",
-                "step s rolls out positions s*B..s*B+B-1 of the seeded prompt permutations; "
-                        + "its sampling and minibatch order are drawn from Random(f(seed, s))",
-                () -> Map.of("kl_controller", controller.state()),
-                () -> {
-                    Map<String, Map<String, INDArray>> tensors = new LinkedHashMap<>();
-                    tensors.put(VALUE_MODEL, value.params());
-                    tensors.put(VALUE_OPTIMIZER, valueOpt.state());
-                    return tensors;
-                });
-        Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options, List.of(),
-                sft.tokenizer(), start, extra, dataSha), loop, out);
-        double total = ppoStep.rolloutSeconds() + ppoStep.updateSeconds();
-        String timing = total == 0 ? "no step trained in this run" : String.format("%.1fs per step (rollout %.0f%% = "
-                        + "generation %.0f%% + scoring passes %.0f%%, update %.0f%%)",
-                total / Math.max(1, ppoStep.steps()),
-                100 * ppoStep.rolloutSeconds() / total, 100 * ppoStep.generateSeconds() / total,
-                100 * (ppoStep.rolloutSeconds() - ppoStep.generateSeconds()) / total, 100 * ppoStep.updateSeconds() / total);
-        Map<String, Double> last = ppoStep.last().isEmpty() ? summary.lastEval() : ppoStep.last();
-        if (summary.steps() < cfg.maxSteps()) {
-            out.printf("ppo stopped: %d steps, reward %.3f, kl %.3f; %s, %s → %s%n", summary.steps(),
-                    last.getOrDefault("reward_mean", Double.NaN), last.getOrDefault("kl", Double.NaN),
-                    timing, StageDir.duration(summary.seconds()), dir);
-            return new Result(summary, null, null);
-        }
-        PolicyEval.Result sftTest = null;
-        PolicyEval.Result ppoTest = null;
-        String test = "";
-        if (!cfg.data().test().isEmpty()) {
-            List<PromptExample> testPrompts = PromptData.read(GrammarFiles.ensure(Path.of(cfg.data().test()), out));
-            if (cfg.testPrompts() > 0 && testPrompts.size() > cfg.testPrompts()) {
-                testPrompts = testPrompts.subList(0, cfg.testPrompts());
+        try (RolloutRunner rollouts = rolloutRunner(config, policy, PpoAlgorithm.sampling(cfg, sft.tokenizer()))) {
+            if (rollouts.describe() != null) {
+                out.println(rollouts.describe());
             }
-            sftTest = PolicyEval.run(reference, reference, models.reward(), sft.tokenizer(), testPrompts,
-                    cfg.batchSize(), cfg.maxNewTokens(), cfg.temperature());
-            ppoTest = PolicyEval.run(policy, reference, models.reward(), sft.tokenizer(), testPrompts, cfg.batchSize(),
-                    cfg.maxNewTokens(), cfg.temperature());
-            Optional<CopyBaseline.Scores> copy = new CopyBaseline(config.eval().copyPrefix()).score(testPrompts.stream()
-                    .filter(p -> p.reference() != null).map(p -> new GenerationEval.Item(p.prompt(), p.reference()))
-                    .toList());
-            GoldEval gold = gold(cfg, config, models, sftTest, ppoTest, testPrompts, out);
-            writeTestMetrics(dir, cfg.data().test(), sftTest, ppoTest, copy, gold);
-            test = "\n" + comparison(sftTest, ppoTest, copy) + (gold == null ? "" : "\n" + gold.table());
+            PpoAlgorithm algorithm = new PpoAlgorithm(cfg, models, policyOpt, valueOpt, kl,
+                    new PromptStream(train, config.run().seed()), config.run().seed(), rollouts);
+            Evaluation evaluation = new HeldOut(models, cfg, evalPrompts);
+            // gradient accumulation, clipping and the non-finite rule live in PpoAlgorithm's updates
+            PpoStep ppoStep = new PpoStep(algorithm, cfg.targetKl(), cfg.evalEvery());
+            final KlController controller = kl;
+            Map<String, Object> extra = new LinkedHashMap<>();
+            extra.put("init_from", init.toString());
+            extra.put("reward_model", rmDir.toString());
+            extra.put("train_prompts", train.size());
+            extra.put("val_prompts", val.size());
+            extra.put("prompts_per_step", cfg.batchSize());
+            StageRunner.Start start = new StageRunner.Start(policy, policyOpt, startStep, elapsedBefore, skippedBefore);
+            StageRunner.Loop loop = new StageRunner.Loop(ppoStep, evaluation, PpoStep.COLUMNS, "the initial policy",
+                    "step s rolls out positions s*B..s*B+B-1 of the seeded prompt permutations; "
+                            + "its sampling and minibatch order are drawn from Random(f(seed, s))",
+                    () -> Map.of("kl_controller", controller.state()),
+                    () -> {
+                        Map<String, Map<String, INDArray>> tensors = new LinkedHashMap<>();
+                        tensors.put(VALUE_MODEL, value.params());
+                        tensors.put(VALUE_OPTIMIZER, valueOpt.state());
+                        return tensors;
+                    });
+            Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options, List.of(),
+                    sft.tokenizer(), start, extra, dataSha), loop, out);
+            double total = ppoStep.rolloutSeconds() + ppoStep.updateSeconds();
+            String timing = total == 0 ? "no step trained in this run" : String.format("%.1fs per step (rollout %.0f%% = "
+                            + "generation %.0f%% + scoring passes %.0f%%, update %.0f%%)",
+                    total / Math.max(1, ppoStep.steps()),
+                    100 * ppoStep.rolloutSeconds() / total, 100 * ppoStep.generateSeconds() / total,
+                    100 * (ppoStep.rolloutSeconds() - ppoStep.generateSeconds()) / total, 100 * ppoStep.updateSeconds() / total);
+            Map<String, Double> last = ppoStep.last().isEmpty() ? summary.lastEval() : ppoStep.last();
+            if (summary.steps() < cfg.maxSteps()) {
+                out.printf("ppo stopped: %d steps, reward %.3f, kl %.3f; %s, %s → %s%n", summary.steps(),
+                        last.getOrDefault("reward_mean", Double.NaN), last.getOrDefault("kl", Double.NaN),
+                        timing, StageDir.duration(summary.seconds()), dir);
+                return new Result(summary, null, null);
+            }
+            PolicyEval.Result sftTest = null;
+            PolicyEval.Result ppoTest = null;
+            String test = "";
+            if (!cfg.data().test().isEmpty()) {
+                List<PromptExample> testPrompts = PromptData.read(GrammarFiles.ensure(Path.of(cfg.data().test()), out));
+                if (cfg.testPrompts() > 0 && testPrompts.size() > cfg.testPrompts()) {
+                    testPrompts = testPrompts.subList(0, cfg.testPrompts());
+                }
+                sftTest = PolicyEval.run(reference, reference, models.reward(), sft.tokenizer(), testPrompts,
+                        cfg.batchSize(), cfg.maxNewTokens(), cfg.temperature());
+                ppoTest = PolicyEval.run(policy, reference, models.reward(), sft.tokenizer(), testPrompts, cfg.batchSize(),
+                        cfg.maxNewTokens(), cfg.temperature());
+                Optional<CopyBaseline.Scores> copy = new CopyBaseline(config.eval().copyPrefix()).score(testPrompts.stream()
+                        .filter(p -> p.reference() != null).map(p -> new GenerationEval.Item(p.prompt(), p.reference()))
+                        .toList());
+                GoldEval gold = gold(cfg, config, models, sftTest, ppoTest, testPrompts, out);
+                writeTestMetrics(dir, cfg.data().test(), sftTest, ppoTest, copy, gold);
+                test = "\n" + comparison(sftTest, ppoTest, copy) + (gold == null ? "" : "\n" + gold.table());
+            }
+            out.printf("ppo done: %d steps, last reward %.3f, kl %.3f, β %.4g; %s, %s → %s%s%n", summary.steps(),
+                    last.getOrDefault("reward_mean", Double.NaN), last.getOrDefault("kl", Double.NaN),
+                    controller.beta(), timing, StageDir.duration(summary.seconds()), dir, test);
+            return new Result(summary, sftTest, ppoTest);
         }
-        out.printf("ppo done: %d steps, last reward %.3f, kl %.3f, β %.4g; %s, %s → %s%s%n", summary.steps(),
-                last.getOrDefault("reward_mean", Double.NaN), last.getOrDefault("kl", Double.NaN),
-                controller.beta(), timing, StageDir.duration(summary.seconds()), dir, test);
-        return new Result(summary, sftTest, ppoTest);
     }
 
     /** The held-out evaluation of the loop: greedy answers of the first eval_prompts held-out prompts. */
@@ -258,6 +263,17 @@ public final class PpoJob {
                             + String.format("  [reward %+.2f, kl %.2f]", a.reward(), a.kl()))
                     .toList();
         }
+    }
+
+    /** Where the rollouts are sampled: here, or on Spark when {@code distributed} (or spark-submit) says so. */
+    private static RolloutRunner rolloutRunner(ExperimentConfig config, Gpt policy, RolloutSampling sampling) {
+        String master = config.distributed().effectiveMaster();
+        if (master == null) {
+            return RolloutRunner.local(policy, sampling);
+        }
+        StageRunner.requireSpark(master);
+        return rlhf4j.distributed.SparkRunners.rollouts(config.distributed(), master, "rlhf4j " + STAGE, policy,
+                sampling);
     }
 
     private static StageCheckpoint.Loaded load(Path dir, String key, String hint) {

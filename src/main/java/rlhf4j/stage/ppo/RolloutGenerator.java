@@ -30,19 +30,34 @@ public final class RolloutGenerator {
         return pad;
     }
 
+    /** The end-of-turn token that ends an answer. */
+    public int endOfTurn() {
+        return template.endOfTurn();
+    }
+
     public List<Rollout> generate(Gpt gpt, List<PromptExample> batch, SamplingParams params, Random rng) {
-        int room = gpt.spec().blockSize() - params.maxNewTokens();
+        List<int[]> ids = promptIds(batch, gpt.spec().blockSize(), params.maxNewTokens());
+        Sampler sampler = new Sampler(gpt.decoder(), pad);
+        return rollouts(batch, ids, sampler.generate(ids, params, rng, t -> t == template.endOfTurn()));
+    }
+
+    /** Each prompt rendered up to the assistant header and cut from the left to leave {@code maxNewTokens} of room. */
+    public List<int[]> promptIds(List<PromptExample> batch, int blockSize, int maxNewTokens) {
+        int room = blockSize - maxNewTokens;
         if (room < 1) {
-            throw new IllegalArgumentException("max_new_tokens " + params.maxNewTokens() + " leaves no room for a prompt "
-                    + "in block_size " + gpt.spec().blockSize());
+            throw new IllegalArgumentException("max_new_tokens " + maxNewTokens + " leaves no room for a prompt "
+                    + "in block_size " + blockSize);
         }
         List<int[]> ids = new ArrayList<>(batch.size());
         for (PromptExample p : batch) {
             int[] full = template.renderPrompt(p.prompt());
             ids.add(full.length > room ? Arrays.copyOfRange(full, full.length - room, full.length) : full);
         }
-        Sampler sampler = new Sampler(gpt.decoder(), pad);
-        List<Sampler.Generation> gens = sampler.generate(ids, params, rng, t -> t == template.endOfTurn());
+        return ids;
+    }
+
+    /** The rollouts of {@code batch}, whose prompts {@code ids} were answered by {@code gens} (same order). */
+    public List<Rollout> rollouts(List<PromptExample> batch, List<int[]> ids, List<Sampler.Generation> gens) {
         List<Rollout> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             Sampler.Generation g = gens.get(i);
