@@ -8,8 +8,9 @@ import rlhf4j.config.DistributedConfig;
 
 /**
  * Opens the Spark context a distributed stage computes on. What bitwise equality with one JVM needs is pinned for
- * every executor: one OpenMP and one OpenBLAS thread (the driver's setting, as the launcher exports them) and the
- * kernels' JVM module; the vector width is checked per result ({@link SparkMicroBatches}). Settings given by
+ * every executor: one OpenMP and one OpenBLAS thread (the driver's setting, as the launcher exports them), the
+ * driver's engine and the driver's vector width for the kernels; each result's width is checked too ({@link
+ * SparkModelMap}). Settings given by
  * {@code spark-submit} or {@code spark.*} system properties are kept; these are only defaults.
  */
 public final class SparkCluster {
@@ -27,7 +28,8 @@ public final class SparkCluster {
             conf.setIfMissing("spark.executorEnv." + name, threads == null ? "1" : threads);
         }
         String engine = System.getProperty("rlhf4j.engine");
-        String options = cfg.executorJavaOptions() + (engine == null ? "" : " -Drlhf4j.engine=" + engine);
+        String options = cfg.executorJavaOptions() + (engine == null ? "" : " -Drlhf4j.engine=" + engine)
+                + " " + rlhf4j.nn.VectorSupport.pinLanesOption();
         conf.set("spark.executor.extraJavaOptions", (conf.get("spark.executor.extraJavaOptions", "") + " " + options).trim());
         if (master.startsWith("local")) {                 // everything on this machine: stay on the loopback
             conf.setIfMissing("spark.driver.host", "127.0.0.1");

@@ -37,7 +37,27 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@link VectorSupport#available()} says whether it is there.
  */
 public final class FloatKernels {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** The system property that pins the kernels' vector width in bits (default: the CPU's preferred width). */
+    public static final String VECTOR_BITS = "rlhf4j.vector_bits";
+    private static final VectorSpecies<Float> S = species(System.getProperty(VECTOR_BITS));
+
+    /**
+     * The species the kernels compute with: the CPU's preferred one, or the width in bits that {@code
+     * -Drlhf4j.vector_bits} pins (a Spark run pins its executors to the driver's: the sums' bits depend on it; a CPU
+     * without that width runs it in the Vector API's slower portable code, with the same results).
+     */
+    private static VectorSpecies<Float> species(String bits) {
+        if (bits == null || bits.isBlank()) {
+            return FloatVector.SPECIES_PREFERRED;
+        }
+        return switch (bits.trim()) {
+            case "64" -> FloatVector.SPECIES_64;
+            case "128" -> FloatVector.SPECIES_128;
+            case "256" -> FloatVector.SPECIES_256;
+            case "512" -> FloatVector.SPECIES_512;
+            default -> throw new IllegalArgumentException("-D" + VECTOR_BITS + "=" + bits + ": 64, 128, 256 or 512");
+        };
+    }
 
     /** Floats per vector on this CPU: the kernels' sums run in lanes of this width, so their bits depend on it. */
     public static int lanes() {

@@ -46,6 +46,11 @@ public final class VectorSupport {
         return available() ? FloatKernels.lanes() : 0;
     }
 
+    /** The JVM option that makes another JVM's kernels compute with this one's vector width (empty without the module). */
+    public static String pinLanesOption() {
+        return available() ? "-D" + FloatKernels.VECTOR_BITS + "=" + FloatKernels.lanes() * Float.SIZE : "";
+    }
+
     /** The kernels read ND4J's buffers as host memory and call the CPU OpenBLAS: nd4j-native only. */
     private static final class CpuBackend {
         static final boolean ACTIVE = org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getName()

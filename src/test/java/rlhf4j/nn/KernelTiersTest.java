@@ -1,6 +1,7 @@
 package rlhf4j.nn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -28,6 +29,19 @@ class KernelTiersTest {
         assertEquals(interpreted, compiled, "interpreted vs C2-compiled kernels");
         assertEquals(interpreted, tiered, "interpreted vs tiered kernels");
         assertEquals(interpreted, KernelProbe.digest(), "child JVM vs this JVM");
+    }
+
+    /**
+     * The vector width changes the kernels' bits (their sums run in lanes of that width), and pinning another JVM to
+     * this one's width ({@code -Drlhf4j.vector_bits}, what a Spark run gives its executors) gives this JVM's bits.
+     */
+    @Test
+    void theVectorWidthChangesTheBitsAndPinningItRestoresThem() throws Exception {
+        int bits = FloatKernels.lanes() * Float.SIZE;
+        assertEquals(KernelProbe.digest(), probe(VectorSupport.pinLanesOption()), "pinned to this JVM's " + bits);
+        String other = bits == 128 ? "256" : "128";
+        assertNotEquals(KernelProbe.digest(), probe("-D" + FloatKernels.VECTOR_BITS + "=" + other),
+                other + " bits against " + bits);
     }
 
     @Test
