@@ -37,13 +37,8 @@ class DistributedTrainingTest {
                 "--set", "model.block_size=32");
         assertEquals(0, r.code(), r.err());
         Files.writeString(shared.resolve("sft.jsonl"), MicroRun.sftRows());
-        Files.writeString(shared.resolve("prefs.jsonl"), MicroRun.prefRows());
         Files.writeString(shared.resolve("prompts.jsonl"), MicroRun.promptRows());
-        r = run.train("rm", "--config", run.config.toString(), "--set", "run.name=base", "--set", "model.block_size=32",
-                "--set", "rm.init_from=" + run.stageDir("base"), "--set", "rm.data.train=" + shared.resolve("prefs.jsonl"),
-                "--set", "rm.data.from_label=false", "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=",
-                "--set", "rm.batch_size=4", "--set", "rm.max_steps=2", "--set", "rm.warmup_steps=1",
-                "--set", "rm.eval_every=2", "--set", "rm.eval_pairs=4");
+        r = run.baseRm(shared.resolve("prefs.jsonl"));
         assertEquals(0, r.code(), r.err());
     }
 

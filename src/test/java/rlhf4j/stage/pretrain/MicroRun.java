@@ -82,6 +82,19 @@ public final class MicroRun {
         return train(args.toArray(String[]::new));
     }
 
+    /**
+     * A two-step reward model of run {@code base} (block size 32) on {@link #prefRows} written as {@code prefs}: what
+     * PPO tests score with.
+     */
+    public Result baseRm(Path prefs) throws IOException {
+        Files.writeString(prefs, prefRows());
+        return train("rm", "--config", config.toString(), "--set", "run.name=base", "--set", "model.block_size=32",
+                "--set", "rm.init_from=" + stageDir("base"), "--set", "rm.data.train=" + prefs,
+                "--set", "rm.data.from_label=false", "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=",
+                "--set", "rm.batch_size=4", "--set", "rm.max_steps=2", "--set", "rm.warmup_steps=1",
+                "--set", "rm.eval_every=2", "--set", "rm.eval_pairs=4");
+    }
+
     /** Sixteen "Repeat: the X" → "the X" SFT rows (JSONL). */
     public static String sftRows() {
         String[] words = {"river", "mill", "bridge", "water", "grain", "stone", "wheel", "cart", "flour", "book",

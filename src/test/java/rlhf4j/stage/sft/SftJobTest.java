@@ -30,15 +30,8 @@ import rlhf4j.tokenizer.SpecialTokens;
 class SftJobTest {
     /** Sixteen "Repeat: X" → "X" conversations, written as prompt/completion JSONL. */
     private static Path writeData(Path dir) throws IOException {
-        String[] words = {"river", "mill", "bridge", "water", "grain", "stone", "wheel", "cart", "flour", "book",
-            "farm", "hill", "rain", "road", "salt", "town"};
-        StringBuilder sb = new StringBuilder();
-        for (String w : words) {
-            sb.append("{\"prompt\": \"Repeat: the ").append(w).append("\", \"completion\": \"the ").append(w)
-                    .append("\"}\n");
-        }
         Path file = dir.resolve("sft.jsonl");
-        Files.writeString(file, sb.toString());
+        Files.writeString(file, MicroRun.sftRows());
         return file;
     }
 
