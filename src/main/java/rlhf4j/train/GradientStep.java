@@ -11,8 +11,9 @@ import rlhf4j.optim.GradClip;
 
 /**
  * The step of pretrain, SFT and RM: the mean gradient of {@code gradAccumSteps} micro-batches of the
- * task (summed in micro-batch order, wherever the {@link MicroBatchRunner} computed them), clipped to a global norm, then one AdamW update (or none, when the loss or norm is not
- * finite and the stage skips such updates).
+ * task (summed in micro-batch order, wherever the {@link MicroBatchRunner} computed them), clipped to a
+ * global norm, then one AdamW update (or none, when the loss or norm is not finite and the stage skips
+ * such updates).
  */
 public final class GradientStep implements TrainingStep {
     private final MicroBatchRunner runner;
