@@ -70,6 +70,9 @@ final class SftTask implements TrainingTask {
 
         @Override
         public MicroStep compute(Gpt gpt, int step, int micro) {
+            if (micro < 0 || micro >= micros) {
+                throw new IllegalArgumentException("micro-batch " + micro + " of " + micros);
+            }
             ConversationBatch b = batch(step, micro);
             double globalTokens = 0;
             for (int m = 0; m < micros; m++) {
