@@ -16,8 +16,8 @@ import rlhf4j.nn.VectorSupport;
 
 /**
  * One function of a model, mapped over a list of inputs on Spark's executors: the function (with whatever data it
- * carries) is broadcast once, the parameters once per call, and each executor runs it on its own model built from
- * them. Results come back in input order ({@code collect} keeps partition order, whichever task ends first). Each
+ * carries) is broadcast once, the parameters once per call, and each task runs it on its inputs with one model built
+ * from them (the function must not change the model). Results come back in input order ({@code collect} keeps partition order, whichever task ends first). Each
  * result carries the vector width it was computed with; a width other than the driver's is an error, since the
  * kernels' bits depend on it. The function must be pure (Spark may run a task twice).
  *
@@ -63,11 +63,16 @@ public final class SparkModelMap<P extends Serializable, R extends Serializable>
         try {
             Broadcast<Work<P, R>> w = work;
             List<Tagged<R>> tagged = spark.parallelize(inputs, Math.max(1, Math.min(tasks, inputs.size())))
-                    .map(input -> {
+                    .mapPartitions(part -> {                    // one model per task, for all of its inputs
                         Work<P, R> job = w.value();
-                        R value = job.fn().apply(new Gpt(job.spec(), weights.value().toArrays(), job.engine()), input);
-                        return new Tagged<>(value, VectorSupport.lanes(),
-                                java.net.InetAddress.getLocalHost().getHostName() + ":" + ProcessHandle.current().pid());
+                        Gpt gpt = new Gpt(job.spec(), weights.value().toArrays(), job.engine());
+                        String executor = java.net.InetAddress.getLocalHost().getHostName() + ":"
+                                + ProcessHandle.current().pid();
+                        List<Tagged<R>> out = new ArrayList<>();
+                        while (part.hasNext()) {
+                            out.add(new Tagged<>(job.fn().apply(gpt, part.next()), VectorSupport.lanes(), executor));
+                        }
+                        return out.iterator();
                     }).collect();
             List<R> out = new ArrayList<>(tagged.size());
             for (Tagged<R> t : tagged) {
