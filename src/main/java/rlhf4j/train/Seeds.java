@@ -20,11 +20,6 @@ public final class Seeds {
         return new Random(seed * 1_000_003L + (long) step * 4099L + micro);
     }
 
-    /** PPO's rollout sampling at step {@code step} (the toy and tests' one stream for a whole batch). */
-    public static Random ppoRollout(long seed, int step) {
-        return microBatch(seed, step, PPO_ROLLOUT);
-    }
-
     /**
      * The seed of the sampling of prompt {@code prompt} (its place in the step's batch) at PPO step {@code step}: each
      * prompt draws from its own stream, so its answer does not depend on which worker, or which others, sample it.

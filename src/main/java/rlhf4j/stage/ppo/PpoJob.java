@@ -170,7 +170,8 @@ public final class PpoJob {
             StageRunner.Start start = new StageRunner.Start(policy, policyOpt, startStep, elapsedBefore, skippedBefore);
             StageRunner.Loop loop = new StageRunner.Loop(ppoStep, evaluation, PpoStep.COLUMNS, "the initial policy",
                     "step s rolls out positions s*B..s*B+B-1 of the seeded prompt permutations; "
-                            + "its sampling and minibatch order are drawn from Random(f(seed, s))",
+                            + "prompt i samples from Random(f(seed, s, i)), the minibatch order from "
+                            + "Random(f(seed, s))",
                     () -> Map.of("kl_controller", controller.state()),
                     () -> {
                         Map<String, Map<String, INDArray>> tensors = new LinkedHashMap<>();
@@ -181,11 +182,13 @@ public final class PpoJob {
             Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options, List.of(),
                     sft.tokenizer(), start, extra, dataSha), loop, out);
             double total = ppoStep.rolloutSeconds() + ppoStep.updateSeconds();
-            String timing = total == 0 ? "no step trained in this run" : String.format("%.1fs per step (rollout %.0f%% = "
+            String timing = total == 0 ? "no step trained in this run"
+                    : String.format("%.1fs per step (rollout %.0f%% = "
                             + "generation %.0f%% + scoring passes %.0f%%, update %.0f%%)",
                     total / Math.max(1, ppoStep.steps()),
                     100 * ppoStep.rolloutSeconds() / total, 100 * ppoStep.generateSeconds() / total,
-                    100 * (ppoStep.rolloutSeconds() - ppoStep.generateSeconds()) / total, 100 * ppoStep.updateSeconds() / total);
+                    100 * (ppoStep.rolloutSeconds() - ppoStep.generateSeconds()) / total,
+                    100 * ppoStep.updateSeconds() / total);
             Map<String, Double> last = ppoStep.last().isEmpty() ? summary.lastEval() : ppoStep.last();
             if (summary.steps() < cfg.maxSteps()) {
                 out.printf("ppo stopped: %d steps, reward %.3f, kl %.3f; %s, %s → %s%n", summary.steps(),
@@ -203,11 +206,11 @@ public final class PpoJob {
                 }
                 sftTest = PolicyEval.run(reference, reference, models.reward(), sft.tokenizer(), testPrompts,
                         cfg.batchSize(), cfg.maxNewTokens(), cfg.temperature());
-                ppoTest = PolicyEval.run(policy, reference, models.reward(), sft.tokenizer(), testPrompts, cfg.batchSize(),
-                        cfg.maxNewTokens(), cfg.temperature());
-                Optional<CopyBaseline.Scores> copy = new CopyBaseline(config.eval().copyPrefix()).score(testPrompts.stream()
-                        .filter(p -> p.reference() != null).map(p -> new GenerationEval.Item(p.prompt(), p.reference()))
-                        .toList());
+                ppoTest = PolicyEval.run(policy, reference, models.reward(), sft.tokenizer(), testPrompts,
+                        cfg.batchSize(), cfg.maxNewTokens(), cfg.temperature());
+                Optional<CopyBaseline.Scores> copy = new CopyBaseline(config.eval().copyPrefix())
+                        .score(testPrompts.stream().filter(p -> p.reference() != null)
+                                .map(p -> new GenerationEval.Item(p.prompt(), p.reference())).toList());
                 GoldEval gold = gold(cfg, config, models, sftTest, ppoTest, testPrompts, out);
                 writeTestMetrics(dir, cfg.data().test(), sftTest, ppoTest, copy, gold);
                 test = "\n" + comparison(sftTest, ppoTest, copy) + (gold == null ? "" : "\n" + gold.table());
