@@ -46,6 +46,14 @@ public final class SparkCluster {
             throw new java.io.UncheckedIOException("cannot create " + scratch, e);
         }
         conf.setIfMissing("spark.local.dir", scratch.toString());
-        return new JavaSparkContext(conf);
+        try {
+            return new JavaSparkContext(conf);
+        } catch (Exception e) {                           // Scala throws SparkException unchecked
+            if (String.valueOf(e.getMessage()).contains("Master URL")) {          // a master Spark cannot parse
+                throw new rlhf4j.config.ConfigException("distributed.master: " + e.getMessage()
+                        + " (local[N], local-cluster[N,cores,MB], spark://HOST:PORT, yarn, k8s://...)", e);
+            }
+            throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
+        }
     }
 }

@@ -77,6 +77,17 @@ class DistributedTrainingTest {
         return shared.resolve("ckpt").resolve(runName).resolve(stage);
     }
 
+    @org.junit.jupiter.api.Test
+    void aMasterSparkCannotParseIsAConfigError() {
+        List<String> args = new ArrayList<>(stageArgs("pretrain"));
+        args.addAll(List.of("--set", "run.name=bad-master", "--set", "distributed.master=spark:/nowhere"));
+        MicroRun.Result r = run.train(args.toArray(String[]::new));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("error: distributed.master: Could not parse Master URL"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line, no stack trace: " + r.err());
+        assertTrue(!Files.exists(shared.resolve("ckpt/bad-master/pretrain").resolve(StageCheckpoint.MODEL)));
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"pretrain", "sft", "rm", "ppo"})
     void onSparkTheStageEndsOnTheBitsOfOneJvm(String stage) throws IOException {
