@@ -47,8 +47,11 @@ public record PpoConfig(
         @Doc("evaluate on held-out prompts (greedy: reward, KL, exact match) every N PPO steps") int evalEvery,
         @Doc("held-out prompts answered at each evaluation") int evalPrompts,
         @Doc("test prompts answered by SFT and PPO at the end; 0 = all") int testPrompts,
-        @Doc("best-of-K baseline on the test prompts: the SFT policy samples K answers to each (at ppo.temperature) "
+        @Doc("best-of-K baseline on the test prompts: the SFT policy samples K answers to each (at best_of_temperature) "
                 + "and the reward model picks one; 0 = off") int bestOf,
+        @Doc("sampling temperature of the best-of-K answers; 0 = ppo.temperature. Lower keeps the candidates near the "
+                + "greedy answer, so the reward model chooses among answers as good as the one it is compared with")
+        double bestOfTemperature,
         @Doc("write a checkpoint every N PPO steps (and at the end)") int checkpointEvery,
         @Doc("print a progress line every N steps when output is not a terminal (metrics.csv gets every step)") int logEvery,
         @Doc("also apply weight decay to the embeddings") boolean decayEmbeddings,
@@ -87,6 +90,13 @@ public record PpoConfig(
         require(testPrompts >= 0, "test_prompts", "must not be negative (0 = all), got %d", testPrompts);
         require(bestOf == 0 || (bestOf >= 2 && bestOf <= 64), "best_of", "must be 0 (off) or between 2 and 64, got %d",
                 bestOf);
+        require(bestOfTemperature >= 0 && Double.isFinite(bestOfTemperature), "best_of_temperature",
+                "must be 0 (ppo.temperature) or positive, got %s", bestOfTemperature);
+    }
+
+    /** The temperature best-of-K samples at: {@code best_of_temperature}, or the rollouts' when that is 0. */
+    public double bestOfSamplingTemperature() {
+        return bestOfTemperature > 0 ? bestOfTemperature : temperature;
     }
 
     /** PPO has no accumulation: its minibatches are the unit of an update. */
@@ -98,6 +108,6 @@ public record PpoConfig(
     public static PpoConfig defaults() {
         return new PpoConfig(PpoDataPaths.defaults(), "", "", 32, 2, 4, 100, 1e-5, 1e-5, 0, 0.0, 0.9, 0.95, 1e-8,
                 1.0, 0.05, false, 6.0, 10000, "k1", 1.0, 0.95, 0.2, 0.2, 0.1, 0.0, false, 0.0, 0.7, 0, 1.0, 32, 0,
-                10, 64, 0, 4, 10, 1, false, false);
+                10, 64, 0, 4, 0.0, 10, 1, false, false);
     }
 }

@@ -57,7 +57,8 @@ class ConfigLoaderTest {
     void shippedConfigsLoad() {
         ExperimentConfig tiny = ConfigLoader.load(Path.of("configs/tiny.yaml"));
         assertEquals("tiny", tiny.run().name());
-        assertEquals(new ModelConfig(8, 4, 64, 192, 0.02), tiny.model());
+        assertEquals(new ModelConfig(8, 4, 64, 192, 0.02, rlhf4j.model.Norm.LAYERNORM, rlhf4j.model.Position.ROPE),
+                tiny.model());
         assertEquals(List.of("datasets/grammar/copy.jsonl"), tiny.sft().data().trainExtra());
         assertEquals(1024, tiny.tokenizer().vocabSize());
         assertEquals(16, tiny.pretrain().batchSize());
@@ -179,6 +180,13 @@ class ConfigLoaderTest {
     @Test
     void aWarmupLongerThanTheRunIsAccepted() {
         assertEquals(10, yaml("pretrain: {warmup_steps: 10, max_steps: 5}").pretrain().warmupSteps());
+    }
+
+    @Test
+    void bestOfSamplesAtItsOwnTemperatureOrTheRollouts() {
+        assertEquals(0.7, yaml("ppo: {temperature: 0.7}").ppo().bestOfSamplingTemperature());
+        assertEquals(0.3, yaml("ppo: {temperature: 0.7, best_of_temperature: 0.3}").ppo().bestOfSamplingTemperature());
+        assertContains(error("ppo: {best_of_temperature: -1}"), "ppo.best_of_temperature: must be 0 (ppo.temperature) or positive");
     }
 
     @Test

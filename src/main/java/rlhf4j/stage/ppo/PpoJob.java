@@ -333,10 +333,11 @@ public final class PpoJob {
             List<PromptExample> withRef = scored.stream().map(testPrompts::get).toList();
             long t0 = System.nanoTime();
             List<BestOfK.Choice> best = BestOfK.run(models.reference(), models.reward(), models.tokenizer(), withRef,
-                    cfg.bestOf(), Math.max(1, cfg.batchSize() / cfg.bestOf()) * 4, cfg.maxNewTokens(), cfg.temperature(),
-                    config.run().seed());
-            out.printf("best-of-%d: %d test prompts answered %d times by sft, the reward model picked one (%s)%n",
-                    cfg.bestOf(), withRef.size(), cfg.bestOf(), StageDir.duration((System.nanoTime() - t0) / 1e9));
+                    cfg.bestOf(), Math.max(1, cfg.batchSize() / cfg.bestOf()) * 4, cfg.maxNewTokens(),
+                    cfg.bestOfSamplingTemperature(), config.run().seed());
+            out.printf("best-of-%d: %d test prompts answered %d times by sft at temperature %s, the reward model picked "
+                    + "one (%s)%n", cfg.bestOf(), withRef.size(), cfg.bestOf(), cfg.bestOfSamplingTemperature(),
+                    StageDir.duration((System.nanoTime() - t0) / 1e9));
             systems.put("sft best-of-" + cfg.bestOf(), GoldEval.PerPrompt.of(best.stream().map(BestOfK.Choice::answer)
                     .toList(), refs));
         }
