@@ -2,6 +2,7 @@
 # The recipe sweep of docs/RECIPE.md: each run pretrains (or reuses a pretrained folder) and fine-tunes, and
 # the SFT stage scores all 503 held-out prompts greedily at every evaluation (metrics.csv: exact_match, chrf).
 # Usage: scripts/recipe-sweep.sh [RUN...]   (default: all runs, one after the other; each takes 5-15 minutes)
+# Runs A-J are the first sweep (learned positions), K-O the positions sweep.
 # Results: checkpoints/sweep-RUN/sft/metrics.csv and the summary lines printed at the end of each run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,6 +28,16 @@ run() {  # name "shape" pretrain_steps sft_steps eval_every [extra sft overrides
       --set sft.max_steps="$sft" --set sft.eval_every="$every" --set sft.checkpoint_every="$every" "$@"
 }
 
+# The positions sweep (docs/RECIPE.md, "Rotary positions"): configs/tiny.yaml as it is but for the position table and
+# the overrides given, each pretraining its own 300 steps; 503 held-out prompts answered at steps 1350 and 2700.
+tiny() {  # name position [extra sft overrides...]
+  local name=$1 position=$2
+  shift 2
+  ./train pretrain --config configs/tiny.yaml --overwrite --set run.name="sweep-$name" --set model.position="$position"
+  ./train sft --config configs/tiny.yaml --overwrite --set run.name="sweep-$name" --set model.position="$position" \
+      --set sft.data.test= --set sft.eval_examples=503 --set sft.eval_every=1350 --set sft.checkpoint_every=1350 "$@"
+}
+
 declare -A runs=(
   [A]="run A '$(shape 2 128 4 1024)' 600 2400 600"
   [B]="run B '$(shape 4 128 4 1024)' 600 2400 600"
@@ -37,9 +48,14 @@ declare -A runs=(
   [H]="run H '$(shape 6 96 4 1024)' 600 4000 1000"
   [I]="run I '$(shape 8 64 4 1024)' 150 3000 1000"
   [J]="run J '$(shape 8 64 4 1024)' 600 2400 600 --set sft.data.train_extra=datasets/grammar/copy.jsonl"
+  [K]="tiny K learned"
+  [L]="tiny L rope"
+  [M]="tiny M rope --set sft.data.train_extra="
+  [N]="tiny N rope --set sft.learning_rate=6e-3 --set sft.min_lr=6e-4"
+  [O]="tiny O rope --set sft.max_steps=3600 --set sft.eval_every=1200 --set sft.checkpoint_every=1200"
 )
 selected=("$@")
-[ ${#selected[@]} -gt 0 ] || selected=(A B C D F G H I J)
+[ ${#selected[@]} -gt 0 ] || selected=(A B C D F G H I J K L M N O)
 for r in "${selected[@]}"; do
   [ -n "${runs[$r]:-}" ] || { echo "unknown run $r (known: ${!runs[*]})" >&2; exit 2; }
   eval "${runs[$r]}"
