@@ -54,6 +54,18 @@ final class EvalCommand implements Callable<Integer> {
             + "compares (default ${DEFAULT-VALUE}, as ppo.temperature)")
     double temperature;
 
+    @Option(names = "--best-of", defaultValue = "0", paramLabel = "K", description = "with --reward-model: also answer "
+            + "each prompt K times and let the reward model pick one (rejection sampling), scored against the "
+            + "references next to the greedy answers with the paired difference; 0 = off (default)")
+    int bestOf;
+
+    @Option(names = "--best-of-temperature", defaultValue = "0.7", paramLabel = "T", description = "sampling "
+            + "temperature of the --best-of answers (default ${DEFAULT-VALUE})")
+    double bestOfTemperature;
+
+    @Option(names = "--seed", defaultValue = "1337", description = "seed of the --best-of sampling (default ${DEFAULT-VALUE})")
+    long seed;
+
     @Option(names = "--answers", paramLabel = "OUT.jsonl", description = "also write every prompt's answer, one "
             + "JSON object a line (prompt, reference, answer, and its scores)")
     Path answers;
@@ -70,6 +82,9 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         if (limit < 0 || maxNewTokens < 1) {
             throw new ConfigException("--limit must be >= 0 and --max-new-tokens >= 1");
+        }
+        if (bestOf != 0 && rewardModel == null) {
+            throw new ConfigException("--best-of needs --reward-model: the reward model picks one of the K answers");
         }
         String name = data.getFileName().toString();
         if (answers != null && name.endsWith(".txt")) {
@@ -89,7 +104,7 @@ final class EvalCommand implements Callable<Integer> {
                         + "(sft or ppo folder) and --data a .jsonl/.csv of prompts");
             }
             Evaluator.Policy policy = Evaluator.policy(checkpoint, ckpt, rewardModel, reference, data, limit,
-                    maxNewTokens, temperature, show, engine);
+                    maxNewTokens, temperature, show, new Evaluator.BestOf(bestOf, bestOfTemperature, seed), engine);
             result.putAll(policy.metrics());
             if (answers != null) {
                 AnswersFile.write(answers, AnswersFile.ofPolicy(policy.answers()));

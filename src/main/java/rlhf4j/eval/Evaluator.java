@@ -2,6 +2,7 @@ package rlhf4j.eval;
 
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
+import rlhf4j.stage.ppo.BestOfK;
 import rlhf4j.stage.ppo.PolicyEval;
 import rlhf4j.stage.ppo.RmReward;
 
@@ -60,6 +61,11 @@ public final class Evaluator {
 
     /** A policy's scores and answers. */
     public record Policy(Map<String, Object> metrics, List<PolicyEval.Answer> answers) {}
+
+    /** A best-of-K comparison to run beside a policy's greedy answers: K samples at a temperature; k 0 = none. */
+    public record BestOf(int k, double temperature, long seed) {
+        public static final BestOf NONE = new BestOf(0, 1.0, 0);
+    }
 
     /**
      * Masked loss of the references, greedy answers scored by exact match and chrF (each with a 95% bootstrap interval over prompts), and the copy baseline's
@@ -135,9 +141,12 @@ public final class Evaluator {
      */
     public static Policy policy(Path dir, StageCheckpoint.Loaded ckpt, Path rewardModel, Path referenceDir,
                                              Path file, int limit, int maxNewTokens, double temperature, int show,
-                                             Gpt.Engine engine) {
+                                             BestOf bestOf, Gpt.Engine engine) {
         if (!(temperature > 0)) {
             throw new ConfigException("--temperature must be positive");
+        }
+        if (bestOf.k() != 0 && (bestOf.k() < 2 || bestOf.k() > 64 || !(bestOf.temperature() > 0))) {
+            throw new ConfigException("--best-of must be 0 (off) or between 2 and 64, and --best-of-temperature positive");
         }
         RewardModel rm = RewardModel.load(rewardModel, engine);
         if (!rm.tokenizer().fingerprint().equals(ckpt.tokenizer().fingerprint())) {
@@ -167,6 +176,43 @@ public final class Evaluator {
         Map<String, Object> m = new LinkedHashMap<>(r.toMap());
         m.put("reward_model", rewardModel.toString());
         m.put("reference", refDir.toString());
+        if (bestOf.k() > 0) {
+            m.put("gold", bestOfAgainstGreedy(policy, new RmReward(rm), ckpt.tokenizer(), prompts, r, maxNewTokens,
+                    bestOf));
+        }
         return new Policy(m, r.answers());
+    }
+
+    /**
+     * Best-of-K (rejection sampling) next to the greedy answers: the policy samples K answers to each prompt at
+     * {@code bestOf.temperature()} and the reward model picks one; both scored by chrF and exact match against the
+     * references, with the paired difference best-of-K − greedy. Prompts without a reference are left out.
+     */
+    private static Map<String, Object> bestOfAgainstGreedy(Gpt policy, RmReward reward, BpeTokenizer tokenizer,
+                                                           List<PromptExample> prompts, PolicyEval.Result greedy,
+                                                           int maxNewTokens, BestOf bestOf) {
+        List<Integer> scored = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            if (prompts.get(i).reference() != null) {
+                scored.add(i);
+            }
+        }
+        if (scored.isEmpty()) {
+            throw new ConfigException("--best-of scores answers against references: the prompts have no completion");
+        }
+        List<PromptExample> withRef = scored.stream().map(prompts::get).toList();
+        List<String> refs = withRef.stream().map(PromptExample::reference).toList();
+        List<BestOfK.Choice> best = BestOfK.run(policy, reward, tokenizer, withRef, bestOf.k(), BATCH * 4,
+                maxNewTokens, bestOf.temperature(), bestOf.seed());
+        Map<String, GoldEval.PerPrompt> systems = new LinkedHashMap<>();
+        systems.put("greedy", GoldEval.PerPrompt.of(scored.stream().map(i -> greedy.answers().get(i).output()).toList(),
+                refs));
+        systems.put("best-of-" + bestOf.k(), GoldEval.PerPrompt.of(best.stream().map(BestOfK.Choice::answer).toList(),
+                refs));
+        GoldEval gold = GoldEval.of(systems, "greedy", bestOf.seed());
+        System.out.println(gold.table());
+        Map<String, Object> m = new LinkedHashMap<>(gold.toMap());
+        m.put("best_of_temperature", bestOf.temperature());
+        return m;
     }
 }

@@ -2,6 +2,7 @@ package rlhf4j.stage.ppo;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -135,6 +136,46 @@ class PpoJobTest {
         JsonNode result = Json.parse(out.substring(out.lastIndexOf("\n{") + 1).strip());
         assertEquals(test.path("ppo").path("reward_mean").asDouble(), result.path("reward_mean").asDouble(), 1e-6);
         assertEquals(test.path("ppo").path("kl").asDouble(), result.path("kl").asDouble(), 1e-6);
+    }
+
+    @Test
+    void evalBestOfPicksAmongSamplesAndComparesWithGreedy() throws IOException {
+        // at a temperature near 0 every sample is the greedy answer: best-of-K ties with greedy on every prompt
+        JsonNode cold = evalJson("--best-of", "2", "--best-of-temperature", "1e-6");
+        JsonNode gold = cold.path("gold");
+        assertEquals(8, gold.path("prompts").asInt());
+        assertEquals(1e-6, gold.path("best_of_temperature").asDouble());
+        assertEquals(cold.path("chrf").asDouble(), gold.path("systems").path("greedy").path("chrf").path("value").asDouble(),
+                1e-9, "the greedy row is the eval's own greedy answers");
+        JsonNode diff = gold.path("differences").path("best-of-2 - greedy").path("chrf");
+        assertEquals(0.0, diff.path("value").asDouble(), 1e-12);
+        // sampled at 1.0 the micro model's answers differ from greedy; the same seed gives the same pick
+        JsonNode hot = evalJson("--best-of", "2", "--best-of-temperature", "1.0");
+        assertNotEquals(0.0, hot.path("gold").path("differences").path("best-of-2 - greedy").path("chrf").path("value")
+                .asDouble());
+        assertEquals(hot.path("gold"), evalJson("--best-of", "2", "--best-of-temperature", "1.0").path("gold"));
+        MicroRun.Result noRm = run.train("eval", "--checkpoint", run.stageDir("micro").toString(), "--data",
+                prompts.toString(), "--best-of", "2");
+        assertEquals(2, noRm.code());
+        assertTrue(noRm.err().contains("--best-of needs --reward-model"), noRm.err());
+    }
+
+    private static JsonNode evalJson(String... extra) {
+        List<String> args = new ArrayList<>(List.of("eval", "--checkpoint", run.stageDir("micro").toString(),
+                "--reward-model", rm.toString(), "--data", prompts.toString(), "--limit", "8", "--max-new-tokens", "6"));
+        args.addAll(List.of(extra));
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        MicroRun.Result r;
+        try {
+            r = run.train(args.toArray(String[]::new));
+        } finally {
+            System.setOut(original);
+        }
+        assertEquals(0, r.code(), r.err());
+        String out = captured.toString(StandardCharsets.UTF_8);
+        return Json.parse(out.substring(out.lastIndexOf("\n{") + 1).strip());
     }
 
     @Test
