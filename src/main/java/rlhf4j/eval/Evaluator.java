@@ -63,9 +63,7 @@ public final class Evaluator {
     public record Policy(Map<String, Object> metrics, List<PolicyEval.Answer> answers) {}
 
     /** A best-of-K comparison to run beside a policy's greedy answers: K samples at a temperature; k 0 = none. */
-    public record BestOf(int k, double temperature, long seed) {
-        public static final BestOf NONE = new BestOf(0, 1.0, 0);
-    }
+    public record BestOf(int k, double temperature, long seed) {}
 
     /**
      * Masked loss of the references, greedy answers scored by exact match and chrF (each with a 95% bootstrap interval over prompts), and the copy baseline's
@@ -191,12 +189,7 @@ public final class Evaluator {
     private static Map<String, Object> bestOfAgainstGreedy(Gpt policy, RmReward reward, BpeTokenizer tokenizer,
                                                            List<PromptExample> prompts, PolicyEval.Result greedy,
                                                            int maxNewTokens, BestOf bestOf) {
-        List<Integer> scored = new ArrayList<>();
-        for (int i = 0; i < prompts.size(); i++) {
-            if (prompts.get(i).reference() != null) {
-                scored.add(i);
-            }
-        }
+        List<Integer> scored = GoldEval.withReference(prompts);
         if (scored.isEmpty()) {
             throw new ConfigException("--best-of scores answers against references: the prompts have no completion");
         }

@@ -38,6 +38,17 @@ public record GoldEval(int prompts, String baseline, Map<String, Scores> systems
         }
     }
 
+    /** The positions of the prompts that have a reference completion, the ones the labeler's measure can score. */
+    public static List<Integer> withReference(List<rlhf4j.data.PromptExample> prompts) {
+        List<Integer> scored = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            if (prompts.get(i).reference() != null) {
+                scored.add(i);
+            }
+        }
+        return scored;
+    }
+
     /** @param systems in display order; {@code baseline} must be one of them */
     public static GoldEval of(Map<String, PerPrompt> systems, String baseline, long seed) {
         PerPrompt base = systems.get(baseline);

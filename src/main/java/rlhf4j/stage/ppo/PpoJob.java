@@ -316,12 +316,7 @@ public final class PpoJob {
      */
     private static GoldEval gold(PpoConfig cfg, ExperimentConfig config, PpoModels models, PolicyEval.Result sft,
                                  PolicyEval.Result ppo, List<PromptExample> testPrompts, PrintStream out) {
-        List<Integer> scored = new ArrayList<>();
-        for (int i = 0; i < testPrompts.size(); i++) {
-            if (testPrompts.get(i).reference() != null) {
-                scored.add(i);
-            }
-        }
+        List<Integer> scored = GoldEval.withReference(testPrompts);
         if (scored.isEmpty()) {
             return null;
         }
