@@ -10,6 +10,7 @@ import picocli.CommandLine.Option;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
+import rlhf4j.generate.Decoding;
 import rlhf4j.eval.AnswersFile;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.Evaluator;
@@ -38,6 +39,14 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--max-new-tokens", defaultValue = "48", description = "longest generated answer (default ${DEFAULT-VALUE})")
     int maxNewTokens;
+
+    @Option(names = "--beams", defaultValue = "1", paramLabel = "K", description = "decode the answers by beam "
+            + "search with K beams; 1 = greedy (default)")
+    int beams;
+
+    @Option(names = "--length-penalty", defaultValue = "1.0", description = "beam search: an answer scores its summed "
+            + "log-probability over its length to this power (default ${DEFAULT-VALUE})")
+    double lengthPenalty;
 
     @Option(names = "--show", defaultValue = "3", description = "answers to print (default ${DEFAULT-VALUE})")
     int show;
@@ -83,6 +92,10 @@ final class EvalCommand implements Callable<Integer> {
         if (limit < 0 || maxNewTokens < 1) {
             throw new ConfigException("--limit must be >= 0 and --max-new-tokens >= 1");
         }
+        if (beams < 1 || beams > 64 || !Double.isFinite(lengthPenalty)) {
+            throw new ConfigException("--beams must be between 1 and 64 and --length-penalty a finite number");
+        }
+        Decoding decoding = new Decoding(beams, lengthPenalty);
         if (bestOf != 0 && rewardModel == null) {
             throw new ConfigException("--best-of needs --reward-model: the reward model picks one of the K answers");
         }
@@ -104,7 +117,7 @@ final class EvalCommand implements Callable<Integer> {
                         + "(sft or ppo folder) and --data a .jsonl/.csv of prompts");
             }
             Evaluator.Policy policy = Evaluator.policy(checkpoint, ckpt, rewardModel, reference, data, limit,
-                    maxNewTokens, temperature, show, new Evaluator.BestOf(bestOf, bestOfTemperature, seed), engine);
+                    maxNewTokens, decoding, temperature, show, new Evaluator.BestOf(bestOf, bestOfTemperature, seed), engine);
             result.putAll(policy.metrics());
             if (answers != null) {
                 AnswersFile.write(answers, AnswersFile.ofPolicy(policy.answers()));
@@ -124,7 +137,7 @@ final class EvalCommand implements Callable<Integer> {
             result.putAll(Evaluator.text(gpt, ckpt.tokenizer(), data, limit));
         } else {
             Evaluator.Conversations conv = Evaluator.conversations(gpt, ckpt.tokenizer(), data, limit, maxNewTokens,
-                    new CopyBaseline(copyPrefix));
+                    decoding, new CopyBaseline(copyPrefix));
             result.putAll(conv.metrics());
             if (answers != null) {
                 AnswersFile.write(answers, AnswersFile.of(conv.answers()));

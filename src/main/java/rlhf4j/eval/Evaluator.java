@@ -14,6 +14,7 @@ import java.util.Map;
 import rlhf4j.data.DataException;
 import rlhf4j.data.Document;
 import rlhf4j.data.Message;
+import rlhf4j.generate.Decoding;
 import rlhf4j.data.RankingData;
 import rlhf4j.data.RankingExample;
 import rlhf4j.data.PromptData;
@@ -70,7 +71,7 @@ public final class Evaluator {
      * scores ({@code copy_baseline}) when every prompt starts with {@code copy}'s prefix.
      */
     public static Conversations conversations(Gpt gpt, BpeTokenizer tokenizer, Path file, int limit, int maxNewTokens,
-                                              CopyBaseline copy) {
+                                              Decoding decoding, CopyBaseline copy) {
         List<GenerationEval.Item> items = new ArrayList<>();
         for (PromptExample p : PromptData.read(file)) {
             if (p.reference() == null) {
@@ -92,9 +93,10 @@ public final class Evaluator {
         }
         double loss = MaskedLoss.of(gpt, rendered, BATCH, tokenizer.id(SpecialTokens.PAD));
         GenerationEval.Result gen = GenerationEval.run(gpt.decoder(), tokenizer, items,
-                32, maxNewTokens);
+                32, maxNewTokens, decoding);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("prompts", items.size());
+        m.put("decoding", decoding.label());
         m.put("loss", loss);
         m.put("exact_match", gen.exactMatch());
         m.put("chrf", gen.chrF());
@@ -138,8 +140,8 @@ public final class Evaluator {
      * {@code show} answers.
      */
     public static Policy policy(Path dir, StageCheckpoint.Loaded ckpt, Path rewardModel, Path referenceDir,
-                                             Path file, int limit, int maxNewTokens, double temperature, int show,
-                                             BestOf bestOf, Gpt.Engine engine) {
+                                             Path file, int limit, int maxNewTokens, Decoding decoding,
+                                             double temperature, int show, BestOf bestOf, Gpt.Engine engine) {
         if (!(temperature > 0)) {
             throw new ConfigException("--temperature must be positive");
         }
@@ -167,28 +169,29 @@ public final class Evaluator {
         Gpt policy = new Gpt(ckpt.spec(), ckpt.params(), engine);
         Gpt reference = ref == ckpt ? policy : new Gpt(ref.spec(), ref.params(), engine);
         PolicyEval.Result r = PolicyEval.run(policy, reference, new RmReward(rm), ckpt.tokenizer(), prompts, BATCH * 4,
-                maxNewTokens, temperature);
+                maxNewTokens, decoding, temperature);
         r.answers().stream().limit(show).forEach(a -> System.out.println(
                 a.prompt().prompt().get(a.prompt().prompt().size() - 1).content() + " → " + a.output()
                         + String.format("  [reward %+.2f, kl %.2f]", a.reward(), a.kl())));
         Map<String, Object> m = new LinkedHashMap<>(r.toMap());
+        m.put("decoding", decoding.label());
         m.put("reward_model", rewardModel.toString());
         m.put("reference", refDir.toString());
         if (bestOf.k() > 0) {
-            m.put("gold", bestOfAgainstGreedy(policy, new RmReward(rm), ckpt.tokenizer(), prompts, r, maxNewTokens,
-                    bestOf));
+            m.put("gold", bestOfAgainstDecoded(policy, new RmReward(rm), ckpt.tokenizer(), prompts, r, maxNewTokens,
+                    decoding, bestOf));
         }
         return new Policy(m, r.answers());
     }
 
     /**
-     * Best-of-K (rejection sampling) next to the greedy answers: the policy samples K answers to each prompt at
-     * {@code bestOf.temperature()} and the reward model picks one; both scored by chrF and exact match against the
-     * references, with the paired difference best-of-K − greedy. Prompts without a reference are left out.
+     * Best-of-K (rejection sampling) next to the decoded (greedy or beam) answers: the policy samples K answers to
+     * each prompt at {@code bestOf.temperature()} and the reward model picks one; both scored by chrF and exact match
+     * against the references, with the paired difference best-of-K − decoded. Prompts without a reference are left out.
      */
-    private static Map<String, Object> bestOfAgainstGreedy(Gpt policy, RmReward reward, BpeTokenizer tokenizer,
-                                                           List<PromptExample> prompts, PolicyEval.Result greedy,
-                                                           int maxNewTokens, BestOf bestOf) {
+    private static Map<String, Object> bestOfAgainstDecoded(Gpt policy, RmReward reward, BpeTokenizer tokenizer,
+                                                            List<PromptExample> prompts, PolicyEval.Result decoded,
+                                                            int maxNewTokens, Decoding decoding, BestOf bestOf) {
         List<Integer> scored = GoldEval.withReference(prompts);
         if (scored.isEmpty()) {
             throw new ConfigException("--best-of scores answers against references: the prompts have no completion");
@@ -198,11 +201,12 @@ public final class Evaluator {
         List<BestOfK.Choice> best = BestOfK.run(policy, reward, tokenizer, withRef, bestOf.k(), BATCH * 4,
                 maxNewTokens, bestOf.temperature(), bestOf.seed());
         Map<String, GoldEval.PerPrompt> systems = new LinkedHashMap<>();
-        systems.put("greedy", GoldEval.PerPrompt.of(scored.stream().map(i -> greedy.answers().get(i).output()).toList(),
+        String base = decoding.label();                                     // "greedy" or "beam-K"
+        systems.put(base, GoldEval.PerPrompt.of(scored.stream().map(i -> decoded.answers().get(i).output()).toList(),
                 refs));
         systems.put("best-of-" + bestOf.k(), GoldEval.PerPrompt.of(best.stream().map(BestOfK.Choice::answer).toList(),
                 refs));
-        GoldEval gold = GoldEval.of(systems, "greedy", bestOf.seed());
+        GoldEval gold = GoldEval.of(systems, base, bestOf.seed());
         System.out.println(gold.table());
         Map<String, Object> m = new LinkedHashMap<>(gold.toMap());
         m.put("best_of_temperature", bestOf.temperature());

@@ -2,18 +2,17 @@ package rlhf4j.eval;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import rlhf4j.data.Message;
 import rlhf4j.model.InferenceModel;
 import rlhf4j.generate.Sampler;
-import rlhf4j.generate.SamplingParams;
+import rlhf4j.generate.Decoding;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /**
- * Answers held-out prompts greedily with the chat template and the KV-cache sampler, and scores
- * the answers against references: exact match and chrF.
+ * Answers held-out prompts with the chat template and a {@link Decoding} (greedy or beam search), and
+ * scores the answers against references: exact match and chrF.
  */
 public final class GenerationEval {
     /** One prompt (a conversation ending with a user turn) and its reference answer. */
@@ -28,16 +27,15 @@ public final class GenerationEval {
     private GenerationEval() {}
 
     public static Result run(InferenceModel model, BpeTokenizer tokenizer, List<Item> items, int batchSize,
-                             int maxNewTokens) {
+                             int maxNewTokens, Decoding decoding) {
         ChatTemplate template = new ChatTemplate(tokenizer);
-        Sampler sampler = new Sampler(model, tokenizer.id(SpecialTokens.PAD));
-        SamplingParams greedy = SamplingParams.greedy(maxNewTokens);
+        int pad = tokenizer.id(SpecialTokens.PAD);
         List<Answer> answers = new ArrayList<>();
         double tokens = 0;
         for (int from = 0; from < items.size(); from += batchSize) {
             List<Item> chunk = items.subList(from, Math.min(items.size(), from + batchSize));
             List<int[]> prompts = chunk.stream().map(i -> template.renderPrompt(i.prompt())).toList();
-            List<Sampler.Generation> gens = sampler.generate(prompts, greedy, new Random(0),
+            List<Sampler.Generation> gens = decoding.answer(model, pad, prompts, maxNewTokens,
                     t -> t == template.endOfTurn());
             for (int i = 0; i < chunk.size(); i++) {
                 String out = tokenizer.decode(gens.get(i).tokens(), true).strip();

@@ -58,35 +58,13 @@ public final class Sampler {
         }
         int blockSize = model.spec().blockSize();
         int maxNew = Math.min(params.maxNewTokens(), blockSize - 1);
-        int promptLen = 1;
-        List<int[]> cropped = new ArrayList<>();
-        for (int[] prompt : prompts) {
-            if (prompt.length == 0) {
-                throw new IllegalArgumentException("empty prompt");
-            }
-            // keep the most recent tokens when the prompt and the answer do not fit the context
-            int room = blockSize - maxNew;
-            int[] kept = prompt.length > room ? Arrays.copyOfRange(prompt, prompt.length - room, prompt.length) : prompt;
-            cropped.add(kept);
-            promptLen = Math.max(promptLen, kept.length);
-        }
+        PromptBatch batch = PromptBatch.of(prompts, 1, blockSize, maxNew, padToken);
+        List<int[]> cropped = batch.cropped();
+        int promptLen = batch.length();
         KvCache cache = model.newCache(b, Math.min(blockSize, promptLen + maxNew));
-        int[] tokens = new int[b * promptLen];
-        int[] positions = new int[b * promptLen];
-        int[] valid = new int[b * promptLen];
-        for (int i = 0; i < b; i++) {
-            int[] prompt = cropped.get(i);
-            int pad = promptLen - prompt.length;
-            for (int j = 0; j < promptLen; j++) {
-                boolean real = j >= pad;
-                tokens[i * promptLen + j] = real ? prompt[j - pad] : padToken;
-                positions[i * promptLen + j] = real ? j - pad : 0;
-                valid[i * promptLen + j] = real ? 1 : 0;
-            }
-        }
         INDArray logits;                                                                        // [B*P, V]
         try (PhaseTimes.Scope s = times.phase("prefill forward")) {
-            logits = model.forward(cache, promptLen, tokens, positions, valid);
+            logits = model.forward(cache, promptLen, batch.tokens(), batch.positions(), batch.valid());
         }
         double[][] last;                                                                        // [B][V]
         try (PhaseTimes.Scope s = times.phase("logits to Java")) {
@@ -153,7 +131,7 @@ public final class Sampler {
     }
 
     /** The logits of each sequence's last position: [B*n, V] → [B][V], one bulk copy out of native memory. */
-    private static double[][] lastRows(INDArray logits, int b, int n) {
+    static double[][] lastRows(INDArray logits, int b, int n) {
         int v = (int) logits.size(1);
         INDArray last = n == 1 ? logits : logits.reshape(b, n, v).get(NDArrayIndex.all(), NDArrayIndex.point(n - 1),
                 NDArrayIndex.all());                                                            // [B, V]

@@ -36,4 +36,50 @@ public final class KvCache {
     public int capacity() {
         return capacity;
     }
+
+    /** Rows (sequences) in the cache. */
+    public int batch() {
+        return batch;
+    }
+
+    /**
+     * Makes row r hold what row {@code source[r]} held, in every layer (beam search keeps the best
+     * continuations, several of which may share a parent). Rows whose source is themselves are not copied.
+     */
+    public void reorder(int[] source) {
+        if (source.length != batch) {
+            throw new IllegalArgumentException(source.length + " sources for " + batch + " rows");
+        }
+        int moved = 0;
+        for (int r = 0; r < batch; r++) {
+            if (source[r] < 0 || source[r] >= batch) {
+                throw new IllegalArgumentException("source row " + source[r] + " outside [0, " + batch + ")");
+            }
+            moved += source[r] == r ? 0 : 1;
+        }
+        if (moved == 0) {
+            return;
+        }
+        int[] to = new int[moved];
+        int[] from = new int[moved];
+        for (int r = 0, m = 0; r < batch; r++) {
+            if (source[r] != r) {
+                to[m] = r;
+                from[m++] = source[r];
+            }
+        }
+        for (INDArray[] arrays : new INDArray[][] {keys, values}) {
+            for (INDArray a : arrays) {
+                INDArray rows = a.reshape(batch, a.length() / batch);                     // [B, H*capacity*D], a view
+                INDArray copies = Nd4j.pullRows(rows, 1, from);                           // [moved, H*capacity*D]
+                for (int m = 0; m < moved; m++) {
+                    rows.getRow(to[m]).assign(copies.getRow(m));
+                }
+            }
+        }
+        int[] valid = keyValid.clone();
+        for (int m = 0; m < moved; m++) {
+            System.arraycopy(valid, from[m] * capacity, keyValid, to[m] * capacity, capacity);
+        }
+    }
 }

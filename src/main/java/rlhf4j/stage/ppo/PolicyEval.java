@@ -4,15 +4,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import rlhf4j.data.PromptExample;
 import rlhf4j.eval.TextMetrics;
-import rlhf4j.generate.SamplingParams;
+import rlhf4j.generate.Decoding;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 
 /**
- * How a policy answers held-out prompts: greedy answers scored by the reward model (mean normalised
+ * How a policy answers held-out prompts: answers (greedy or beam search, a {@link Decoding}) scored by the reward model (mean normalised
  * reward), their KL to the reference policy — Σ_t KL(π(·|s_t) ‖ π_ref(·|s_t)) of the temperature-scaled
  * next-token distributions along the answer, exact and never negative — their length, and, where the
  * prompts have references, exact match and chrF. The SFT policy against itself has KL 0.
@@ -42,7 +41,8 @@ public final class PolicyEval {
     private PolicyEval() {}
 
     public static Result run(Gpt policy, Gpt reference, RewardFunction reward, BpeTokenizer tokenizer,
-                             List<PromptExample> prompts, int batchSize, int maxNewTokens, double temperature) {
+                             List<PromptExample> prompts, int batchSize, int maxNewTokens, Decoding decoding,
+                             double temperature) {
         RolloutGenerator generator = new RolloutGenerator(tokenizer);
         List<Answer> answers = new ArrayList<>(prompts.size());
         for (int from = 0; from < prompts.size(); from += batchSize) {
@@ -51,7 +51,7 @@ public final class PolicyEval {
             while (chunk.size() < batchSize) {           // one graph shape: fill a short last batch with copies
                 chunk.add(chunk.get(0));
             }
-            List<Rollout> rollouts = generator.generate(policy, chunk, SamplingParams.greedy(maxNewTokens), new Random(0));
+            List<Rollout> rollouts = generator.answer(policy, chunk, maxNewTokens, decoding);
             RolloutBatch batch = RolloutBatch.of(rollouts, policy.spec().blockSize(), generator.pad());
             double[] scores = reward.score(rollouts);                                                   // [B]
             double[] kl = PpoMath.rowSums(PolicyPasses.exactKl(policy, reference, batch, temperature)); // [B]

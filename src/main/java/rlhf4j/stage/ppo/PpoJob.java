@@ -25,6 +25,7 @@ import rlhf4j.data.PromptSplit;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
 import rlhf4j.eval.GoldEval;
+import rlhf4j.generate.Decoding;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
 import rlhf4j.model.Gpt;
@@ -157,7 +158,7 @@ public final class PpoJob {
             }
             PpoAlgorithm algorithm = new PpoAlgorithm(cfg, models, policyOpt, valueOpt, kl,
                     new PromptStream(train, config.run().seed()), config.run().seed(), rollouts);
-            Evaluation evaluation = new HeldOut(models, cfg, evalPrompts);
+            Evaluation evaluation = new HeldOut(models, cfg, config.eval().decoding(), evalPrompts);
             // gradient accumulation, clipping and the non-finite rule live in PpoAlgorithm's updates
             PpoStep ppoStep = new PpoStep(algorithm, cfg.targetKl(), cfg.evalEvery());
             final KlController controller = kl;
@@ -205,9 +206,9 @@ public final class PpoJob {
                     testPrompts = testPrompts.subList(0, cfg.testPrompts());
                 }
                 sftTest = PolicyEval.run(reference, reference, models.reward(), sft.tokenizer(), testPrompts,
-                        cfg.batchSize(), cfg.maxNewTokens(), cfg.temperature());
+                        cfg.batchSize(), cfg.maxNewTokens(), config.eval().decoding(), cfg.temperature());
                 ppoTest = PolicyEval.run(policy, reference, models.reward(), sft.tokenizer(), testPrompts,
-                        cfg.batchSize(), cfg.maxNewTokens(), cfg.temperature());
+                        cfg.batchSize(), cfg.maxNewTokens(), config.eval().decoding(), cfg.temperature());
                 Optional<CopyBaseline.Scores> copy = new CopyBaseline(config.eval().copyPrefix())
                         .score(testPrompts.stream().filter(p -> p.reference() != null)
                                 .map(p -> new GenerationEval.Item(p.prompt(), p.reference())).toList());
@@ -222,24 +223,26 @@ public final class PpoJob {
         }
     }
 
-    /** The held-out evaluation of the loop: greedy answers of the first eval_prompts held-out prompts. */
+    /** The held-out evaluation of the loop: answers (eval.num_beams) to the first eval_prompts held-out prompts. */
     private static final class HeldOut implements Evaluation {
         private final PpoModels models;
         private final PpoConfig cfg;
+        private final Decoding decoding;
         private final List<PromptExample> prompts;
         private PolicyEval.Result last;
         private int lastStep = -1;
 
-        HeldOut(PpoModels models, PpoConfig cfg, List<PromptExample> prompts) {
+        HeldOut(PpoModels models, PpoConfig cfg, Decoding decoding, List<PromptExample> prompts) {
             this.models = models;
             this.cfg = cfg;
+            this.decoding = decoding;
             this.prompts = prompts;
         }
 
         private PolicyEval.Result at(int step) {
             if (step != lastStep) {
                 last = PolicyEval.run(models.policy(), models.reference(), models.reward(), models.tokenizer(), prompts,
-                        cfg.batchSize(), cfg.maxNewTokens(), cfg.temperature());
+                        cfg.batchSize(), cfg.maxNewTokens(), decoding, cfg.temperature());
                 lastStep = step;
             }
             return last;
@@ -322,7 +325,8 @@ public final class PpoJob {
         }
         List<String> refs = scored.stream().map(i -> testPrompts.get(i).reference()).toList();
         Map<String, GoldEval.PerPrompt> systems = new LinkedHashMap<>();
-        systems.put("sft greedy", GoldEval.PerPrompt.of(scored.stream().map(i -> sft.answers().get(i).output()).toList(),
+        String decoded = config.eval().decoding().label();                  // "greedy" or "beam-K"
+        systems.put("sft " + decoded, GoldEval.PerPrompt.of(scored.stream().map(i -> sft.answers().get(i).output()).toList(),
                 refs));
         if (cfg.bestOf() > 0) {
             List<PromptExample> withRef = scored.stream().map(testPrompts::get).toList();
@@ -336,7 +340,7 @@ public final class PpoJob {
             systems.put("sft best-of-" + cfg.bestOf(), GoldEval.PerPrompt.of(best.stream().map(BestOfK.Choice::answer)
                     .toList(), refs));
         }
-        systems.put("ppo greedy", GoldEval.PerPrompt.of(scored.stream().map(i -> ppo.answers().get(i).output()).toList(),
+        systems.put("ppo " + decoded, GoldEval.PerPrompt.of(scored.stream().map(i -> ppo.answers().get(i).output()).toList(),
                 refs));
         CopyBaseline copy = new CopyBaseline(config.eval().copyPrefix());
         List<java.util.Optional<String>> copies = scored.stream().map(i -> copy.answer(testPrompts.get(i).prompt()))
@@ -345,7 +349,7 @@ public final class PpoJob {
             systems.put("copy the input", GoldEval.PerPrompt.of(copies.stream().map(java.util.Optional::get).toList(),
                     refs));
         }
-        return GoldEval.of(systems, "sft greedy", config.run().seed());
+        return GoldEval.of(systems, "sft " + decoded, config.run().seed());
     }
 
     private static void writeTestMetrics(Path dir, String file, PolicyEval.Result sft, PolicyEval.Result ppo,

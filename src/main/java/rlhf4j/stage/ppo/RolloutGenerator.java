@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import rlhf4j.data.PromptExample;
+import rlhf4j.generate.Decoding;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;
@@ -39,6 +40,12 @@ public final class RolloutGenerator {
         List<int[]> ids = promptIds(batch, gpt.spec().blockSize(), params.maxNewTokens());
         Sampler sampler = new Sampler(gpt.decoder(), pad);
         return rollouts(batch, ids, sampler.generate(ids, params, rng, t -> t == template.endOfTurn()));
+    }
+
+    /** Answers to score: {@code batch} decoded by {@code decoding} (greedy or beam search), as rollouts. */
+    public List<Rollout> answer(Gpt gpt, List<PromptExample> batch, int maxNewTokens, Decoding decoding) {
+        List<int[]> ids = promptIds(batch, gpt.spec().blockSize(), maxNewTokens);
+        return rollouts(batch, ids, decoding.answer(gpt.decoder(), pad, ids, maxNewTokens, t -> t == template.endOfTurn()));
     }
 
     /** Each prompt rendered up to the assistant header and cut from the left to leave {@code maxNewTokens} of room. */

@@ -12,6 +12,7 @@ import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.config.ExperimentConfig;
+import rlhf4j.config.EvalConfig;
 import rlhf4j.config.SftConfig;
 import rlhf4j.data.DataException;
 import rlhf4j.data.RowSkips;
@@ -83,7 +84,7 @@ public final class SftJob {
             rlhf4j.train.ResumeState.checkData(dir, previous.trainerState(), dataSha, "sft.data.train", options.acceptChanges());
         }
         StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed(), options.acceptChanges());
-        SftTask task = new SftTask(gpt, base.tokenizer(), data, cfg, config.run().seed());
+        SftTask task = new SftTask(gpt, base.tokenizer(), data, cfg, config.eval().decoding(), config.run().seed());
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("init_from", init.toString());
         extra.put("train_rows", data.train().size());
@@ -94,8 +95,7 @@ public final class SftJob {
                 List.of("val_loss", "exact_match", "chrf"), base.tokenizer(), start, extra, dataSha), task, out);
         String test = "";
         if (summary.steps() == cfg.maxSteps() && !cfg.data().test().isEmpty()) {
-            test = testEval(gpt, base, Path.of(cfg.data().test()), cfg, new CopyBaseline(config.eval().copyPrefix()), dir,
-                    out);
+            test = testEval(gpt, base, Path.of(cfg.data().test()), cfg, config.eval(), dir, out);
         }
         out.printf("sft %s: %d steps, loss %.4f, val loss %.4f, val exact match %.1f%%, val chrF %.1f%s, %d truncated, %s → %s%n",
                 summary.steps() == cfg.maxSteps() ? "done" : "stopped", summary.steps(), summary.lastLoss(),
@@ -115,14 +115,16 @@ public final class SftJob {
     }
 
     private static String testEval(Gpt gpt, StageCheckpoint.Loaded base, Path testFile, SftConfig cfg,
-                                   CopyBaseline copy, Path dir, PrintStream out) {
+                                   EvalConfig eval, Path dir, PrintStream out) {
+        CopyBaseline copy = new CopyBaseline(eval.copyPrefix());
         List<GenerationEval.Item> items = PromptData.read(GrammarFiles.ensure(testFile, out)).stream()
                 .filter(p -> p.reference() != null)
                 .map(p -> new GenerationEval.Item(p.prompt(), p.reference())).toList();
         GenerationEval.Result r = GenerationEval.run(gpt.decoder(), base.tokenizer(),
-                items, 32, cfg.maxNewTokens());
+                items, 32, cfg.maxNewTokens(), eval.decoding());
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("file", testFile.toString());
+        json.put("decoding", eval.decoding().label());
         json.put("prompts", items.size());
         json.put("exact_match", r.exactMatch());
         json.put("chrf", r.chrF());

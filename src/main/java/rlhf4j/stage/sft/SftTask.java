@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import rlhf4j.config.SftConfig;
+import rlhf4j.generate.Decoding;
 import rlhf4j.data.ConversationBatch;
 import rlhf4j.eval.MaskedLoss;
 import rlhf4j.eval.GenerationEval;
@@ -32,17 +33,19 @@ final class SftTask implements TrainingTask {
     private final BpeTokenizer tokenizer;
     private final SftExamples data;
     private final SftConfig cfg;
+    private final Decoding decoding;
     private final int pad;
     private final Conversations gradient;
     private List<GenerationEval.Answer> lastAnswers = List.of();
 
-    SftTask(Gpt gpt, BpeTokenizer tokenizer, SftExamples data, SftConfig cfg, long seed) {
+    SftTask(Gpt gpt, BpeTokenizer tokenizer, SftExamples data, SftConfig cfg, Decoding decoding, long seed) {
         this.gradient = new Conversations(data.train(), cfg.batchSize(), gpt.spec().blockSize(),
                 tokenizer.id(SpecialTokens.PAD), seed, cfg.gradAccumSteps());
         this.gpt = gpt;
         this.tokenizer = tokenizer;
         this.data = data;
         this.cfg = cfg;
+        this.decoding = decoding;
         this.pad = tokenizer.id(SpecialTokens.PAD);
     }
 
@@ -100,7 +103,7 @@ final class SftTask implements TrainingTask {
         double valLoss = MaskedLoss.of(gpt, val, cfg.batchSize(), pad);
         GenerationEval.Result gen = GenerationEval.run(gpt.decoder(), tokenizer,
                 data.valPrompts().subList(0, Math.min(cfg.evalExamples(), data.valPrompts().size())), GEN_BATCH,
-                cfg.maxNewTokens());
+                cfg.maxNewTokens(), decoding);
         lastAnswers = gen.answers();
         Map<String, Double> m = new java.util.LinkedHashMap<>();                          // printed in this order
         m.put("val_loss", valLoss);
