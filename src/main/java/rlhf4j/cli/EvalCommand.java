@@ -52,7 +52,7 @@ final class EvalCommand implements Callable<Integer> {
     int show;
 
     @Option(names = "--reward-model", paramLabel = "DIR", description = "an rm stage folder: answer the prompts "
-            + "greedily and report mean reward, KL to the reference, length (and exact match/chrF with references)")
+            + "(greedy, or --beams) and report mean reward, KL to the reference, length (and exact match/chrF with references)")
     Path rewardModel;
 
     @Option(names = "--reference", paramLabel = "DIR", description = "policy the KL is measured against (default: "

@@ -138,6 +138,26 @@ class PpoJobTest {
         assertEquals(test.path("ppo").path("kl").asDouble(), result.path("kl").asDouble(), 1e-6);
     }
 
+    /** eval.num_beams decodes the scored answers by beam search: the tables name it, and eval --beams agrees. */
+    @Test
+    void beamDecodedTestAnswersAreNamedAndMatchEval() throws IOException {
+        MicroRun.Result r = ppo("beams", "--set", "eval.num_beams=2", "--set", "ppo.max_steps=2");
+        assertEquals(0, r.code(), r.err());
+        JsonNode test = Json.readTree(tmp.resolve("ckpt/beams/ppo").resolve(PpoJob.TEST_METRICS));
+        JsonNode systems = test.path("gold").path("systems");
+        assertTrue(systems.has("sft beam-2") && systems.has("ppo beam-2") && !systems.has("sft greedy"), systems.toString());
+        assertTrue(test.path("gold").path("differences").has("ppo beam-2 - sft beam-2"));
+        JsonNode beams = evalJson("--beams", "2");
+        assertEquals("beam-2", beams.path("decoding").asText());
+        assertEquals(test.path("sft").path("chrf").asDouble(), beams.path("chrf").asDouble(), 1e-9,
+                "eval --beams 2 answers the test prompts as the ppo stage's SFT row did");
+        assertEquals("greedy", evalJson().path("decoding").asText());
+        MicroRun.Result bad = run.train("eval", "--checkpoint", run.stageDir("micro").toString(), "--data",
+                prompts.toString(), "--beams", "0");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--beams"), bad.err());
+    }
+
     @Test
     void evalBestOfPicksAmongSamplesAndComparesWithGreedy() throws IOException {
         // at a temperature near 0 every sample is the greedy answer: best-of-K ties with greedy on every prompt

@@ -115,6 +115,33 @@ class SftJobTest {
         assertTrue(text.err().contains("--answers"), text.err());
     }
 
+    /** With eval.num_beams the SFT test answers are beam-searched, and ./train eval --beams gives the same answers. */
+    @Test
+    void beamSearchTestAnswersMatchEvalWithBeams(@TempDir Path tmp) throws IOException {
+        MicroRun run = pretrained(tmp);
+        Path data = writeData(tmp);
+        MicroRun.Result r = run.train(sftArgs(run, data, "--set", "sft.max_steps=12", "--set", "sft.eval_every=12",
+                "--set", "eval.num_beams=3", "--set", "eval.length_penalty=0.5"));
+        assertEquals(0, r.code(), r.err());
+        Path dir = tmp.resolve("ckpt/micro/sft");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var test = json.readTree(dir.resolve(SftJob.TEST_METRICS).toFile());
+        assertEquals("beam-3", test.get("decoding").asText());
+        Path out = tmp.resolve("answers.jsonl");
+        MicroRun.Result e = run.train("eval", "--checkpoint", dir.toString(), "--data", data.toString(),
+                "--max-new-tokens", "8", "--beams", "3", "--length-penalty", "0.5", "--answers", out.toString());
+        assertEquals(0, e.code(), e.err());
+        double chrf = 0;
+        for (String line : Files.readAllLines(out)) {
+            chrf += json.readTree(line).get("chrf").asDouble();
+        }
+        assertEquals(test.get("chrf").asDouble(), chrf / 16, 1e-9);
+        MicroRun.Result bad = run.train(sftArgs(run, data, "--set", "sft.max_steps=1", "--set", "eval.num_beams=0",
+                "--overwrite"));
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("eval.num_beams"), bad.err());
+    }
+
     @Test
     void resumeIsBitwiseExact(@TempDir Path tmp) throws IOException {
         MicroRun run = pretrained(tmp);
