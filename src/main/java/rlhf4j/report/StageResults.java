@@ -34,7 +34,8 @@ import rlhf4j.checkpoint.Json;
  * @param problems  files that exist but could not be read, one line each
  */
 public record StageResults(String stage, Path dir, Optional<MetricsTable> metrics, Optional<TrainerState> state,
-                           Map<String, Double> test, String testFile, String samples, List<String> problems) {
+                           Map<String, Double> test, String testFile, String decoding, String samples,
+                           List<String> problems) {
     public static final List<String> STAGES = List.of("pretrain", "sft", "label", "rm", "ppo");
     /** The label stage's numbers live in its manifest (counts, judgements), read as its test metrics. */
     public static final String LABEL_MANIFEST = "manifest.json";
@@ -95,12 +96,14 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
         }
         Map<String, Double> test = new LinkedHashMap<>();
         String testFile = "";
+        String decoding = "";
         Path testPath = dir.resolve(stage.equals("label") ? LABEL_MANIFEST : TEST_METRICS);
         if (Files.isRegularFile(testPath)) {
             try {
                 JsonNode n = Json.readTree(testPath);
                 flatten("", n, test);
                 testFile = n.path("file").asText(n.path("test_file").asText(""));
+                decoding = n.path("decoding").asText("");
             } catch (IOException | RuntimeException e) {
                 problems.add(TEST_METRICS + ": " + e.getMessage());
             }
@@ -114,7 +117,7 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
                 problems.add(SAMPLES + ": " + e.getMessage());
             }
         }
-        return new StageResults(stage, dir, metrics, state, test, testFile, samples, problems);
+        return new StageResults(stage, dir, metrics, state, test, testFile, decoding, samples, problems);
     }
 
     private static void flatten(String prefix, JsonNode node, Map<String, Double> out) {
@@ -185,7 +188,7 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
             }
             case "sft" -> {
                 if (!test.isEmpty()) {
-                    String src = testSource(count("prompts") + " prompts");
+                    String src = testSource(count("prompts") + " prompts" + answersBy());
                     testRow(rows, "exact_match", "test_exact_match", "test exact match (share of prompts, 0–1)", 4,
                             COPY + "exact_match", COPY_LABEL, src);
                     testRow(rows, "chrf", "test_chrf", "test chrF (0–100)", 2, COPY + "chrf", COPY_LABEL, src);
@@ -224,7 +227,7 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
             }
             case "ppo" -> {
                 if (!test.isEmpty()) {
-                    String src = testSource(count("prompts") + " test prompts");
+                    String src = testSource(count("prompts") + " test prompts" + answersBy());
                     String sft = "SFT policy";
                     testRow(rows, "ppo.reward_mean", "reward_mean", "mean reward (RM score)", 4, "sft.reward_mean", sft,
                             src);
@@ -265,6 +268,11 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
                 : Optional.of(new ResultRow.Cell(stage + ".first_" + column, t.first(column).getAsDouble(), decimals));
         rows.add(new ResultRow(stage, label, last, first, "first eval (step " + t.firstStep(column) + ")",
                 METRICS + ", step " + t.lastStep(column)));
+    }
+
+    /** How the scored answers were decoded, as test_metrics.json says ("greedy", "beam-4"); empty when it does not. */
+    private String answersBy() {
+        return decoding.isEmpty() ? "" : ", " + decoding + " answers";
     }
 
     private String testSource(String what) {

@@ -26,7 +26,7 @@ final class FakeRun {
             4,2.2,0.0001,0.8,500,0.8,0,2.25,0.375,48.25
             """;
     static final String SFT_TEST = """
-            {"file": "data/grammar/test.jsonl", "prompts": 64, "exact_match": 0.328125, "chrf": 51.23456789,
+            {"file": "data/grammar/test.jsonl", "prompts": 64, "decoding": "beam-4", "exact_match": 0.328125, "chrf": 51.23456789,
              "mean_response_tokens": 17.984375}
             """;
     static final String RM_CSV = """

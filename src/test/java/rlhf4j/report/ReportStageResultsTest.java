@@ -41,6 +41,8 @@ class ReportStageResultsTest {
         StageResults sft = StageResults.read(run, "sft");
         assertEquals(0.328125, sft.test("exact_match").getAsDouble());
         assertEquals("data/grammar/test.jsonl", sft.testFile());
+        assertEquals("beam-4", sft.decoding());
+        assertTrue(sft.results().get(0).source().endsWith("64 prompts, beam-4 answers)"), sft.results().get(0).source());
         assertEquals(51.23456789, cells(sft).get("sft.test_chrf"));
         assertEquals(2.25, cells(sft).get("sft.val_loss"));
 
@@ -53,6 +55,7 @@ class ReportStageResultsTest {
         assertTrue(rm.results().get(1).source().contains("50 test pairs"), rm.results().get(1).source());
 
         StageResults ppo = StageResults.read(run, "ppo");
+        assertEquals("", ppo.decoding(), "a test_metrics.json without the key: nothing said about the decoding");
         Map<String, Double> c = cells(ppo);
         assertEquals(0.3456789, c.get("ppo.reward_mean"));
         assertEquals(-0.4123, c.get("ppo.sft_reward_mean"));

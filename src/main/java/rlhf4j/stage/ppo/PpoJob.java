@@ -213,7 +213,7 @@ public final class PpoJob {
                         .score(testPrompts.stream().filter(p -> p.reference() != null)
                                 .map(p -> new GenerationEval.Item(p.prompt(), p.reference())).toList());
                 GoldEval gold = gold(cfg, config, models, sftTest, ppoTest, testPrompts, out);
-                writeTestMetrics(dir, cfg.data().test(), sftTest, ppoTest, copy, gold);
+                writeTestMetrics(dir, cfg.data().test(), config.eval().decoding(), sftTest, ppoTest, copy, gold);
                 test = "\n" + comparison(sftTest, ppoTest, copy) + (gold == null ? "" : "\n" + gold.table());
             }
             out.printf("ppo done: %d steps, last reward %.3f, kl %.3f, β %.4g; %s, %s → %s%s%n", summary.steps(),
@@ -352,11 +352,13 @@ public final class PpoJob {
         return GoldEval.of(systems, "sft " + decoded, config.run().seed());
     }
 
-    private static void writeTestMetrics(Path dir, String file, PolicyEval.Result sft, PolicyEval.Result ppo,
+    private static void writeTestMetrics(Path dir, String file, Decoding decoding, PolicyEval.Result sft,
+                                         PolicyEval.Result ppo,
                                          Optional<CopyBaseline.Scores> copy, GoldEval gold) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("file", file);
         json.put("prompts", ppo.answers().size());
+        json.put("decoding", decoding.label());
         json.put("sft", sft.toMap());
         json.put("ppo", ppo.toMap());
         copy.ifPresent(c -> json.put("copy_baseline", c.toMap()));
