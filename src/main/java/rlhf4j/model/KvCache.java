@@ -1,5 +1,6 @@
 package rlhf4j.model;
 
+import java.nio.ByteBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -37,6 +38,29 @@ public final class KvCache {
         return capacity;
     }
 
+    /**
+     * Row to[m] of {@code a} [B, H, capacity, D] becomes what row from[m] was, in place in its native buffer. Only
+     * the filled positions are copied: per row and head, the first {@code length} of {@code capacity} vectors.
+     */
+    private void copyRows(INDArray a, int[] to, int[] from) {
+        ByteBuffer buf = a.data().asNio();                       // the array's own memory, C order
+        int heads = (int) a.size(1);
+        int width = a.dataType().width();
+        int chunk = length * (int) a.size(3) * width;            // bytes of one head's filled positions
+        int headStride = capacity * (int) a.size(3) * width;
+        byte[] sources = new byte[from.length * heads * chunk];  // the source rows first: a row may be both
+        for (int m = 0; m < from.length; m++) {
+            for (int h = 0; h < heads; h++) {
+                buf.get((from[m] * heads + h) * headStride, sources, (m * heads + h) * chunk, chunk);
+            }
+        }
+        for (int m = 0; m < to.length; m++) {
+            for (int h = 0; h < heads; h++) {
+                buf.put((to[m] * heads + h) * headStride, sources, (m * heads + h) * chunk, chunk);
+            }
+        }
+    }
+
     /** Rows (sequences) in the cache. */
     public int batch() {
         return batch;
@@ -70,11 +94,7 @@ public final class KvCache {
         }
         for (INDArray[] arrays : new INDArray[][] {keys, values}) {
             for (INDArray a : arrays) {
-                INDArray rows = a.reshape(batch, a.length() / batch);                     // [B, H*capacity*D], a view
-                INDArray copies = Nd4j.pullRows(rows, 1, from);                           // [moved, H*capacity*D]
-                for (int m = 0; m < moved; m++) {
-                    rows.getRow(to[m]).assign(copies.getRow(m));
-                }
+                copyRows(a, to, from);
             }
         }
         int[] valid = keyValid.clone();
