@@ -37,6 +37,11 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "score at most N prompts or windows; 0 = all")
     int limit;
 
+    @Option(names = "--held-out", defaultValue = "0", paramLabel = "FRACTION", description = "score only the prompts "
+            + "a stage with this val_fraction holds out for validation (sft.data.val_fraction: 0.05 in the shipped "
+            + "configs), e.g. the SFT held-out split of datasets/grammar/sft.jsonl; 0 = every prompt (default)")
+    double heldOut;
+
     @Option(names = "--max-new-tokens", defaultValue = "48", description = "longest generated answer (default ${DEFAULT-VALUE})")
     int maxNewTokens;
 
@@ -92,6 +97,9 @@ final class EvalCommand implements Callable<Integer> {
         if (limit < 0 || maxNewTokens < 1) {
             throw new ConfigException("--limit must be >= 0 and --max-new-tokens >= 1");
         }
+        if (!(heldOut >= 0 && heldOut < 1)) {
+            throw new ConfigException("--held-out must be in [0, 1), got " + heldOut);
+        }
         if (beams < 1 || beams > 64 || !Double.isFinite(lengthPenalty)) {
             throw new ConfigException("--beams must be between 1 and 64 and --length-penalty a finite number");
         }
@@ -100,6 +108,10 @@ final class EvalCommand implements Callable<Integer> {
             throw new ConfigException("--best-of needs --reward-model: the reward model picks one of the K answers");
         }
         String name = data.getFileName().toString();
+        if (heldOut > 0 && (rewardModel != null || name.endsWith(".txt"))) {
+            throw new ConfigException("--held-out selects prompts with references: use it without --reward-model, "
+                    + "on a .jsonl/.csv of prompts and completions");
+        }
         if (answers != null && name.endsWith(".txt")) {
             throw new ConfigException("--answers writes generated answers: --data must be a .jsonl/.csv of prompts, "
                     + "not a text file");
@@ -123,6 +135,9 @@ final class EvalCommand implements Callable<Integer> {
                 AnswersFile.write(answers, AnswersFile.ofPolicy(policy.answers()));
             }
         } else if (gpt.hasScoreHead()) {
+            if (heldOut > 0) {
+                throw new ConfigException("--held-out selects prompts to answer: " + checkpoint + " is a reward model");
+            }
             if (answers != null) {
                 throw new ConfigException("--answers writes a policy's answers: " + checkpoint + " is a reward model "
                         + "(give it as --reward-model with a policy as --checkpoint)");
@@ -136,8 +151,8 @@ final class EvalCommand implements Callable<Integer> {
         } else if (name.endsWith(".txt")) {
             result.putAll(Evaluator.text(gpt, ckpt.tokenizer(), data, limit));
         } else {
-            Evaluator.Conversations conv = Evaluator.conversations(gpt, ckpt.tokenizer(), data, limit, maxNewTokens,
-                    decoding, new CopyBaseline(copyPrefix));
+            Evaluator.Conversations conv = Evaluator.conversations(gpt, ckpt.tokenizer(), data, limit, heldOut,
+                    maxNewTokens, decoding, new CopyBaseline(copyPrefix));
             result.putAll(conv.metrics());
             if (answers != null) {
                 AnswersFile.write(answers, AnswersFile.of(conv.answers()));

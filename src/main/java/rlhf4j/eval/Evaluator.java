@@ -19,6 +19,7 @@ import rlhf4j.data.RankingData;
 import rlhf4j.data.RankingExample;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
+import rlhf4j.data.PromptSplit;
 import rlhf4j.data.TextCorpus;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
@@ -70,14 +71,15 @@ public final class Evaluator {
      * Masked loss of the references, greedy answers scored by exact match and chrF (each with a 95% bootstrap interval over prompts), and the copy baseline's
      * scores ({@code copy_baseline}) when every prompt starts with {@code copy}'s prefix.
      */
-    public static Conversations conversations(Gpt gpt, BpeTokenizer tokenizer, Path file, int limit, int maxNewTokens,
-                                              Decoding decoding, CopyBaseline copy) {
+    public static Conversations conversations(Gpt gpt, BpeTokenizer tokenizer, Path file, int limit, double heldOut,
+                                              int maxNewTokens, Decoding decoding, CopyBaseline copy) {
         List<GenerationEval.Item> items = new ArrayList<>();
         for (PromptExample p : PromptData.read(file)) {
             if (p.reference() == null) {
                 throw new DataException(p.source(), p.line(), "missing column \"completion\" (the reference answer)");
             }
-            if (limit == 0 || items.size() < limit) {
+            boolean kept = heldOut == 0 || PromptSplit.isValidation(p.prompt(), heldOut);
+            if (kept && (limit == 0 || items.size() < limit)) {
                 items.add(new GenerationEval.Item(p.prompt(), p.reference()));
             }
         }

@@ -136,6 +136,18 @@ class SftJobTest {
             chrf += json.readTree(line).get("chrf").asDouble();
         }
         assertEquals(test.get("chrf").asDouble(), chrf / 16, 1e-9);
+        // --held-out scores only the prompts a stage with that val_fraction holds out
+        MicroRun.Result half = run.train("eval", "--checkpoint", dir.toString(), "--data", data.toString(),
+                "--max-new-tokens", "8", "--held-out", "0.5", "--answers", out.toString());
+        assertEquals(0, half.code(), half.err());
+        List<String> heldOut = rlhf4j.data.PromptData.read(data).stream()
+                .filter(p -> rlhf4j.data.PromptSplit.isValidation(p.prompt(), 0.5)).map(p -> p.reference()).toList();
+        List<String> answered = new ArrayList<>();
+        for (String line : Files.readAllLines(out)) {
+            answered.add(json.readTree(line).get("reference").asText());
+        }
+        assertTrue(!heldOut.isEmpty() && heldOut.size() < 16, heldOut.toString());
+        assertEquals(heldOut, answered);
         MicroRun.Result bad = run.train(sftArgs(run, data, "--set", "sft.max_steps=1", "--set", "eval.num_beams=0",
                 "--overwrite"));
         assertEquals(2, bad.code(), bad.err());
