@@ -37,6 +37,8 @@ public final class StageCheckpoint {
     public static final String OPTIMIZER = "optimizer.safetensors";
     public static final String METRICS = "metrics.csv";
     public static final String SAMPLES = "samples.txt";
+    /** The scores on the stage's test file, written after its last step: a stage is done only once this exists. */
+    public static final String TEST_METRICS = "test_metrics.json";
 
     private static final List<String> LIVE_FILES = List.of(METRICS, SAMPLES);
 

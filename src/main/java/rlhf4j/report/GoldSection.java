@@ -1,5 +1,7 @@
 package rlhf4j.report;
 
+import rlhf4j.checkpoint.StageCheckpoint;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -20,7 +22,7 @@ final class GoldSection {
     static void write(StringBuilder h, Path runDir) {
         JsonNode gold;
         try {
-            gold = Json.readTree(runDir.resolve("ppo").resolve(StageResults.TEST_METRICS)).path("gold");
+            gold = Json.readTree(runDir.resolve("ppo").resolve(StageCheckpoint.TEST_METRICS)).path("gold");
         } catch (IOException | RuntimeException e) {
             return;
         }

@@ -1,5 +1,7 @@
 package rlhf4j.report;
 
+import rlhf4j.checkpoint.StageCheckpoint;
+
 import java.awt.AWTError;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -264,7 +266,7 @@ public final class PipelineReport {
     }
 
     private static String caption(StageResults s) {
-        StringBuilder c = new StringBuilder(s.dir().getFileName() + "/" + StageResults.METRICS);
+        StringBuilder c = new StringBuilder(s.dir().getFileName() + "/" + StageCheckpoint.METRICS);
         s.metrics().ifPresent(t -> c.append(", ").append(t.rows()).append(" rows"));
         s.state().ifPresent(st -> c.append("; ").append(st.step()).append(" of ").append(st.maxSteps())
                 .append(" steps"));

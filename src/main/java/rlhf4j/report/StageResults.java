@@ -1,5 +1,7 @@
 package rlhf4j.report;
 
+import rlhf4j.checkpoint.StageCheckpoint;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -39,9 +41,6 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
     public static final List<String> STAGES = List.of("pretrain", "sft", "label", "rm", "ppo");
     /** The label stage's numbers live in its manifest (counts, judgements), read as its test metrics. */
     public static final String LABEL_MANIFEST = "manifest.json";
-    public static final String METRICS = "metrics.csv";
-    public static final String TRAINER_STATE = "trainer_state.json";
-    public static final String TEST_METRICS = "test_metrics.json";
     /** test_metrics.json's scores of the copy-the-input baseline ({@code CopyBaseline}). */
     private static final String COPY = "copy_baseline.";
     private static final String COPY_LABEL = "copying the input";
@@ -70,20 +69,20 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
         Path dir = runDir.resolve(stage);
         List<String> problems = new ArrayList<>();
         Optional<MetricsTable> metrics = Optional.empty();
-        Path csv = dir.resolve(METRICS);
+        Path csv = dir.resolve(StageCheckpoint.METRICS);
         if (Files.isRegularFile(csv)) {
             try {
                 MetricsTable t = MetricsTable.read(csv);
                 metrics = Optional.of(t);
                 if (t.skippedCells() > 0) {
-                    problems.add(METRICS + ": " + t.skippedCells() + " cells that are not numbers were skipped");
+                    problems.add(StageCheckpoint.METRICS + ": " + t.skippedCells() + " cells that are not numbers were skipped");
                 }
             } catch (IOException | RuntimeException e) {
-                problems.add(METRICS + ": " + e.getMessage());
+                problems.add(StageCheckpoint.METRICS + ": " + e.getMessage());
             }
         }
         Optional<TrainerState> state = Optional.empty();
-        Path statePath = dir.resolve(TRAINER_STATE);
+        Path statePath = dir.resolve(StageCheckpoint.TRAINER_STATE);
         if (Files.isRegularFile(statePath)) {
             try {
                 JsonNode n = Json.readTree(statePath);
@@ -91,13 +90,13 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
                         n.path("finished").asBoolean(), n.path("elapsed_s").asDouble(Double.NaN),
                         n.path("seed").asLong()));
             } catch (IOException | RuntimeException e) {
-                problems.add(TRAINER_STATE + ": " + e.getMessage());
+                problems.add(StageCheckpoint.TRAINER_STATE + ": " + e.getMessage());
             }
         }
         Map<String, Double> test = new LinkedHashMap<>();
         String testFile = "";
         String decoding = "";
-        Path testPath = dir.resolve(stage.equals("label") ? LABEL_MANIFEST : TEST_METRICS);
+        Path testPath = dir.resolve(stage.equals("label") ? LABEL_MANIFEST : StageCheckpoint.TEST_METRICS);
         if (Files.isRegularFile(testPath)) {
             try {
                 JsonNode n = Json.readTree(testPath);
@@ -105,7 +104,7 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
                 testFile = n.path("file").asText(n.path("test_file").asText(""));
                 decoding = n.path("decoding").asText("");
             } catch (IOException | RuntimeException e) {
-                problems.add(TEST_METRICS + ": " + e.getMessage());
+                problems.add(StageCheckpoint.TEST_METRICS + ": " + e.getMessage());
             }
         }
         String samples = "";
@@ -267,7 +266,7 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
         Optional<ResultRow.Cell> first = t.firstStep(column) == t.lastStep(column) ? Optional.empty()
                 : Optional.of(new ResultRow.Cell(stage + ".first_" + column, t.first(column).getAsDouble(), decimals));
         rows.add(new ResultRow(stage, label, last, first, "first eval (step " + t.firstStep(column) + ")",
-                METRICS + ", step " + t.lastStep(column)));
+                StageCheckpoint.METRICS + ", step " + t.lastStep(column)));
     }
 
     /** How the scored answers were decoded, as test_metrics.json says ("greedy", "beam-4"); empty when it does not. */
@@ -276,7 +275,7 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
     }
 
     private String testSource(String what) {
-        return TEST_METRICS + " (" + (testFile.isEmpty() ? "" : testFile + ", ") + what + ")";
+        return StageCheckpoint.TEST_METRICS + " (" + (testFile.isEmpty() ? "" : testFile + ", ") + what + ")";
     }
 
     private void testRow(List<ResultRow> rows, String jsonKey, String key, String label, int decimals,

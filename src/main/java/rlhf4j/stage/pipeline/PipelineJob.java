@@ -3,6 +3,7 @@ package rlhf4j.stage.pipeline;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,7 +57,7 @@ public final class PipelineJob {
             String stage = STAGES.get(i);
             Path dir = StageDir.of(config.run(), stage);
             boolean exists = stage.equals(LabelJob.STAGE) ? LabelJob.exists(dir) : StageCheckpoint.exists(dir);
-            boolean finished = exists && finished(dir);
+            boolean finished = exists && finished(dir, stage, config);
             RunOptions options;
             if (i >= fromIndex) {
                 options = new RunOptions(false, true, 0, preemption);
@@ -96,12 +97,25 @@ public final class PipelineJob {
         }
     }
 
-    private static boolean finished(Path dir) {
+    /**
+     * Done: its last checkpoint says finished and, when the stage scores a test file, the scores were written. A run
+     * that stopped between its last step and the end of its test (out of memory, a signal) is resumed, which runs
+     * the test without training again.
+     */
+    private static boolean finished(Path dir, String stage, ExperimentConfig config) {
+        boolean trained;
         try {
-            return Json.readTree(dir.resolve(StageCheckpoint.TRAINER_STATE)).path("finished").asBoolean(false);
+            trained = Json.readTree(dir.resolve(StageCheckpoint.TRAINER_STATE)).path("finished").asBoolean(false);
         } catch (IOException e) {
             throw new rlhf4j.data.DataException(dir.resolve(StageCheckpoint.TRAINER_STATE), "cannot read: " + e.getMessage());
         }
+        String test = switch (stage) {
+            case "sft" -> config.sft().data().test();
+            case "rm" -> config.rm().data().test();
+            case "ppo" -> config.ppo().data().test();
+            default -> "";
+        };
+        return trained && (test.isEmpty() || Files.exists(dir.resolve(StageCheckpoint.TEST_METRICS)));
     }
 
     private static void runStage(String stage, ExperimentConfig config, RunOptions options, PrintStream out) {

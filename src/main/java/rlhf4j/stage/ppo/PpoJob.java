@@ -54,7 +54,6 @@ public final class PpoJob {
     public static final String STAGE = "ppo";
     public static final String VALUE_MODEL = "value.safetensors";
     public static final String VALUE_OPTIMIZER = "value_optimizer.safetensors";
-    public static final String TEST_METRICS = "test_metrics.json";
     private static final int SAMPLES_SHOWN = 4;
 
     private PpoJob() {}
@@ -368,9 +367,9 @@ public final class PpoJob {
         json.put("units", "reward: normalised reward-model score of greedy answers; kl: sum over an answer's tokens of "
                 + "KL(policy || sft) of the temperature-scaled next-token distributions");
         try {
-            AtomicFile.write(dir.resolve(TEST_METRICS), (Json.toString(json) + "\n").getBytes(StandardCharsets.UTF_8));
+            AtomicFile.write(dir.resolve(StageCheckpoint.TEST_METRICS), (Json.toString(json) + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve(TEST_METRICS), e);
+            throw new UncheckedIOException("cannot write " + dir.resolve(StageCheckpoint.TEST_METRICS), e);
         }
     }
 

@@ -41,7 +41,6 @@ import rlhf4j.train.Trainer;
  */
 public final class RmJob {
     public static final String STAGE = "rm";
-    public static final String TEST_METRICS = "test_metrics.json";
 
     private RmJob() {}
 
@@ -196,7 +195,7 @@ public final class RmJob {
         }
         metrics.put("units", "loss and accuracy from raw scores; margin and reward statistics normalised");
         try {
-            AtomicFile.write(dir.resolve(TEST_METRICS), (Json.toString(metrics) + "\n").getBytes(StandardCharsets.UTF_8));
+            AtomicFile.write(dir.resolve(StageCheckpoint.TEST_METRICS), (Json.toString(metrics) + "\n").getBytes(StandardCharsets.UTF_8));
             Path statePath = dir.resolve(StageCheckpoint.TRAINER_STATE);
             ObjectNode state = (ObjectNode) Json.readTree(statePath);
             state.set("reward_norm", Json.parse(Json.toString(norm.toMap())));

@@ -37,7 +37,6 @@ import rlhf4j.train.Trainer;
  */
 public final class SftJob {
     public static final String STAGE = "sft";
-    public static final String TEST_METRICS = "test_metrics.json";
 
     private SftJob() {}
 
@@ -132,9 +131,9 @@ public final class SftJob {
         Optional<CopyBaseline.Scores> baseline = copy.score(items);
         baseline.ifPresent(b -> json.put("copy_baseline", b.toMap()));
         try {
-            AtomicFile.write(dir.resolve(TEST_METRICS), Json.toString(json).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            AtomicFile.write(dir.resolve(StageCheckpoint.TEST_METRICS), Json.toString(json).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write " + dir.resolve(TEST_METRICS), e);
+            throw new java.io.UncheckedIOException("cannot write " + dir.resolve(StageCheckpoint.TEST_METRICS), e);
         }
         return String.format("; test (%d prompts): exact match %.1f%%, chrF %.1f", items.size(), 100 * r.exactMatch(),
                 r.chrF()) + baseline.map(b -> String.format(" (copying the input: %.1f%%, %.1f)", 100 * b.exactMatch(),

@@ -197,5 +197,17 @@ class PipelineJobTest {
         MicroRun.Result again = run.train(args(run, tmp, "--from", "ppo"));
         assertEquals(0, again.code(), again.err());
         assertEquals(before, Files.getLastModifiedTime(runDir.resolve("sft/model.safetensors")).toMillis());
+
+        // a ppo run that ended after its last step but before its test scores (out of memory) is not finished:
+        // the pipeline asks for --resume, which runs the test without training again
+        Files.delete(runDir.resolve("ppo").resolve(StageCheckpoint.TEST_METRICS));
+        long trained = Files.getLastModifiedTime(runDir.resolve("ppo/model.safetensors")).toMillis();
+        MicroRun.Result stopped = run.train(args(run, tmp));
+        assertEquals(2, stopped.code(), stopped.err());
+        assertTrue(stopped.err().contains("holds a stopped ppo run"), stopped.err());
+        MicroRun.Result resumed = run.train(args(run, tmp, "--resume"));
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(Files.exists(runDir.resolve("ppo").resolve(StageCheckpoint.TEST_METRICS)));
+        assertEquals(trained, Files.getLastModifiedTime(runDir.resolve("ppo/model.safetensors")).toMillis());
     }
 }

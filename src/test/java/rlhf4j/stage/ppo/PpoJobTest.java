@@ -113,7 +113,7 @@ class PpoJobTest {
         assertTrue(Double.parseDouble(rows.get(0).get("logprob_mismatch")) < 1e-3);
         // the adaptive controller moved β from its initial 0.05 (observed KL differs from the target)
         assertTrue(Double.parseDouble(rows.get(5).get("kl_coef")) != 0.05);
-        JsonNode test = Json.readTree(dir.resolve(PpoJob.TEST_METRICS));
+        JsonNode test = Json.readTree(dir.resolve(StageCheckpoint.TEST_METRICS));
         assertEquals(8, test.path("prompts").asInt());
         assertEquals(0.0, test.path("sft").path("kl").asDouble(), 1e-9, "the SFT policy against itself");
         assertTrue(test.path("ppo").path("kl").asDouble() >= 0);
@@ -143,7 +143,7 @@ class PpoJobTest {
     void beamDecodedTestAnswersAreNamedAndMatchEval() throws IOException {
         MicroRun.Result r = ppo("beams", "--set", "eval.num_beams=2", "--set", "ppo.max_steps=2");
         assertEquals(0, r.code(), r.err());
-        JsonNode test = Json.readTree(tmp.resolve("ckpt/beams/ppo").resolve(PpoJob.TEST_METRICS));
+        JsonNode test = Json.readTree(tmp.resolve("ckpt/beams/ppo").resolve(StageCheckpoint.TEST_METRICS));
         JsonNode systems = test.path("gold").path("systems");
         assertTrue(systems.has("sft beam-2") && systems.has("ppo beam-2") && !systems.has("sft greedy"), systems.toString());
         assertTrue(test.path("gold").path("differences").has("ppo beam-2 - sft beam-2"));

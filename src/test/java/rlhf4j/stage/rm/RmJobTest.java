@@ -108,7 +108,7 @@ class RmJobTest {
         assertEquals(0, r.code(), r.err());
         Path dir = tmp.resolve("ckpt/micro/rm");
 
-        JsonNode m = Json.readTree(dir.resolve(RmJob.TEST_METRICS));
+        JsonNode m = Json.readTree(dir.resolve(StageCheckpoint.TEST_METRICS));
         assertTrue(m.path("val").path("accuracy").asDouble() >= 0.95, "held-out accuracy: " + m);
         List<CSVRecord> rows = metrics(dir);
         assertEquals(30, rows.size());
@@ -190,7 +190,7 @@ class RmJobTest {
         MicroRun.Result r = run.train(rmArgs(run, data, "--set", "rm.max_steps=30", "--set", "rm.eval_every=15",
                 "--set", "rm.batch_size=4"));
         assertEquals(0, r.code(), r.err());
-        JsonNode val = Json.readTree(tmp.resolve("ckpt/micro/rm").resolve(RmJob.TEST_METRICS)).path("val");
+        JsonNode val = Json.readTree(tmp.resolve("ckpt/micro/rm").resolve(StageCheckpoint.TEST_METRICS)).path("val");
         assertEquals(6 * val.path("rankings").asInt(), val.path("pairs").asInt(), "C(4,2) pairs per ranking: " + val);
         assertTrue(val.path("accuracy").asDouble() >= 0.9, "held-out pairwise accuracy: " + val);
         assertTrue(val.path("kendall_tau").asDouble() >= 0.8, "held-out Kendall tau: " + val);

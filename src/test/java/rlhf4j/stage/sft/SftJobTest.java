@@ -71,7 +71,7 @@ class SftJobTest {
         double first = Double.parseDouble(rows.get(0).get("loss"));
         double last = Double.parseDouble(rows.get(rows.size() - 1).get("loss"));
         assertTrue(last < first / 4, "masked loss falls: " + first + " -> " + last);
-        String test = Files.readString(dir.resolve(SftJob.TEST_METRICS));
+        String test = Files.readString(dir.resolve(StageCheckpoint.TEST_METRICS));
         double exact = new com.fasterxml.jackson.databind.ObjectMapper().readTree(test).get("exact_match").asDouble();
         assertTrue(exact >= 0.5, "answers to training prompts match their completions: " + test);
         assertEquals("sft", StageCheckpoint.load(dir).stage());
@@ -86,7 +86,7 @@ class SftJobTest {
         assertEquals(0, r.code(), r.err());
         Path dir = tmp.resolve("ckpt/micro/sft");
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
-        var test = json.readTree(dir.resolve(SftJob.TEST_METRICS).toFile());
+        var test = json.readTree(dir.resolve(StageCheckpoint.TEST_METRICS).toFile());
         assertEquals(16, test.get("copy_baseline").get("prompts").asInt());
         assertEquals(1.0, test.get("copy_baseline").get("exact_match").asDouble(), "every completion is its input");
         assertEquals(100.0, test.get("copy_baseline").get("chrf").asDouble(), 1e-9);
@@ -125,7 +125,7 @@ class SftJobTest {
         assertEquals(0, r.code(), r.err());
         Path dir = tmp.resolve("ckpt/micro/sft");
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
-        var test = json.readTree(dir.resolve(SftJob.TEST_METRICS).toFile());
+        var test = json.readTree(dir.resolve(StageCheckpoint.TEST_METRICS).toFile());
         assertEquals("beam-3", test.get("decoding").asText());
         Path out = tmp.resolve("answers.jsonl");
         MicroRun.Result e = run.train("eval", "--checkpoint", dir.toString(), "--data", data.toString(),
