@@ -41,6 +41,7 @@ public final class Gpt {
     private final LinkedHashMap<String, INDArray> params;
     private final Rotary rotary;                     // null without rotary positions
     private PhaseTimes times = PhaseTimes.OFF;
+    private final MemoryRelief relief = MemoryRelief.ofThisJvm();
     private Engine engine;
     private final Map<String, Arena> arenas = new LinkedHashMap<>(8, 0.75f, true) { // by batch size
         @Override
@@ -199,6 +200,7 @@ public final class Gpt {
 
     /** What the request asks, for this batch (no gradient). */
     public synchronized HeadOutputs forward(HeadRequest request, TokenBatch batch) {
+        relief.check();
         return (engine() == Engine.KERNELS ? kernelPass(request, batch, null) : graphPass(request, batch, null)).outputs();
     }
 
@@ -210,6 +212,7 @@ public final class Gpt {
      * loss's gradient with respect to the parameters.
      */
     public synchronized Step forwardBackward(HeadRequest request, TokenBatch batch, Function<HeadOutputs, Loss> objective) {
+        relief.check();
         return engine() == Engine.KERNELS ? kernelPass(request, batch, objective) : graphPass(request, batch, objective);
     }
 

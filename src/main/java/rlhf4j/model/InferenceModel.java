@@ -32,6 +32,7 @@ public final class InferenceModel {
     };
     private final Map<String, INDArray> transposed = new HashMap<>(); // projection weights, [out, in]
     private PhaseTimes times = PhaseTimes.OFF;
+    private final MemoryRelief relief = MemoryRelief.ofThisJvm();
 
     /** Decodes on the engine a {@link Gpt} of these parameters would have ({@link Gpt#defaultEngine}). */
     public InferenceModel(GptSpec spec, Map<String, INDArray> params) {
@@ -81,6 +82,7 @@ public final class InferenceModel {
      * @return logits [B*n, V]
      */
     public INDArray forward(KvCache cache, int n, int[] tokens, int[] positions, int[] valid) {
+        relief.check();
         int b = cache.batch;
         int start = cache.length;
         int end = start + n;

@@ -1,0 +1,30 @@
+package rlhf4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** When the memory relief asks for a collection: past half the cap, and an eighth of it above the last floor. */
+class MemoryReliefTest {
+    @Test
+    void collectsPastHalfTheCapAndThenOnlyAfterGrowth() {
+        MemoryRelief relief = new MemoryRelief(8_000);
+        assertFalse(relief.due(3_999), "below half the cap");
+        assertTrue(relief.due(4_001), "past half, nothing collected yet");
+        relief.collected(4_500);                       // freed memory is kept for reuse: 4,500 is the new floor
+        assertFalse(relief.due(5_400), "900 above the floor is less than an eighth of the cap");
+        assertTrue(relief.due(5_600), "1,100 above the floor");
+        relief.collected(3_000);
+        assertFalse(relief.due(3_900), "below half again");
+        assertEquals(2, relief.collections());
+    }
+
+    @Test
+    void noCapNoCollection() {
+        MemoryRelief relief = new MemoryRelief(0);
+        relief.check();
+        assertEquals(0, relief.collections());
+    }
+}
