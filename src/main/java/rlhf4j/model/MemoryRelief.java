@@ -11,11 +11,11 @@ import org.bytedeco.javacpp.Pointer;
  * one allocation crosses the cap; JavaCPP then collects inside that allocation, racing ND4J's asynchronous
  * deallocator, and sometimes loses: the small config's PPO test evaluation sat at 5.5-6.3 GiB under a 6 GiB cap and
  * once died there out of memory. A collection is asked for once resident memory is past half the cap and has grown
- * by an eighth of the cap since the last one; at the next check, once ND4J's deallocator threads have freed the
- * buffers, the C heap's free pages go back to the system ({@code malloc_trim}, through JavaCPP's own
- * {@code Pointer.trimMemory}, which it calls only at the cap) and the level then is the new floor. Without the trim
- * the freed memory stays resident and the floor ratchets up to the cap (measured: 3.3 to 6.3 GiB over the same
- * evaluation). Memory is read at most every 100 ms, so the check costs nothing per pass.
+ * by an eighth of the cap since the last one. At the next check, once ND4J's deallocator threads have freed the
+ * buffers, the level is the new floor; if it is still past three quarters of the cap, the C heap's free pages first
+ * go back to the system ({@code malloc_trim}, through JavaCPP's own {@code Pointer.trimMemory}, which it calls only
+ * at the cap). Without the trim the freed memory stays resident and the floor ratchets up to the cap (measured: 3.3
+ * to 6.3 GiB over the same evaluation). Memory is read at most every 100 ms, so the check costs nothing per pass.
  */
 final class MemoryRelief {
     private static final long CHECK_EVERY_NANOS = 100_000_000L;
@@ -49,8 +49,12 @@ final class MemoryRelief {
         nextCheck = now + CHECK_EVERY_NANOS;
         if (trimPending) {
             trimPending = false;
-            trim();
-            collected(Pointer.physicalBytes());
+            long rss = Pointer.physicalBytes();
+            if (rss > cap / 4 * 3) {       // trimming every time costs page faults later: 60% longer best-of-4
+                trim();
+                rss = Pointer.physicalBytes();
+            }
+            collected(rss);
         } else if (due(Pointer.physicalBytes())) {
             System.gc();
             trimPending = true;
