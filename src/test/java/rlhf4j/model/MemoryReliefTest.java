@@ -22,6 +22,14 @@ class MemoryReliefTest {
     }
 
     @Test
+    void collectsNearTheCapWhateverTheFloor() {
+        MemoryRelief relief = new MemoryRelief(8_000);
+        relief.collected(6_800);                       // a high floor: floor + an eighth would be past the cap
+        assertFalse(relief.due(6_900), "below seven eighths and near the floor");
+        assertTrue(relief.due(7_100), "past seven eighths of the cap");
+    }
+
+    @Test
     void noCapNoCollection() {
         MemoryRelief relief = new MemoryRelief(0);
         relief.check();
