@@ -131,6 +131,16 @@ public final class Gpt {
         return engine;
     }
 
+    /**
+     * Drops the buffers kept for training passes (the arenas of the last batch sizes and their graphs), so that a
+     * collection can free them; the next pass makes them again. For the end of training: the small config's PPO
+     * test evaluation ran out of memory with the policy's and the value model's training buffers still held.
+     */
+    public void releaseBuffers() {
+        arenas.clear();
+        graphs.clear();
+    }
+
     /** The model's forward with a key/value cache, for sampling, on this model's engine (its live parameters). */
     public InferenceModel decoder() {
         return new InferenceModel(spec, params, engine());

@@ -200,6 +200,9 @@ public final class PpoJob {
             PolicyEval.Result ppoTest = null;
             String test = "";
             if (!cfg.data().test().isEmpty()) {
+                models.policy().releaseBuffers();           // training is over: only decoding and scoring follow
+                models.value().releaseBuffers();
+                models.reference().releaseBuffers();
                 List<PromptExample> testPrompts = PromptData.read(GrammarFiles.ensure(Path.of(cfg.data().test()), out));
                 if (cfg.testPrompts() > 0 && testPrompts.size() > cfg.testPrompts()) {
                     testPrompts = testPrompts.subList(0, cfg.testPrompts());
