@@ -70,7 +70,7 @@ final class MemoryRelief {
     /**
      * Whether resident memory {@code rss} bytes calls for a collection: past half the cap and an eighth of it above
      * the last floor, or past seven eighths of the cap whatever the floor. Without the second rule a floor above
-     * three quarters put the next collection beyond the cap, and the small config's PPO test evaluation died there.
+     * seven eighths would put the next collection beyond the cap.
      */
     boolean due(long rss) {
         return rss > cap / 2 && (rss > floor + cap / 8 || rss > cap / 8 * 7);
