@@ -19,18 +19,18 @@ import java.util.stream.Stream;
  * renaming, so an interrupted fetch never leaves something that looks complete (single files go
  * through {@link rlhf4j.checkpoint.AtomicFile}).
  */
-final class AtomicFiles {
+public final class AtomicFiles {
     private AtomicFiles() {
     }
 
     /** A fresh hidden folder beside {@code target} (same file system, so the final rename is atomic). */
-    static Path stagingDir(Path target) throws IOException {
+    public static Path stagingDir(Path target) throws IOException {
         Files.createDirectories(parentOf(target));
         return Files.createDirectory(partialSibling(target));
     }
 
     /** Renames a finished staging folder to {@code target}; if someone else published it first, keeps theirs. */
-    static void publishDir(Path staging, Path target) throws IOException {
+    public static void publishDir(Path staging, Path target) throws IOException {
         try {
             move(staging, target, false);
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
@@ -39,7 +39,7 @@ final class AtomicFiles {
     }
 
     /** Deletes a file or a folder with everything in it; missing is fine. */
-    static void deleteTree(Path root) {
+    public static void deleteTree(Path root) {
         if (root == null || !Files.exists(root)) {
             return;
         }

@@ -7,9 +7,9 @@ import java.nio.file.Path;
  * default, {@code ~/.m2/repository}). {@link #system()} reads the usual environment; tests substitute their own.
  */
 public record Clients(String npm, String mvn, String tar, Path mavenRepoLocal) {
-    static final String NPM_HINT = "install Node.js and npm (e.g. apt-get install -y npm)";
+    public static final String NPM_HINT = "install Node.js and npm (e.g. apt-get install -y npm)";
     static final String MVN_HINT = "install Maven (e.g. apt-get install -y maven)";
-    static final String TAR_HINT = "install tar (e.g. apt-get install -y tar)";
+    public static final String TAR_HINT = "install tar (e.g. apt-get install -y tar)";
 
     /** npm, mvn and tar from the PATH; {@code -Dmaven.repo.local} when set. */
     public static Clients system() {

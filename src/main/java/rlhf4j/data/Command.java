@@ -15,15 +15,15 @@ import java.util.concurrent.TimeUnit;
  * get the client ("install Node.js and npm (e.g. apt-get install -y npm)"), {@code alternative} how to do without
  * the fetch ("point pretrain.data.train at your own .txt files").
  */
-record Command(String label, List<String> argv, String installHint, String alternative) {
+public record Command(String label, List<String> argv, String installHint, String alternative) {
     private static final long TIMEOUT_MINUTES = 15;
 
-    Command {
+    public Command {
         argv = List.copyOf(argv);
     }
 
     /** Runs in {@code workDir}; returns normally only on exit status 0. */
-    void run(Path workDir) {
+    public void run(Path workDir) {
         String tool = argv.get(0);
         Path out = workDir.resolve(".cmd-" + System.nanoTime() + ".out");
         Path err = workDir.resolve(".cmd-" + System.nanoTime() + ".err");

@@ -70,7 +70,7 @@ public final class TextCorpus {
     }
 
     /** Decodes strictly; the first malformed or unmappable byte is reported with its 1-based line. */
-    static String decode(Path file, byte[] bytes) {
+    public static String decode(Path file, byte[] bytes) {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
