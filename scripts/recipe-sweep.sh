@@ -21,20 +21,20 @@ run() {  # name "shape" pretrain_steps sft_steps eval_every [extra sft overrides
   local name=$1 model=$2 pre=$3 sft=$4 every=$5
   shift 5
   # shellcheck disable=SC2086
-  ./train pretrain --config configs/tiny.yaml --overwrite --set run.name="sweep-$name" $model \
+  ./train pretrain --config configs/grammar-tiny.yaml --overwrite --set run.name="sweep-$name" $model \
       --set pretrain.max_steps="$pre" --set pretrain.checkpoint_every="$pre" "${common_pre[@]}"
   # shellcheck disable=SC2086
-  ./train sft --config configs/tiny.yaml --overwrite --set run.name="sweep-$name" $model "${common_sft[@]}" \
+  ./train sft --config configs/grammar-tiny.yaml --overwrite --set run.name="sweep-$name" $model "${common_sft[@]}" \
       --set sft.max_steps="$sft" --set sft.eval_every="$every" --set sft.checkpoint_every="$every" "$@"
 }
 
-# The positions sweep (docs/RECIPE.md, "Rotary positions"): configs/tiny.yaml as it is but for the position table and
+# The positions sweep (docs/RECIPE.md, "Rotary positions"): configs/grammar-tiny.yaml as it is but for the position table and
 # the overrides given, each pretraining its own 300 steps; 503 held-out prompts answered at steps 1350 and 2700.
 tiny() {  # name position [extra sft overrides...]
   local name=$1 position=$2
   shift 2
-  ./train pretrain --config configs/tiny.yaml --overwrite --set run.name="sweep-$name" --set model.position="$position"
-  ./train sft --config configs/tiny.yaml --overwrite --set run.name="sweep-$name" --set model.position="$position" \
+  ./train pretrain --config configs/grammar-tiny.yaml --overwrite --set run.name="sweep-$name" --set model.position="$position"
+  ./train sft --config configs/grammar-tiny.yaml --overwrite --set run.name="sweep-$name" --set model.position="$position" \
       --set sft.data.test= --set sft.eval_examples=503 --set sft.eval_every=1350 --set sft.checkpoint_every=1350 "$@"
 }
 

@@ -53,6 +53,15 @@ final class EvalCommand implements Callable<Integer> {
             + "log-probability over its length to this power (default ${DEFAULT-VALUE})")
     double lengthPenalty;
 
+    @Option(names = "--sample", defaultValue = "0", paramLabel = "T", description = "sample the answers at "
+            + "temperature T instead of decoding them (each prompt from a generator seeded by --seed and the prompt, "
+            + "as eval.temperature does); 0 = greedy or --beams (default)")
+    double sample;
+
+    @Option(names = "--top-p", defaultValue = "1.0", paramLabel = "P", description = "with --sample: nucleus sampling "
+            + "mass; 1 = off (default)")
+    double topP;
+
     @Option(names = "--show", defaultValue = "3", description = "answers to print (default ${DEFAULT-VALUE})")
     int show;
 
@@ -103,7 +112,10 @@ final class EvalCommand implements Callable<Integer> {
         if (beams < 1 || beams > 64 || !Double.isFinite(lengthPenalty)) {
             throw new ConfigException("--beams must be between 1 and 64 and --length-penalty a finite number");
         }
-        Decoding decoding = new Decoding(beams, lengthPenalty);
+        if (!(sample >= 0) || Double.isInfinite(sample) || !(topP > 0 && topP <= 1) || (sample > 0 && beams > 1)) {
+            throw new ConfigException("--sample must be a temperature >= 0 (not with --beams) and --top-p in (0, 1]");
+        }
+        Decoding decoding = new Decoding(beams, lengthPenalty, sample, topP, seed);
         if (bestOf != 0 && rewardModel == null) {
             throw new ConfigException("--best-of needs --reward-model: the reward model picks one of the K answers");
         }

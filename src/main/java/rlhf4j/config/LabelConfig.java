@@ -19,13 +19,17 @@ public record LabelConfig(
         @Doc("longest candidate answer, in tokens") int maxNewTokens,
         @Doc("prompts answered per sampling batch (each K times)") int batchSize,
         @Doc("who ranks: reference (a simulated annotator ranking by chrF against the prompt's reference completion), "
+                + "sentiment (a simulated annotator ranking by how positive and natural an answer is: AFINN-165 "
+                + "valence less penalties for repetition, unknown words, length and an unfinished sentence), "
                 + "human (a web page for people), command (an external judge, label.command)") String labeler,
+        @Doc("for labeler sentiment (and the sentiment judge): a file of known words, one a line; each answer word "
+                + "outside it costs 2 points; empty = no such penalty") String knownWords,
         @Doc("for labeler command: a shell command reading one JSON object a line ({prompt, responses, reference}) "
                 + "and writing {\"ranking\": [...]} or {\"scores\": [...]} a line") String command,
         @Doc("for labeler human: the address the web page listens on") String host,
         @Doc("for labeler human: the port; 0 = any free port") int port) {
 
-    public static final List<String> LABELERS = List.of("reference", "human", "command");
+    public static final List<String> LABELERS = List.of("reference", "sentiment", "human", "command");
 
     public LabelConfig {
         require(data != null, "data", "must be given");
@@ -40,6 +44,7 @@ public record LabelConfig(
         require(batchSize >= 1, "batch_size", "must be at least 1, got %d", batchSize);
         require(labeler != null && LABELERS.contains(labeler), "labeler", "must be one of %s, got '%s'", LABELERS,
                 labeler);
+        require(knownWords != null, "known_words", "must be given (empty for none)");
         require(command != null, "command", "must be given (empty unless labeler is command)");
         require(!labeler.equals("command") || !command.isBlank(), "command",
                 "names no command, and label.labeler is command");
@@ -47,8 +52,17 @@ public record LabelConfig(
         require(port >= 0 && port <= 65535, "port", "must be between 0 and 65535, got %d", port);
     }
 
+    /** The judge whose measure the labeler ranks by, for a simulated labeler; null for people and commands. */
+    public String judge() {
+        return switch (labeler) {
+            case "reference" -> "chrf";
+            case "sentiment" -> "sentiment";
+            default -> null;
+        };
+    }
+
     public static LabelConfig defaults() {
-        return new LabelConfig(LabelDataPaths.defaults(), "", 512, 4, 1.0, 1.0, 56, 16, "reference", "",
+        return new LabelConfig(LabelDataPaths.defaults(), "", 512, 4, 1.0, 1.0, 56, 16, "reference", "", "",
                 "127.0.0.1", 0);
     }
 }

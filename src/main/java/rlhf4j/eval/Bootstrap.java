@@ -61,6 +61,21 @@ public final class Bootstrap {
         return new Interval(RankingMetrics.mean(d), quantile(means, tail), quantile(means, 1 - tail));
     }
 
+    /**
+     * How often system a beats system b prompt by prompt, ties counting half, and its interval: the mean of the
+     * per-prompt outcomes (1 win, ½ tie, 0 loss) over {@code a} and {@code b} [n] each, resampled by prompt.
+     */
+    public static Interval winRate(double[] a, double[] b, long seed) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("need the same number of paired scores");
+        }
+        double[] outcome = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            outcome[i] = a[i] > b[i] ? 1 : a[i] == b[i] ? 0.5 : 0;
+        }
+        return mean(outcome, seed);
+    }
+
     /** The q-quantile of sorted values, linear between neighbours. */
     static double quantile(double[] sorted, double q) {
         double pos = q * (sorted.length - 1);

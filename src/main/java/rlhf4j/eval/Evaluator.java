@@ -102,10 +102,10 @@ public final class Evaluator {
         m.put("loss", loss);
         m.put("exact_match", gen.exactMatch());
         m.put("chrf", gen.chrF());
-        GoldEval.PerPrompt scores = GoldEval.PerPrompt.of(gen.answers().stream().map(GenerationEval.Answer::output)
+        GoldEval.PerPrompt scores = GoldEval.PerPrompt.chrF(gen.answers().stream().map(GenerationEval.Answer::output)
                 .toList(), items.stream().map(GenerationEval.Item::reference).toList());
-        m.put("exact_match_ci95", interval(Bootstrap.mean(scores.exact(), 0)));
-        m.put("chrf_ci95", interval(Bootstrap.mean(scores.chrF(), 1)));
+        m.put("exact_match_ci95", interval(Bootstrap.mean(scores.scores().get(GoldEval.EXACT_MATCH), 0)));
+        m.put("chrf_ci95", interval(Bootstrap.mean(scores.scores().get("chrf"), 1)));
         m.put("mean_response_tokens", gen.meanLength());
         copy.score(items).ifPresent(c -> m.put("copy_baseline", c.toMap()));
         return new Conversations(m, gen.answers());
@@ -204,11 +204,11 @@ public final class Evaluator {
                 maxNewTokens, bestOf.temperature(), bestOf.seed());
         Map<String, GoldEval.PerPrompt> systems = new LinkedHashMap<>();
         String base = decoding.label();                                     // "greedy" or "beam-K"
-        systems.put(base, GoldEval.PerPrompt.of(scored.stream().map(i -> decoded.answers().get(i).output()).toList(),
+        systems.put(base, GoldEval.PerPrompt.chrF(scored.stream().map(i -> decoded.answers().get(i).output()).toList(),
                 refs));
-        systems.put("best-of-" + bestOf.k(), GoldEval.PerPrompt.of(best.stream().map(BestOfK.Choice::answer).toList(),
+        systems.put("best-of-" + bestOf.k(), GoldEval.PerPrompt.chrF(best.stream().map(BestOfK.Choice::answer).toList(),
                 refs));
-        GoldEval gold = GoldEval.of(systems, base, bestOf.seed());
+        GoldEval gold = GoldEval.of(systems, List.of("chrf"), base, Map.of(), bestOf.seed());
         System.out.println(gold.table());
         Map<String, Object> m = new LinkedHashMap<>(gold.toMap());
         m.put("best_of_temperature", bestOf.temperature());

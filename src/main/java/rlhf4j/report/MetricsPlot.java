@@ -105,9 +105,6 @@ public final class MetricsPlot {
         if (left.isEmpty() && right.isEmpty()) {
             return null;
         }
-        Font labelFont = new Font(Font.SANS_SERIF, Font.PLAIN, 14);
-        Font tickFont = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
-
         Set<Integer> sparseColors = new HashSet<>();
         for (Map.Entry<XYSeries, PlotSpec.Series> e : specOf.entrySet()) {
             if (sparse(e.getKey().getItemCount(), densest)) {
@@ -150,6 +147,13 @@ public final class MetricsPlot {
         if (index == 2) {
             plot.setRangeAxisLocation(1, AxisLocation.BOTTOM_OR_RIGHT);
         }
+        return styled(spec.title(), plot);
+    }
+
+    /** The house style around {@code plot}: fonts, white background, light grid, the legend below. */
+    static JFreeChart styled(String title, XYPlot plot) {
+        Font labelFont = new Font(Font.SANS_SERIF, Font.PLAIN, 14);
+        Font tickFont = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
         for (ValueAxis a : axes(plot)) {
             a.setLabelFont(labelFont);
             a.setTickLabelFont(tickFont);
@@ -162,7 +166,7 @@ public final class MetricsPlot {
         plot.setOutlinePaint(Color.GRAY);
         plot.setAxisOffset(new RectangleInsets(4, 4, 4, 4));
 
-        JFreeChart chart = new JFreeChart(spec.title(), new Font(Font.SANS_SERIF, Font.BOLD, 17), plot, true);
+        JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 17), plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         chart.setAntiAlias(true);
         chart.setTextAntiAlias(true);

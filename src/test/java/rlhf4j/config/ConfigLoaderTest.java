@@ -69,8 +69,8 @@ class ConfigLoaderTest {
         assertTrue(tiny.ppo().adaptiveKl());
         assertEquals(0, tiny.ppo().batchSize() % tiny.ppo().numMiniBatches());
 
-        ExperimentConfig small = ConfigLoader.load(Path.of("configs/small.yaml"), List.of());
-        assertEquals("small", small.run().name());
+        ExperimentConfig small = ConfigLoader.load(Path.of("configs/grammar-small.yaml"), List.of());
+        assertEquals("grammar-small", small.run().name());
         assertEquals(1024, small.tokenizer().vocabSize());
         ModelConfig m = small.model();
         long params = 12L * m.nLayer() * m.nEmbd() * m.nEmbd()
@@ -294,7 +294,7 @@ class ConfigLoaderTest {
         assertEquals(c, ConfigLoader.fromMap(map));
         assertEquals(ConfigLoader.defaults(), ConfigLoader.fromMap(ConfigLoader.toMap(ConfigLoader.defaults())));
         assertEquals(c, ConfigLoader.parse(ConfigLoader.toYaml(c), "dump.yaml", List.of()));
-        ExperimentConfig small = ConfigLoader.load(Path.of("configs/small.yaml"));
+        ExperimentConfig small = ConfigLoader.load(Path.of("configs/grammar-small.yaml"));
         assertEquals(small, ConfigLoader.parse(ConfigLoader.toYaml(small), "dump.yaml", List.of()));
     }
 

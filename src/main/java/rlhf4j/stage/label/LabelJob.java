@@ -24,6 +24,7 @@ import rlhf4j.data.GrammarFiles;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.PromptSplit;
+import rlhf4j.eval.judge.GoldJudges;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;
 import rlhf4j.train.Progress;
@@ -102,7 +103,7 @@ public final class LabelJob {
             }
             candidates.write(dir);
         }
-        Labeler labeler = labeler(cfg, dir, config.run().seed());
+        Labeler labeler = labeler(cfg, dir, config.run().seed(), out);
         writeState(dir, config, sampling, counts, labeler.name(), null, false);
         RankingsJournal journal = RankingsJournal.open(dir);
         if (journal.droppedPartial() > 0) {
@@ -134,9 +135,9 @@ public final class LabelJob {
         return new Result(tasks.size(), journal.judgedCount(), journal.skippedCount(), pairs, finished);
     }
 
-    private static Labeler labeler(LabelConfig cfg, Path dir, long seed) {
+    private static Labeler labeler(LabelConfig cfg, Path dir, long seed, PrintStream out) {
         return switch (cfg.labeler()) {
-            case "reference" -> new ReferenceLabeler();
+            case "reference", "sentiment" -> new JudgeLabeler(cfg.labeler(), GoldJudges.create(cfg.judge(), cfg, out));
             case "command" -> new CommandLabeler(cfg.command(), dir);
             case "human" -> new HumanLabeler(cfg.host(), cfg.port(), seed);
             default -> throw new ConfigException("label.labeler: unknown labeler '" + cfg.labeler() + "'");
@@ -153,7 +154,7 @@ public final class LabelJob {
                     || PromptSplit.isValidation(p.prompt(), config.ppo().data().valFraction())) {
                 continue;
             }
-            if (cfg.labeler().equals("reference") && p.reference() == null) {
+            if ("chrf".equals(cfg.judge()) && p.reference() == null) {
                 throw new DataException(file, p.line(), "has no \"completion\": the reference labeler ranks answers "
                         + "by chrF against it");
             }
@@ -242,6 +243,10 @@ public final class LabelJob {
         if (labeler.equals("reference")) {
             manifest.put("labeler_note", "synthetic: each answer scored by chrF against the prompt's reference "
                     + "completion (a simulated annotator, not human preference)");
+        } else if (labeler.equals("sentiment")) {
+            manifest.put("labeler_note", "synthetic: each answer scored by its AFINN-165 valence less penalties for "
+                    + "repetition, unknown words, length and an unfinished sentence (a simulated annotator, not human "
+                    + "preference)");
         }
         manifest.put("sampling", sampling);
         manifest.put("counts", counts);

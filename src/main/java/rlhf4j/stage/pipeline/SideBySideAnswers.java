@@ -59,7 +59,7 @@ final class SideBySideAnswers {
             }
             StageCheckpoint.Loaded ckpt = StageCheckpoint.load(dir);
             GenerationEval.Result r = GenerationEval.run(new Gpt(ckpt.spec(), ckpt.params(), engine).decoder(),
-                    ckpt.tokenizer(), items, items.size(), config.ppo().maxNewTokens(), config.eval().decoding());
+                    ckpt.tokenizer(), items, items.size(), config.ppo().maxNewTokens(), config.eval().decoding(config.run().seed()));
             byStage.put(stage, r.answers().stream().map(GenerationEval.Answer::output).toList());
         }
         List<rlhf4j.report.SideBySide> rows = new ArrayList<>();

@@ -25,6 +25,8 @@ import rlhf4j.data.PromptSplit;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
 import rlhf4j.eval.GoldEval;
+import rlhf4j.eval.judge.GoldJudges;
+import rlhf4j.eval.judge.Judge;
 import rlhf4j.generate.Decoding;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
@@ -96,6 +98,7 @@ public final class PpoJob {
                     + "block_size " + sft.spec().blockSize() + " of " + init);
         }
 
+        List<Judge> judges = GoldJudges.of(config, out);      // before training: a judge that cannot load fails now
         Gpt policy = new Gpt(sft.spec(), previous != null ? previous.params() : copy(sft.params()), options.engine());
         Gpt reference = new Gpt(sft.spec(), sft.params(), options.engine());
         Gpt value = new Gpt(rm.spec(), previous != null ? StageCheckpoint.readTensors(dir, VALUE_MODEL)
@@ -157,7 +160,8 @@ public final class PpoJob {
             }
             PpoAlgorithm algorithm = new PpoAlgorithm(cfg, models, policyOpt, valueOpt, kl,
                     new PromptStream(train, config.run().seed()), config.run().seed(), rollouts);
-            Evaluation evaluation = new HeldOut(models, cfg, config.eval().decoding(), evalPrompts);
+            Evaluation evaluation = new HeldOut(models, cfg, config.eval().decoding(config.run().seed()), evalPrompts,
+                    judges);
             // gradient accumulation, clipping and the non-finite rule live in PpoAlgorithm's updates
             PpoStep ppoStep = new PpoStep(algorithm, cfg.targetKl(), cfg.evalEvery());
             final KlController controller = kl;
@@ -207,16 +211,16 @@ public final class PpoJob {
                 if (cfg.testPrompts() > 0 && testPrompts.size() > cfg.testPrompts()) {
                     testPrompts = testPrompts.subList(0, cfg.testPrompts());
                 }
-                sftTest = PolicyEval.run(reference, reference, models.reward(), sft.tokenizer(), testPrompts,
-                        cfg.batchSize(), cfg.maxNewTokens(), config.eval().decoding(), cfg.temperature());
-                ppoTest = PolicyEval.run(policy, reference, models.reward(), sft.tokenizer(), testPrompts,
-                        cfg.batchSize(), cfg.maxNewTokens(), config.eval().decoding(), cfg.temperature());
+                PpoTestEval.Outcome outcome = PpoTestEval.run(new PpoTestEval.Setup(config, models,
+                        pretrained(config, options.engine()), judges), testPrompts, evalPrompts, dir, out);
+                sftTest = outcome.sft();
+                ppoTest = outcome.ppo();
                 Optional<CopyBaseline.Scores> copy = new CopyBaseline(config.eval().copyPrefix())
                         .score(testPrompts.stream().filter(p -> p.reference() != null)
                                 .map(p -> new GenerationEval.Item(p.prompt(), p.reference())).toList());
-                GoldEval gold = gold(cfg, config, models, sftTest, ppoTest, testPrompts, out);
-                writeTestMetrics(dir, cfg.data().test(), config.eval().decoding(), sftTest, ppoTest, copy, gold);
-                test = "\n" + comparison(sftTest, ppoTest, copy) + (gold == null ? "" : "\n" + gold.table());
+                writeTestMetrics(dir, cfg.data().test(), config.eval().decoding(config.run().seed()), outcome, copy);
+                test = "\n" + comparison(sftTest, ppoTest, copy)
+                        + (outcome.gold() == null ? "" : "\n" + outcome.gold().table());
             }
             out.printf("ppo done: %d steps, last reward %.3f, kl %.3f, β %.4g; %s, %s → %s%s%n", summary.steps(),
                     last.getOrDefault("reward_mean", Double.NaN), last.getOrDefault("kl", Double.NaN),
@@ -231,10 +235,12 @@ public final class PpoJob {
         private final PpoConfig cfg;
         private final Decoding decoding;
         private final List<PromptExample> prompts;
+        private final List<Judge> judges;
         private PolicyEval.Result last;
         private int lastStep = -1;
 
-        HeldOut(PpoModels models, PpoConfig cfg, Decoding decoding, List<PromptExample> prompts) {
+        HeldOut(PpoModels models, PpoConfig cfg, Decoding decoding, List<PromptExample> prompts, List<Judge> judges) {
+            this.judges = judges;
             this.models = models;
             this.cfg = cfg;
             this.decoding = decoding;
@@ -261,6 +267,12 @@ public final class PpoJob {
                 m.put("val_chrf", r.chrF());
             }
             m.put("val_response_length", r.meanLength());
+            for (Judge j : judges) {                     // chrf is val_chrf above; the others need no reference
+                if (!j.needsReference()) {
+                    m.put("val_" + j.name(), r.answers().stream().mapToDouble(a -> j.score(
+                            PpoTestEval.promptText(a.prompt()), a.output(), a.prompt().reference())).average().orElse(Double.NaN));
+                }
+            }
             return m;
         }
 
@@ -314,60 +326,37 @@ public final class PpoJob {
         return v;
     }
 
-    /**
-     * The labeler's measure on the test prompts that have references: SFT greedy (the baseline), SFT best-of-K
-     * by the reward model, PPO greedy and copying the input, with bootstrap intervals and paired differences;
-     * null when no test prompt has a reference.
-     */
-    private static GoldEval gold(PpoConfig cfg, ExperimentConfig config, PpoModels models, PolicyEval.Result sft,
-                                 PolicyEval.Result ppo, List<PromptExample> testPrompts, PrintStream out) {
-        List<Integer> scored = GoldEval.withReference(testPrompts);
-        if (scored.isEmpty()) {
+    /** The run's pretrained model, for the loss of the test answers under it; null when the run has none. */
+    private static Gpt pretrained(ExperimentConfig config, Gpt.Engine engine) {
+        Path dir = StageDir.of(config.run(), "pretrain");
+        if (!StageCheckpoint.exists(dir)) {
             return null;
         }
-        List<String> refs = scored.stream().map(i -> testPrompts.get(i).reference()).toList();
-        Map<String, GoldEval.PerPrompt> systems = new LinkedHashMap<>();
-        String decoded = config.eval().decoding().label();                  // "greedy" or "beam-K"
-        systems.put("sft " + decoded, GoldEval.PerPrompt.of(scored.stream().map(i -> sft.answers().get(i).output()).toList(),
-                refs));
-        if (cfg.bestOf() > 0) {
-            List<PromptExample> withRef = scored.stream().map(testPrompts::get).toList();
-            long t0 = System.nanoTime();
-            List<BestOfK.Choice> best = BestOfK.run(models.reference(), models.reward(), models.tokenizer(), withRef,
-                    cfg.bestOf(), Math.max(1, cfg.batchSize() / cfg.bestOf()) * 4, cfg.maxNewTokens(),
-                    cfg.bestOfSamplingTemperature(), config.run().seed());
-            out.printf("best-of-%d: %d test prompts answered %d times by sft at temperature %s, the reward model picked "
-                    + "one (%s)%n", cfg.bestOf(), withRef.size(), cfg.bestOf(), cfg.bestOfSamplingTemperature(),
-                    StageDir.duration((System.nanoTime() - t0) / 1e9));
-            systems.put("sft best-of-" + cfg.bestOf(), GoldEval.PerPrompt.of(best.stream().map(BestOfK.Choice::answer)
-                    .toList(), refs));
-        }
-        systems.put("ppo " + decoded, GoldEval.PerPrompt.of(scored.stream().map(i -> ppo.answers().get(i).output()).toList(),
-                refs));
-        CopyBaseline copy = new CopyBaseline(config.eval().copyPrefix());
-        List<java.util.Optional<String>> copies = scored.stream().map(i -> copy.answer(testPrompts.get(i).prompt()))
-                .toList();
-        if (copies.stream().allMatch(java.util.Optional::isPresent)) {
-            systems.put("copy the input", GoldEval.PerPrompt.of(copies.stream().map(java.util.Optional::get).toList(),
-                    refs));
-        }
-        return GoldEval.of(systems, "sft " + decoded, config.run().seed());
+        StageCheckpoint.Loaded p = StageCheckpoint.load(dir);
+        return new Gpt(p.spec(), p.params(), engine);
     }
 
-    private static void writeTestMetrics(Path dir, String file, Decoding decoding, PolicyEval.Result sft,
-                                         PolicyEval.Result ppo,
-                                         Optional<CopyBaseline.Scores> copy, GoldEval gold) {
+    private static void writeTestMetrics(Path dir, String file, Decoding decoding, PpoTestEval.Outcome outcome,
+                                         Optional<CopyBaseline.Scores> copy) {
+        PolicyEval.Result sft = outcome.sft();
+        PolicyEval.Result ppo = outcome.ppo();
+        GoldEval gold = outcome.gold();
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("file", file);
         json.put("prompts", ppo.answers().size());
         json.put("decoding", decoding.label());
+        json.put("decoding_described", decoding.describe());
         json.put("sft", sft.toMap());
         json.put("ppo", ppo.toMap());
         copy.ifPresent(c -> json.put("copy_baseline", c.toMap()));
         if (gold != null) {
             json.put("gold", gold.toMap());
+            json.put("answers_file", PpoTestEval.ANSWERS);
         }
-        json.put("units", "reward: normalised reward-model score of greedy answers; kl: sum over an answer's tokens of "
+        if (outcome.bestOfCurve() != null) {
+            json.put("best_of_curve", outcome.bestOfCurve());
+        }
+        json.put("units", "reward: normalised reward-model score of the decoded answers; kl: sum over an answer's tokens of "
                 + "KL(policy || sft) of the temperature-scaled next-token distributions");
         try {
             AtomicFile.write(dir.resolve(StageCheckpoint.TEST_METRICS), (Json.toString(json) + "\n").getBytes(StandardCharsets.UTF_8));

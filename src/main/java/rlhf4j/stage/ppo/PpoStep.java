@@ -17,7 +17,7 @@ public final class PpoStep implements TrainingStep {
             "skipped", "reward_mean", "reward_std", "kl", "kl_coef", "policy_loss", "value_loss", "entropy", "clipfrac",
             "approx_kl", "response_length", "advantage_mean", "value_explained_variance", "rollout_s", "update_s",
             "rollout_share", "non_score_reward", "stopped_fraction", "logprob_mismatch",
-            "val_reward", "val_kl", "val_exact_match", "val_chrf", "val_response_length");
+            "val_reward", "val_kl", "val_exact_match", "val_chrf", "val_response_length", "val_sentiment", "val_vader");
 
     private final PpoAlgorithm algorithm;
     private final Warnings warnings;

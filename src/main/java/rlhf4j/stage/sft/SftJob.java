@@ -83,7 +83,7 @@ public final class SftJob {
             rlhf4j.train.ResumeState.checkData(dir, previous.trainerState(), dataSha, "sft.data.train", options.acceptChanges());
         }
         StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed(), options.acceptChanges());
-        SftTask task = new SftTask(gpt, base.tokenizer(), data, cfg, config.eval().decoding(), config.run().seed());
+        SftTask task = new SftTask(gpt, base.tokenizer(), data, cfg, config.eval().decoding(config.run().seed()), config.run().seed());
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("init_from", init.toString());
         extra.put("train_rows", data.train().size());
@@ -94,7 +94,8 @@ public final class SftJob {
                 List.of("val_loss", "exact_match", "chrf"), base.tokenizer(), start, extra, dataSha), task, out);
         String test = "";
         if (summary.steps() == cfg.maxSteps() && !cfg.data().test().isEmpty()) {
-            test = testEval(gpt, base, Path.of(cfg.data().test()), cfg, config.eval(), dir, out);
+            test = testEval(gpt, base, Path.of(cfg.data().test()), cfg, config.eval(), config.run().seed(), dir,
+                    out);
         }
         out.printf("sft %s: %d steps, loss %.4f, val loss %.4f, val exact match %.1f%%, val chrF %.1f%s, %d truncated, %s → %s%n",
                 summary.steps() == cfg.maxSteps() ? "done" : "stopped", summary.steps(), summary.lastLoss(),
@@ -114,16 +115,17 @@ public final class SftJob {
     }
 
     private static String testEval(Gpt gpt, StageCheckpoint.Loaded base, Path testFile, SftConfig cfg,
-                                   EvalConfig eval, Path dir, PrintStream out) {
+                                   EvalConfig eval, long seed, Path dir, PrintStream out) {
+        rlhf4j.generate.Decoding decoding = eval.decoding(seed);
         CopyBaseline copy = new CopyBaseline(eval.copyPrefix());
         List<GenerationEval.Item> items = PromptData.read(GrammarFiles.ensure(testFile, out)).stream()
                 .filter(p -> p.reference() != null)
                 .map(p -> new GenerationEval.Item(p.prompt(), p.reference())).toList();
         GenerationEval.Result r = GenerationEval.run(gpt.decoder(), base.tokenizer(),
-                items, 32, cfg.maxNewTokens(), eval.decoding());
+                items, 32, cfg.maxNewTokens(), decoding);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("file", testFile.toString());
-        json.put("decoding", eval.decoding().label());
+        json.put("decoding", decoding.label());
         json.put("prompts", items.size());
         json.put("exact_match", r.exactMatch());
         json.put("chrf", r.chrF());
