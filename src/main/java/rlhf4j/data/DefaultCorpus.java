@@ -153,7 +153,7 @@ public final class DefaultCorpus {
         return languageToolDir().resolve("pairs.jsonl");
     }
 
-    private static Path absolute(Path path) {
+    static Path absolute(Path path) {
         return path.toAbsolutePath().normalize();
     }
 }
