@@ -6,8 +6,9 @@ import java.nio.file.Path;
 
 /**
  * The stages' default task data files: a missing file under {@code datasets/grammar/} is built on first use by
- * {@link GrammarDataset#ensure} (paths compared after normalisation against the working directory); any other path
- * must exist (its reader reports it otherwise).
+ * {@link GrammarDataset#ensure}, one under {@code datasets/continuation/} by {@link ContinuationDataset#ensure}
+ * (paths compared after normalisation against the working directory); any other path must exist (its reader
+ * reports it otherwise).
  */
 public final class TaskFiles {
     private TaskFiles() {
@@ -24,6 +25,8 @@ public final class TaskFiles {
             Path wanted = DefaultCorpus.absolute(file);
             if (wanted.startsWith(DefaultCorpus.absolute(datasetsRoot.resolve(GrammarDataset.DIR)))) {
                 GrammarDataset.ensure(datasetsRoot, out);
+            } else if (wanted.startsWith(DefaultCorpus.absolute(datasetsRoot.resolve(ContinuationDataset.DIR)))) {
+                ContinuationDataset.ensure(datasetsRoot, out);
             }
         }
         return file;
