@@ -1,5 +1,7 @@
 package rlhf4j.data;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -11,13 +13,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
  * Publishes fetched folders by filling them next to their final place under a hidden temporary name and
- * renaming, so an interrupted fetch never leaves something that looks complete (single files go
- * through {@link rlhf4j.checkpoint.AtomicFile}).
+ * renaming, so an interrupted fetch or build never leaves something that looks complete (single files go
+ * through {@link rlhf4j.checkpoint.AtomicFile}, JSON-lines files through {@link #writeJsonLines}).
  */
 public final class AtomicFiles {
     private AtomicFiles() {
@@ -36,6 +39,35 @@ public final class AtomicFiles {
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
             deleteTree(staging);
         }
+    }
+
+    /**
+     * Renames a finished staging folder to {@code target}, replacing what is there: an existing {@code target} is
+     * first renamed aside to a hidden name and deleted once the new folder is in place, so {@code target} is at
+     * every moment absent, the old folder or the new one, never a mixture.
+     */
+    static void replaceDir(Path staging, Path target) throws IOException {
+        Path old = null;
+        if (Files.exists(target)) {
+            old = partialSibling(target);
+            move(target, old, false);
+        }
+        move(staging, target, false);
+        deleteTree(old);
+    }
+
+    /** Rows as JSON lines (Jackson, one object a line, each line ended by a newline), written atomically. */
+    static void writeJsonLines(Path file, List<?> rows) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        StringBuilder text = new StringBuilder();
+        for (Object row : rows) {
+            try {
+                text.append(json.writeValueAsString(row)).append('\n');
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("cannot serialise " + row, e);
+            }
+        }
+        rlhf4j.checkpoint.AtomicFile.writeString(file, text.toString());
     }
 
     /** Deletes a file or a folder with everything in it; missing is fine. */

@@ -37,8 +37,9 @@ public final class DefaultCorpus {
 
     /**
      * The pretraining paths of a config, ready to read: each existing path is used as is; a missing default path
-     * ({@code <root>/sotu} or {@code <root>/languagetool/pretrain.txt}, compared after normalisation against the
-     * working directory) is fetched or derived; any other missing path is an error.
+     * ({@code <root>/sotu}, {@code <root>/languagetool/pretrain.txt} or {@code <root>/continuation/pretrain},
+     * compared after normalisation against the working directory) is fetched, derived or built (the last by
+     * {@link ContinuationDataset}, with the rest of its data set); any other missing path is an error.
      *
      * @return the configured paths, in order
      * @throws DataException  for a missing path that is not a default one ("no such file or directory")
@@ -59,6 +60,8 @@ public final class DefaultCorpus {
                     ensureSotu();
                 } else if (wanted.equals(absolute(pretrainFile()))) {
                     ensurePretrain();
+                } else if (wanted.equals(absolute(continuationPretrainDir()))) {
+                    ContinuationDataset.ensure(this, progress);
                 } else {
                     throw new DataException(path, "no such file or directory");
                 }
@@ -148,12 +151,20 @@ public final class DefaultCorpus {
         return languageToolDir().resolve("pretrain.txt");
     }
 
+    /**
+     * The addresses minus the sentences of the continuation test split, one file per address: pretraining text
+     * for the continuation task, built with {@link ContinuationDataset}.
+     */
+    public Path continuationPretrainDir() {
+        return root.resolve(ContinuationDataset.DIR).resolve(ContinuationDataset.PRETRAIN);
+    }
+
     /** (wrong, corrected) pairs as JSON lines: material for the later stages. */
     public Path pairsFile() {
         return languageToolDir().resolve("pairs.jsonl");
     }
 
-    private static Path absolute(Path path) {
+    static Path absolute(Path path) {
         return path.toAbsolutePath().normalize();
     }
 }

@@ -102,13 +102,13 @@ public final class GrammarDataset {
         try {
             Files.createDirectories(dir);
             Files.deleteIfExists(result.manifest());
-            write(result.sft(), rows.sft());
-            write(result.sftTest(), rows.sftTest());
-            write(result.preferences(), rows.preferences());
-            write(result.preferencesTest(), rows.preferencesTest());
-            write(result.prompts(), rows.prompts());
-            write(result.promptsTest(), rows.promptsTest());
-            write(result.copy(), rows.copy());
+            AtomicFiles.writeJsonLines(result.sft(), rows.sft());
+            AtomicFiles.writeJsonLines(result.sftTest(), rows.sftTest());
+            AtomicFiles.writeJsonLines(result.preferences(), rows.preferences());
+            AtomicFiles.writeJsonLines(result.preferencesTest(), rows.preferencesTest());
+            AtomicFiles.writeJsonLines(result.prompts(), rows.prompts());
+            AtomicFiles.writeJsonLines(result.promptsTest(), rows.promptsTest());
+            AtomicFiles.writeJsonLines(result.copy(), rows.copy());
             rlhf4j.checkpoint.AtomicFile.writeString(result.manifest(), GrammarManifest.toJson(counts, rows.copy().size(), pairs.size(),
                     correct.size()));
         } catch (IOException e) {
@@ -168,20 +168,6 @@ public final class GrammarDataset {
 
     private static String trainVal(SplitCounts c) {
         return (c.train() + c.val()) + " (train " + c.train() + ", val " + c.val() + ")";
-    }
-
-    /** Rows as JSON lines, written atomically. */
-    private static void write(Path file, List<?> rows) throws IOException {
-        ObjectMapper json = new ObjectMapper();
-        StringBuilder text = new StringBuilder();
-        for (Object row : rows) {
-            try {
-                text.append(json.writeValueAsString(row)).append('\n');
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException("cannot serialise " + row, e);
-            }
-        }
-        rlhf4j.checkpoint.AtomicFile.writeString(file, text.toString());
     }
 
     /** The pairs of a {@code pairs.jsonl} (wrong, corrected, optional rule), skipping blank lines. */

@@ -38,7 +38,15 @@ public final class GrammarSplit {
 
     /** The bucket, 0 to 99, of a source sentence. */
     static int bucket(String sourceSentence) {
-        return (int) Long.remainderUnsigned(hash64(sourceSentence), BUCKETS);
+        return bucket(sourceSentence, BUCKETS);
+    }
+
+    /**
+     * {@link #hash64} of {@code text} mod {@code buckets} (unsigned): 0 to {@code buckets - 1}. Other data sets
+     * split by the same hash with their own number of buckets.
+     */
+    static int bucket(String text, int buckets) {
+        return (int) Long.remainderUnsigned(hash64(text), buckets);
     }
 
     /** The first 8 bytes of the SHA-256 of {@code text} (UTF-8), big-endian; compare with Long.compareUnsigned. */

@@ -24,7 +24,7 @@ public final class GoldJudges {
     /** One judge by name, reading the known words of {@code label} when it needs them. */
     public static Judge create(String name, LabelConfig label, PrintStream out) {
         Set<String> known = name.equals("sentiment") && !label.knownWords().isEmpty()
-                ? Judges.knownWords(rlhf4j.data.GrammarFiles.ensure(Path.of(label.knownWords()), out)) : Set.of();
+                ? Judges.knownWords(rlhf4j.data.TaskFiles.ensure(Path.of(label.knownWords()), out)) : Set.of();
         return Judges.create(name, DefaultCorpus.DEFAULT_ROOT, known, out);
     }
 }

@@ -20,10 +20,10 @@ import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.LabelConfig;
 import rlhf4j.data.DataException;
-import rlhf4j.data.GrammarFiles;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.PromptSplit;
+import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.judge.GoldJudges;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;
@@ -147,7 +147,7 @@ public final class LabelJob {
     /** The prompts to label: the training prompts (none sft or ppo holds out), drawn by the seed. */
     static List<PromptExample> prompts(ExperimentConfig config, PrintStream out) {
         LabelConfig cfg = config.label();
-        Path file = GrammarFiles.ensure(Path.of(cfg.data().prompts()), out);
+        Path file = TaskFiles.ensure(Path.of(cfg.data().prompts()), out);
         List<PromptExample> eligible = new ArrayList<>();
         for (PromptExample p : PromptData.read(file)) {
             if (PromptSplit.isValidation(p.prompt(), config.sft().data().valFraction())

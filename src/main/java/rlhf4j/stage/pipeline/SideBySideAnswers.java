@@ -8,10 +8,10 @@ import java.util.List;
 import java.util.Map;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ExperimentConfig;
-import rlhf4j.data.GrammarFiles;
 import rlhf4j.data.Message;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
+import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
 import rlhf4j.model.Gpt;
@@ -47,7 +47,7 @@ final class SideBySideAnswers {
 
     static List<rlhf4j.report.SideBySide> collect(ExperimentConfig config, Gpt.Engine engine, PrintStream out) {
         String file = config.ppo().data().test().isEmpty() ? config.ppo().data().prompts() : config.ppo().data().test();
-        List<PromptExample> prompts = pick(PromptData.read(GrammarFiles.ensure(Path.of(file), out)),
+        List<PromptExample> prompts = pick(PromptData.read(TaskFiles.ensure(Path.of(file), out)),
                 new CopyBaseline(config.eval().copyPrefix()));
         List<GenerationEval.Item> items = prompts.stream()
                 .map(p -> new GenerationEval.Item(p.prompt(), p.reference() == null ? "" : p.reference())).toList();

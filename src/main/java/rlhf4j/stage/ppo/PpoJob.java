@@ -18,10 +18,10 @@ import rlhf4j.config.ConfigException;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.PpoConfig;
 import rlhf4j.data.DataException;
-import rlhf4j.data.GrammarFiles;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.PromptSplit;
+import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
 import rlhf4j.eval.GoldEval;
@@ -104,7 +104,7 @@ public final class PpoJob {
         Gpt value = new Gpt(rm.spec(), previous != null ? StageCheckpoint.readTensors(dir, VALUE_MODEL)
                 : valueInit(rm.params(), rewardModel.norm()), options.engine());
 
-        Path promptFile = GrammarFiles.ensure(Path.of(cfg.data().prompts()), out);
+        Path promptFile = TaskFiles.ensure(Path.of(cfg.data().prompts()), out);
         List<PromptExample> all = PromptData.read(promptFile);
         List<PromptExample> train = new ArrayList<>();
         List<PromptExample> val = new ArrayList<>();
@@ -207,7 +207,7 @@ public final class PpoJob {
                 models.policy().releaseBuffers();           // training is over: only decoding and scoring follow
                 models.value().releaseBuffers();
                 models.reference().releaseBuffers();
-                List<PromptExample> testPrompts = PromptData.read(GrammarFiles.ensure(Path.of(cfg.data().test()), out));
+                List<PromptExample> testPrompts = PromptData.read(TaskFiles.ensure(Path.of(cfg.data().test()), out));
                 if (cfg.testPrompts() > 0 && testPrompts.size() > cfg.testPrompts()) {
                     testPrompts = testPrompts.subList(0, cfg.testPrompts());
                 }

@@ -17,8 +17,8 @@ import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.RmConfig;
 import rlhf4j.data.DataException;
 import rlhf4j.data.RowSkips;
-import rlhf4j.data.GrammarFiles;
 import rlhf4j.data.RankingData;
+import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.RankingMetrics;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
@@ -153,7 +153,7 @@ public final class RmJob {
             files.add(rankings);
         }
         for (String f : cfg.data().train()) {
-            files.add(GrammarFiles.ensure(Path.of(f), out));
+            files.add(TaskFiles.ensure(Path.of(f), out));
         }
         return files;
     }
@@ -180,7 +180,7 @@ public final class RmJob {
         RankingMetrics val = RmGroups.metrics(data.val(), RmGroups.score(model, data.val()), norm);
         RankingMetrics test = null;
         if (!cfg.data().test().isEmpty()) {
-            Path testFile = GrammarFiles.ensure(Path.of(cfg.data().test()), out);
+            Path testFile = TaskFiles.ensure(Path.of(cfg.data().test()), out);
             RowSkips testSkips = new RowSkips(cfg.data().strict());
             test = model.evaluate(RankingData.read(testFile, testSkips));
             testSkips.warning("rm.data.strict").ifPresent(out::println);

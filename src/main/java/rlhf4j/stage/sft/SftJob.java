@@ -16,9 +16,9 @@ import rlhf4j.config.EvalConfig;
 import rlhf4j.config.SftConfig;
 import rlhf4j.data.DataException;
 import rlhf4j.data.RowSkips;
-import rlhf4j.data.GrammarFiles;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.SftData;
+import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
 import rlhf4j.model.Gpt;
@@ -54,12 +54,12 @@ public final class SftJob {
         StageCheckpoint.Loaded base = previous != null ? previous : loadInit(init);
         StageDir.checkBlockSize(config.model().blockSize(), base.spec(), previous != null ? dir : init);
         rlhf4j.train.MemoryBudget.check(base.spec(), cfg.batchSize(), base.spec().blockSize(), "sft.batch_size");
-        Path trainFile = GrammarFiles.ensure(Path.of(cfg.data().train()), out);
+        Path trainFile = TaskFiles.ensure(Path.of(cfg.data().train()), out);
         ChatTemplate template = new ChatTemplate(base.tokenizer());
         RowSkips skips = new RowSkips(cfg.data().strict());
         List<rlhf4j.data.SftExample> extraRows = new java.util.ArrayList<>();
         for (String f : cfg.data().trainExtra()) {
-            extraRows.addAll(SftData.read(GrammarFiles.ensure(Path.of(f), out), skips));
+            extraRows.addAll(SftData.read(TaskFiles.ensure(Path.of(f), out), skips));
         }
         SftExamples data = SftExamples.of(SftData.read(trainFile, skips), extraRows, template, base.spec().blockSize(),
                 cfg.data().valFraction(), skips);
@@ -118,7 +118,7 @@ public final class SftJob {
                                    EvalConfig eval, long seed, Path dir, PrintStream out) {
         rlhf4j.generate.Decoding decoding = eval.decoding(seed);
         CopyBaseline copy = new CopyBaseline(eval.copyPrefix());
-        List<GenerationEval.Item> items = PromptData.read(GrammarFiles.ensure(testFile, out)).stream()
+        List<GenerationEval.Item> items = PromptData.read(TaskFiles.ensure(testFile, out)).stream()
                 .filter(p -> p.reference() != null)
                 .map(p -> new GenerationEval.Item(p.prompt(), p.reference())).toList();
         GenerationEval.Result r = GenerationEval.run(gpt.decoder(), base.tokenizer(),
