@@ -57,17 +57,23 @@ class ConfigLoaderTest {
     void shippedConfigsLoad() {
         ExperimentConfig tiny = ConfigLoader.load(Path.of("configs/tiny.yaml"));
         assertEquals("tiny", tiny.run().name());
-        assertEquals(new ModelConfig(8, 4, 64, 192, 0.02, rlhf4j.model.Norm.LAYERNORM, rlhf4j.model.Position.ROPE),
+        assertEquals(new ModelConfig(8, 4, 64, 128, 0.02, rlhf4j.model.Norm.LAYERNORM, rlhf4j.model.Position.ROPE),
                 tiny.model());
-        assertEquals(List.of("datasets/grammar/copy.jsonl"), tiny.sft().data().trainExtra());
-        assertEquals(1024, tiny.tokenizer().vocabSize());
-        assertEquals(16, tiny.pretrain().batchSize());
-        assertEquals(100, tiny.pretrain().evalEvery());
-        assertEquals(100, tiny.pretrain().checkpointEvery());
-        assertEquals(3e-3, tiny.pretrain().learningRate());
+        assertEquals("sentiment", tiny.label().labeler());
+        assertEquals(List.of("sentiment", "vader"), tiny.eval().goldJudges());
+        assertTrue(tiny.eval().decoding(1).sampled());
         assertEquals(32, tiny.ppo().batchSize());
         assertTrue(tiny.ppo().adaptiveKl());
         assertEquals(0, tiny.ppo().batchSize() % tiny.ppo().numMiniBatches());
+
+        ExperimentConfig grammar = ConfigLoader.load(Path.of("configs/grammar-tiny.yaml"));
+        assertEquals("grammar-tiny", grammar.run().name());
+        assertEquals(new ModelConfig(8, 4, 64, 192, 0.02, rlhf4j.model.Norm.LAYERNORM, rlhf4j.model.Position.ROPE),
+                grammar.model());
+        assertEquals(List.of("datasets/grammar/copy.jsonl"), grammar.sft().data().trainExtra());
+        assertEquals(List.of("chrf"), grammar.eval().goldJudges());
+        assertEquals(16, grammar.pretrain().batchSize());
+        assertEquals(3e-3, grammar.pretrain().learningRate());
 
         ExperimentConfig small = ConfigLoader.load(Path.of("configs/grammar-small.yaml"), List.of());
         assertEquals("grammar-small", small.run().name());
@@ -76,7 +82,7 @@ class ConfigLoaderTest {
         long params = 12L * m.nLayer() * m.nEmbd() * m.nEmbd()
                 + (long) small.tokenizer().vocabSize() * m.nEmbd() + (long) m.blockSize() * m.nEmbd();
         assertTrue(params > 1_500_000 && params < 1_900_000, "about 1.7M parameters, got " + params);
-        assertEquals(tiny.sft().data().trainExtra(), small.sft().data().trainExtra());
+        assertEquals(grammar.sft().data().trainExtra(), small.sft().data().trainExtra());
     }
 
     @Test

@@ -60,17 +60,36 @@ class BootstrapTest {
     void goldEvalScoresEachSystemAndItsDifferenceFromTheBaseline() {
         List<String> refs = List.of("He goes home.", "She has a cat.", "It is fine.");
         Map<String, GoldEval.PerPrompt> systems = new LinkedHashMap<>();
-        systems.put("sft greedy", GoldEval.PerPrompt.of(List.of("He go home.", "She has a cat.", "It fine."), refs));
-        systems.put("ppo greedy", GoldEval.PerPrompt.of(refs, refs));
-        GoldEval g = GoldEval.of(systems, "sft greedy", 9);
+        systems.put("sft greedy", GoldEval.PerPrompt.chrF(List.of("He go home.", "She has a cat.", "It fine."), refs));
+        systems.put("ppo greedy", GoldEval.PerPrompt.chrF(refs, refs));
+        GoldEval g = GoldEval.of(systems, List.of("chrf"), "sft greedy", Map.of(), 9);
         assertEquals(3, g.prompts());
-        assertEquals(1 / 3.0, g.systems().get("sft greedy").exactMatch().estimate(), 1e-15);
-        assertEquals(100.0, g.systems().get("ppo greedy").chrF().estimate(), 1e-9);
-        GoldEval.Scores d = g.differences().get("ppo greedy - sft greedy");
+        assertEquals(List.of("chrf", GoldEval.EXACT_MATCH), g.measures());
+        assertEquals(1 / 3.0, g.systems().get("sft greedy").get(GoldEval.EXACT_MATCH).estimate(), 1e-15);
+        assertEquals(100.0, g.systems().get("ppo greedy").get("chrf").estimate(), 1e-9);
+        Map<String, Bootstrap.Interval> d = g.differences().get("ppo greedy - sft greedy");
         double sftChrF = (TextMetrics.chrF("He go home.", refs.get(0)) + 100 + TextMetrics.chrF("It fine.", refs.get(2))) / 3;
-        assertEquals(100 - sftChrF, d.chrF().estimate(), 1e-9);
-        assertEquals(2 / 3.0, d.exactMatch().estimate(), 1e-15);
+        assertEquals(100 - sftChrF, d.get("chrf").estimate(), 1e-9);
+        assertEquals(2 / 3.0, d.get(GoldEval.EXACT_MATCH).estimate(), 1e-15);
+        // win rate by chrF: ppo wins prompts 1 and 3, ties prompt 2: (1 + 0.5 + 1) / 3; none by exact match
+        assertEquals(2.5 / 3, g.winRates().get("ppo greedy vs sft greedy").get("chrf").estimate(), 1e-15);
+        assertFalse(g.winRates().get("ppo greedy vs sft greedy").containsKey(GoldEval.EXACT_MATCH));
         assertTrue(g.table().contains("ppo greedy - sft greedy"), g.table());
         assertTrue(((Map<?, ?>) g.toMap().get("differences")).containsKey("ppo greedy - sft greedy"));
+    }
+
+    @Test
+    void winRateCountsTiesHalfAndItsIntervalResamplesPrompts() {
+        // outcomes by prompt: win, win, tie, loss, win -> (1 + 1 + 0.5 + 0 + 1) / 5 = 0.7
+        double[] a = {3, 2, 1, 0, 5};
+        double[] b = {1, 1, 1, 2, 4};
+        Bootstrap.Interval w = Bootstrap.winRate(a, b, 4);
+        assertEquals(0.7, w.estimate(), 1e-15);
+        assertTrue(w.low() >= 0 && w.high() <= 1.0 + 1e-12 && w.low() < 0.7 && w.high() > 0.7, w.toString());
+        // the same as the bootstrap mean of the outcomes themselves, with the same seed
+        assertEquals(Bootstrap.mean(new double[] {1, 1, 0.5, 0, 1}, 4), w);
+        // every prompt won: 1 with a degenerate interval; every prompt tied: exactly one half
+        assertEquals(new Bootstrap.Interval(1, 1, 1), Bootstrap.winRate(new double[] {2, 2}, new double[] {1, 1}, 1));
+        assertEquals(new Bootstrap.Interval(0.5, 0.5, 0.5), Bootstrap.winRate(new double[] {2, 2}, new double[] {2, 2}, 1));
     }
 }
