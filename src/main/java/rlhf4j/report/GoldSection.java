@@ -128,11 +128,12 @@ final class GoldSection {
     private static void plots(StringBuilder h, Path runDir, Path ppoDir, JsonNode curve, JsonNode judges) {
         List<String> names = new ArrayList<>();
         for (JsonNode j : judges) {
-            Path png = runDir.resolve(ScoreVsKlPlot.fileName(j.asText()));
+            Path png = runDir.resolve(PipelineReport.PLOT_DIR).resolve(ScoreVsKlPlot.fileName(j.asText()));
             try {
+                Files.createDirectories(png.getParent());
                 Files.deleteIfExists(png);
                 if (ScoreVsKlPlot.write(ppoDir, curve, j.asText(), png)) {
-                    names.add(png.getFileName().toString());
+                    names.add(PipelineReport.PLOT_DIR + "/" + png.getFileName());
                 }
             } catch (IOException | RuntimeException | LinkageError e) {
                 h.append("<p class=\"notrun\">score-against-KL plot not drawn: ").append(Html.esc(e.toString()))

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -130,6 +131,61 @@ class ReportTest {
         assertTrue(html.contains("prompt → answer &lt;i&gt;&amp;amp; ppo"), "samples escaped");
         assertFalse(html.contains("src=\"/") || html.contains("http://") || html.contains("https://"),
                 "self-contained: relative image paths, nothing fetched");
+    }
+
+    /** A judged PPO run: two judges, win rates, the fluency figures, the best-of-n curve and the test answers. */
+    @Test
+    void judgedRunShowsWinRatesFiguresScoreAgainstKlAndTheTestAnswers() throws Exception {
+        Path run = tmp.resolve("judged");
+        FakeRun.write(run, List.of("ppo"));
+        Path ppo = run.resolve("ppo");
+        Files.writeString(ppo.resolve("metrics.csv"), """
+                step,val_kl,val_sentiment,val_vader
+                0,0.0,0.5,0.1
+                25,1.5,1.25,0.2
+                50,3.0,2.0,0.3
+                """, StandardCharsets.UTF_8);
+        String interval = "{\"value\": %s, \"ci95\": [%s, %s]}";
+        Files.writeString(ppo.resolve("test_metrics.json"), """
+                {"prompts": 4, "decoding": "sampled-0.7", "decoding_described": "sampled at temperature 0.7",
+                 "answers_file": "test_answers.jsonl",
+                 "gold": {"prompts": 4, "measure": "judged", "measures": ["sentiment", "vader"],
+                   "judges": ["sentiment", "vader"],
+                   "systems": {"sft": {"sentiment": %s, "vader": %s}, "ppo": {"sentiment": %s, "vader": %s}},
+                   "differences": {"ppo - sft": {"sentiment": %s, "vader": %s}},
+                   "win_rates": {"ppo vs sft": {"sentiment": %s, "vader": %s}},
+                   "figures": {"sft": {"kl": 0.0, "repeated_trigrams": 0.0125, "distinct_2": 0.875, "lm_loss": 3.5},
+                               "ppo": {"kl": 2.75, "repeated_trigrams": 0.025, "distinct_2": 0.8125, "lm_loss": 3.75}}},
+                 "best_of_curve": {"prompts": 3, "what": "best-of-n on the held-out prompts",
+                   "points": [{"n": 1, "kl": 0.0, "sentiment": 0.5, "vader": 0.1},
+                              {"n": 4, "kl": 0.636, "sentiment": 1.5, "vader": 0.25}]}}
+                """.formatted(interval.formatted(0.5, 0.25, 0.75), interval.formatted(0.1, 0.0, 0.2),
+                interval.formatted(2.0, 1.5, 2.5), interval.formatted(0.3, 0.2, 0.4),
+                interval.formatted(1.5, 1.0, 2.0), interval.formatted(0.2, -0.1, 0.5),
+                interval.formatted(0.875, 0.625, 1.0), interval.formatted(0.625, 0.375, 0.875)),
+                StandardCharsets.UTF_8);
+        Files.writeString(ppo.resolve("test_answers.jsonl"), "{\"prompt\": \"Continue: We <b>must</b>\", "
+                + "\"sft\": {\"answer\": \"go on.\", \"sentiment\": 0.0, \"vader\": 0.0}, "
+                + "\"ppo\": {\"answer\": \"build a great & happy nation.\", \"sentiment\": 6.0, \"vader\": 0.8}}\n",
+                StandardCharsets.UTF_8);
+        String html = Files.readString(PipelineReport.write(run, context(List.of())).html());
+        Map<String, Map.Entry<Double, String>> c = cells(html);
+        assertEquals("+1.50 ★", c.get("gold.ppo_sft.sentiment").getValue());
+        assertEquals("+0.20", c.get("gold.ppo_sft.vader").getValue());             // interval across 0: no star
+        assertEquals("87.5% ★", c.get("win.ppo_vs_sft.sentiment").getValue());     // above one half
+        assertEquals("62.5%", c.get("win.ppo_vs_sft.vader").getValue());           // interval reaches below one half
+        assertEquals(2.75, c.get("fig.ppo.kl").getKey());
+        assertEquals("2.5%", c.get("fig.ppo.repeated_trigrams").getValue());
+        assertEquals("0.813", c.get("fig.ppo.distinct_2").getValue());            // 0.8125, half up
+        assertTrue(html.contains("sampled at temperature 0.7"), "how the answers were decoded");
+        assertTrue(html.contains("build a great &amp; happy nation.") && html.contains("We &lt;b&gt;must&lt;/b&gt;"),
+                "test answers side by side, escaped");
+        for (String judge : List.of("sentiment", "vader")) {
+            Path png = run.resolve("report").resolve("score_vs_kl_" + judge + ".png");
+            BufferedImage img = ImageIO.read(png.toFile());
+            assertNotNull(img, png + " is a PNG");
+            assertTrue(html.contains("src=\"report/score_vs_kl_" + judge + ".png\""), judge);
+        }
     }
 
     @Test
