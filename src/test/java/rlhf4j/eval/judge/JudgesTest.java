@@ -30,7 +30,7 @@ class JudgesTest {
         Files.writeString(root.resolve("lexicons/afinn-165/afinn-165.tsv"), "great\t3\nhappy\t3\n");
         Files.createDirectories(root.resolve("lexicons/vader"));
         Files.writeString(root.resolve("lexicons/vader/vader_lexicon.txt"), "good\t1.9\t0.9\t[]\n");
-        return new Lexicons(root, NO_CLIENTS, new PrintStream(OutputStream.nullOutputStream()));
+        return new Lexicons(root.resolve("lexicons"), NO_CLIENTS, new PrintStream(OutputStream.nullOutputStream()));
     }
 
     @Test

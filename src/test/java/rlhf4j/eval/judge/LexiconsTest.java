@@ -49,7 +49,7 @@ class LexiconsTest {
     private final ByteArrayOutputStream progress = new ByteArrayOutputStream();
 
     private Lexicons lexicons(Clients clients) {
-        return new Lexicons(root, clients, new PrintStream(progress, true, StandardCharsets.UTF_8));
+        return new Lexicons(root.resolve("lexicons"), clients, new PrintStream(progress, true, StandardCharsets.UTF_8));
     }
 
     private String progress() {

@@ -117,7 +117,7 @@ class VaderJudgeTest {
         Path datasets = Path.of("datasets");
         Assumptions.assumeTrue(Files.isRegularFile(datasets.resolve("lexicons/vader/vader_lexicon.txt")),
                 "datasets/lexicons/vader is not fetched");
-        VaderJudge real = new VaderJudge(new Lexicons(datasets, new Clients("no-such-npm-rlhf4j", "no-such-mvn",
+        VaderJudge real = new VaderJudge(new Lexicons(datasets.resolve("lexicons"), new Clients("no-such-npm-rlhf4j", "no-such-mvn",
                 "tar", null), new PrintStream(OutputStream.nullOutputStream())).vader());
         assertEquals(0.8316, real.compound("VADER is smart, handsome, and funny."), 5e-5);
         assertEquals(-0.7424, real.compound("VADER is not smart, handsome, nor funny."), 5e-5);
