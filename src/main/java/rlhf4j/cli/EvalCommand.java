@@ -1,7 +1,9 @@
 package rlhf4j.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -61,6 +63,24 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "1.0", paramLabel = "P", description = "with --sample: nucleus sampling "
             + "mass; 1 = off (default)")
     double topP;
+
+    @Option(names = "--judge", paramLabel = "NAME", description = "score the answers with this judge (repeatable: "
+            + "chrf, sentiment, vader; the first is the measure win rates are first given by): the pipeline's gold "
+            + "evaluation for any checkpoint, on .jsonl/.csv prompts")
+    List<String> judges = new ArrayList<>();
+
+    @Option(names = "--against", paramLabel = "DIR", description = "a second policy that answers the same prompts "
+            + "(same decoding, same random numbers per prompt): --checkpoint's win rate against it by each judge, "
+            + "with 95% bootstrap intervals (default judge: chrf)")
+    Path against;
+
+    @Option(names = "--lexicons", defaultValue = "datasets/lexicons", paramLabel = "DIR", description = "folder of the "
+            + "sentiment lexicons (fetched there on first use; default ${DEFAULT-VALUE})")
+    Path lexicons;
+
+    @Option(names = "--known-words", paramLabel = "FILE", description = "the sentiment judge's known words, one a "
+            + "line (e.g. datasets/continuation/words.txt); each word outside them costs 2 points")
+    Path knownWords;
 
     @Option(names = "--show", defaultValue = "3", description = "answers to print (default ${DEFAULT-VALUE})")
     int show;
@@ -128,6 +148,11 @@ final class EvalCommand implements Callable<Integer> {
             throw new ConfigException("--answers writes generated answers: --data must be a .jsonl/.csv of prompts, "
                     + "not a text file");
         }
+        boolean judged = !judges.isEmpty() || against != null;
+        if (judged && (rewardModel != null || name.endsWith(".txt") || heldOut > 0)) {
+            throw new ConfigException("--judge and --against score answers to .jsonl/.csv prompts: not with "
+                    + "--reward-model, --held-out or a .txt file");
+        }
         StageCheckpoint.Loaded ckpt = StageCheckpoint.loadToStartFrom(checkpoint);
         Gpt.Engine engine = Gpt.launcherEngine();                       // the launcher's choice, read once
         Gpt gpt = new Gpt(ckpt.spec(), ckpt.params(), engine);
@@ -135,7 +160,9 @@ final class EvalCommand implements Callable<Integer> {
         result.put("checkpoint", checkpoint.toString());
         result.put("stage", ckpt.stage());
         result.put("data", data.toString());
-        if (rewardModel != null) {
+        if (judged) {
+            result.putAll(judged(ckpt, gpt, engine));
+        } else if (rewardModel != null) {
             if (gpt.hasScoreHead() || name.endsWith(".txt")) {
                 throw new ConfigException("--reward-model scores a policy's answers: --checkpoint must be a policy "
                         + "(sft or ppo folder) and --data a .jsonl/.csv of prompts");
@@ -175,5 +202,48 @@ final class EvalCommand implements Callable<Integer> {
         }
         System.out.println(Json.toString(result).replaceAll("\\s*\\n\\s*", " "));
         return 0;
+    }
+
+    /** The judges' verdict on this checkpoint's answers, and on --against's beside them. */
+    private Map<String, Object> judged(StageCheckpoint.Loaded ckpt, Gpt gpt, Gpt.Engine engine) {
+        if (gpt.hasScoreHead()) {
+            throw new ConfigException("--judge scores a policy's answers: " + checkpoint + " is a reward model");
+        }
+        List<String> names = judges.isEmpty() ? List.of("chrf") : judges;
+        java.util.Set<String> known = knownWords == null ? java.util.Set.of()
+                : rlhf4j.eval.judge.Judges.knownWords(knownWords);
+        List<rlhf4j.eval.judge.Judge> list = names.stream()
+                .map(n -> rlhf4j.eval.judge.Judges.create(n, lexicons, known, System.err)).toList();
+        List<rlhf4j.data.PromptExample> prompts = rlhf4j.data.PromptData.read(data);
+        if (limit > 0 && prompts.size() > limit) {
+            prompts = prompts.subList(0, limit);
+        }
+        if (prompts.isEmpty()) {
+            throw new rlhf4j.data.DataException(data, "holds no prompts");
+        }
+        if (list.stream().anyMatch(rlhf4j.eval.judge.Judge::needsReference)
+                && prompts.stream().anyMatch(p -> p.reference() == null)) {
+            throw new rlhf4j.data.DataException(data, "has prompts without a completion, and chrf scores against it");
+        }
+        List<rlhf4j.eval.JudgedComparison.Contender> systems = new ArrayList<>();
+        if (against != null) {
+            StageCheckpoint.Loaded other = StageCheckpoint.loadToStartFrom(against);
+            if (!other.tokenizer().fingerprint().equals(ckpt.tokenizer().fingerprint())) {
+                throw new ConfigException("--against " + against + " uses a different tokenizer from " + checkpoint);
+            }
+            systems.add(new rlhf4j.eval.JudgedComparison.Contender(against.toString(),
+                    new Gpt(other.spec(), other.params(), engine)));
+        }
+        systems.add(new rlhf4j.eval.JudgedComparison.Contender(checkpoint.toString(), gpt));
+        rlhf4j.eval.JudgedComparison.Result r = rlhf4j.eval.JudgedComparison.run(systems, ckpt.tokenizer(), prompts,
+                list, maxNewTokens, new Decoding(beams, lengthPenalty, sample, topP, seed), seed);
+        System.out.println(r.gold().table());
+        if (answers != null) {
+            AnswersFile.write(answers, AnswersFile.ofJudged(prompts, r));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("decoding", new Decoding(beams, lengthPenalty, sample, topP, seed).label());
+        m.put("gold", r.gold().toMap());
+        return m;
     }
 }

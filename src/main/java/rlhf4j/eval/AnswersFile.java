@@ -54,6 +54,34 @@ public final class AnswersFile {
         return m;
     }
 
+    /**
+     * The rows of a judged comparison: the checkpoint's answer (the last system) with each judge's score, and every
+     * other system's answer and scores under its name.
+     */
+    public static List<Row> ofJudged(List<rlhf4j.data.PromptExample> prompts, JudgedComparison.Result result) {
+        List<String> names = List.copyOf(result.answers().keySet());
+        String own = names.get(names.size() - 1);
+        List<Row> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            Map<String, Object> s = new LinkedHashMap<>();
+            for (String name : names) {
+                Map<String, Object> target = s;
+                if (!name.equals(own)) {
+                    target = new LinkedHashMap<>();
+                    target.put("answer", result.answers().get(name).get(i));
+                }
+                for (Map.Entry<String, double[]> e : result.scores().get(name).scores().entrySet()) {
+                    target.put(e.getKey(), e.getValue()[i]);
+                }
+                if (!name.equals(own)) {
+                    s.put(name, target);
+                }
+            }
+            rows.add(new Row(prompts.get(i).prompt(), prompts.get(i).reference(), result.answers().get(own).get(i), s));
+        }
+        return rows;
+    }
+
     /** The rows of a policy evaluation (reward and KL per answer; exact match and chrF where there is a reference). */
     public static List<Row> ofPolicy(List<rlhf4j.stage.ppo.PolicyEval.Answer> answers) {
         return answers.stream().map(a -> {

@@ -49,6 +49,24 @@ public record GoldEval(int prompts, String baseline, List<String> measures, List
             m.put(EXACT_MATCH, e);
             return new PerPrompt(m);
         }
+
+        /** Every judge's score of every answer ({@code prompts[i]} answered by {@code answers[i]}), exact match beside chrF. */
+        public static PerPrompt judged(List<rlhf4j.eval.judge.Judge> judges, List<String> prompts, List<String> answers,
+                                       List<String> references) {
+            Map<String, double[]> scores = new LinkedHashMap<>();
+            for (rlhf4j.eval.judge.Judge j : judges) {
+                if (j.name().equals("chrf")) {
+                    scores.putAll(chrF(answers, references).scores());
+                    continue;
+                }
+                double[] x = new double[answers.size()];                                        // [n]
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = j.score(prompts.get(i), answers.get(i), references.get(i));
+                }
+                scores.put(j.name(), x);
+            }
+            return new PerPrompt(scores);
+        }
     }
 
     /** The positions of the prompts that have a reference completion, the ones a reference measure can score. */

@@ -94,7 +94,7 @@ final class PpoTestEval {
         List<String> texts = prompts.stream().map(PpoTestEval::promptText).toList();
         List<String> refs = prompts.stream().map(PromptExample::reference).toList();
         for (Map.Entry<String, List<String>> e : answers.entrySet()) {
-            systems.put(e.getKey(), judge(s.judges(), texts, e.getValue(), refs));
+            systems.put(e.getKey(), GoldEval.PerPrompt.judged(s.judges(), texts, e.getValue(), refs));
             Map<String, Double> f = new LinkedHashMap<>();
             if (kl.containsKey(e.getKey())) {
                 f.put("kl", kl.get(e.getKey()));
@@ -115,25 +115,6 @@ final class PpoTestEval {
     }
 
     /**
-     * Every judge's score of every answer, prompt by prompt: judge → [n], with exact match beside chrF.
-     */
-    static GoldEval.PerPrompt judge(List<Judge> judges, List<String> prompts, List<String> answers, List<String> refs) {
-        Map<String, double[]> scores = new LinkedHashMap<>();
-        for (Judge j : judges) {
-            if (j.name().equals("chrf")) {
-                scores.putAll(GoldEval.PerPrompt.chrF(answers, refs).scores());
-                continue;
-            }
-            double[] x = new double[answers.size()];                                            // [n]
-            for (int i = 0; i < x.length; i++) {
-                x[i] = j.score(prompts.get(i), answers.get(i), refs.get(i));
-            }
-            scores.put(j.name(), x);
-        }
-        return new GoldEval.PerPrompt(scores);
-    }
-
-    /**
      * SFT's best-of-n on {@code prompts} for each n of {@link #CURVE_N}: 16 samples per prompt, the reward model
      * picks among the first n; each judge's mean score and the analytic KL log n − (n−1)/n.
      */
@@ -149,7 +130,7 @@ final class PpoTestEval {
         List<Map<String, Object>> points = new ArrayList<>();
         for (int n : CURVE_N) {
             List<String> chosen = all.stream().map(c -> c.best(n).answer()).toList();
-            GoldEval.PerPrompt scores = judge(s.judges().stream().filter(j -> !j.needsReference()
+            GoldEval.PerPrompt scores = GoldEval.PerPrompt.judged(s.judges().stream().filter(j -> !j.needsReference()
                     || refs.stream().allMatch(java.util.Objects::nonNull)).toList(), texts, chosen, refs);
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("n", n);

@@ -71,6 +71,10 @@ class PipelineJobTest {
         return a.toArray(String[]::new);
     }
 
+    private static long seed(Path runDir) throws IOException {
+        return Json.readTree(runDir.resolve("ppo/trainer_state.json")).path("seed").asLong();
+    }
+
     /** data-key → data-value of every number cell of the report. */
     private static Map<String, Double> reportNumbers(Path html) throws IOException {
         Matcher m = Pattern.compile("data-key=\"([^\"]+)\" data-value=\"([^\"]+)\"")
@@ -141,6 +145,26 @@ class PipelineJobTest {
         assertEquals(Math.log(16) - 15.0 / 16, points.get(4).path("kl").asDouble(), 1e-12);
         assertTrue(Files.readString(runDir.resolve("ppo/metrics.csv")).lines().findFirst().orElseThrow()
                 .contains("val_sentiment"));
+        // ./train eval --judge --against gives the same verdict on the same prompts, decoded the same way
+        Path out = tmp.resolve("judged.jsonl");
+        MicroRun.Result e = run.train("eval", "--checkpoint", runDir.resolve("ppo").toString(), "--against",
+                runDir.resolve("sft").toString(), "--data", tmp.resolve("prompts.jsonl").toString(), "--limit", "8",
+                "--judge", "sentiment", "--judge", "vader", "--lexicons", lexicons.toString(), "--known-words",
+                tmp.resolve("words.txt").toString(), "--sample", "0.7", "--max-new-tokens", "6",
+                "--seed", String.valueOf(seed(runDir)), "--answers", out.toString());
+        assertEquals(0, e.code(), e.err());
+        List<JsonNode> rows = Files.readAllLines(out).stream().map(Json::parse).toList();
+        String sftName = runDir.resolve("sft").toString();
+        for (String judge : List.of("sentiment", "vader")) {        // the win rate recomputed from the answers file
+            double w = rows.stream().mapToDouble(row -> Double.compare(row.path(judge).asDouble(),
+                    row.path(sftName).path(judge).asDouble()) > 0 ? 1 : row.path(judge).asDouble()
+                    == row.path(sftName).path(judge).asDouble() ? 0.5 : 0).average().orElseThrow();
+            assertEquals(wins.path(judge).path("value").asDouble(), w, 1e-12, judge);
+        }
+        assertEquals(8, Files.readAllLines(out).size());
+        assertEquals(first.path("ppo sampled-0.7").path("answer").asText(),
+                Json.parse(Files.readAllLines(out).get(0)).path("answer").asText());
+
         String html = Files.readString(runDir.resolve("report.html"));
         for (String judge : List.of("sentiment", "vader")) {
             Path png = runDir.resolve("report").resolve("score_vs_kl_" + judge + ".png");
