@@ -16,7 +16,9 @@ import java.util.regex.Pattern;
  * and penalises what a person would mark down in a continuation: repeated words and word pairs, words it has
  * never seen in the pretraining text, answers too short or too long, and answers that stop mid-sentence.
  * Without the penalties a policy could win by repeating "great" or by inventing words, so they are part of the
- * score, not a separate check.
+ * score, not a separate check. A capitalised word inside a sentence is a name, and a name carries no sentiment:
+ * "the United States" is not a positive phrase, though AFINN rates "united" +1 (a PPO policy that was paid for it
+ * ended 37% of its answers with it).
  */
 public final class SentimentJudge implements Judge {
     public static final String NAME = "sentiment";
@@ -90,7 +92,7 @@ public final class SentimentJudge implements Judge {
     public Breakdown breakdown(String answer) {
         Objects.requireNonNull(answer, "answer");
         List<String> words = words(answer);
-        return new Breakdown(valence(words), repetition(words), unknownWords(words), length(words.size()),
+        return new Breakdown(valence(sentimentWords(answer)), repetition(words), unknownWords(words), length(words.size()),
                 finished(answer) ? 0 : UNFINISHED_PENALTY);
     }
 
@@ -100,6 +102,27 @@ public final class SentimentJudge implements Judge {
         Matcher m = WORD.matcher(text);
         while (m.find()) {
             words.add(m.group().toLowerCase(Locale.ROOT));
+        }
+        return words;
+    }
+
+    /**
+     * The words that can carry sentiment, lowercased: all but names, i.e. capitalised words that neither open the
+     * answer nor follow a '.', '!' or '?'.
+     */
+    static List<String> sentimentWords(String text) {
+        List<String> words = new ArrayList<>();
+        Matcher m = WORD.matcher(text);
+        int end = 0;
+        boolean first = true;
+        while (m.find()) {
+            String between = text.substring(end, m.start());
+            boolean opensSentence = first || between.matches("(?s).*[.!?][\\s\"']*");
+            if (opensSentence || !Character.isUpperCase(m.group().charAt(0))) {
+                words.add(m.group().toLowerCase(Locale.ROOT));
+            }
+            first = false;
+            end = m.end();
         }
         return words;
     }

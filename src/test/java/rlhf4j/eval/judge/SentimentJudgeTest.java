@@ -86,6 +86,19 @@ class SentimentJudgeTest {
     }
 
     @Test
+    void capitalisedWordsInsideASentenceAreNamesWithoutSentiment() {
+        SentimentJudge judge = new SentimentJudge(Map.of("united", 1, "great", 3), Set.of());
+        // "United" inside the sentence is a name: valence 0; 6 words, finished
+        assertEquals(0.0, score(judge, "the schools of the United States."));
+        // the same word opening the answer, or opening a sentence after '.', counts: +1
+        assertEquals(1.0, score(judge, "United we stand and grow."));
+        assertEquals(1.0, score(judge, "we stand. \"United we grow."));
+        // "Great Britain" is a name too; "great" in lower case inside the sentence is not: 3
+        assertEquals(0.0, score(judge, "the people of Great Britain now."));
+        assertEquals(3.0, score(judge, "the people of a great Britain."));
+    }
+
+    @Test
     void emptyAnswerGetsLengthAndUnfinishedPenalties() {
         // 4 words short: 6; unfinished: 2
         assertEquals(new SentimentJudge.Breakdown(0, 0, 0, 6, 2), strict.breakdown(""));
