@@ -40,12 +40,14 @@ import rlhf4j.train.Seeds;
  * (labeler, sampling settings, counts) and {@code trainer_state.json} ({@code finished} once every prompt is
  * judged or skipped). The prompts are drawn by the run seed from {@code label.data.prompts} minus the prompts sft
  * and ppo hold out for validation. {@code --resume} continues the judging of an earlier run with its candidates
- * (the sampling settings must not have changed); {@code --overwrite} samples again, and the old rankings are
- * removed only once the new candidates are sampled.
+ * (the sampling settings must not have changed); {@code --overwrite} samples again, and once the new candidates are
+ * sampled the earlier run's files move to {@code previous/N/}: no judgement is ever deleted.
  */
 public final class LabelJob {
     public static final String STAGE = "label";
     public static final String MANIFEST = "manifest.json";
+    /** Where sampling again keeps the earlier runs' judgements, one numbered folder each. */
+    public static final String PREVIOUS = "previous";
 
     private LabelJob() {}
 
@@ -93,13 +95,10 @@ public final class LabelJob {
             counts.put("duplicate_candidates_dropped", candidates.duplicates());
             counts.put("prompts_with_one_distinct_answer", candidates.allIdentical());
             counts.put("tasks", tasks.size());
-            try {
-                Files.createDirectories(dir);
-                for (String f : List.of(RankingsJournal.RANKINGS, RankingsJournal.SKIPPED, StageCheckpoint.TRAINER_STATE)) {
-                    Files.deleteIfExists(dir.resolve(f));
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot prepare " + dir, e);
+            Path kept = archive(dir);
+            if (kept != null) {
+                out.printf("the earlier label run's judgements are kept in %s (delete it yourself when you no longer "
+                        + "want them)%n", kept);
             }
             candidates.write(dir);
         }
@@ -133,6 +132,37 @@ public final class LabelJob {
             out.printf("label stopped: %s; continue with --resume → %s%n", what, journal.file());
         }
         return new Result(tasks.size(), journal.judgedCount(), journal.skippedCount(), pairs, finished);
+    }
+
+    /**
+     * Moves an earlier run's files (judgements, skips, candidates, manifest, judge log, state) into
+     * {@code previous/N/} under the stage folder, N the first unused number, so sampling again never deletes a
+     * judgement: a person's rankings are the costliest data of the pipeline, and a judge that then fails or a
+     * Ctrl-C before the first new judgement must leave them where they were. Returns the archive, or null when
+     * there was nothing to keep.
+     */
+    static Path archive(Path dir) {
+        List<String> files = List.of(RankingsJournal.RANKINGS, RankingsJournal.SKIPPED, Candidates.FILE, MANIFEST,
+                CommandLabeler.LOG, StageCheckpoint.TRAINER_STATE);
+        try {
+            Files.createDirectories(dir);
+            if (files.stream().noneMatch(f -> Files.exists(dir.resolve(f)))) {
+                return null;
+            }
+            int n = 1;
+            while (Files.exists(dir.resolve(PREVIOUS).resolve(String.valueOf(n)))) {
+                n++;
+            }
+            Path target = Files.createDirectories(dir.resolve(PREVIOUS).resolve(String.valueOf(n)));
+            for (String f : files) {
+                if (Files.exists(dir.resolve(f))) {
+                    Files.move(dir.resolve(f), target.resolve(f), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep the earlier judgements of " + dir + ": " + e.getMessage(), e);
+        }
     }
 
     private static Labeler labeler(ExperimentConfig config, Path dir, PrintStream out) {

@@ -136,6 +136,33 @@ class LabelJobTest {
     }
 
     @Test
+    void samplingAgainKeepsEveryEarlierJudgementEvenWhenTheNewJudgeFails() throws IOException {
+        String good = "while read -r line; do echo '{\"ranking\": [1, 0]}'; done";
+        MicroRun.Result r = run.train(args("keep", "--set", "label.labeler=command", "--set", "label.num_candidates=2",
+                judge(good)));
+        assertEquals(0, r.code(), r.err());
+        byte[] judged = Files.readAllBytes(dir("keep").resolve(RankingsJournal.RANKINGS));
+        assertTrue(Files.readAllLines(dir("keep").resolve(RankingsJournal.RANKINGS)).size() >= 6);
+        // --overwrite with a judge that fails at once: the earlier rankings move to previous/1, byte for byte
+        MicroRun.Result failed = run.train(args("keep", "--set", "label.labeler=command", "--set",
+                "label.num_candidates=2", judge("exit 9"), "--overwrite"));
+        assertEquals(2, failed.code(), failed.err());
+        Path kept = dir("keep").resolve(LabelJob.PREVIOUS).resolve("1");
+        assertArrayEquals(judged, Files.readAllBytes(kept.resolve(RankingsJournal.RANKINGS)));
+        assertTrue(Files.exists(kept.resolve(LabelJob.MANIFEST)) && Files.exists(kept.resolve(Candidates.FILE)));
+        assertFalse(Files.exists(dir("keep").resolve(RankingsJournal.RANKINGS))
+                && Files.size(dir("keep").resolve(RankingsJournal.RANKINGS)) > 0, "no new judgement was made");
+        // sampling once more keeps the failed run's files too, in previous/2, and previous/1 is untouched
+        MicroRun.Result again = run.train(args("keep", "--set", "label.labeler=command", "--set",
+                "label.num_candidates=2", judge(good), "--overwrite"));
+        assertEquals(0, again.code(), again.err());
+        assertTrue(Files.isDirectory(dir("keep").resolve(LabelJob.PREVIOUS).resolve("2")));
+        assertArrayEquals(judged, Files.readAllBytes(kept.resolve(RankingsJournal.RANKINGS)));
+        assertArrayEquals(judged, Files.readAllBytes(dir("keep").resolve(RankingsJournal.RANKINGS)),
+                "the same candidates ranked by the same judge");
+    }
+
+    @Test
     void aMalformedAnswerStopsWithAClearError() {
         MicroRun.Result r = run.train(args("bad", "--set", "label.labeler=command", "--set", "label.num_candidates=2",
                 judge("while read -r line; do echo nope; done")));
