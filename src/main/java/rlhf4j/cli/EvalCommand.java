@@ -79,7 +79,7 @@ final class EvalCommand implements Callable<Integer> {
     Path lexicons;
 
     @Option(names = "--known-words", paramLabel = "FILE", description = "the sentiment judge's known words, one a "
-            + "line (e.g. datasets/continuation/words.txt); each word outside them costs 2 points")
+            + "line (e.g. datasets/continuation/words.txt); each word outside them costs 1 point")
     Path knownWords;
 
     @Option(names = "--show", defaultValue = "3", description = "answers to print (default ${DEFAULT-VALUE})")

@@ -23,7 +23,7 @@ public record LabelConfig(
                 + "valence less penalties for repetition, unknown words, length and an unfinished sentence), "
                 + "human (a web page for people), command (an external judge, label.command)") String labeler,
         @Doc("for labeler sentiment (and the sentiment judge): a file of known words, one a line; each answer word "
-                + "outside it costs 2 points; empty = no such penalty") String knownWords,
+                + "outside it costs 1 point; empty = no such penalty") String knownWords,
         @Doc("for labeler command: a shell command reading one JSON object a line ({prompt, responses, reference}) "
                 + "and writing {\"ranking\": [...]} or {\"scores\": [...]} a line") String command,
         @Doc("for labeler human: the address the web page listens on") String host,

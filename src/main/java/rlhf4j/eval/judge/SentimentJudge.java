@@ -38,8 +38,8 @@ public final class SentimentJudge implements Judge {
     static final int MAX_WORDS = 20;
     static final double SHORT_PENALTY = 1.5;
     static final double LONG_PENALTY = 1.0;
-    static final double UNKNOWN_PENALTY = 2.0;
-    static final double UNFINISHED_PENALTY = 2.0;
+    static final double UNKNOWN_PENALTY = 1.0;
+    static final double UNFINISHED_PENALTY = 1.0;
 
     private static final Pattern FINISHED = Pattern.compile("[.!?][\"']?$");
 

@@ -45,13 +45,13 @@ class SentimentJudgeTest {
     }
 
     @Test
-    void unknownWordsCostTwoPerOccurrence() {
-        // zorblax is not known: 2; 6 words; 6 - 2 = 4
-        assertEquals(4.0, score(strict, "a great and happy zorblax nation."));
-        // zorblax ×2 unknown: 4; repeats: zorblax 1 (a is a function word); bigram "a zorblax" twice: 1;
-        // 6 words, valence 0: 0 - 4 - 2 = -6
-        assertEquals(new SentimentJudge.Breakdown(0, 2, 4, 0, 0), strict.breakdown("a zorblax nation and a zorblax."));
-        assertEquals(-6.0, score(strict, "a zorblax nation and a zorblax."));
+    void unknownWordsCostOnePerOccurrence() {
+        // zorblax is not known: 1; 6 words; 6 - 1 = 5
+        assertEquals(5.0, score(strict, "a great and happy zorblax nation."));
+        // zorblax ×2 unknown: 2; repeats: zorblax 1 (a is a function word); bigram "a zorblax" twice: 1;
+        // 6 words, valence 0: 0 - 2 - 2 = -4
+        assertEquals(new SentimentJudge.Breakdown(0, 2, 2, 0, 0), strict.breakdown("a zorblax nation and a zorblax."));
+        assertEquals(-4.0, score(strict, "a zorblax nation and a zorblax."));
         // an empty known-word set turns the penalty off: same answer, 0 - 2 = -2
         assertEquals(-2.0, score(lenient, "a zorblax nation and a zorblax."));
     }
@@ -74,15 +74,15 @@ class SentimentJudgeTest {
     }
 
     @Test
-    void unfinishedAnswersLoseTwo() {
-        assertEquals(4.0, score(strict, "a great and happy nation")); // 6 - 2
+    void unfinishedAnswersLoseOne() {
+        assertEquals(5.0, score(strict, "a great and happy nation")); // 6 - 1
         assertEquals(6.0, score(strict, "a great and happy nation!"));
         assertEquals(6.0, score(strict, "a great and happy nation?"));
         assertEquals(6.0, score(strict, "a great and happy nation.\""));
         assertEquals(6.0, score(strict, "a great and happy nation!'"));
         assertEquals(6.0, score(strict, "  a great and happy nation.  \n"));
-        assertEquals(4.0, score(strict, "a great and happy nation,"));
-        assertEquals(4.0, score(strict, "a great and happy nation.\"\"")); // only one closing quote
+        assertEquals(5.0, score(strict, "a great and happy nation,"));
+        assertEquals(5.0, score(strict, "a great and happy nation.\"\"")); // only one closing quote
     }
 
     @Test
@@ -100,10 +100,10 @@ class SentimentJudgeTest {
 
     @Test
     void emptyAnswerGetsLengthAndUnfinishedPenalties() {
-        // 4 words short: 6; unfinished: 2
-        assertEquals(new SentimentJudge.Breakdown(0, 0, 0, 6, 2), strict.breakdown(""));
-        assertEquals(-8.0, score(strict, ""));
-        assertEquals(-8.0, score(strict, "   "));
+        // 4 words short: 6; unfinished: 1
+        assertEquals(new SentimentJudge.Breakdown(0, 0, 0, 6, 1), strict.breakdown(""));
+        assertEquals(-7.0, score(strict, ""));
+        assertEquals(-7.0, score(strict, "   "));
     }
 
     @Test
