@@ -23,7 +23,8 @@ import rlhf4j.data.DataException;
  * writers. Output is pretty-printed with two-space indents, {@code "key": value}, {@code \n} line
  * ends and a final newline; record components keep declaration order, maps their iteration order
  * (pass a LinkedHashMap or TreeMap for a stable file). Reading is strict (unknown properties of a
- * target class fail); malformed input raises {@link DataException} with the file and line.
+ * target class fail, a key given twice fails, anything after the value fails: a second object or junk is never
+ * silently dropped); malformed input raises {@link DataException} with the file and line.
  */
 public final class Json {
     private static final ObjectReader READER;
@@ -31,7 +32,10 @@ public final class Json {
     private static final ObjectWriter COMPACT;
 
     static {
-        ObjectMapper mapper = new ObjectMapper();
+        ObjectMapper mapper = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+                .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .build();
         DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
         DefaultPrettyPrinter printer = new DefaultPrettyPrinter()
                 .withSeparators(Separators.createDefaultInstance()

@@ -148,6 +148,9 @@ final class EvalCommand implements Callable<Integer> {
             throw new ConfigException("--answers writes generated answers: --data must be a .jsonl/.csv of prompts, "
                     + "not a text file");
         }
+        if (answers != null) {
+            checkAnswersPath();
+        }
         boolean judged = !judges.isEmpty() || against != null;
         if (judged && (rewardModel != null || name.endsWith(".txt") || heldOut > 0)) {
             throw new ConfigException("--judge and --against score answers to .jsonl/.csv prompts: not with "
@@ -202,6 +205,37 @@ final class EvalCommand implements Callable<Integer> {
         }
         System.out.println(Json.toString(result).replaceAll("\\s*\\n\\s*", " "));
         return 0;
+    }
+
+    /**
+     * --answers must not replace what the evaluation reads, nor write into a stage folder: a path that is --data,
+     * or lies in --checkpoint, --reward-model, --reference, --against or any folder holding a stage's state, is
+     * refused before anything is computed.
+     */
+    private void checkAnswersPath() {
+        Path out = answers.toAbsolutePath().normalize();
+        if (out.equals(data.toAbsolutePath().normalize()) || sameFile(out, data)) {
+            throw new ConfigException("--answers " + answers + " is the --data file: give another path");
+        }
+        for (Path dir : java.util.Arrays.asList(checkpoint, rewardModel, reference, against)) {
+            if (dir != null && out.startsWith(dir.toAbsolutePath().normalize())) {
+                throw new ConfigException("--answers " + answers + " lies in the checkpoint folder " + dir
+                        + ": give a path outside it");
+            }
+        }
+        Path parent = out.getParent();
+        if (parent != null && java.nio.file.Files.exists(parent.resolve(StageCheckpoint.TRAINER_STATE))) {
+            throw new ConfigException("--answers " + answers + " lies in the stage folder " + parent
+                    + ": give a path outside it");
+        }
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return java.nio.file.Files.exists(a) && java.nio.file.Files.exists(b) && java.nio.file.Files.isSameFile(a, b);
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /** The judges' verdict on this checkpoint's answers, and on --against's beside them. */

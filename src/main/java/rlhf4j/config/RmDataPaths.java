@@ -12,7 +12,10 @@ public record RmDataPaths(
         @Doc("JSONL or CSV files of rankings (prompt, responses, ranking or scores) or preference pairs "
                 + "(prompt/chosen/rejected, or chosen/rejected conversations as in Anthropic HH), in any mix; "
                 + "empty = none") List<String> train,
-        @Doc("also train on this run's label stage rankings (<out_dir>/<run>/label/rankings.jsonl)") boolean fromLabel,
+        @Doc("also train on this run's label stage rankings (<out_dir>/<run>/label/rankings.jsonl); the label stage "
+                + "must have finished") boolean fromLabel,
+        @Doc("with from_label: train on the rankings of a label stage that has not finished (some prompts still "
+                + "unjudged) instead of refusing") boolean allowPartialLabel,
         @Doc("share of the prompts held out for validation (by a hash of the prompt, as sft does; all the pairs "
                 + "of one prompt stay together), 0 < x < 1") double valFraction,
         @Doc("ranking or preference file scored at the end of the run (accuracy, top-1, Kendall τ, margin); "
@@ -30,6 +33,6 @@ public record RmDataPaths(
     }
 
     public static RmDataPaths defaults() {
-        return new RmDataPaths(List.of(), true, 0.1, "datasets/grammar/preferences-test.jsonl", false);
+        return new RmDataPaths(List.of(), true, false, 0.1, "datasets/grammar/preferences-test.jsonl", false);
     }
 }

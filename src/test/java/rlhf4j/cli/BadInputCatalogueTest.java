@@ -360,7 +360,19 @@ class BadInputCatalogueTest {
                 Files.createDirectories(dir.resolve("texts"));
                 write(dir.resolve("texts"), "notes.md", "not text\n");
                 return pretrain("--set", "pretrain.data.train=" + dir.resolve("texts"));
-            }, inCase("texts"))
+            }, inCase("texts")),
+            // ---- outputs that would replace an input: exit 2 before anything is computed ----
+            c("eval --answers onto its own --data file", 2, dir -> {
+                Path data = write(dir, "p.jsonl", sftRows(8));
+                return new String[] {"eval", "--checkpoint", sftDir.toString(), "--data", data.toString(),
+                    "--answers", data.toString()};
+            }, has("is the --data file")),
+            c("eval --answers onto the model file", 2, dir -> new String[] {"eval", "--checkpoint", sftDir.toString(),
+                "--data", write(dir, "p.jsonl", sftRows(8)).toString(), "--answers",
+                sftDir.resolve("model.safetensors").toString()}, has("lies in the checkpoint folder")),
+            c("eval --answers into another stage folder", 2, dir -> new String[] {"eval", "--checkpoint",
+                sftDir.toString(), "--data", write(dir, "p.jsonl", sftRows(8)).toString(), "--answers",
+                rmDir.resolve("answers.jsonl").toString()}, has("lies in the stage folder"))
         );
     }
 

@@ -49,7 +49,11 @@ public final class CommandLabeler implements Labeler {
         Path log = dir.resolve(LOG);
         Process process;
         try {
-            process = new ProcessBuilder("sh", "-c", command).redirectError(log.toFile()).start();
+            // appended, never truncated: after a --resume the failed run's diagnostics are still there
+            Files.writeString(log, "=== " + java.time.Instant.now() + " sh -c " + command + "\n", StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            process = new ProcessBuilder("sh", "-c", command)
+                    .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         } catch (IOException e) {
             throw new ConfigException("label.command: cannot start sh -c '" + command + "': " + e.getMessage());
         }

@@ -165,7 +165,11 @@ public final class RankingsJournal {
         }
     }
 
-    /** Cuts a final line without its newline (a write a kill interrupted); true when it did. */
+    /**
+     * Repairs a final line without its newline: a complete judgement (a kill between the row and its newline, or a
+     * file edited by hand) gets its newline and stays; anything else is a write a kill cut short and is cut off.
+     * True when a partial line was dropped.
+     */
     private static boolean dropPartialLine(Path f) {
         try {
             if (!Files.isRegularFile(f) || Files.size(f) == 0) {
@@ -179,6 +183,14 @@ public final class RankingsJournal {
             while (keep > 0 && bytes[keep - 1] != '\n') {
                 keep--;
             }
+            String last = new String(bytes, keep, bytes.length - keep, StandardCharsets.UTF_8);
+            if (complete(last)) {
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+                    ch.write(ByteBuffer.wrap(new byte[] {'\n'}));
+                    ch.force(true);
+                }
+                return false;
+            }
             try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
                 ch.truncate(keep);
                 ch.force(true);
@@ -186,6 +198,22 @@ public final class RankingsJournal {
             return true;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot repair " + f, e);
+        }
+    }
+
+    /** Whether a line is a whole journal row: one JSON object with its id (and, for a ranking, a valid judgement). */
+    private static boolean complete(String line) {
+        try {
+            JsonNode node = Json.parse(line);
+            if (node == null || !node.isObject() || !node.path("id").isTextual()) {
+                return false;
+            }
+            if (node.has("ranking") || node.has("scores")) {
+                Judgement.of(node);
+            }
+            return true;
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 

@@ -197,6 +197,10 @@ class HumanLabelerHttpTest {
                     "{\"id\": \"p000000\", \"ranking\": [0, 1, 2, \"3\"]}",
                     "{\"id\": \"p000000\", \"ranking\": [0, 1, 2, 3.0]}",
                     "{\"id\": \"p000000\", \"ranking\": [0, 1, 2, 3], \"scores\": [1, 2, 3, 4]}",
+                    // a valid object then junk, two objects, a key given twice: never half-read
+                    "{\"id\": \"p000000\", \"ranking\": [0, 1, 2, 3]} junk",
+                    "{\"id\": \"p000000\", \"ranking\": [0, 1, 2, 3]}{\"id\": \"p000000\", \"ranking\": [3, 2, 1, 0]}",
+                    "{\"id\": \"p000000\", \"ranking\": [3, 2, 1, 0], \"ranking\": [0, 1, 2, 3]}",
                     "{\"id\": \"p000000\", \"ranking\": [0, 1, 2, 3], \"pad\": \"" + "x".repeat(70_000) + "\"}");
             for (String body : bad) {
                 HttpResponse<String> r = send(s, "POST", "/api/rank", s.token, body);

@@ -127,12 +127,30 @@ class LabelJobTest {
         assertEquals(0, resumed.code(), resumed.err());
         List<String> all = Files.readAllLines(dir("cmd").resolve(RankingsJournal.RANKINGS));
         assertEquals(first, all.subList(0, 2), "what was ranked before stays");
+        String log = Files.readString(dir("cmd").resolve(CommandLabeler.LOG));
+        assertTrue(log.contains("boom") && log.indexOf("=== ") != log.lastIndexOf("=== "),
+                "the failed run's diagnostics survive the resume: " + log);
         int tasks = Json.readTree(dir("cmd").resolve(LabelJob.MANIFEST)).path("counts").path("tasks").asInt();
         assertEquals(tasks, all.size());
         for (RankingExample e : RankingData.read(dir("cmd").resolve(RankingsJournal.RANKINGS))) {
             assertEquals(List.of(new RankingExample.Pair(1, 0, 0)), e.pairs());
         }
         assertTrue(Json.readTree(dir("cmd").resolve("trainer_state.json")).path("finished").asBoolean());
+    }
+
+    @Test
+    void aCompleteLastJudgementWithoutItsNewlineIsKept() throws IOException {
+        String good = "while read -r line; do echo '{\"ranking\": [1, 0]}'; done";
+        String[] a = args("nl", "--set", "label.labeler=command", "--set", "label.num_candidates=2", judge(good));
+        assertEquals(0, run.train(a).code());
+        Path rankings = dir("nl").resolve(RankingsJournal.RANKINGS);
+        String text = Files.readString(rankings);
+        Files.writeString(rankings, text.substring(0, text.length() - 1));      // a valid row, its newline lost
+        List<String> resume = new ArrayList<>(List.of(a));
+        resume.add("--resume");
+        MicroRun.Result r = run.train(resume.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(text, Files.readString(rankings), "the row stays and gets its newline; nothing is asked again");
     }
 
     @Test

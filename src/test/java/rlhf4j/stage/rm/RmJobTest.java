@@ -2,6 +2,7 @@ package rlhf4j.stage.rm;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -195,6 +196,30 @@ class RmJobTest {
         assertTrue(val.path("accuracy").asDouble() >= 0.9, "held-out pairwise accuracy: " + val);
         assertTrue(val.path("kendall_tau").asDouble() >= 0.8, "held-out Kendall tau: " + val);
         assertTrue(val.path("top1").asDouble() >= 0.75, "held-out top-1: " + val);
+    }
+
+    /** A label stage still judging is refused unless the config says to train on what is ranked, and says how much. */
+    @Test
+    void anUnfinishedLabelStageIsRefusedUnlessPartialRankingsAreAllowed(@TempDir Path tmp) throws IOException {
+        MicroRun run = pretrained(tmp);
+        Path label = Files.createDirectories(tmp.resolve("ckpt/micro/label"));
+        Files.copy(writeRuleRankings(tmp, 40), label.resolve("rankings.jsonl"));
+        Files.writeString(label.resolve("manifest.json"), "{\"labeler\": \"human\", \"counts\": {\"tasks\": 190}, "
+                + "\"judgements\": {\"judged\": 40, \"skipped\": 0, \"pairs\": 240}}\n");
+        Files.writeString(label.resolve("trainer_state.json"), "{\"stage\": \"label\", \"finished\": false}\n");
+        String[] fromLabel = {"--set", "rm.data.from_label=true", "--set", "rm.data.train=[]", "--set", "rm.max_steps=2",
+                "--set", "rm.eval_every=2"};
+        MicroRun.Result refused = run.train(rmArgs(run, tmp.resolve("unused.jsonl"), fromLabel));
+        assertEquals(2, refused.code(), refused.err());
+        assertTrue(refused.err().contains("has not finished (40 of 190 prompts judged)"), refused.err());
+        assertTrue(refused.err().contains("rm.data.allow_partial_label"), refused.err());
+        assertFalse(Files.exists(tmp.resolve("ckpt/micro/rm/model.safetensors")));
+
+        List<String> allowed = new ArrayList<>(List.of(fromLabel));
+        allowed.addAll(List.of("--set", "rm.data.allow_partial_label=true"));
+        MicroRun.Result r = run.train(rmArgs(run, tmp.resolve("unused.jsonl"), allowed.toArray(String[]::new)));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.exists(tmp.resolve("ckpt/micro/rm/model.safetensors")), "trained on the 40 ranked prompts");
     }
 
     @Test
