@@ -83,7 +83,8 @@ final class ScoreVsKlPlot {
         renderer.setDefaultItemLabelGenerator(labels);
         renderer.setDefaultItemLabelsVisible(true);
         NumberAxis x = new NumberAxis("KL from the SFT policy (nats per answer)");
-        x.setAutoRangeIncludesZero(true);
+        x.setAutoRangeIncludesZero(false);          // the data hold KL 0; a margin keeps its label off the edge
+        x.setLowerMargin(0.04);
         NumberAxis y = new NumberAxis(rlhf4j.eval.GoldEval.label(judge) + ", mean");
         y.setAutoRangeIncludesZero(false);
         XYPlot plot = new XYPlot(data, x, y, renderer);
