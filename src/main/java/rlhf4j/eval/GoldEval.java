@@ -146,7 +146,7 @@ public record GoldEval(int prompts, String baseline, List<String> measures, List
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("prompts", prompts);
         m.put("baseline", baseline);
-        m.put("measure", "per-prompt scores of " + String.join(", ", measures) + "; 95% percentile bootstrap intervals "
+        m.put("measure", "Per-prompt scores of " + String.join(", ", measures) + "; 95% percentile bootstrap intervals "
                 + "over prompts (" + Bootstrap.RESAMPLES + " resamples), differences and win rates (ties count half) "
                 + "paired by prompt");
         m.put("measures", measures);
