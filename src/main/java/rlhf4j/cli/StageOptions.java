@@ -29,6 +29,10 @@ final class StageOptions {
     int stopAtStep;
 
     rlhf4j.train.RunOptions run(rlhf4j.train.Preemption preemption) {
+        if (resume && overwrite) {
+            throw new rlhf4j.config.ConfigException("--resume and --overwrite contradict each other: --resume continues "
+                    + "the run in the stage folder, --overwrite starts it over; give one of them");
+        }
         if (stopAtStep < 0) {
             throw new rlhf4j.config.ConfigException("--stop-at-step must be a step number >= 1 (0 = run to the end), got "
                     + stopAtStep);

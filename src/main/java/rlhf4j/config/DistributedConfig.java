@@ -13,6 +13,14 @@ public record DistributedConfig(
 
     public DistributedConfig {
         require(master != null, "master", "must be given (empty for one JVM)");
+        java.util.regex.Matcher local = java.util.regex.Pattern.compile("local(?:-cluster)?\\[([0-9, ]+)\\]").matcher(master);
+        if (local.matches()) {
+            for (String n : local.group(1).split(",")) {
+                String d = n.strip().replaceFirst("^0+(?=.)", "");
+                require(!d.isEmpty() && !d.equals("0") && d.length() <= 9, "master",
+                        "'%s': every count in local[N] or local-cluster[N,CORES,MB] must be a whole number from 1 up", master);
+            }
+        }
         require(workers >= 0, "workers", "must not be negative, got %d", workers);
         require(executorJavaOptions != null, "executor_java_options", "must be given (may be empty)");
     }

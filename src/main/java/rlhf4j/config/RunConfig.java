@@ -12,6 +12,9 @@ public record RunConfig(
         require(name != null && name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,99}"), "name",
                 "\"%s\" is not a safe folder name (letters, digits, '.', '_', '-'; not starting with '.' or '-')", name);
         require(outDir != null && !outDir.isBlank(), "out_dir", "must not be empty");
+        require(!outDir.startsWith("~"), "out_dir", "starts with '~', which nothing here expands (a shell expands it "
+                + "only at the start of a word, not after '='): write the folder's full path instead of '%s'",
+                outDir.length() > 80 ? outDir.substring(0, 80) + "..." : outDir);
     }
 
     public static RunConfig defaults() {

@@ -361,6 +361,13 @@ class BadInputCatalogueTest {
                 write(dir.resolve("texts"), "notes.md", "not text\n");
                 return pretrain("--set", "pretrain.data.train=" + dir.resolve("texts"));
             }, inCase("texts")),
+            c("--resume and --overwrite together", 2, dir -> pretrain("--resume"),
+                has("--resume and --overwrite")),
+            c("run.out_dir starting with ~", 2, dir -> pretrain("--set", "run.out_dir=~/runs"), has("run.out_dir", "'~'")),
+            c("a Spark master of no threads", 2, dir -> pretrain("--set", "distributed.master=local[0]"),
+                has("distributed.master", "local[0]")),
+            c("a Spark local cluster of no workers", 2, dir -> pretrain("--set", "distributed.master=local-cluster[0,1,1024]"),
+                has("distributed.master")),
             // ---- outputs that would replace an input: exit 2 before anything is computed ----
             c("eval --answers onto its own --data file", 2, dir -> {
                 Path data = write(dir, "p.jsonl", sftRows(8));
