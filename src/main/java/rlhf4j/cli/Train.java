@@ -37,7 +37,7 @@ public final class Train {
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> report(e, cmd.getErr(), Arrays.asList(args).contains("--verbose")));
         cli.setParameterExceptionHandler((e, a) -> {
-            e.getCommandLine().getErr().println("error: " + e.getMessage());
+            e.getCommandLine().getErr().println("error: " + printable(e.getMessage()));
             e.getCommandLine().getErr().println("see: train " + e.getCommandLine().getCommandName() + " --help");
             return USAGE;
         });
@@ -64,12 +64,35 @@ public final class Train {
                 && !message.contains(e.getCause().getMessage())) {
             message = message + ": " + e.getCause().getMessage();
         }
-        err.println("error: " + message.replace('\n', ' '));
+        err.println("error: " + printable(message));
         if (verbose) {
             e.printStackTrace(err);
         }
         err.flush();
         return code;
+    }
+
+    /** Longest error line printed: a value echoed back (a 5 MB --set) is cut, with a count of what was left out. */
+    static final int MAX_MESSAGE = 2000;
+
+    /**
+     * An error message as one safe terminal line: control characters (escape sequences a judge or a file could
+     * carry, clearing the screen or ringing the bell) become '?', line breaks spaces, and past
+     * {@value #MAX_MESSAGE} characters the rest is cut.
+     */
+    static String printable(String message) {
+        if (message == null) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder(Math.min(message.length(), MAX_MESSAGE + 40));
+        for (int i = 0; i < message.length() && sb.length() < MAX_MESSAGE; i++) {
+            char c = message.charAt(i);
+            sb.append(c == '\n' || c == '\r' || c == '\t' ? ' ' : Character.isISOControl(c) ? '?' : c);
+        }
+        if (message.length() > MAX_MESSAGE) {
+            sb.append("... (").append(message.length() - MAX_MESSAGE).append(" more characters)");
+        }
+        return sb.toString();
     }
 
     static int exitCode(Throwable e) {

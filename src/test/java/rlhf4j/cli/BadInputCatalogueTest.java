@@ -368,6 +368,10 @@ class BadInputCatalogueTest {
                 has("distributed.master", "local[0]")),
             c("a Spark local cluster of no workers", 2, dir -> pretrain("--set", "distributed.master=local-cluster[0,1,1024]"),
                 has("distributed.master")),
+            c("a five-million-character bad value", 2, dir -> pretrain("--set", "pretrain.grad_clip=" + "x".repeat(5_000_000)),
+                has("pretrain.grad_clip", "more characters)")),
+            c("escape sequences in a bad value", 2, dir -> pretrain("--set", "run.name=\u001b[2J\u0007bad name"),
+                has("run.name", "?[2J?bad name")),
             // ---- outputs that would replace an input: exit 2 before anything is computed ----
             c("eval --answers onto its own --data file", 2, dir -> {
                 Path data = write(dir, "p.jsonl", sftRows(8));
