@@ -131,6 +131,14 @@ public final class HumanLabeler implements Labeler {
         }
     }
 
+    /**
+     * Fails now, as label() would after sampling, when the address cannot be listened on (a port in use, a host
+     * that does not resolve): a half-made run would otherwise sit in the stage folder and block the corrected command.
+     */
+    public void checkAddress() {
+        bind().stop(0);
+    }
+
     private HttpServer bind() {
         String where = (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
         InetSocketAddress address = new InetSocketAddress(host, port);

@@ -87,6 +87,9 @@ public final class LabelJob {
             counts = Json.convert(manifest.path("counts"), LinkedHashMap.class);
             out.printf("resuming %s: %d prompts to judge, candidates from %s%n", dir, tasks.size(), init);
         } else {
+            if (cfg.labeler().equals("human") && cfg.port() != 0) {
+                new HumanLabeler(cfg.host(), cfg.port(), config.run().seed()).checkAddress();
+            }
             Candidates candidates = sample(config, cfg, init, options.engine(), out);
             tasks = candidates.tasks();
             counts = new LinkedHashMap<>();

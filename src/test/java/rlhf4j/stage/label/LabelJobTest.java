@@ -181,6 +181,18 @@ class LabelJobTest {
     }
 
     @Test
+    void aBusyPortIsReportedBeforeSamplingAndLeavesNoRun() throws IOException {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            MicroRun.Result r = run.train(args("busy", "--set", "label.labeler=human", "--set", "label.host=127.0.0.1",
+                    "--set", "label.port=" + taken.getLocalPort()));
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()), r.err());
+        }
+        assertFalse(Files.exists(dir("busy").resolve(Candidates.FILE)), "nothing sampled");
+        assertFalse(LabelJob.exists(dir("busy")));
+    }
+
+    @Test
     void aMalformedAnswerStopsWithAClearError() {
         MicroRun.Result r = run.train(args("bad", "--set", "label.labeler=command", "--set", "label.num_candidates=2",
                 judge("while read -r line; do echo nope; done")));
