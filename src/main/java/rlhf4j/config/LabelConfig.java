@@ -26,6 +26,8 @@ public record LabelConfig(
                 + "outside it costs 1 point; empty = no such penalty") String knownWords,
         @Doc("for labeler command: a shell command reading one JSON object a line ({prompt, responses, reference}) "
                 + "and writing {\"ranking\": [...]} or {\"scores\": [...]} a line") String command,
+        @Doc("for labeler command: seconds one answer may take; past them the judge and its children are stopped "
+                + "and the stage ends with an error (what was judged stays)") int commandTimeout,
         @Doc("for labeler human: the address the web page listens on") String host,
         @Doc("for labeler human: the port; 0 = any free port") int port) {
 
@@ -46,6 +48,8 @@ public record LabelConfig(
                 labeler);
         require(knownWords != null, "known_words", "must be given (empty for none)");
         require(command != null, "command", "must be given (empty unless labeler is command)");
+        require(commandTimeout >= 1 && commandTimeout <= 86_400, "command_timeout",
+                "must be between 1 and 86400 seconds, got %d", commandTimeout);
         require(!labeler.equals("command") || !command.isBlank(), "command",
                 "names no command, and label.labeler is command");
         require(host != null && !host.isBlank(), "host", "must name an address");
@@ -62,7 +66,7 @@ public record LabelConfig(
     }
 
     public static LabelConfig defaults() {
-        return new LabelConfig(LabelDataPaths.defaults(), "", 512, 4, 1.0, 1.0, 56, 16, "reference", "", "",
+        return new LabelConfig(LabelDataPaths.defaults(), "", 512, 4, 1.0, 1.0, 56, 16, "reference", "", "", 300,
                 "127.0.0.1", 0);
     }
 }

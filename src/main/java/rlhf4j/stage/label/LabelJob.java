@@ -173,7 +173,7 @@ public final class LabelJob {
         long seed = config.run().seed();
         return switch (cfg.labeler()) {
             case "reference", "sentiment" -> new JudgeLabeler(cfg.labeler(), GoldJudges.create(cfg.judge(), config, out));
-            case "command" -> new CommandLabeler(cfg.command(), dir);
+            case "command" -> new CommandLabeler(cfg.command(), dir, cfg.commandTimeout());
             case "human" -> new HumanLabeler(cfg.host(), cfg.port(), seed);
             default -> throw new ConfigException("label.labeler: unknown labeler '" + cfg.labeler() + "'");
         };

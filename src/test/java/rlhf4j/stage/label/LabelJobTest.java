@@ -193,6 +193,40 @@ class LabelJobTest {
     }
 
     @Test
+    void aHungJudgeIsStoppedAfterItsTimeoutWithItsChildren() throws IOException {
+        String marker = "6011" + ProcessHandle.current().pid();
+        MicroRun.Result r = run.train(args("hung", "--set", "label.labeler=command", "--set", "label.num_candidates=2",
+                "--set", "label.command_timeout=1", judge("sleep " + marker + " & wait")));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("gave no answer to question 1") && r.err().contains("label.command_timeout"),
+                r.err());
+        long left = ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(marker)).count();
+        assertEquals(0, left, "the judge's child was stopped with it");
+    }
+
+    @Test
+    void answersOutOfStepWithTheQuestionsAreRefused() throws IOException {
+        // two lines for the first question: the second would be taken as the answer to the next prompt
+        String stray = "read -r line; printf '%s\\n%s\\n' '{\"ranking\": [1, 0]}' '{\"ranking\": [0, 1]}'; "
+                + "while read -r line; do echo '{\"ranking\": [1, 0]}'; done";
+        MicroRun.Result r = run.train(args("stray", "--set", "label.labeler=command", "--set", "label.num_candidates=2",
+                judge(stray)));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("printed a line no question asked for before question 2"), r.err());
+        assertEquals(1, Files.readAllLines(dir("stray").resolve(RankingsJournal.RANKINGS)).size(), "only the first");
+        // an echoed id that is not the question's
+        MicroRun.Result wrongId = run.train(args("wrong-id", "--set", "label.labeler=command", "--set",
+                "label.num_candidates=2", judge("while read -r line; do echo '{\"id\": \"nope\", \"ranking\": [1, 0]}'; done")));
+        assertEquals(2, wrongId.code(), wrongId.err());
+        assertTrue(wrongId.err().contains("out of step"), wrongId.err());
+        // an endless line is reported, not buffered
+        MicroRun.Result endless = run.train(args("endless", "--set", "label.labeler=command", "--set",
+                "label.num_candidates=2", judge("head -c 3000000 /dev/zero | tr '\\0' x; sleep 5")));
+        assertEquals(2, endless.code(), endless.err());
+        assertTrue(endless.err().contains("a line of over 1024 kB"), endless.err());
+    }
+
+    @Test
     void aMalformedAnswerStopsWithAClearError() {
         MicroRun.Result r = run.train(args("bad", "--set", "label.labeler=command", "--set", "label.num_candidates=2",
                 judge("while read -r line; do echo nope; done")));
