@@ -38,7 +38,28 @@ public final class HumanLabeler implements Labeler {
     private static final long POLL_MILLIS = 200;
     /** How long a stop waits for answers in progress (a POST whose judgement is on disk, its 200 not yet sent). */
     private static final long DRAIN_MILLIS = 5_000;
-    private static final int THREADS = 4;
+    /**
+     * Handler threads. The JDK server reads a request's headers on a handler thread, so a few connections that
+     * send half a request would hold them all and freeze the page for everyone (four did, with four threads);
+     * with 64, a page served to a few people keeps threads free while the stalled ones are cut off.
+     */
+    private static final int THREADS = 64;
+    /** Seconds a client may take to send its whole request, and to read the answer, before the server hangs up. */
+    static final int REQUEST_SECONDS = 10;
+    static final int RESPONSE_SECONDS = 30;
+
+    static {
+        // The JDK server reads these limits once, when the JVM creates its first server, and only the labeler
+        // creates one; a value given on the command line (-D...) is kept.
+        setIfAbsent("sun.net.httpserver.maxReqTime", String.valueOf(REQUEST_SECONDS));
+        setIfAbsent("sun.net.httpserver.maxRspTime", String.valueOf(RESPONSE_SECONDS));
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
 
     private final String host;
     private final int port;
@@ -99,6 +120,14 @@ public final class HumanLabeler implements Labeler {
                     + "/?token=" + token);
             out.println("label: rank the answers at " + uri + "  (" + api.done() + " of " + tasks.size()
                     + " done; Ctrl-C stops, everything ranked is saved)");
+            if (server.getAddress().getAddress().isAnyLocalAddress() || !server.getAddress().getAddress()
+                    .isLoopbackAddress()) {
+                out.println("label: listening on " + listening(server.getAddress()) + ", reachable from other "
+                        + "machines. The page is plain HTTP: the token and the rankings travel in clear text. On a "
+                        + "network you do not trust, keep label.host at 127.0.0.1 and reach it through an SSH tunnel "
+                        + "(ssh -L " + server.getAddress().getPort() + ":127.0.0.1:" + server.getAddress().getPort()
+                        + " HOST) or a TLS proxy in front of it.");
+            }
             out.flush();
             started.accept(uri);
             // woken by each judgement, so the last one ends the stage at once; the timeout is for the stop request,
@@ -151,6 +180,22 @@ public final class HumanLabeler implements Labeler {
             throw new ConfigException("label.host/label.port: cannot listen on " + where + " (" + e.getMessage()
                     + "); choose another label.port (0 picks a free one) or label.host");
         }
+    }
+
+    /** Where others reach a server bound to every interface (or to one outside loopback), in words. */
+    private static String listening(InetSocketAddress bound) {
+        InetAddress a = bound.getAddress();
+        if (!a.isAnyLocalAddress()) {
+            return a.getHostAddress() + ":" + bound.getPort();
+        }
+        String here;
+        try {
+            here = InetAddress.getLocalHost().getHostAddress();
+        } catch (java.io.IOException e) {
+            here = "this machine's address";
+        }
+        return "every interface (" + a.getHostAddress() + ":" + bound.getPort() + "; e.g. http://" + here + ":"
+                + bound.getPort() + "/)";
     }
 
     /** The host part of the printed address; a wildcard bind is reachable as localhost at least. */

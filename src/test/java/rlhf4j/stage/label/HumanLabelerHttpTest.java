@@ -313,6 +313,55 @@ class HumanLabelerHttpTest {
         assertEquals(List.of("p000000", "p000002"), List.copyOf(rows().keySet()));
     }
 
+    /**
+     * Connections that send half a request, with or without the token, neither freeze the page for others nor stay
+     * open: the page answers at once beside 12 of them, and the server hangs up on each within its request limit.
+     */
+    @Test
+    void stalledConnectionsNeitherFreezeThePageNorStayOpen() throws Exception {
+        try (LabelSession s = LabelSession.start(TASKS, RankingsJournal.open(dir))) {
+            java.util.List<java.net.Socket> stalled = new java.util.ArrayList<>();
+            try {
+                int port = s.page.getPort();
+                for (int i = 0; i < 8; i++) {                 // headers never finished, no token
+                    stalled.add(open(port, "GET /api/next HTTP/1.1\r\nHost: x\r\n"));
+                }
+                for (int i = 0; i < 4; i++) {                 // authenticated POSTs whose bodies never come
+                    stalled.add(open(port, "POST /api/rank HTTP/1.1\r\nHost: x\r\nX-Token: " + s.token
+                            + "\r\nContent-Length: 100\r\n\r\n{\"id\""));
+                }
+                HttpRequest next = HttpRequest.newBuilder(s.at("/api/next")).timeout(Duration.ofSeconds(5))
+                        .header("X-Token", s.token).GET().build();
+                assertEquals(200, http.send(next, HttpResponse.BodyHandlers.ofString()).statusCode(),
+                        "the page answers beside the stalled connections");
+                long deadline = System.nanoTime() + Duration.ofSeconds(HumanLabeler.REQUEST_SECONDS + 20).toNanos();
+                for (java.net.Socket k : stalled) {
+                    k.setSoTimeout((int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                    int got;
+                    try {
+                        got = k.getInputStream().read();
+                    } catch (IOException e) {
+                        got = -1;                                  // reset by the server: closed too
+                    }
+                    assertEquals(-1, got, "the server hung up on a stalled connection");
+                }
+            } finally {
+                for (java.net.Socket k : stalled) {
+                    k.close();
+                }
+            }
+            s.preemption.request();
+            s.awaitEnd();
+        }
+    }
+
+    private static java.net.Socket open(int port, String partial) throws IOException {
+        java.net.Socket k = new java.net.Socket("127.0.0.1", port);
+        k.getOutputStream().write(partial.getBytes(StandardCharsets.UTF_8));
+        k.getOutputStream().flush();
+        return k;
+    }
+
     @Test
     void nothingPendingReturnsAtOnce() throws Exception {
         RankingsJournal journal = RankingsJournal.open(dir);
