@@ -28,6 +28,9 @@ public final class ConfigLoader {
         String source = yamlFile.toString();
         String text;
         try {
+            if (Files.exists(yamlFile) && !Files.isRegularFile(yamlFile)) {   // a FIFO would block, /dev/zero never end
+                throw new ConfigException(source + ": not a regular file (a folder, pipe or device is not a config)");
+            }
             if (Files.isRegularFile(yamlFile) && Files.size(yamlFile) > MAX_CONFIG_BYTES) {
                 throw new ConfigException(source + ": " + Files.size(yamlFile) / 1024 + " kB is more than the "
                         + MAX_CONFIG_BYTES / 1024 + " kB a config file may have");

@@ -51,6 +51,9 @@ public final class TextCorpus {
     public static Document readFile(Path file) {
         byte[] bytes;
         try {
+            if (Files.exists(file) && !Files.isRegularFile(file)) {   // a FIFO would block, /dev/zero never end
+                throw new DataException(file, "not a regular file (a pipe or device is not a data file)");
+            }
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new DataException(file, "no such file or directory");

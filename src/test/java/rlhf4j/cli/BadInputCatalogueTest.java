@@ -182,6 +182,20 @@ class BadInputCatalogueTest {
         return b;
     }
 
+    /** A named pipe with no writer: opening it to read would wait forever. */
+    private static Path fifo(Path dir) throws IOException {
+        Path fifo = dir.resolve("fifo");
+        try {
+            if (new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() != 0) {
+                throw new IOException("mkfifo failed");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+        return fifo;
+    }
+
     private static Case c(String name, int code, Setup setup, Fragments fragments) {
         return new Case(name, code, setup, fragments);
     }
@@ -372,6 +386,14 @@ class BadInputCatalogueTest {
                 has("pretrain.grad_clip", "more characters)")),
             c("escape sequences in a bad value", 2, dir -> pretrain("--set", "run.name=\u001b[2J\u0007bad name"),
                 has("run.name", "?[2J?bad name")),
+            c("--config /dev/zero", 2, dir -> new String[] {"pretrain", "--config", "/dev/zero"},
+                has("/dev/zero", "not a regular file")),
+            c("--config a pipe with no writer", 2, dir -> new String[] {"pretrain", "--config", fifo(dir).toString()},
+                dir -> List.of(dir.resolve("fifo") + ": not a regular file")),
+            c("sft data that is a link to /dev/zero", 3, dir -> {
+                Path link = Files.createSymbolicLink(dir.resolve("zero.jsonl"), Path.of("/dev/zero"));
+                return sft(link);
+            }, dir -> List.of(dir.resolve("zero.jsonl") + ": not a regular file")),
             // ---- outputs that would replace an input: exit 2 before anything is computed ----
             c("eval --answers onto its own --data file", 2, dir -> {
                 Path data = write(dir, "p.jsonl", sftRows(8));
