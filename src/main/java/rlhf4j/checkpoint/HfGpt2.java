@@ -50,6 +50,7 @@ public final class HfGpt2 {
         Path configFile = dir.resolve(StageCheckpoint.CONFIG);
         try {
             JsonNode config = Json.readTree(configFile);
+            refuseIgnoredSettings(configFile, config);
             GptSpec spec = StageCheckpoint.specFrom(configFile, config);
             BpeTokenizer base = tokenizer(dir);
             if (base.vocabSize() != spec.vocabSize()) {
@@ -70,6 +71,26 @@ public final class HfGpt2 {
             return new StageCheckpoint.Loaded("hf-gpt2", grown, params, tokenizer, state, new LinkedHashMap<>());
         } catch (IOException e) {
             throw new DataException(dir, "cannot read the Hugging Face folder: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Settings of a GPT-2 config.json that this model does not implement: accepted silently, they would give other
+     * results than transformers does, so each is refused by name (exit 3).
+     */
+    static void refuseIgnoredSettings(Path configFile, JsonNode config) {
+        if (config.path("scale_attn_by_inverse_layer_idx").asBoolean(false)) {
+            throw new DataException(configFile, "scale_attn_by_inverse_layer_idx true is not supported (attention "
+                    + "scores here are scaled by 1/sqrt(head size) only)");
+        }
+        if (config.path("reorder_and_upcast_attn").asBoolean(false)) {
+            throw new DataException(configFile, "reorder_and_upcast_attn true is not supported");
+        }
+        JsonNode inner = config.get("n_inner");
+        int embd = config.path("n_embd").asInt(-1);
+        if (inner != null && !inner.isNull() && (!inner.canConvertToInt() || inner.asInt() != 4 * embd)) {
+            throw new DataException(configFile, "n_inner " + inner + " is not supported: the MLP here is 4 x n_embd = "
+                    + 4 * embd + " wide");
         }
     }
 

@@ -204,9 +204,22 @@ final class TokenizerJson {
         BpeTokenizer read(JsonNode root) {
             JsonNode model = object(root, "model");
             checkType(model, "model", "BPE");
+            JsonNode normalizer = root.get("normalizer");
+            if (normalizer != null && !normalizer.isNull()) {
+                throw bad("normalizer " + quote(normalizer.path("type").asText("?")) + " is not supported: this "
+                        + "tokenizer would not apply it, and its ids would differ from the original's");
+            }
             JsonNode pre = root.get("pre_tokenizer");
             if (pre != null && !pre.isNull()) {
                 checkType(pre, "pre_tokenizer", "ByteLevel");
+                if (pre.path("add_prefix_space").asBoolean(false)) {
+                    throw bad("pre_tokenizer.add_prefix_space true is not supported (GPT-2's is false): the ids "
+                            + "would differ from the original's");
+                }
+                if (pre.has("use_regex") && !pre.path("use_regex").asBoolean(true)) {
+                    throw bad("pre_tokenizer.use_regex false is not supported (GPT-2's splitting is always applied "
+                            + "here): the ids would differ from the original's");
+                }
             }
             checkNoAffix(model, "continuing_subword_prefix");
             checkNoAffix(model, "end_of_word_suffix");

@@ -91,6 +91,38 @@ class HfGpt2Test {
         assertLogits(expected, org.nd4j.linalg.factory.Nd4j.createFromArray(rows.toArray(new double[0][])), "KV cache");
     }
 
+    /** Settings the model or tokenizer here would silently ignore are refused by name, never half-honoured. */
+    @Test
+    void settingsThatWouldBeIgnoredAreRefusedByName(@TempDir Path tmp) throws Exception {
+        Path dir = fixture();
+        String config = Files.readString(dir.resolve("config.json"));
+        String tokenizer = Files.readString(dir.getParent().resolve("hf-gpt2-tiny-tokenizer-json/tokenizer.json"));
+        java.util.Map<String, String[]> cases = new java.util.LinkedHashMap<>();
+        cases.put("scale_attn_by_inverse_layer_idx", new String[] {withKey(config, "\"scale_attn_by_inverse_layer_idx\": true"), tokenizer});
+        cases.put("n_inner", new String[] {withKey(config, "\"n_inner\": 7"), tokenizer});
+        cases.put("normalizer", new String[] {config, tokenizer.replaceFirst("\"normalizer\"\\s*:\\s*null",
+                "\"normalizer\": {\"type\": \"Lowercase\"}")});
+        cases.put("add_prefix_space", new String[] {config, tokenizer.replaceFirst("\"add_prefix_space\"\\s*:\\s*false",
+                "\"add_prefix_space\": true")});
+        cases.put("use_regex", new String[] {config, tokenizer.replaceFirst("\"use_regex\"\\s*:\\s*true",
+                "\"use_regex\": false")});
+        for (java.util.Map.Entry<String, String[]> c : cases.entrySet()) {
+            Path folder = Files.createDirectories(tmp.resolve(c.getKey()));
+            Files.writeString(folder.resolve("config.json"), c.getValue()[0]);
+            Files.copy(dir.resolve("model.safetensors"), folder.resolve("model.safetensors"));
+            Files.writeString(folder.resolve("tokenizer.json"), c.getValue()[1]);
+            assertTrue(!c.getValue()[0].equals(config) || !c.getValue()[1].equals(tokenizer), c.getKey() + " edited");
+            rlhf4j.data.DataException e = org.junit.jupiter.api.Assertions.assertThrows(rlhf4j.data.DataException.class,
+                    () -> StageCheckpoint.loadToStartFrom(folder), c.getKey());
+            assertTrue(e.getMessage().contains(c.getKey()), e.getMessage());
+        }
+    }
+
+    private static String withKey(String configJson, String entry) {
+        int brace = configJson.indexOf('{');
+        return configJson.substring(0, brace + 1) + entry + "," + configJson.substring(brace + 1);
+    }
+
     /** The same model with its tokenizer as one tokenizer.json (as GPT-2's is on the Hub) reads the same. */
     @Test
     void aTokenizerJsonStandsForVocabAndMerges(@TempDir Path tmp) throws Exception {
