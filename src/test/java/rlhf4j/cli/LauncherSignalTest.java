@@ -70,6 +70,45 @@ class LauncherSignalTest {
                 Files.readAllBytes(dir.resolve("model.safetensors")), "signalled + resumed == uninterrupted, bitwise");
     }
 
+    /**
+     * SIGTERM while the label stage samples its candidates: nothing is judged yet, so it stops at the next batch
+     * and exits 143 at once (it used to wait out the 120 s grace for a loop that never looked), leaving no run.
+     */
+    @Test
+    void sigtermWhileTheLabelStageSamplesStopsItAtOnce(@TempDir Path tmp) throws Exception {
+        MicroRun micro = new MicroRun(tmp);
+        assertEquals(0, micro.pretrain("--set", "pretrain.max_steps=2", "--set", "model.block_size=64",
+                "--set", "model.n_embd=32").code());
+        StringBuilder rows = new StringBuilder();
+        for (int i = 0; i < 4000; i++) {
+            rows.append("{\"prompt\": \"Say the word ").append(i).append("\", \"completion\": \"word\"}\n");
+        }
+        Path prompts = Files.writeString(tmp.resolve("prompts.jsonl"), rows.toString());
+        List<String> args = new java.util.ArrayList<>(List.of("bash", Path.of("train").toAbsolutePath().toString(),
+                "label", "--config", micro.config.toString(), "--set", "run.name=signal", "--set",
+                "label.init_from=" + micro.stageDir("micro"), "--set", "label.data.prompts=" + prompts,
+                "--set", "label.num_prompts=0", "--set", "label.max_new_tokens=40", "--set", "label.batch_size=2",
+                "--set", "model.block_size=64"));
+        ProcessBuilder pb = new ProcessBuilder(args);
+        pb.environment().put("RLHF4J_CLASSPATH", ChildJvm.classPath());
+        pb.environment().put("RLHF4J_JAVA_OPTS", "-Xmx512m");
+        pb.redirectErrorStream(true).redirectOutput(tmp.resolve("out.txt").toFile());
+        Process launcher = pb.start();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (!Files.readString(tmp.resolve("out.txt")).contains("prompts answered")) {
+            assertTrue(launcher.isAlive(), "the stage is sampling: " + Files.readString(tmp.resolve("out.txt")));
+            assertTrue(System.nanoTime() < deadline, "no sampling progress after 3 minutes");
+            Thread.sleep(100);
+        }
+        ProcessHandle.of(launcher.pid()).orElseThrow().destroy();
+        assertTrue(launcher.waitFor(30, TimeUnit.SECONDS), "stopped within 30 s, not after the 120 s grace: "
+                + Files.readString(tmp.resolve("out.txt")));
+        assertEquals(143, launcher.exitValue(), Files.readString(tmp.resolve("out.txt")));
+        assertTrue(Files.readString(tmp.resolve("out.txt")).contains("label stopped by a signal while sampling"),
+                Files.readString(tmp.resolve("out.txt")));
+        assertFalse(Files.exists(tmp.resolve("ckpt/signal/label/candidates.jsonl")), "no half-made run");
+    }
+
     /** Long enough that the signal lands mid-run (the micro model trains a few hundred steps a second). */
     private static final int STEPS = 6_000;
 

@@ -90,7 +90,13 @@ public final class LabelJob {
             if (cfg.labeler().equals("human") && cfg.port() != 0) {
                 new HumanLabeler(cfg.host(), cfg.port(), config.run().seed()).checkAddress();
             }
-            Candidates candidates = sample(config, cfg, init, options.engine(), out);
+            Candidates candidates = sample(config, cfg, init, options, out);
+            if (candidates == null) {                      // a stop request while sampling: nothing judged yet
+                out.printf("label stopped by a signal while sampling: nothing was judged in this run, and the folder "
+                        + "is as it was; run the stage again%n");
+                options.preemption().settled();
+                return new Result(0, 0, 0, 0, false);
+            }
             tasks = candidates.tasks();
             counts = new LinkedHashMap<>();
             counts.put("prompts", candidates.prompts());
@@ -203,8 +209,17 @@ public final class LabelJob {
                 : eligible.subList(0, cfg.numPrompts());
     }
 
-    private static Candidates sample(ExperimentConfig config, LabelConfig cfg, Path init, Gpt.Engine engine,
+    /** Thrown from the sampling progress callback to stop at a batch boundary. */
+    private static final class Stopped extends RuntimeException {
+        Stopped() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** The candidates, or null when a stop was requested while sampling (checked after every batch). */
+    private static Candidates sample(ExperimentConfig config, LabelConfig cfg, Path init, RunOptions options,
                                      PrintStream out) {
+        Gpt.Engine engine = options.engine();
         if (!StageCheckpoint.exists(init)) {
             throw new ConfigException("label.init_from: " + init + " holds no checkpoint (run ./train sft first, "
                     + "or set label.init_from)");
@@ -223,7 +238,14 @@ public final class LabelJob {
         SamplingParams params = new SamplingParams(cfg.temperature(), 0, cfg.topP(), cfg.maxNewTokens());
         try (Progress progress = new Progress("label: sampling", 0, prompts.size(), cfg.batchSize() * 8, out)) {
             return Candidates.sample(gpt, model.tokenizer(), prompts, cfg.numCandidates(), params, cfg.batchSize(),
-                    config.run().seed(), done -> progress.step(done, done + " prompts answered"));
+                    config.run().seed(), done -> {
+                        progress.step(done, done + " prompts answered");
+                        if (options.preemption().requested()) {
+                            throw new Stopped();
+                        }
+                    });
+        } catch (Stopped e) {
+            return null;
         }
     }
 
