@@ -151,7 +151,40 @@ public final class StageCheckpoint {
 
     /** The model to start a stage from: a checkpoint, or a Hugging Face GPT-2 folder with the chat tokens added. */
     public static Loaded loadToStartFrom(Path dir) {
-        return exists(dir) ? load(dir) : HfGpt2.load(dir);
+        if (exists(dir)) {
+            return load(dir);
+        }
+        if (HfGpt2.isFolder(dir)) {
+            return HfGpt2.load(dir);
+        }
+        throw new DataException(dir, whyNotAModel(dir));
+    }
+
+    /** Why {@code dir} holds no model to start from, in the terms of what it does hold. */
+    private static String whyNotAModel(Path dir) {
+        if (Files.isRegularFile(dir)) {
+            return "is a file: give a stage folder (e.g. checkpoints/tiny/sft) or a Hugging Face GPT-2 folder";
+        }
+        if (!Files.isDirectory(dir)) {
+            return "no such folder";
+        }
+        if (Files.exists(dir.resolve("candidates.jsonl")) || Files.exists(dir.resolve("rankings.jsonl"))) {
+            return "is a label stage folder: it holds rankings, not a model; give a stage folder with a model "
+                    + "(pretrain, sft, rm or ppo)";
+        }
+        Path config = dir.resolve(CONFIG);
+        if (Files.isRegularFile(config)) {
+            try {
+                String type = Json.readTree(config).path("model_type").asText("");
+                if (!type.isEmpty() && !type.equals("gpt2")) {
+                    return CONFIG + " says model_type '" + type + "': only GPT-2 folders (model_type gpt2) can be read";
+                }
+            } catch (IOException | RuntimeException e) {
+                return "cannot read " + config + ": " + e.getMessage();
+            }
+        }
+        return "no checkpoint here (expected " + MODEL + ", " + CONFIG + ", " + TOKENIZER + ", " + TRAINER_STATE
+                + ") and no Hugging Face GPT-2 folder (" + CONFIG + " with model_type gpt2, " + MODEL + ")";
     }
 
     public static Loaded load(Path dir) {

@@ -394,6 +394,19 @@ class BadInputCatalogueTest {
                 Path link = Files.createSymbolicLink(dir.resolve("zero.jsonl"), Path.of("/dev/zero"));
                 return sft(link);
             }, dir -> List.of(dir.resolve("zero.jsonl") + ": not a regular file")),
+            c("sample from a label stage folder", 3, dir -> {
+                Path label = Files.createDirectories(dir.resolve("label"));
+                write(label, "candidates.jsonl", "{}\n");
+                return new String[] {"sample", "--checkpoint", label.toString(), "--prompt", "hi"};
+            }, dir -> List.of(dir.resolve("label") + ": is a label stage folder")),
+            c("sample from a file", 3, dir -> new String[] {"sample", "--checkpoint",
+                write(dir, "model.bin", "x").toString(), "--prompt", "hi"}, dir -> List.of(dir.resolve("model.bin") + ": is a file")),
+            c("a Llama folder as a starting checkpoint", 3, dir -> {
+                Path llama = Files.createDirectories(dir.resolve("llama"));
+                write(llama, "config.json", "{\"model_type\": \"llama\", \"hidden_size\": 8}\n");
+                write(llama, "model.safetensors", "x");
+                return new String[] {"sample", "--checkpoint", llama.toString(), "--prompt", "hi"};
+            }, has("model_type 'llama'")),
             // ---- outputs that would replace an input: exit 2 before anything is computed ----
             c("eval --answers onto its own --data file", 2, dir -> {
                 Path data = write(dir, "p.jsonl", sftRows(8));
