@@ -64,6 +64,37 @@ final class JsonlCsvRows {
         return MAPPER.readTree(text);
     }
 
+    /** The first unpaired surrogate (as {@code \\uD83D}) in any string of {@code node}, or null. */
+    static String loneSurrogate(JsonNode node) {
+        if (node.isTextual()) {
+            String t = node.textValue();
+            for (int i = 0; i < t.length(); i++) {
+                char c = t.charAt(i);
+                if (Character.isHighSurrogate(c) && i + 1 < t.length() && Character.isLowSurrogate(t.charAt(i + 1))) {
+                    i++;
+                } else if (Character.isSurrogate(c)) {
+                    return String.format("\\u%04X", (int) c);
+                }
+            }
+            return null;
+        }
+        for (JsonNode child : node) {
+            String found = loneSurrogate(child);
+            if (found != null) {
+                return found;
+            }
+        }
+        if (node.isObject()) {
+            for (java.util.Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+                String found = loneSurrogate(com.fasterxml.jackson.databind.node.TextNode.valueOf(names.next()));
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
+    }
+
     /** Jackson's message, without its source excerpt, plus the column: short enough for a one-line error. */
     static String reason(JsonProcessingException e) {
         String message = e.getOriginalMessage() == null ? "syntax error" : e.getOriginalMessage();
@@ -101,6 +132,11 @@ final class JsonlCsvRows {
             }
             if (!node.isObject()) {
                 throw new DataException(file, line, "expected a JSON object, got " + kind(node));
+            }
+            String lone = loneSurrogate(node);
+            if (lone != null) {
+                throw new DataException(file, line, "the text holds " + lone + ", half of a UTF-16 pair with no other "
+                        + "half: it is no character (a cut emoji?), and would be written as '?'");
             }
             Map<String, JsonNode> cells = new LinkedHashMap<>();
             node.fields().forEachRemaining(e -> cells.put(e.getKey(), e.getValue()));

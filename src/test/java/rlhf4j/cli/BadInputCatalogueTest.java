@@ -407,6 +407,9 @@ class BadInputCatalogueTest {
                 write(llama, "model.safetensors", "x");
                 return new String[] {"sample", "--checkpoint", llama.toString(), "--prompt", "hi"};
             }, has("model_type 'llama'")),
+            c("a lone surrogate in an sft row", 3, dir -> sft(write(dir, "s.jsonl", sftRows(4)
+                + "{\"prompt\": \"hi \\ud83d\", \"completion\": \"ok\"}\n")), dir -> List.of(dir.resolve("s.jsonl") + ":5:",
+                "\\uD83D")),
             // ---- outputs that would replace an input: exit 2 before anything is computed ----
             c("eval --answers onto its own --data file", 2, dir -> {
                 Path data = write(dir, "p.jsonl", sftRows(8));
