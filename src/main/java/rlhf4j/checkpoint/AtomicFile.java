@@ -39,6 +39,38 @@ public final class AtomicFile {
         write(file, out -> Files.copy(source, out));
     }
 
+    /**
+     * Deletes the temporary files a killed writer of {@code file} left beside it ({@code .NAME.tmp-PID-...} whose
+     * process is gone); a live writer's are kept. Returns how many it deleted.
+     */
+    public static int removeLeftovers(Path file) throws IOException {
+        Path target = file.toAbsolutePath().normalize();
+        Path parent = target.getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            return 0;
+        }
+        String prefix = "." + target.getFileName() + ".tmp-";
+        int removed = 0;
+        try (java.util.stream.Stream<Path> entries = Files.list(parent)) {
+            for (Path p : entries.filter(p -> p.getFileName().toString().startsWith(prefix)).toList()) {
+                String rest = p.getFileName().toString().substring(prefix.length());
+                int dash = rest.indexOf('-');
+                long pid;
+                try {
+                    pid = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+                } catch (NumberFormatException e) {
+                    continue;                                   // not one of ours
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    continue;
+                }
+                Files.deleteIfExists(p);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
     public static void write(Path file, Content content) throws IOException {
         Path target = file.toAbsolutePath().normalize();
         Path parent = target.getParent();

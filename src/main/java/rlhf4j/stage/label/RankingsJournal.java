@@ -52,6 +52,12 @@ public final class RankingsJournal {
 
     /** The journal of a label stage folder: what an earlier run recorded there, or nothing. */
     public static RankingsJournal open(Path dir) {
+        try {                                              // a kill during a re-rank's rewrite leaves these behind
+            AtomicFile.removeLeftovers(dir.resolve(RANKINGS));
+            AtomicFile.removeLeftovers(dir.resolve(SKIPPED));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot tidy " + dir, e);
+        }
         return new RankingsJournal(dir);
     }
 
