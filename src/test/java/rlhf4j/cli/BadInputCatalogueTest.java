@@ -410,6 +410,8 @@ class BadInputCatalogueTest {
             c("a lone surrogate in an sft row", 3, dir -> sft(write(dir, "s.jsonl", sftRows(4)
                 + "{\"prompt\": \"hi \\ud83d\", \"completion\": \"ok\"}\n")), dir -> List.of(dir.resolve("s.jsonl") + ":5:",
                 "\\uD83D")),
+            c("--resume with another tokenizer.vocab_size", 2, dir -> stage("pretrain", "--resume", "--set",
+                "tokenizer.vocab_size=999", "--set", "pretrain.max_steps=6"), has("tokenizer.vocab_size", "999")),
             // ---- outputs that would replace an input: exit 2 before anything is computed ----
             c("eval --answers onto its own --data file", 2, dir -> {
                 Path data = write(dir, "p.jsonl", sftRows(8));

@@ -55,6 +55,13 @@ public final class PretrainJob {
         BpeTokenizer tokenizer;
         if (previous != null) {
             tokenizer = previous.tokenizer();
+            com.fasterxml.jackson.databind.JsonNode was = previous.trainerState().path("config").path("tokenizer")
+                    .path("vocab_size");
+            if (was.canConvertToInt() && was.asInt() != config.tokenizer().vocabSize()) {
+                throw new ConfigException("tokenizer.vocab_size: the config asks for " + config.tokenizer().vocabSize()
+                        + " but the tokenizer in " + dir + " was trained for " + was.asInt() + "; resume with the "
+                        + "same tokenizer.vocab_size (or start over with --overwrite)");
+            }
         } else {
             long t0 = System.nanoTime();
             tokenizer = BpeTokenizer.train(docs.stream().map(Document::text).toList(),
