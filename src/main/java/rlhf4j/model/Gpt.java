@@ -121,7 +121,8 @@ public final class Gpt {
             throw new IllegalStateException("the kernel engine needs --add-modules jdk.incubator.vector");
         }
         if (engine == Engine.KERNELS && dataType() != DataType.FLOAT) {
-            throw new IllegalArgumentException("the kernel engine computes in FLOAT; this model is " + dataType());
+            throw new IllegalArgumentException("the kernel engine computes in FLOAT; this model is " + dataType()
+                    + ": run it with RLHF4J_ENGINE=graph (SameDiff computes in any type), or convert its weights to F32");
         }
         this.engine = engine;
     }

@@ -143,10 +143,23 @@ final class TokenizerJson {
             throw new DataException(mergesFile, "cannot read merges: " + e);
         }
         ArrayNode merges = NODES.arrayNode();
-        for (String line : lines) {
-            if (!line.isBlank() && !line.startsWith("#version")) {
-                merges.add(line.strip());
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank() || (i == 0 && line.startsWith("#version"))) {
+                continue;
             }
+            String[] pair = line.strip().split(" ", -1);
+            if (pair.length != 2 || pair[0].isEmpty() || pair[1].isEmpty()) {       // errors name merges.txt's line
+                throw new DataException(mergesFile, i + 1, "expected two tokens separated by one space, got "
+                        + Reader.quote(line.length() > 80 ? line.substring(0, 80) + "..." : line));
+            }
+            for (String token : pair) {
+                if (!vocab.has(token)) {
+                    throw new DataException(mergesFile, i + 1, "token " + Reader.quote(token) + " is not in "
+                            + vocabFile.getFileName());
+                }
+            }
+            merges.add(line.strip());
         }
         ObjectNode root = NODES.objectNode();
         ObjectNode model = root.putObject("model");
@@ -377,7 +390,7 @@ final class TokenizerJson {
             return new DataException(file, "bad tokenizer: " + what);
         }
 
-        private static String quote(String s) {
+        static String quote(String s) {
             return "\"" + s + "\"";
         }
     }

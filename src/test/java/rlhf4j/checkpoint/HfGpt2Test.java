@@ -118,6 +118,22 @@ class HfGpt2Test {
         }
     }
 
+    /** A malformed merges.txt line is reported against merges.txt and its line, not against vocab.json. */
+    @Test
+    void aBadMergesLineIsNamedByItsLine(@TempDir Path tmp) throws Exception {
+        Path dir = fixture();
+        Path folder = Files.createDirectories(tmp.resolve("bad-merges"));
+        for (String f : List.of("config.json", "model.safetensors", "vocab.json")) {
+            Files.copy(dir.resolve(f), folder.resolve(f));
+        }
+        List<String> merges = new ArrayList<>(Files.readAllLines(dir.resolve("merges.txt")));
+        merges.set(2, "oops");
+        Files.write(folder.resolve("merges.txt"), merges);
+        rlhf4j.data.DataException e = org.junit.jupiter.api.Assertions.assertThrows(rlhf4j.data.DataException.class,
+                () -> StageCheckpoint.loadToStartFrom(folder));
+        assertTrue(e.getMessage().startsWith(folder.resolve("merges.txt") + ":3:"), e.getMessage());
+    }
+
     private static String withKey(String configJson, String entry) {
         int brace = configJson.indexOf('{');
         return configJson.substring(0, brace + 1) + entry + "," + configJson.substring(brace + 1);
