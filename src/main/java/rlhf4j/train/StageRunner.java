@@ -109,6 +109,44 @@ public final class StageRunner {
             throw new ConfigException("distributed.master is " + master + " but Spark is not on the classpath: run"
                     + " through ./train (which adds target/spark-home/jars) or ./spark-train");
         }
+        checkReachable(master);
+    }
+
+    /** Connect attempts to a standalone master give up after this long. */
+    private static final int CONNECT_MILLIS = 5000;
+
+    /**
+     * A standalone master ({@code spark://HOST:PORT[,HOST:PORT]}) that does not resolve or where nothing listens
+     * is a config error now, in one line; Spark itself would retry for a minute and end in pages of traces.
+     */
+    static void checkReachable(String master) {
+        if (!master.startsWith("spark://")) {
+            return;
+        }
+        for (String hostPort : master.substring("spark://".length()).split(",")) {
+            int colon = hostPort.lastIndexOf(':');
+            String host = colon < 0 ? hostPort : hostPort.substring(0, colon);
+            int port;
+            try {
+                port = colon < 0 ? 7077 : Integer.parseInt(hostPort.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new ConfigException("distributed.master: '" + hostPort + "' has no port number");
+            }
+            java.net.InetSocketAddress address = new java.net.InetSocketAddress(host, port);
+            if (address.isUnresolved()) {
+                throw new ConfigException("distributed.master: cannot resolve the host '" + host + "' of " + master);
+            }
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(address, CONNECT_MILLIS);
+                return;                                             // one reachable master of a list is enough
+            } catch (java.io.IOException e) {
+                if (!master.contains(",")) {
+                    throw new ConfigException("distributed.master: nothing answers at " + host + ":" + port + " ("
+                            + e.getMessage() + "): is the Spark master running (scripts/spark-standalone)?");
+                }
+            }
+        }
+        throw new ConfigException("distributed.master: none of the masters in " + master + " answers");
     }
 
     /** Where the task's micro-batches run: in this JVM, or on Spark when {@code distributed} (or spark-submit) says so. */

@@ -412,6 +412,11 @@ class BadInputCatalogueTest {
                 "\\uD83D")),
             c("--resume with another tokenizer.vocab_size", 2, dir -> stage("pretrain", "--resume", "--set",
                 "tokenizer.vocab_size=999", "--set", "pretrain.max_steps=6"), has("tokenizer.vocab_size", "999")),
+            c("a Spark master where nothing listens", 2, dir -> pretrain("--set", "distributed.master=spark://127.0.0.1:1"),
+                has("distributed.master", "nothing answers at 127.0.0.1:1")),
+            c("a Spark master host that does not resolve", 2,
+                dir -> pretrain("--set", "distributed.master=spark://no-such-host.invalid:7077"),
+                has("distributed.master", "cannot resolve the host 'no-such-host.invalid'")),
             // ---- outputs that would replace an input: exit 2 before anything is computed ----
             c("eval --answers onto its own --data file", 2, dir -> {
                 Path data = write(dir, "p.jsonl", sftRows(8));
