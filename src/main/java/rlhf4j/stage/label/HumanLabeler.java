@@ -104,7 +104,7 @@ public final class HumanLabeler implements Labeler {
         }
         String token = TokenCheck.newToken(new SecureRandom());
         LabelPage page = new LabelPage();
-        InFlight inFlight = new InFlight();
+        InFlight inFlight = new InFlight(THREADS * 3 / 4);     // a quarter of the threads stay free to say "busy"
         TokenCheck tokenCheck = new TokenCheck(token);
         HttpServer server = bind();
         ExecutorService threads = Executors.newFixedThreadPool(THREADS, daemonThreads());

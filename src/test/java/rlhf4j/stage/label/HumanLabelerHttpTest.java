@@ -355,6 +355,39 @@ class HumanLabelerHttpTest {
         }
     }
 
+    /** Past 48 exchanges at once (of 64 threads) a request is refused at once with 503 and Retry-After. */
+    @Test
+    void underOverloadARequestIsRefusedCleanlyAtOnce() throws Exception {
+        try (LabelSession s = LabelSession.start(TASKS, RankingsJournal.open(dir))) {
+            java.util.List<java.net.Socket> slow = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 48; i++) {                // 48 authenticated POSTs whose bodies are still coming
+                    slow.add(open(s.page.getPort(), "POST /api/rank HTTP/1.1\r\nHost: x\r\nX-Token: " + s.token
+                            + "\r\nContent-Length: 100\r\n\r\n{"));
+                }
+                HttpResponse<String> busy = null;
+                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (System.nanoTime() < deadline) {         // until all 48 are inside their handlers
+                    busy = http.send(HttpRequest.newBuilder(s.at("/api/next")).timeout(Duration.ofSeconds(5))
+                            .header("X-Token", s.token).GET().build(), HttpResponse.BodyHandlers.ofString());
+                    if (busy.statusCode() == 503) {
+                        break;
+                    }
+                    Thread.sleep(50);
+                }
+                assertEquals(503, busy.statusCode(), busy.body());
+                assertEquals("1", busy.headers().firstValue("Retry-After").orElse(""));
+                assertTrue(busy.body().contains("busy"), busy.body());
+            } finally {
+                for (java.net.Socket k : slow) {
+                    k.close();
+                }
+            }
+            s.preemption.request();
+            s.awaitEnd();
+        }
+    }
+
     private static java.net.Socket open(int port, String partial) throws IOException {
         java.net.Socket k = new java.net.Socket("127.0.0.1", port);
         k.getOutputStream().write(partial.getBytes(StandardCharsets.UTF_8));
