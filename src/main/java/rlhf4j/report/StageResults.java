@@ -231,9 +231,12 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
                     testRow(rows, "ppo.reward_mean", "reward_mean", "mean reward (RM score)", 4, "sft.reward_mean", sft,
                             src);
                     testRow(rows, "ppo.kl", "kl", "KL to the SFT policy (nats)", 4, "sft.kl", sft, src);
-                    testRow(rows, "ppo.exact_match", "exact_match", "exact match (share of prompts, 0–1)", 4,
-                            "sft.exact_match", sft, src);
-                    testRow(rows, "ppo.chrf", "chrf", "chrF (0–100)", 2, "sft.chrf", sft, src);
+                    winRateRows(rows, src);
+                    if (!referenceFree()) {                // a reference measure says little of open-ended answers
+                        testRow(rows, "ppo.exact_match", "exact_match", "exact match (share of prompts, 0–1)", 4,
+                                "sft.exact_match", sft, src);
+                        testRow(rows, "ppo.chrf", "chrf", "chrF (0–100)", 2, "sft.chrf", sft, src);
+                    }
                     testRow(rows, COPY + "exact_match", "copy_exact_match", "exact match of the input unchanged "
                             + "(copy baseline)", 4, "", "", src);
                     testRow(rows, COPY + "chrf", "copy_chrf", "chrF of the input unchanged (copy baseline)", 2, "", "",
@@ -250,6 +253,27 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
             default -> { }
         }
         return rows;
+    }
+
+    /** PPO's win rate against SFT by each judge of the gold evaluation (ties count half). */
+    private void winRateRows(List<ResultRow> rows, String source) {
+        String prefix = "gold.win_rates.ppo ";
+        for (String key : test.keySet()) {
+            if (!key.startsWith(prefix) || !key.endsWith(".value")) {
+                continue;
+            }
+            String rest = key.substring("gold.win_rates.".length(), key.length() - ".value".length());
+            String judge = rest.substring(rest.lastIndexOf('.') + 1);
+            rows.add(new ResultRow(stage, "win rate against SFT by " + rlhf4j.eval.GoldEval.label(judge)
+                    + " (ties half, 0–1)", new ResultRow.Cell(stage + ".win_rate_" + judge, test.get(key), 4),
+                    Optional.empty(), "", source));
+        }
+    }
+
+    /** Whether the gold evaluation judged without references (a sentiment task): no chrf among its win rates. */
+    private boolean referenceFree() {
+        boolean judged = test.keySet().stream().anyMatch(k -> k.startsWith("gold.win_rates."));
+        return judged && test.keySet().stream().noneMatch(k -> k.startsWith("gold.win_rates.") && k.contains(".chrf."));
     }
 
     private String count(String key) {

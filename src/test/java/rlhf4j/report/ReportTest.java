@@ -148,6 +148,7 @@ class ReportTest {
         String interval = "{\"value\": %s, \"ci95\": [%s, %s]}";
         Files.writeString(ppo.resolve("test_metrics.json"), """
                 {"prompts": 4, "decoding": "sampled-0.7", "decoding_described": "sampled at temperature 0.7",
+                 "sft": {"exact_match": 0.0, "chrf": 12.5}, "ppo": {"exact_match": 0.0, "chrf": 13.0},
                  "answers_file": "test_answers.jsonl",
                  "gold": {"prompts": 4, "measure": "judged", "measures": ["sentiment", "vader"],
                    "judges": ["sentiment", "vader"],
@@ -175,6 +176,9 @@ class ReportTest {
         assertEquals("87.5% ★", c.get("win.ppo_vs_sft.sentiment").getValue());     // above one half
         assertEquals("62.5%", c.get("win.ppo_vs_sft.vader").getValue());           // interval reaches below one half
         assertEquals(2.75, c.get("fig.ppo.kl").getKey());
+        assertEquals(0.875, c.get("ppo.win_rate_sentiment").getKey());      // the headline in the results table
+        assertEquals(0.625, c.get("ppo.win_rate_vader").getKey());
+        assertFalse(c.containsKey("ppo.exact_match"), "no reference measure for a reference-free task");
         assertEquals("2.5%", c.get("fig.ppo.repeated_trigrams").getValue());
         assertEquals("0.813", c.get("fig.ppo.distinct_2").getValue());            // 0.8125, half up
         assertTrue(html.contains("sampled at temperature 0.7"), "how the answers were decoded");
