@@ -164,7 +164,7 @@ final class EvalCommand implements Callable<Integer> {
         result.put("stage", ckpt.stage());
         result.put("data", data.toString());
         if (judged) {
-            result.putAll(judged(ckpt, gpt, engine));
+            result.putAll(judged(ckpt, gpt, engine, decoding));
         } else if (rewardModel != null) {
             if (gpt.hasScoreHead() || name.endsWith(".txt")) {
                 throw new ConfigException("--reward-model scores a policy's answers: --checkpoint must be a policy "
@@ -239,7 +239,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** The judges' verdict on this checkpoint's answers, and on --against's beside them. */
-    private Map<String, Object> judged(StageCheckpoint.Loaded ckpt, Gpt gpt, Gpt.Engine engine) {
+    private Map<String, Object> judged(StageCheckpoint.Loaded ckpt, Gpt gpt, Gpt.Engine engine, Decoding decoding) {
         if (gpt.hasScoreHead()) {
             throw new ConfigException("--judge scores a policy's answers: " + checkpoint + " is a reward model");
         }
@@ -270,13 +270,13 @@ final class EvalCommand implements Callable<Integer> {
         }
         systems.add(new rlhf4j.eval.JudgedComparison.Contender(checkpoint.toString(), gpt));
         rlhf4j.eval.JudgedComparison.Result r = rlhf4j.eval.JudgedComparison.run(systems, ckpt.tokenizer(), prompts,
-                list, maxNewTokens, new Decoding(beams, lengthPenalty, sample, topP, seed), seed);
+                list, maxNewTokens, decoding, seed);
         System.out.println(r.gold().table());
         if (answers != null) {
             AnswersFile.write(answers, AnswersFile.ofJudged(prompts, r));
         }
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("decoding", new Decoding(beams, lengthPenalty, sample, topP, seed).label());
+        m.put("decoding", decoding.label());
         m.put("gold", r.gold().toMap());
         return m;
     }

@@ -7,11 +7,10 @@ import java.util.Map;
 import rlhf4j.data.PromptExample;
 import rlhf4j.eval.judge.Judge;
 import rlhf4j.generate.Decoding;
-import rlhf4j.generate.Sampler;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
-import rlhf4j.tokenizer.ChatTemplate;
-import rlhf4j.tokenizer.SpecialTokens;
+import rlhf4j.stage.ppo.Rollout;
+import rlhf4j.stage.ppo.RolloutGenerator;
 
 /**
  * {@code ./train eval --judge J [--against DIR]}: one policy, or two, answer the same prompts (decoded as given; a
@@ -54,22 +53,15 @@ public final class JudgedComparison {
         return new Result(gold, answers, scores);
     }
 
-    /** {@code model}'s answers to {@code prompts} in order, in batches of {@value #BATCH}. */
+    /** {@code model}'s answers to {@code prompts} in order, in batches of {@value #BATCH}, as PPO's evaluations make them. */
     static List<String> answer(Gpt model, BpeTokenizer tokenizer, List<PromptExample> prompts, int maxNewTokens,
                                Decoding decoding) {
-        ChatTemplate template = new ChatTemplate(tokenizer);
-        int pad = tokenizer.id(SpecialTokens.PAD);
-        int room = model.spec().blockSize() - maxNewTokens;
+        RolloutGenerator generator = new RolloutGenerator(tokenizer);
         List<String> out = new ArrayList<>(prompts.size());
         for (int from = 0; from < prompts.size(); from += BATCH) {
-            List<int[]> ids = new ArrayList<>();
-            for (PromptExample p : prompts.subList(from, Math.min(prompts.size(), from + BATCH))) {
-                int[] full = template.renderPrompt(p.prompt());
-                ids.add(full.length > room ? java.util.Arrays.copyOfRange(full, full.length - room, full.length) : full);
-            }
-            for (Sampler.Generation g : decoding.answer(model.decoder(), pad, ids, maxNewTokens,
-                    t -> t == template.endOfTurn())) {
-                out.add(tokenizer.decode(g.tokens(), true).strip());
+            for (Rollout r : generator.answer(model, prompts.subList(from, Math.min(prompts.size(), from + BATCH)),
+                    maxNewTokens, decoding)) {
+                out.add(tokenizer.decode(r.response(), true).strip());
             }
         }
         return out;
