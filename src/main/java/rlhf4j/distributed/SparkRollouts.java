@@ -5,8 +5,8 @@ import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
 import rlhf4j.generate.Sampler;
 import rlhf4j.model.Gpt;
-import rlhf4j.stage.ppo.RolloutRunner;
-import rlhf4j.stage.ppo.RolloutSampling;
+import rlhf4j.rollout.RolloutRunner;
+import rlhf4j.rollout.RolloutSampling;
 
 /**
  * PPO's rollouts on Spark's executors: each step broadcasts the policy's parameters and maps its chunks of prompts to

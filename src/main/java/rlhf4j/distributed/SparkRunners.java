@@ -2,8 +2,8 @@ package rlhf4j.distributed;
 
 import rlhf4j.config.DistributedConfig;
 import rlhf4j.model.Gpt;
-import rlhf4j.stage.ppo.RolloutRunner;
-import rlhf4j.stage.ppo.RolloutSampling;
+import rlhf4j.rollout.RolloutRunner;
+import rlhf4j.rollout.RolloutSampling;
 import rlhf4j.train.MicroBatchGradient;
 import rlhf4j.train.MicroBatchRunner;
 

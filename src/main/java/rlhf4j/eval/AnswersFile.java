@@ -83,7 +83,7 @@ public final class AnswersFile {
     }
 
     /** The rows of a policy evaluation (reward and KL per answer; exact match and chrF where there is a reference). */
-    public static List<Row> ofPolicy(List<rlhf4j.stage.ppo.PolicyEval.Answer> answers) {
+    public static List<Row> ofPolicy(List<rlhf4j.eval.PolicyEval.Answer> answers) {
         return answers.stream().map(a -> {
             Map<String, Object> s = a.prompt().reference() == null ? scores("reward", a.reward(), "kl", a.kl())
                     : scores("reward", a.reward(), "kl", a.kl(), "exact", a.exact(), "chrf", a.chrF());

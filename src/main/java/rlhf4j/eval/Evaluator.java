@@ -2,9 +2,9 @@ package rlhf4j.eval;
 
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
-import rlhf4j.stage.ppo.BestOfK;
-import rlhf4j.stage.ppo.PolicyEval;
-import rlhf4j.stage.ppo.RmReward;
+import rlhf4j.eval.BestOfK;
+import rlhf4j.eval.PolicyEval;
+import rlhf4j.eval.RmReward;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

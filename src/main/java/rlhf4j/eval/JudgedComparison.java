@@ -9,8 +9,8 @@ import rlhf4j.eval.judge.Judge;
 import rlhf4j.generate.Decoding;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
-import rlhf4j.stage.ppo.Rollout;
-import rlhf4j.stage.ppo.RolloutGenerator;
+import rlhf4j.rollout.Rollout;
+import rlhf4j.rollout.RolloutGenerator;
 
 /**
  * {@code ./train eval --judge J [--against DIR]}: one policy, or two, answer the same prompts (decoded as given; a

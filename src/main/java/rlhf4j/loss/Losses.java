@@ -114,14 +114,21 @@ public final class Losses {
             double ratio = Math.exp(logp[n] - oldLogp[n]);
             double a = advantages[n];
             value += weight[n] * clippedSurrogate(ratio, a, clip);
-            boolean clipped = (a > 0 && ratio > 1 + clip) || (a < 0 && ratio < 1 - clip);
-            dLogp[n] = clipped ? 0 : -weight[n] * a * ratio;
+            dLogp[n] = isClipped(ratio, a, clip) ? 0 : -weight[n] * a * ratio;
             if (dEntropy != null) {
                 value -= entropyCoef * weight[n] * entropy[n];
                 dEntropy[n] = -entropyCoef * weight[n];
             }
         }
         return new Loss(value, dLogp, dEntropy, null);
+    }
+
+    /**
+     * Whether the clipped term of {@link #clippedSurrogate} is the strictly smaller one, so the token gives no
+     * policy gradient: {@code (A > 0 ∧ ρ > 1 + ε) ∨ (A < 0 ∧ ρ < 1 − ε)}.
+     */
+    public static boolean isClipped(double ratio, double advantage, double clip) {
+        return (advantage > 0 && ratio > 1 + clip) || (advantage < 0 && ratio < 1 - clip);
     }
 
     /** One token's PPO policy loss {@code −min(ρ·A, clip(ρ, 1 − ε, 1 + ε)·A)}, clip range ε ≥ 0. */

@@ -12,9 +12,9 @@ import rlhf4j.data.Message;
 import rlhf4j.loss.Loss;
 import rlhf4j.loss.Losses;
 import rlhf4j.nn.GradientChecker;
-import rlhf4j.stage.ppo.PpoMath;
-import rlhf4j.stage.ppo.Rollout;
-import rlhf4j.stage.ppo.RolloutBatch;
+import rlhf4j.rollout.RolloutMath;
+import rlhf4j.rollout.Rollout;
+import rlhf4j.rollout.RolloutBatch;
 
 /**
  * The PPO losses through the whole model in DOUBLE: the policy's clipped surrogate (with and without the
@@ -83,7 +83,7 @@ class PpoObjectivesTest {
                     double r = Math.exp(logp[i][j] - old[i][j]);
                     expected += weight[i][j] * (Losses.clippedSurrogate(r, adv[i][j], CLIP)
                             - entropyCoef * entropy[i][j]);
-                    clipped += PpoMath.isClipped(r, adv[i][j], CLIP) ? 1 : 0;
+                    clipped += RolloutMath.isClipped(r, adv[i][j], CLIP) ? 1 : 0;
                 }
             }
             assertTrue(clipped > 2 && clipped < b.responseTokens() - 2, "both clipped and unclipped tokens: " + clipped);

@@ -19,8 +19,8 @@ import rlhf4j.data.Message;
 import rlhf4j.data.PromptExample;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;
-import rlhf4j.stage.ppo.Rollout;
-import rlhf4j.stage.ppo.RolloutGenerator;
+import rlhf4j.rollout.Rollout;
+import rlhf4j.rollout.RolloutGenerator;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.train.Seeds;
 

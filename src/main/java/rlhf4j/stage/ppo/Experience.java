@@ -1,5 +1,8 @@
 package rlhf4j.stage.ppo;
 
+import rlhf4j.rollout.PolicyPasses;
+import rlhf4j.rollout.RolloutBatch;
+
 /**
  * What one PPO step collected before its updates (OpenRLHF's {@code Experience}): the rollouts as one
  * batch and, per response token, what the policy and value updates read. Per-token fields are ragged,

@@ -17,6 +17,15 @@ import rlhf4j.optim.AdamW;
 import rlhf4j.optim.GradClip;
 import rlhf4j.train.NonFiniteException;
 import rlhf4j.train.Seeds;
+import rlhf4j.rollout.RolloutMath;
+import rlhf4j.rollout.KlEstimator;
+import rlhf4j.rollout.PromptStream;
+import rlhf4j.rollout.PolicyPasses;
+import rlhf4j.rollout.RolloutSampling;
+import rlhf4j.rollout.RolloutRunner;
+import rlhf4j.rollout.RolloutGenerator;
+import rlhf4j.rollout.RolloutBatch;
+import rlhf4j.rollout.Rollout;
 
 /**
  * One PPO step, as TRL and OpenRLHF do it: roll out B prompts with the policy's KV-cache
@@ -132,14 +141,14 @@ public final class PpoAlgorithm {
             }
         }
         double beta = kl.beta();
-        double[][] klTokens = PpoMath.klPerToken(oldLogp, refLogp, estimator);               // [B][L]
-        double[][] rewards = PpoMath.rewards(klTokens, beta, penalised);                     // [B][L]
+        double[][] klTokens = RolloutMath.klPerToken(oldLogp, refLogp, estimator);               // [B][L]
+        double[][] rewards = RolloutMath.rewards(klTokens, beta, penalised);                     // [B][L]
         if (cfg.whitenRewards()) {
-            rewards = PpoMath.whiten(rewards, false);
+            rewards = RolloutMath.whiten(rewards, false);
         }
-        PpoMath.Gae gae = PpoMath.gae(rewards, oldValues, cfg.gamma(), cfg.lam());
+        RolloutMath.Gae gae = RolloutMath.gae(rewards, oldValues, cfg.gamma(), cfg.lam());
         Experience experience = new Experience(batch, oldLogp, refLogp, oldValues, scores, klTokens,
-                PpoMath.whiten(gae.advantages(), true), gae.returns());
+                RolloutMath.whiten(gae.advantages(), true), gae.returns());
         long t1 = System.nanoTime();
 
         UpdateStats stats = new UpdateStats();
@@ -155,7 +164,7 @@ public final class PpoAlgorithm {
         }
         long t2 = System.nanoTime();
 
-        double[] klSums = PpoMath.rowSums(klTokens);
+        double[] klSums = RolloutMath.rowSums(klTokens);
         double meanKl = Arrays.stream(klSums).average().orElse(0);
         kl.update(meanKl, b);
         Map<String, Double> m = new LinkedHashMap<>();
@@ -172,9 +181,9 @@ public final class PpoAlgorithm {
         m.put("clipfrac", stats.clipped / stats.tokens);
         m.put("approx_kl", stats.approxKl / stats.tokens);
         m.put("response_length", batch.responseTokens() / (double) b);
-        m.put("advantage_mean", PpoMath.mean(gae.advantages()));
-        m.put("value_explained_variance", PpoMath.explainedVariance(oldValues, gae.returns()));
-        m.put("non_score_reward", Arrays.stream(PpoMath.rowSums(rewardsWithoutScore(klTokens, beta))).average().orElse(0));
+        m.put("advantage_mean", RolloutMath.mean(gae.advantages()));
+        m.put("value_explained_variance", RolloutMath.explainedVariance(oldValues, gae.returns()));
+        m.put("non_score_reward", Arrays.stream(RolloutMath.rowSums(rewardsWithoutScore(klTokens, beta))).average().orElse(0));
         m.put("stopped_fraction", rollouts.stream().filter(Rollout::stopped).count() / (double) b);
         m.put("logprob_mismatch", mismatch);
         return new StepResult(m, (t1 - t0) / 1e9, (tGenerated - t0) / 1e9, (t2 - t1) / 1e9, batch.responseTokens(),
@@ -214,12 +223,12 @@ public final class PpoAlgorithm {
         for (int i = 0; i < logp.length; i++) {
             for (int j = 0; j < logp[i].length; j++) {
                 double ratio = Math.exp(logp[i][j] - oldLogp[i][j]);
-                s.clipped += PpoMath.isClipped(ratio, adv[i][j], cfg.clipRange()) ? 1 : 0;
-                s.approxKl += PpoMath.approxKl(logp[i][j], oldLogp[i][j]);
+                s.clipped += RolloutMath.isClipped(ratio, adv[i][j], cfg.clipRange()) ? 1 : 0;
+                s.approxKl += RolloutMath.approxKl(logp[i][j], oldLogp[i][j]);
                 s.tokens += 1;
             }
         }
-        s.entropy += PpoMath.mean(sub.ragged(out.outputs().entropy()));
+        s.entropy += RolloutMath.mean(sub.ragged(out.outputs().entropy()));
         s.policyLoss += loss;
         s.policyNorm += norm;
         s.updates++;

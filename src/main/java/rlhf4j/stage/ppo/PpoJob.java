@@ -40,6 +40,11 @@ import rlhf4j.train.StageLock;
 import rlhf4j.train.StageRunner;
 import rlhf4j.train.Evaluation;
 import rlhf4j.train.Trainer;
+import rlhf4j.eval.RmReward;
+import rlhf4j.eval.PolicyEval;
+import rlhf4j.rollout.PromptStream;
+import rlhf4j.rollout.RolloutSampling;
+import rlhf4j.rollout.RolloutRunner;
 
 /**
  * {@code ./train ppo}: aligns the SFT policy to the reward model with PPO and a KL penalty, writing

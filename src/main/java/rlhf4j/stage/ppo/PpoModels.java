@@ -2,6 +2,7 @@ package rlhf4j.stage.ppo;
 
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.eval.RewardFunction;
 
 /**
  * The four models of PPO: the policy (trained, from SFT), the reference (a frozen copy of SFT), the value

@@ -21,6 +21,9 @@ import rlhf4j.eval.GoldEval;
 import rlhf4j.eval.judge.Judge;
 import rlhf4j.generate.Decoding;
 import rlhf4j.model.Gpt;
+import rlhf4j.eval.AnswerLoss;
+import rlhf4j.eval.BestOfK;
+import rlhf4j.eval.PolicyEval;
 
 /**
  * PPO's test evaluation, judged by the labeler's own measure and any independent judge rather than by the reward

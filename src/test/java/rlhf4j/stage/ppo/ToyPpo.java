@@ -16,6 +16,8 @@ import rlhf4j.model.GptSpec;
 import rlhf4j.optim.AdamW;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
+import rlhf4j.eval.RewardFunction;
+import rlhf4j.rollout.PromptStream;
 
 /**
  * A PPO setup small enough for unit tests: a byte-level tokenizer, randomly initialised 1-layer policy

@@ -1,4 +1,4 @@
-package rlhf4j.stage.ppo;
+package rlhf4j.rollout;
 
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -45,7 +45,7 @@ public final class PolicyPasses {
     }
 
     /** Rows of a ragged array. */
-    static double[][] pick(double[][] x, int[] rows) {
+    public static double[][] pick(double[][] x, int[] rows) {
         double[][] out = new double[rows.length][];
         for (int i = 0; i < rows.length; i++) {
             out[i] = x[rows[i]];
@@ -53,7 +53,7 @@ public final class PolicyPasses {
         return out;
     }
 
-    static double[] pick(double[] x, int[] rows) {
+    public static double[] pick(double[] x, int[] rows) {
         double[] out = new double[rows.length];
         for (int i = 0; i < rows.length; i++) {
             out[i] = x[rows[i]];
@@ -61,7 +61,7 @@ public final class PolicyPasses {
         return out;
     }
 
-    static List<Rollout> pick(List<Rollout> x, int[] rows) {
+    public static List<Rollout> pick(List<Rollout> x, int[] rows) {
         return java.util.Arrays.stream(rows).mapToObj(x::get).toList();
     }
 }

@@ -1,4 +1,4 @@
-package rlhf4j.stage.ppo;
+package rlhf4j.eval;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,6 +9,11 @@ import rlhf4j.eval.TextMetrics;
 import rlhf4j.generate.Decoding;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.rollout.RolloutMath;
+import rlhf4j.rollout.PolicyPasses;
+import rlhf4j.rollout.RolloutGenerator;
+import rlhf4j.rollout.RolloutBatch;
+import rlhf4j.rollout.Rollout;
 
 /**
  * How a policy answers held-out prompts: answers (greedy or beam search, a {@link Decoding}) scored by the reward model (mean normalised
@@ -54,7 +59,7 @@ public final class PolicyEval {
             List<Rollout> rollouts = generator.answer(policy, chunk, maxNewTokens, decoding);
             RolloutBatch batch = RolloutBatch.of(rollouts, policy.spec().blockSize(), generator.pad());
             double[] scores = reward.score(rollouts);                                                   // [B]
-            double[] kl = PpoMath.rowSums(PolicyPasses.exactKl(policy, reference, batch, temperature)); // [B]
+            double[] kl = RolloutMath.rowSums(PolicyPasses.exactKl(policy, reference, batch, temperature)); // [B]
             for (int i = 0; i < real; i++) {
                 Rollout r = rollouts.get(i);
                 String out = tokenizer.decode(r.response(), true).strip();

@@ -1,4 +1,4 @@
-package rlhf4j.stage.ppo;
+package rlhf4j.eval;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -7,6 +7,8 @@ import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.train.Seeds;
+import rlhf4j.rollout.RolloutGenerator;
+import rlhf4j.rollout.Rollout;
 
 /**
  * Best-of-K (rejection sampling), the baseline every RLHF paper sets PPO against: a policy samples K answers to

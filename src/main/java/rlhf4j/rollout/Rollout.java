@@ -1,4 +1,4 @@
-package rlhf4j.stage.ppo;
+package rlhf4j.rollout;
 
 import java.util.List;
 import rlhf4j.data.Message;

@@ -1,4 +1,4 @@
-package rlhf4j.stage.ppo;
+package rlhf4j.rollout;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +21,7 @@ public interface RolloutRunner extends AutoCloseable {
     @Override
     default void close() {}
 
-    static RolloutRunner local(Gpt policy, RolloutSampling sampling) {
+    public static RolloutRunner local(Gpt policy, RolloutSampling sampling) {
         return chunks -> {
             List<List<Sampler.Generation>> out = new ArrayList<>(chunks.size());
             for (RolloutSampling.Chunk c : chunks) {

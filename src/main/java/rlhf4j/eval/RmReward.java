@@ -1,9 +1,10 @@
-package rlhf4j.stage.ppo;
+package rlhf4j.eval;
 
 import java.util.ArrayList;
 import java.util.List;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.rollout.Rollout;
 
 /**
  * The frozen reward model as PPO's reward: it scores the exact tokens the policy produced (no decode and

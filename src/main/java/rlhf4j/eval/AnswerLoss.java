@@ -1,9 +1,12 @@
-package rlhf4j.stage.ppo;
+package rlhf4j.eval;
 
 import java.util.ArrayList;
 import java.util.List;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.rollout.PolicyPasses;
+import rlhf4j.rollout.RolloutBatch;
+import rlhf4j.rollout.Rollout;
 
 /**
  * How natural answers read to the frozen pretrained model: the mean negative log-likelihood per token of each

@@ -1,19 +1,19 @@
-package rlhf4j.stage.ppo;
+package rlhf4j.rollout;
 
 /**
- * The scalar maths of PPO for RLHF on plain arrays: per-token KL and rewards, GAE, whitening,
- * explained variance and the per-token clipped losses. These are the reference numbers the training
- * graph is tested against and what the PPO stage logs; the gradient itself is taken by the graph.
+ * The scalar maths of RL on sampled responses, on plain arrays: per-token KL and rewards, GAE, whitening,
+ * explained variance and the diagnostics PPO and GRPO log (approximate KL, clipped share). The losses and
+ * their derivatives are in {@link rlhf4j.loss.Losses}; these are the per-token numbers around them.
  *
  * <p>A rollout batch is B responses of varying length, held as a ragged {@code double[B][]} whose row
  * {@code b} has one entry per response token ({@code L_b ≥ 1}); arrays passed together must have the
  * same shape. Every method is pure: inputs are never modified and arrays returned are new.
  */
-public final class PpoMath {
+public final class RolloutMath {
     /** Added to the variance before the square root in {@link #whiten}, as TRL does. */
     public static final double WHITEN_EPS = 1e-8;
 
-    private PpoMath() {}
+    private RolloutMath() {}
 
     /** Returned by {@link #gae}: advantages {@code A_t} and returns {@code R_t = A_t + V_t}, both [B][L_b]. */
     public record Gae(double[][] advantages, double[][] returns) {}
@@ -194,7 +194,7 @@ public final class PpoMath {
      */
     public static boolean isClipped(double ratio, double adv, double clip) {
         requireClip(clip, "clip");
-        return (adv > 0 && ratio > 1.0 + clip) || (adv < 0 && ratio < 1.0 - clip);
+        return rlhf4j.loss.Losses.isClipped(ratio, adv, clip);
     }
 
     /** Approximate KL between the current and the rollout policy on one token: {@code ½·(logp − oldLogp)²}. */
