@@ -79,6 +79,45 @@ public final class Losses {
         return new ScoreLoss(value, d);
     }
 
+    /**
+     * Direct preference optimisation (Rafailov et al. 2023) over sequence log-probabilities: with the implicit
+     * rewards {@code h_c = (π_w − π_ref,w) − (π_l − π_ref,l)} of each comparison (w = better, l = worse; π the sum
+     * of the response tokens' log-probabilities),
+     * <pre>
+     *   DPO: L = Σ_c w_c · −log σ(β·h_c)          IPO (Azar et al. 2023): L = Σ_c w_c · (h_c − 1/(2β))²
+     * </pre>
+     * With the policy equal to the reference every h is 0 and the DPO loss is {@code Σ w · log 2}. The derivative
+     * with respect to {@code π_w} is {@code −w·β·σ(−β·h)} for DPO and {@code 2·w·(h − 1/(2β))} for IPO, and the
+     * negation of that for {@code π_l}. A comparison's margin is not used: DPO has no margin term.
+     *
+     * @param policy    sequence log-probabilities under the trained policy [S]
+     * @param reference the same under the frozen reference [S]
+     */
+    public static ScoreLoss dpo(double[] policy, double[] reference, List<Comparison> comparisons, double beta,
+                                boolean ipo) {
+        requireSameLength(policy, reference, "policy", "reference");
+        if (!(beta > 0) || Double.isInfinite(beta)) {
+            throw new IllegalArgumentException("beta must be finite and > 0, got " + beta);
+        }
+        double value = 0;
+        double[] d = new double[policy.length];
+        for (Comparison c : comparisons) {
+            double h = (policy[c.better()] - reference[c.better()]) - (policy[c.worse()] - reference[c.worse()]);
+            double slope;                                             // dL/dh of this comparison
+            if (ipo) {
+                double gap = h - 1 / (2 * beta);
+                value += c.weight() * gap * gap;
+                slope = 2 * c.weight() * gap;
+            } else {
+                value += c.weight() * pairNll(beta * h);
+                slope = -c.weight() * beta * sigmoid(-beta * h);
+            }
+            d[c.better()] += slope;
+            d[c.worse()] -= slope;
+        }
+        return new ScoreLoss(value, d);
+    }
+
     /** {@code −log σ(z) = softplus(−z)} without overflow: {@code max(0, −z) + log(1 + e^(−|z|))}. */
     public static double pairNll(double z) {
         return Math.max(0, -z) + Math.log1p(Math.exp(-Math.abs(z)));
@@ -121,6 +160,39 @@ public final class Losses {
             }
         }
         return new Loss(value, dLogp, dEntropy, null);
+    }
+
+    /**
+     * GRPO's policy loss (Shao et al. 2024): PPO's clipped surrogate with the group advantages, no entropy bonus,
+     * and the KL to the reference as a loss term by the k3 estimator,
+     * <pre>
+     *   L = Σ_n w_n · [−min(ρ_n·A_n, clip(ρ_n, 1−ε, 1+ε)·A_n) + β·(e^(d_n) − d_n − 1)],   d_n = refLogp_n − logp_n
+     * </pre>
+     * The surrogate's derivative is {@link #ppoPolicy}'s; the KL term's with respect to {@code logp_n} is
+     * {@code β·w_n·(1 − e^(d_n))}. {@code β = 0} leaves the surrogate alone.
+     */
+    public static Loss grpoPolicy(double[] logp, double[] oldLogp, double[] refLogp, double[] advantages,
+                                  double[] weight, double clip, double beta) {
+        requireSameLength(logp, refLogp, "logp", "refLogp");
+        Loss surrogate = ppoPolicy(logp, null, oldLogp, advantages, weight, clip, 0.0);
+        if (beta == 0) {
+            return surrogate;
+        }
+        double value = surrogate.value();
+        double[] dLogp = surrogate.dLogp();
+        for (int n = 0; n < logp.length; n++) {
+            if (weight[n] != 0) {
+                double d = refLogp[n] - logp[n];
+                value += beta * weight[n] * k3(d);
+                dLogp[n] += beta * weight[n] * (1 - Math.exp(d));
+            }
+        }
+        return Loss.ofLogp(value, dLogp);
+    }
+
+    /** The k3 KL estimate of one token from {@code d = log π_ref − log π}: {@code e^d − d − 1 ≥ 0}. */
+    public static double k3(double d) {
+        return Math.expm1(d) - d;
     }
 
     /**

@@ -1,5 +1,7 @@
 package rlhf4j.rollout;
 
+import rlhf4j.loss.Losses;
+
 /**
  * The scalar maths of RL on sampled responses, on plain arrays: per-token KL and rewards, GAE, whitening,
  * explained variance and the diagnostics PPO and GRPO log (approximate KL, clipped share). The losses and
@@ -40,7 +42,7 @@ public final class RolloutMath {
                 } else {
                     double d = refLogp[b][t] - logp[b][t];
                     // expm1 keeps e^d − 1 accurate for small d; the max only guards rounding below 0
-                    kl[b][t] = Math.max(0.0, Math.expm1(d) - d);
+                    kl[b][t] = Math.max(0.0, Losses.k3(d));
                 }
             }
         }
@@ -188,13 +190,54 @@ public final class RolloutMath {
         return out;
     }
 
+    /** Added to a group's standard deviation before dividing by it, as TRL's GRPO does. */
+    public static final double GROUP_STD_EPS = 1e-4;
+
+    /**
+     * GRPO's advantages, one per response: {@code (r − mean of its group) / (std of its group + ε)}, or without
+     * the division ({@code scale} false, Dr. GRPO). The rewards come in groups of {@code groupSize} consecutive
+     * responses to one prompt; std is the sample standard deviation (n − 1), as TRL computes it. A group whose
+     * rewards are all equal has advantage 0 everywhere and teaches nothing: {@code flatGroups} counts them.
+     */
+    public record GroupAdvantages(double[] advantages, int flatGroups) {}
+
+    public static GroupAdvantages groupAdvantages(double[] rewards, int groupSize, boolean scale) {
+        if (groupSize < 2 || rewards.length % groupSize != 0) {
+            throw new IllegalArgumentException(rewards.length + " rewards do not make groups of " + groupSize
+                    + " (at least 2)");
+        }
+        double[] adv = new double[rewards.length];
+        int flat = 0;
+        for (int g = 0; g < rewards.length; g += groupSize) {
+            double mean = 0;
+            for (int i = g; i < g + groupSize; i++) {
+                mean += rewards[i] / groupSize;
+            }
+            double squares = 0;
+            boolean equal = true;
+            for (int i = g; i < g + groupSize; i++) {
+                squares += (rewards[i] - mean) * (rewards[i] - mean);
+                equal &= rewards[i] == rewards[g];
+            }
+            if (equal) {
+                flat++;                                   // exactly 0, not (r − mean) rounding to ±1e-17
+                continue;
+            }
+            double std = Math.sqrt(squares / (groupSize - 1));
+            for (int i = g; i < g + groupSize; i++) {
+                adv[i] = scale ? (rewards[i] - mean) / (std + GROUP_STD_EPS) : rewards[i] - mean;
+            }
+        }
+        return new GroupAdvantages(adv, flat);
+    }
+
     /**
      * Whether the clipped term of {@link rlhf4j.loss.Losses#clippedSurrogate} is the strictly smaller one, so the token
      * contributes no policy gradient: {@code (A > 0 ∧ ρ > 1 + ε) ∨ (A < 0 ∧ ρ < 1 − ε)}.
      */
     public static boolean isClipped(double ratio, double adv, double clip) {
         requireClip(clip, "clip");
-        return rlhf4j.loss.Losses.isClipped(ratio, adv, clip);
+        return Losses.isClipped(ratio, adv, clip);
     }
 
     /** Approximate KL between the current and the rollout policy on one token: {@code ½·(logp − oldLogp)²}. */
