@@ -16,8 +16,8 @@ import rlhf4j.rollout.RolloutBatch;
 import rlhf4j.rollout.Rollout;
 
 /**
- * How a policy answers held-out prompts: answers (greedy or beam search, a {@link Decoding}) scored by the reward model (mean normalised
- * reward), their KL to the reference policy — Σ_t KL(π(·|s_t) ‖ π_ref(·|s_t)) of the temperature-scaled
+ * How a policy answers held-out prompts: answers (greedy, beam search or sampled, a {@link Decoding}) scored by the
+ * reward (mean normalised reward; NaN without one), their KL to the reference policy — Σ_t KL(π(·|s_t) ‖ π_ref(·|s_t)) of the temperature-scaled
  * next-token distributions along the answer, exact and never negative — their length, and, where the
  * prompts have references, exact match and chrF. The SFT policy against itself has KL 0.
  */
@@ -58,7 +58,7 @@ public final class PolicyEval {
             }
             List<Rollout> rollouts = generator.answer(policy, chunk, maxNewTokens, decoding);
             RolloutBatch batch = RolloutBatch.of(rollouts, policy.spec().blockSize(), generator.pad());
-            double[] scores = reward.score(rollouts);                                                   // [B]
+            double[] scores = reward == null ? nans(rollouts.size()) : reward.score(rollouts);           // [B]
             double[] kl = RolloutMath.rowSums(PolicyPasses.exactKl(policy, reference, batch, temperature)); // [B]
             for (int i = 0; i < real; i++) {
                 Rollout r = rollouts.get(i);
@@ -75,5 +75,11 @@ public final class PolicyEval {
                 withRef.isEmpty() ? Double.NaN : withRef.stream().mapToDouble(a -> a.exact() ? 1 : 0).average().orElse(0),
                 withRef.isEmpty() ? Double.NaN : withRef.stream().mapToDouble(Answer::chrF).average().orElse(0),
                 answers.stream().mapToDouble(Answer::tokens).average().orElse(Double.NaN));
+    }
+
+    private static double[] nans(int n) {
+        double[] x = new double[n];
+        java.util.Arrays.fill(x, Double.NaN);
+        return x;
     }
 }

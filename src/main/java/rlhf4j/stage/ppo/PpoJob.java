@@ -1,18 +1,12 @@
 package rlhf4j.stage.ppo;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import rlhf4j.checkpoint.AtomicFile;
-import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.config.ExperimentConfig;
@@ -22,9 +16,6 @@ import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.PromptSplit;
 import rlhf4j.data.TaskFiles;
-import rlhf4j.eval.CopyBaseline;
-import rlhf4j.eval.GenerationEval;
-import rlhf4j.eval.GoldEval;
 import rlhf4j.eval.judge.GoldJudges;
 import rlhf4j.eval.judge.Judge;
 import rlhf4j.generate.Decoding;
@@ -45,6 +36,7 @@ import rlhf4j.eval.PolicyEval;
 import rlhf4j.rollout.PromptStream;
 import rlhf4j.rollout.RolloutSampling;
 import rlhf4j.rollout.RolloutRunner;
+import rlhf4j.eval.PolicyTestEval;
 
 /**
  * {@code ./train ppo}: aligns the SFT policy to the reward model with PPO and a KL penalty, writing
@@ -209,23 +201,15 @@ public final class PpoJob {
             PolicyEval.Result ppoTest = null;
             String test = "";
             if (!cfg.data().test().isEmpty()) {
-                models.policy().releaseBuffers();           // training is over: only decoding and scoring follow
-                models.value().releaseBuffers();
-                models.reference().releaseBuffers();
-                List<PromptExample> testPrompts = PromptData.read(TaskFiles.ensure(Path.of(cfg.data().test()), out));
-                if (cfg.testPrompts() > 0 && testPrompts.size() > cfg.testPrompts()) {
-                    testPrompts = testPrompts.subList(0, cfg.testPrompts());
-                }
-                PpoTestEval.Outcome outcome = PpoTestEval.run(new PpoTestEval.Setup(config, models,
-                        pretrained(config, options.engine()), judges), testPrompts, evalPrompts, dir, out);
+                models.value().releaseBuffers();           // training is over: only decoding and scoring follow
+                PolicyTestEval.Setup setup = new PolicyTestEval.Setup(config, STAGE, policy, reference, models.reward(),
+                        sft.tokenizer(), PolicyTestEval.pretrained(config, options.engine()), judges, cfg.batchSize(),
+                        cfg.maxNewTokens(), cfg.temperature(), cfg.bestOf(), cfg.bestOfSamplingTemperature());
+                PolicyTestEval.Outcome outcome = PolicyTestEval.runAndWrite(setup, cfg.data().test(), cfg.testPrompts(),
+                        evalPrompts, dir, out);
                 sftTest = outcome.sft();
-                ppoTest = outcome.ppo();
-                Optional<CopyBaseline.Scores> copy = new CopyBaseline(config.eval().copyPrefix())
-                        .score(testPrompts.stream().filter(p -> p.reference() != null)
-                                .map(p -> new GenerationEval.Item(p.prompt(), p.reference())).toList());
-                writeTestMetrics(dir, cfg.data().test(), config.eval().decoding(config.run().seed()), outcome, copy);
-                test = "\n" + comparison(sftTest, ppoTest, copy)
-                        + (outcome.gold() == null ? "" : "\n" + outcome.gold().table());
+                ppoTest = outcome.policy();
+                test = "\n" + PolicyTestEval.summary(setup, outcome);
             }
             out.printf("ppo done: %d steps, last reward %.3f, kl %.3f, β %.4g; %s, %s → %s%s%n", summary.steps(),
                     last.getOrDefault("reward_mean", Double.NaN), last.getOrDefault("kl", Double.NaN),
@@ -275,7 +259,7 @@ public final class PpoJob {
             for (Judge j : judges) {                     // chrf is val_chrf above; the others need no reference
                 if (!j.needsReference()) {
                     m.put("val_" + j.name(), r.answers().stream().mapToDouble(a -> j.score(
-                            PpoTestEval.promptText(a.prompt()), a.output(), a.prompt().reference())).average().orElse(Double.NaN));
+                            PolicyTestEval.promptText(a.prompt()), a.output(), a.prompt().reference())).average().orElse(Double.NaN));
                 }
             }
             return m;
@@ -329,59 +313,5 @@ public final class PpoJob {
         v.get(ParamNames.SCORE_WEIGHT).muli(norm.gain());
         v.get(ParamNames.SCORE_BIAS).muli(norm.gain()).addi(norm.bias());
         return v;
-    }
-
-    /** The run's pretrained model, for the loss of the test answers under it; null when the run has none. */
-    private static Gpt pretrained(ExperimentConfig config, Gpt.Engine engine) {
-        Path dir = StageDir.of(config.run(), "pretrain");
-        if (!StageCheckpoint.exists(dir)) {
-            return null;
-        }
-        StageCheckpoint.Loaded p = StageCheckpoint.load(dir);
-        return new Gpt(p.spec(), p.params(), engine);
-    }
-
-    private static void writeTestMetrics(Path dir, String file, Decoding decoding, PpoTestEval.Outcome outcome,
-                                         Optional<CopyBaseline.Scores> copy) {
-        PolicyEval.Result sft = outcome.sft();
-        PolicyEval.Result ppo = outcome.ppo();
-        GoldEval gold = outcome.gold();
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("file", file);
-        json.put("prompts", ppo.answers().size());
-        json.put("decoding", decoding.label());
-        json.put("decoding_described", decoding.describe());
-        json.put("sft", sft.toMap());
-        json.put("ppo", ppo.toMap());
-        copy.ifPresent(c -> json.put("copy_baseline", c.toMap()));
-        if (gold != null) {
-            json.put("gold", gold.toMap());
-            json.put("answers_file", PpoTestEval.ANSWERS);
-        }
-        if (outcome.bestOfCurve() != null) {
-            json.put("best_of_curve", outcome.bestOfCurve());
-        }
-        json.put("units", "reward: normalised reward-model score of the decoded answers; kl: sum over an answer's tokens of "
-                + "KL(policy || sft) of the temperature-scaled next-token distributions");
-        try {
-            AtomicFile.write(dir.resolve(StageCheckpoint.TEST_METRICS), (Json.toString(json) + "\n").getBytes(StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve(StageCheckpoint.TEST_METRICS), e);
-        }
-    }
-
-    static String comparison(PolicyEval.Result sft, PolicyEval.Result ppo, Optional<CopyBaseline.Scores> copy) {
-        StringBuilder sb = new StringBuilder(String.format("test (%d prompts)   reward    kl   exact match   chrF   length%n",
-                ppo.answers().size()));
-        String[] names = {"sft", "ppo"};
-        PolicyEval.Result[] results = {sft, ppo};
-        for (int i = 0; i < 2; i++) {
-            PolicyEval.Result r = results[i];
-            sb.append(String.format("  %-16s %+7.3f %6.3f   %9.1f%%  %5.1f  %6.1f%n", names[i], r.rewardMean(), r.kl(),
-                    100 * r.exactMatch(), r.chrF(), r.meanLength()));
-        }
-        copy.ifPresent(c -> sb.append(String.format("  %-16s %7s %6s   %9.1f%%  %5.1f%n", "copy the input", "", "",
-                100 * c.exactMatch(), c.chrF())));
-        return sb.toString().stripTrailing();
     }
 }
