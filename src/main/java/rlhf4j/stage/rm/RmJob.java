@@ -22,6 +22,7 @@ import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.RankingMetrics;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
+import rlhf4j.stage.label.LabelRankings;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptInit;
 import rlhf4j.train.RunOptions;
@@ -140,50 +141,11 @@ public final class RmJob {
         return loaded;
     }
 
-    /**
-     * A label stage still judging (a person who has ranked 20 of 190 prompts) would give a reward model of a tenth
-     * of the data without a word: refused unless {@code rm.data.allow_partial_label}, which says how much is ranked.
-     */
-    private static void checkFinished(Path labelDir, boolean allowPartial, PrintStream out) {
-        com.fasterxml.jackson.databind.JsonNode state = null;
-        com.fasterxml.jackson.databind.JsonNode manifest = null;
-        try {
-            state = rlhf4j.checkpoint.Json.readTree(labelDir.resolve(rlhf4j.checkpoint.StageCheckpoint.TRAINER_STATE));
-            manifest = rlhf4j.checkpoint.Json.readTree(labelDir.resolve(rlhf4j.stage.label.LabelJob.MANIFEST));
-        } catch (java.io.IOException | RuntimeException e) {
-            // no readable state: treated as unfinished below
-        }
-        if (state != null && state.path("finished").asBoolean(false)) {
-            return;
-        }
-        String ranked = manifest == null ? "an unknown number of" : manifest.path("judgements").path("judged").asInt()
-                + " of " + manifest.path("counts").path("tasks").asInt();
-        if (!allowPartial) {
-            throw new ConfigException("rm.data.from_label: the label stage in " + labelDir + " has not finished ("
-                    + ranked + " prompts judged): finish it with ./train label --resume, or set "
-                    + "rm.data.allow_partial_label: true to train on what is ranked");
-        }
-        out.printf("note: the label stage in %s has not finished: training on the %s prompts judged so far%n",
-                labelDir, ranked);
-    }
-
     /** The files {@code rm.data} names, the label stage's rankings first when {@code from_label}. */
     static List<Path> trainFiles(ExperimentConfig config, PrintStream out) {
         RmConfig cfg = config.rm();
-        List<Path> files = new java.util.ArrayList<>();
-        if (cfg.data().fromLabel()) {
-            Path rankings = StageDir.of(config.run(), "label").resolve(rlhf4j.stage.label.RankingsJournal.RANKINGS);
-            if (!java.nio.file.Files.isRegularFile(rankings)) {
-                throw new ConfigException("rm.data.from_label: " + rankings + " does not exist (run ./train label "
-                        + "first, or set rm.data.from_label: false and name files in rm.data.train)");
-            }
-            checkFinished(rankings.getParent(), cfg.data().allowPartialLabel(), out);
-            files.add(rankings);
-        }
-        for (String f : cfg.data().train()) {
-            files.add(TaskFiles.ensure(Path.of(f), out));
-        }
-        return files;
+        return LabelRankings.files(config, STAGE, cfg.data().fromLabel(), cfg.data().allowPartialLabel(),
+                cfg.data().train(), out);
     }
 
     /**
