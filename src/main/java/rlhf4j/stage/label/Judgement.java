@@ -2,6 +2,7 @@ package rlhf4j.stage.label;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Arrays;
+import rlhf4j.eval.judge.JudgeScores;
 
 /**
  * A labeler's verdict on one {@link LabelTask}, in the ranking-file format: exactly one of {@code ranking}
@@ -29,23 +30,21 @@ public record Judgement(int[] ranking, double[] scores) {
         if (node == null || !node.isObject() || (ranking == null) == (scores == null)) {
             throw new IllegalArgumentException("expected {\"ranking\": [...]} or {\"scores\": [...]}");
         }
-        String key = ranking != null ? "ranking" : "scores";
-        JsonNode list = ranking != null ? ranking : scores;
-        if (!list.isArray()) {
-            throw new IllegalArgumentException("\"" + key + "\" must be a list");
+        if (scores != null) {
+            return scores(JudgeScores.read(scores));
         }
-        int[] r = new int[list.size()];
-        double[] s = new double[list.size()];
-        for (int i = 0; i < list.size(); i++) {
-            JsonNode v = list.get(i);
-            if (ranking != null ? !v.isIntegralNumber() || !v.canConvertToInt() : !v.isNumber()) {
-                throw new IllegalArgumentException("\"" + key + "\" entries must be "
-                        + (ranking != null ? "indices" : "numbers") + ", got " + v);
+        if (!ranking.isArray()) {
+            throw new IllegalArgumentException("\"ranking\" must be a list");
+        }
+        int[] r = new int[ranking.size()];
+        for (int i = 0; i < r.length; i++) {
+            JsonNode v = ranking.get(i);
+            if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+                throw new IllegalArgumentException("\"ranking\" entries must be indices, got " + v);
             }
             r[i] = v.intValue();
-            s[i] = v.doubleValue();
         }
-        return ranking != null ? ranking(r) : scores(s);
+        return ranking(r);
     }
 
     /** What is wrong with this judgement of a task with {@code k} responses, or {@code null} when it is valid. */
@@ -69,15 +68,7 @@ public record Judgement(int[] ranking, double[] scores) {
             }
             return null;
         }
-        if (scores.length != k) {
-            return "\"scores\" has " + scores.length + " entries for " + k + " responses (one each)";
-        }
-        for (double s : scores) {
-            if (!Double.isFinite(s)) {
-                return "\"scores\" must be finite numbers, got " + s;
-            }
-        }
-        return null;
+        return JudgeScores.problem(scores, k);
     }
 
     @Override

@@ -1,4 +1,4 @@
-package rlhf4j.stage.label;
+package rlhf4j.eval.judge;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,7 +30,7 @@ final class AnswerLines {
 
     static AnswerLines start(InputStream stdout) {
         AnswerLines a = new AnswerLines();
-        Thread t = new Thread(() -> a.read(new InputStreamReader(stdout, StandardCharsets.UTF_8)), "label-judge-stdout");
+        Thread t = new Thread(() -> a.read(new InputStreamReader(stdout, StandardCharsets.UTF_8)), "judge-stdout");
         t.setDaemon(true);
         t.start();
         return a;
