@@ -15,6 +15,7 @@ public record ExperimentConfig(
         @Doc("label stage: the SFT model's answers ranked for the reward model") LabelConfig label,
         @Doc("reward-model stage") RmConfig rm,
         @Doc("PPO stage") PpoConfig ppo,
+        @Doc("DPO stage: preference optimisation on the rankings, without a reward model") DpoConfig dpo,
         @Doc("answer evaluations") EvalConfig eval,
         @Doc("throughput benchmark") BenchConfig bench,
         @Doc("data-parallel training on Apache Spark") DistributedConfig distributed) {
@@ -28,6 +29,7 @@ public record ExperimentConfig(
         require(label != null, "label", "must be given");
         require(rm != null, "rm", "must be given");
         require(ppo != null, "ppo", "must be given");
+        require(dpo != null, "dpo", "must be given");
         require(eval != null, "eval", "must be given");
         require(bench != null, "bench", "must be given");
         require(distributed != null, "distributed", "must be given");
@@ -36,7 +38,7 @@ public record ExperimentConfig(
     public static ExperimentConfig defaults() {
         return new ExperimentConfig(RunConfig.defaults(), ModelConfig.defaults(), TokenizerConfig.defaults(),
                 PretrainConfig.defaults(), SftConfig.defaults(), LabelConfig.defaults(), RmConfig.defaults(),
-                PpoConfig.defaults(), EvalConfig.defaults(), BenchConfig.defaults(),
+                PpoConfig.defaults(), DpoConfig.defaults(), EvalConfig.defaults(), BenchConfig.defaults(),
                 DistributedConfig.defaults());
     }
 }

@@ -7,7 +7,6 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.optim.AdamW;
 import rlhf4j.optim.GradAccumulator;
-import rlhf4j.optim.GradClip;
 
 /**
  * The step of pretrain, SFT and RM: the mean gradient of {@code gradAccumSteps} micro-batches of the
@@ -18,10 +17,8 @@ import rlhf4j.optim.GradClip;
 public final class GradientStep implements TrainingStep {
     private final MicroBatchRunner runner;
     private final Map<String, INDArray> params;
-    private final AdamW optimizer;
+    private final ClippedUpdate update;
     private final int gradAccumSteps;
-    private final double gradClip;
-    private final boolean skipNonfinite;
     private final GradAccumulator accumulator = new GradAccumulator();
 
     public GradientStep(TrainingTask task, Map<String, INDArray> params, AdamW optimizer, int gradAccumSteps,
@@ -34,10 +31,8 @@ public final class GradientStep implements TrainingStep {
                         double gradClip, boolean skipNonfinite) {
         this.runner = runner;
         this.params = params;
-        this.optimizer = optimizer;
+        this.update = new ClippedUpdate(optimizer, gradClip, skipNonfinite);
         this.gradAccumSteps = gradAccumSteps;
-        this.gradClip = gradClip;
-        this.skipNonfinite = skipNonfinite;
     }
 
     @Override
@@ -54,16 +49,13 @@ public final class GradientStep implements TrainingStep {
             ms.metrics().forEach((k, v) -> metrics.merge(k, v / gradAccumSteps, Double::sum));
         }
         double loss = lossSum / gradAccumSteps;
-        Map<String, INDArray> grads = accumulator.mean();
-        double norm = GradClip.clipGlobalNorm(grads, gradClip);
+        ClippedUpdate.Result update = this.update.apply(step, "", loss, params, accumulator.mean(), lr);
+        double norm = update.norm();
         List<String> warnings = new ArrayList<>();
         int skipped = 0;
-        String problem = NonFiniteException.check(step + 1, "", loss, norm, skipNonfinite);
-        if (problem == null) {
-            optimizer.step(params, grads, lr);
-        } else {
+        if (!update.applied()) {
             skipped = 1;
-            warnings.add("step " + (step + 1) + ": " + problem + ", update skipped");
+            warnings.add("step " + (step + 1) + ": " + update.skipped() + ", update skipped");
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         return new Outcome(loss, norm, tokens, seconds, skipped, metrics, String.format("loss %.4f, ", loss),

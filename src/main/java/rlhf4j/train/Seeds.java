@@ -21,15 +21,15 @@ public final class Seeds {
     }
 
     /**
-     * The seed of the sampling of prompt {@code prompt} (its place in the step's batch) at PPO step {@code step}: each
+     * The seed of the sampling of row {@code prompt} (its place in the step's batch) at RL step {@code step}: each
      * prompt draws from its own stream, so its answer does not depend on which worker, or which others, sample it.
      */
-    public static long ppoRolloutPrompt(long seed, int step, int prompt) {
+    public static long rolloutSample(long seed, int step, int prompt) {
         return ((seed * 1_000_003L + (long) step * 4099L + PPO_ROLLOUT) * 6_700_417L) ^ (prompt * 0x9E3779B97F4A7C15L);
     }
 
-    /** The order of PPO's minibatches in update epoch {@code epoch} of step {@code step}. */
-    public static Random ppoMinibatchOrder(long seed, int step, int epoch) {
+    /** The order of the RL minibatches (PPO, GRPO) in update epoch {@code epoch} of step {@code step}. */
+    public static Random minibatchOrder(long seed, int step, int epoch) {
         return microBatch(seed, step, PPO_MINIBATCH_ORDER + epoch);
     }
 

@@ -1,6 +1,5 @@
 package rlhf4j.train;
 
-import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

@@ -1,21 +1,17 @@
 package rlhf4j.stage.ppo;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import rlhf4j.config.PpoConfig;
-import rlhf4j.data.PromptExample;
-import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.loss.Losses;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.HeadRequest;
 import rlhf4j.optim.AdamW;
-import rlhf4j.optim.GradClip;
-import rlhf4j.train.NonFiniteException;
+import rlhf4j.train.ClippedUpdate;
 import rlhf4j.train.Seeds;
 import rlhf4j.rollout.RolloutMath;
 import rlhf4j.rollout.KlEstimator;
@@ -24,6 +20,7 @@ import rlhf4j.rollout.PolicyPasses;
 import rlhf4j.rollout.RolloutSampling;
 import rlhf4j.rollout.RolloutRunner;
 import rlhf4j.rollout.RolloutGenerator;
+import rlhf4j.rollout.StepSampler;
 import rlhf4j.rollout.RolloutBatch;
 import rlhf4j.rollout.Rollout;
 
@@ -38,21 +35,16 @@ import rlhf4j.rollout.Rollout;
  * the whole data position and a resumed run repeats the same steps bitwise.
  */
 public final class PpoAlgorithm {
-    /** Sampler and training graph disagree beyond this (nats per token): a bug, not noise. */
-    public static final double LOGPROB_TOLERANCE = 0.02;
-
     private final PpoConfig cfg;
     private final PpoModels models;
-    private final AdamW policyOptimizer;
-    private final AdamW valueOptimizer;
+    private final ClippedUpdate policyUpdate;
+    private final ClippedUpdate valueUpdate;
     private final KlController kl;
     private final PromptStream prompts;
     private final long seed;
-    private final RolloutGenerator generator;
     private final int pad;
     private final KlEstimator estimator;
-
-    private final RolloutRunner rollouts;
+    private final StepSampler sampler;
 
     /** With the rollouts sampled in this JVM. */
     public PpoAlgorithm(PpoConfig cfg, PpoModels models, AdamW policyOptimizer, AdamW valueOptimizer, KlController kl,
@@ -64,21 +56,18 @@ public final class PpoAlgorithm {
     /** With the rollouts sampled by {@code rollouts} (here, or on Spark's executors). */
     public PpoAlgorithm(PpoConfig cfg, PpoModels models, AdamW policyOptimizer, AdamW valueOptimizer, KlController kl,
                         PromptStream prompts, long seed, RolloutRunner rollouts) {
-        this.rollouts = rollouts;
         this.cfg = cfg;
         this.models = models;
-        this.policyOptimizer = policyOptimizer;
-        this.valueOptimizer = valueOptimizer;
+        this.policyUpdate = new ClippedUpdate(policyOptimizer, cfg.gradClip(), cfg.skipNonfinite());
+        this.valueUpdate = new ClippedUpdate(valueOptimizer, cfg.gradClip(), cfg.skipNonfinite());
         this.kl = kl;
         this.prompts = prompts;
         this.seed = seed;
-        this.generator = new RolloutGenerator(models.tokenizer());
+        RolloutGenerator generator = new RolloutGenerator(models.tokenizer());
         this.pad = generator.pad();
         this.estimator = KlEstimator.parse(cfg.klEstimator());
-    }
-
-    public KlController klController() {
-        return kl;
+        this.sampler = new StepSampler(rollouts, generator, models.policy().spec().blockSize(), cfg.maxNewTokens(),
+                cfg.rolloutBatch(), seed);
     }
 
     /**
@@ -96,26 +85,9 @@ public final class PpoAlgorithm {
                 new SamplingParams(cfg.temperature(), cfg.topK(), cfg.topP(), cfg.maxNewTokens()));
     }
 
-    /**
-     * Rollouts of the prompts of step {@code step}: in chunks of {@code ppo.rollout_batch} prompts (one batched
-     * generation each), prompt i of the step drawing from {@link Seeds#ppoRolloutPrompt}(seed, step, i).
-     */
+    /** Rollouts of the prompts of step {@code step}, one answer each ({@link StepSampler}). */
     public List<Rollout> rollout(int step) {
-        List<PromptExample> batch = prompts.batch(step, cfg.batchSize());
-        List<int[]> ids = generator.promptIds(batch, models.policy().spec().blockSize(), cfg.maxNewTokens());
-        int size = cfg.rolloutBatch() == 0 ? batch.size() : cfg.rolloutBatch();
-        List<RolloutSampling.Chunk> chunks = new ArrayList<>();
-        for (int from = 0; from < ids.size(); from += size) {
-            int to = Math.min(ids.size(), from + size);
-            long[] seeds = new long[to - from];
-            for (int i = from; i < to; i++) {
-                seeds[i - from] = Seeds.ppoRolloutPrompt(seed, step, i);
-            }
-            chunks.add(new RolloutSampling.Chunk(ids.subList(from, to), seeds));
-        }
-        List<Sampler.Generation> gens = new ArrayList<>(batch.size());
-        rollouts.run(chunks).forEach(gens::addAll);
-        return generator.rollouts(batch, ids, gens);
+        return sampler.sample(step, prompts.batch(step, cfg.batchSize()));
     }
 
     public StepResult step(int step, double lr) {
@@ -125,12 +97,7 @@ public final class PpoAlgorithm {
         RolloutBatch batch = RolloutBatch.of(rollouts, models.policy().spec().blockSize(), pad);
         double temperature = cfg.temperature();
         double[][] oldLogp = PolicyPasses.logProbs(models.policy(), batch, temperature);     // [B][L]
-        double mismatch = maxAbsDiff(oldLogp, rollouts);
-        if (!(mismatch <= LOGPROB_TOLERANCE)) {
-            throw new IllegalStateException(String.format("step %d: the training graph's log-probabilities differ from "
-                    + "the sampler's by %.4g nats (tolerance %.3g): the rollout and training paths disagree",
-                    step + 1, mismatch, LOGPROB_TOLERANCE));
-        }
+        double mismatch = StepSampler.checkLogProbs(step, oldLogp, rollouts);
         double[][] refLogp = PolicyPasses.logProbs(models.reference(), batch, temperature);  // [B][L]
         double[][] oldValues = PolicyPasses.values(models.value(), batch);                  // [B][L]
         double[] scores = models.reward().score(rollouts);                                   // [B]
@@ -155,7 +122,7 @@ public final class PpoAlgorithm {
         int b = experience.size();
         int mb = b / cfg.numMiniBatches();
         for (int epoch = 0; epoch < cfg.ppoEpochs(); epoch++) {
-            int[] order = permutation(b, Seeds.ppoMinibatchOrder(seed, step, epoch));
+            int[] order = permutation(b, Seeds.minibatchOrder(seed, step, epoch));
             for (int m = 0; m < cfg.numMiniBatches(); m++) {
                 Experience mini = experience.select(Arrays.copyOfRange(order, m * mb, (m + 1) * mb));
                 updatePolicy(step, mini, lr, stats);
@@ -183,7 +150,8 @@ public final class PpoAlgorithm {
         m.put("response_length", batch.responseTokens() / (double) b);
         m.put("advantage_mean", RolloutMath.mean(gae.advantages()));
         m.put("value_explained_variance", RolloutMath.explainedVariance(oldValues, gae.returns()));
-        m.put("non_score_reward", Arrays.stream(RolloutMath.rowSums(rewardsWithoutScore(klTokens, beta))).average().orElse(0));
+        m.put("non_score_reward", Arrays.stream(RolloutMath.rowSums(RolloutMath.rewards(klTokens, beta, new double[b])))
+                .average().orElse(0));
         m.put("stopped_fraction", rollouts.stream().filter(Rollout::stopped).count() / (double) b);
         m.put("logprob_mismatch", mismatch);
         return new StepResult(m, (t1 - t0) / 1e9, (tGenerated - t0) / 1e9, (t2 - t1) / 1e9, batch.responseTokens(),
@@ -215,10 +183,8 @@ public final class PpoAlgorithm {
                 o -> Losses.ppoPolicy(o.logp(), o.entropy(), flatOld, flatAdv, weight, cfg.clipRange(),
                         cfg.entropyCoef()));
         double loss = out.loss().value();
-        double norm = GradClip.clipGlobalNorm(out.grads(), cfg.gradClip());
-        if (apply(step, "policy", loss, norm, s)) {
-            policyOptimizer.step(policy.params(), out.grads(), lr);
-        }
+        ClippedUpdate.Result update = policyUpdate.apply(step, "policy ", loss, policy.params(), out.grads(), lr);
+        s.skipped += update.applied() ? 0 : 1;
         double[][] logp = sub.ragged(out.outputs().logp());                                 // [b][L]
         for (int i = 0; i < logp.length; i++) {
             for (int j = 0; j < logp[i].length; j++) {
@@ -230,7 +196,7 @@ public final class PpoAlgorithm {
         }
         s.entropy += RolloutMath.mean(sub.ragged(out.outputs().entropy()));
         s.policyLoss += loss;
-        s.policyNorm += norm;
+        s.policyNorm += update.norm();
         s.updates++;
     }
 
@@ -243,42 +209,8 @@ public final class PpoAlgorithm {
         Gpt.Step out = value.forwardBackward(HeadRequest.scalar(), sub.tokens(),
                 o -> Losses.clippedValue(o.values(), oldValues, returns, weight, cfg.clipRangeValue(), cfg.vfCoef()));
         double loss = out.loss().value();
-        double norm = GradClip.clipGlobalNorm(out.grads(), cfg.gradClip());
-        if (apply(step, "value", loss, norm, s)) {
-            valueOptimizer.step(value.params(), out.grads(), lr);
-        }
+        s.skipped += valueUpdate.apply(step, "value ", loss, value.params(), out.grads(), lr).applied() ? 0 : 1;
         s.valueLoss += loss;
-    }
-
-    /** Whether to apply an update; a non-finite one fails the run or (skip_nonfinite) is counted and skipped. */
-    private boolean apply(int step, String model, double loss, double norm, UpdateStats s) {
-        if (NonFiniteException.check(step + 1, model + " ", loss, norm, cfg.skipNonfinite()) == null) {
-            return true;
-        }
-        s.skipped++;
-        return false;
-    }
-
-    private static double[][] rewardsWithoutScore(double[][] klTokens, double beta) {
-        double[][] out = new double[klTokens.length][];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = new double[klTokens[i].length];
-            for (int j = 0; j < out[i].length; j++) {
-                out[i][j] = -beta * klTokens[i][j];
-            }
-        }
-        return out;
-    }
-
-    private static double maxAbsDiff(double[][] graph, List<Rollout> rollouts) {
-        double worst = 0;
-        for (int i = 0; i < graph.length; i++) {
-            double[] sampler = rollouts.get(i).samplerLogp();
-            for (int j = 0; j < graph[i].length; j++) {
-                worst = Math.max(worst, Math.abs(graph[i][j] - sampler[j]));
-            }
-        }
-        return worst;
     }
 
     static int[] permutation(int n, Random rng) {

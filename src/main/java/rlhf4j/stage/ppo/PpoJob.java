@@ -24,6 +24,7 @@ import rlhf4j.eval.RewardNorm;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.ParamNames;
 import rlhf4j.optim.AdamW;
+import rlhf4j.train.PolicyAndReference;
 import rlhf4j.train.ResumeState;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
@@ -70,15 +71,11 @@ public final class PpoJob {
     private static Result run(ExperimentConfig config, RunOptions options, PrintStream out, Path dir) {
         PpoConfig cfg = config.ppo();
         StageCheckpoint.Loaded previous = options.resume() ? StageCheckpoint.load(dir) : null;
-        Path init = previous != null ? Path.of(previous.trainerState().path("init_from").asText())
-                : cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "sft") : Path.of(cfg.initFrom());
+        PolicyAndReference pair = PolicyAndReference.load(config, STAGE, cfg.initFrom(), previous, options.engine(), out);
+        Path init = pair.init();
+        StageCheckpoint.Loaded sft = pair.sft();
         Path rmDir = previous != null ? Path.of(previous.trainerState().path("reward_model").asText())
                 : cfg.rewardModel().isEmpty() ? StageDir.of(config.run(), "rm") : Path.of(cfg.rewardModel());
-        StageCheckpoint.Loaded sft = load(init, "ppo.init_from", "run ./train sft first, or set ppo.init_from");
-        if (!List.of("sft", STAGE).contains(sft.stage())) {
-            out.printf("note: ppo.init_from %s is a %s checkpoint, not sft%n", init, sft.stage());
-        }
-        StageDir.checkBlockSize(config.model().blockSize(), sft.spec(), init);
         rlhf4j.train.MemoryBudget.check(sft.spec(), cfg.batchSize(), sft.spec().blockSize(), "ppo.batch_size");
         StageCheckpoint.Loaded rm = load(rmDir, "ppo.reward_model", "run ./train rm first, or set ppo.reward_model");
         RewardModel rewardModel = new RewardModel(scoreModel(rm, rmDir, options.engine()), rm.tokenizer(),
@@ -96,8 +93,8 @@ public final class PpoJob {
         }
 
         List<Judge> judges = GoldJudges.of(config, out);      // before training: a judge that cannot load fails now
-        Gpt policy = new Gpt(sft.spec(), previous != null ? previous.params() : copy(sft.params()), options.engine());
-        Gpt reference = new Gpt(sft.spec(), sft.params(), options.engine());
+        Gpt policy = pair.policy();
+        Gpt reference = pair.reference();
         Gpt value = new Gpt(rm.spec(), previous != null ? StageCheckpoint.readTensors(dir, VALUE_MODEL)
                 : valueInit(rm.params(), rewardModel.norm()), options.engine());
 
@@ -301,15 +298,9 @@ public final class PpoJob {
         return gpt;
     }
 
-    private static java.util.LinkedHashMap<String, INDArray> copy(Map<String, INDArray> params) {
-        java.util.LinkedHashMap<String, INDArray> out = new java.util.LinkedHashMap<>();
-        params.forEach((k, v) -> out.put(k, v.dup('c')));
-        return out;
-    }
-
     /** The reward model's weights with its normalisation folded into the head: w·g, b·g + bias. */
     static java.util.LinkedHashMap<String, INDArray> valueInit(Map<String, INDArray> rm, RewardNorm norm) {
-        java.util.LinkedHashMap<String, INDArray> v = copy(rm);
+        java.util.LinkedHashMap<String, INDArray> v = PolicyAndReference.copy(rm);
         v.get(ParamNames.SCORE_WEIGHT).muli(norm.gain());
         v.get(ParamNames.SCORE_BIAS).muli(norm.gain()).addi(norm.bias());
         return v;
