@@ -16,6 +16,7 @@ public record ExperimentConfig(
         @Doc("reward-model stage") RmConfig rm,
         @Doc("PPO stage") PpoConfig ppo,
         @Doc("DPO stage: preference optimisation on the rankings, without a reward model") DpoConfig dpo,
+        @Doc("GRPO stage: critic-free RL from groups of answers per prompt") GrpoConfig grpo,
         @Doc("answer evaluations") EvalConfig eval,
         @Doc("throughput benchmark") BenchConfig bench,
         @Doc("data-parallel training on Apache Spark") DistributedConfig distributed) {
@@ -30,6 +31,7 @@ public record ExperimentConfig(
         require(rm != null, "rm", "must be given");
         require(ppo != null, "ppo", "must be given");
         require(dpo != null, "dpo", "must be given");
+        require(grpo != null, "grpo", "must be given");
         require(eval != null, "eval", "must be given");
         require(bench != null, "bench", "must be given");
         require(distributed != null, "distributed", "must be given");
@@ -38,7 +40,8 @@ public record ExperimentConfig(
     public static ExperimentConfig defaults() {
         return new ExperimentConfig(RunConfig.defaults(), ModelConfig.defaults(), TokenizerConfig.defaults(),
                 PretrainConfig.defaults(), SftConfig.defaults(), LabelConfig.defaults(), RmConfig.defaults(),
-                PpoConfig.defaults(), DpoConfig.defaults(), EvalConfig.defaults(), BenchConfig.defaults(),
+                PpoConfig.defaults(), DpoConfig.defaults(), GrpoConfig.defaults(),
+                EvalConfig.defaults(), BenchConfig.defaults(),
                 DistributedConfig.defaults());
     }
 }

@@ -10,7 +10,7 @@ import static rlhf4j.config.Check.require;
  * minibatches, one AdamW step of the policy and one of the value model per minibatch.
  */
 public record PpoConfig(
-        @Doc("prompts, held-out share, test prompts") PpoDataPaths data,
+        @Doc("prompts, held-out share, test prompts") PromptDataPaths data,
         @Doc("policy and frozen reference; empty = this run's sft folder") String initFrom,
         @Doc("frozen reward model, also the value model's initialisation; empty = this run's rm folder") String rewardModel,
         @Doc("prompts rolled out per PPO step") int batchSize,
@@ -106,7 +106,7 @@ public record PpoConfig(
     }
 
     public static PpoConfig defaults() {
-        return new PpoConfig(PpoDataPaths.defaults(), "", "", 32, 2, 4, 100, 1e-5, 1e-5, 0, 0.0, 0.9, 0.95, 1e-8,
+        return new PpoConfig(PromptDataPaths.defaults(), "", "", 32, 2, 4, 100, 1e-5, 1e-5, 0, 0.0, 0.9, 0.95, 1e-8,
                 1.0, 0.05, false, 6.0, 10000, "k1", 1.0, 0.95, 0.2, 0.2, 0.1, 0.0, false, 0.0, 0.7, 0, 1.0, 32, 0,
                 10, 64, 0, 4, 0.0, 10, 1, false, false);
     }

@@ -174,6 +174,9 @@ public final class Losses {
     public static Loss grpoPolicy(double[] logp, double[] oldLogp, double[] refLogp, double[] advantages,
                                   double[] weight, double clip, double beta) {
         requireSameLength(logp, refLogp, "logp", "refLogp");
+        if (!(beta >= 0) || Double.isInfinite(beta)) {
+            throw new IllegalArgumentException("beta must be finite and ≥ 0, got " + beta);
+        }
         Loss surrogate = ppoPolicy(logp, null, oldLogp, advantages, weight, clip, 0.0);
         if (beta == 0) {
             return surrogate;

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.checkpoint.StageCheckpoint;
-import rlhf4j.config.ConfigException;
 import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.TrainingHyperparams;
@@ -84,12 +83,15 @@ public final class StageRunner {
     public record Loop(TrainingStep step, Evaluation evaluation, List<String> columns, String baseline, String dataRule,
                        Supplier<Map<String, Object>> stateAtSave, Supplier<Map<String, Map<String, INDArray>>> tensorsAtSave) {}
 
-    /** A stage whose step is one gradient of its task's loss (pretrain, SFT, the reward model). */
-    public static Trainer.Summary run(Job job, TrainingTask task, PrintStream out) {
+    /**
+     * A stage whose step is one gradient of its task's loss (pretrain, SFT, the reward model, DPO), its micro-batches
+     * computed by {@code runner} (here, or on Spark: {@code rlhf4j.stage.Runners} chooses), which this closes.
+     */
+    public static Trainer.Summary run(Job job, TrainingTask task, MicroBatchRunner runner, PrintStream out) {
         TrainingHyperparams h = job.hyper();
         List<String> columns = new ArrayList<>(Trainer.BASE_COLUMNS);
         columns.addAll(job.extraColumns());
-        try (MicroBatchRunner runner = runner(job, task)) {
+        try (runner) {
             if (runner.describe() != null) {
                 out.println(runner.describe());
             }
@@ -99,68 +101,6 @@ public final class StageRunner {
                     "the batches of step s are drawn from Random(f(seed, s, micro)): the step is the position",
                     Map::of, Map::of), out);
         }
-    }
-
-    /** A config error unless Spark's classes are there (the launcher's classpath, or spark-submit's). */
-    public static void requireSpark(String master) {
-        try {
-            Class.forName("org.apache.spark.api.java.JavaSparkContext");
-        } catch (ClassNotFoundException | LinkageError e) {
-            throw new ConfigException("distributed.master is " + master + " but Spark is not on the classpath: run"
-                    + " through ./train (which adds target/spark-home/jars) or ./spark-train");
-        }
-        checkReachable(master);
-    }
-
-    /** Connect attempts to a standalone master give up after this long. */
-    private static final int CONNECT_MILLIS = 5000;
-
-    /**
-     * A standalone master ({@code spark://HOST:PORT[,HOST:PORT]}) that does not resolve or where nothing listens
-     * is a config error now, in one line; Spark itself would retry for a minute and end in pages of traces.
-     */
-    static void checkReachable(String master) {
-        if (!master.startsWith("spark://")) {
-            return;
-        }
-        for (String hostPort : master.substring("spark://".length()).split(",")) {
-            int colon = hostPort.lastIndexOf(':');
-            String host = colon < 0 ? hostPort : hostPort.substring(0, colon);
-            int port;
-            try {
-                port = colon < 0 ? 7077 : Integer.parseInt(hostPort.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                throw new ConfigException("distributed.master: '" + hostPort + "' has no port number");
-            }
-            java.net.InetSocketAddress address = new java.net.InetSocketAddress(host, port);
-            if (address.isUnresolved()) {
-                throw new ConfigException("distributed.master: cannot resolve the host '" + host + "' of " + master);
-            }
-            try (java.net.Socket s = new java.net.Socket()) {
-                s.connect(address, CONNECT_MILLIS);
-                return;                                             // one reachable master of a list is enough
-            } catch (java.io.IOException e) {
-                if (!master.contains(",")) {
-                    throw new ConfigException("distributed.master: nothing answers at " + host + ":" + port + " ("
-                            + e.getMessage() + "): is the Spark master running (scripts/spark-standalone)?");
-                }
-            }
-        }
-        throw new ConfigException("distributed.master: none of the masters in " + master + " answers");
-    }
-
-    /** Where the task's micro-batches run: in this JVM, or on Spark when {@code distributed} (or spark-submit) says so. */
-    private static MicroBatchRunner runner(Job job, TrainingTask task) {
-        String master = job.config().distributed().effectiveMaster();
-        if (master == null) {
-            return MicroBatchRunner.local(task);
-        }
-        if (task.gradient() == null) {
-            throw new ConfigException("distributed.master: the " + job.stage() + " stage cannot run on Spark");
-        }
-        requireSpark(master);
-        return rlhf4j.distributed.SparkRunners.microBatches(job.config().distributed(), master, "rlhf4j " + job.stage(),
-                job.start().gpt(), task.gradient());
     }
 
     /** Any stage on the shared loop: the schedule, {@code metrics.csv}, progress, evaluations and checkpoints. */

@@ -14,9 +14,9 @@ import rlhf4j.data.RowSkips;
 import rlhf4j.eval.PolicyTestEval;
 import rlhf4j.eval.judge.GoldJudges;
 import rlhf4j.eval.judge.Judge;
-import rlhf4j.model.Gpt;
 import rlhf4j.stage.label.LabelRankings;
 import rlhf4j.tokenizer.SpecialTokens;
+import rlhf4j.stage.Runners;
 import rlhf4j.train.DataFingerprint;
 import rlhf4j.train.MemoryBudget;
 import rlhf4j.train.PolicyAndReference;
@@ -97,7 +97,8 @@ public final class DpoJob {
         extra.put("beta", cfg.beta());
         extra.put("loss_type", cfg.lossType());
         Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options, DpoTask.COLUMNS,
-                models.sft().tokenizer(), start, extra, dataSha), task, out);
+                models.sft().tokenizer(), start, extra, dataSha), task,
+                Runners.microBatches(config, STAGE, start.gpt(), task), out);
         Map<String, Double> last = summary.lastEval();
         String figures = String.format("val loss %.4f, reward accuracy %.1f%%, margin %.3f",
                 last.getOrDefault("val_loss", Double.NaN), 100 * last.getOrDefault("val_rewards_accuracy", Double.NaN),

@@ -18,12 +18,12 @@ import rlhf4j.data.PromptSplit;
 import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.judge.GoldJudges;
 import rlhf4j.eval.judge.Judge;
-import rlhf4j.generate.Decoding;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.ParamNames;
 import rlhf4j.optim.AdamW;
+import rlhf4j.stage.Runners;
 import rlhf4j.train.PolicyAndReference;
 import rlhf4j.train.ResumeState;
 import rlhf4j.train.RunOptions;
@@ -35,8 +35,8 @@ import rlhf4j.train.Trainer;
 import rlhf4j.eval.RmReward;
 import rlhf4j.eval.PolicyEval;
 import rlhf4j.rollout.PromptStream;
-import rlhf4j.rollout.RolloutSampling;
 import rlhf4j.rollout.RolloutRunner;
+import rlhf4j.eval.HeldOutAnswers;
 import rlhf4j.eval.PolicyTestEval;
 
 /**
@@ -54,7 +54,6 @@ public final class PpoJob {
     public static final String STAGE = "ppo";
     public static final String VALUE_MODEL = "value.safetensors";
     public static final String VALUE_OPTIMIZER = "value_optimizer.safetensors";
-    private static final int SAMPLES_SHOWN = 4;
 
     private PpoJob() {}
 
@@ -148,14 +147,15 @@ public final class PpoJob {
             out.printf("resuming %s at step %d of %d (β %.6g)%n", dir, startStep, cfg.maxSteps(), kl.beta());
         }
         PpoModels models = new PpoModels(policy, reference, value, new RmReward(rewardModel), sft.tokenizer());
-        try (RolloutRunner rollouts = rolloutRunner(config, policy, PpoAlgorithm.sampling(cfg, sft.tokenizer()))) {
+        try (RolloutRunner rollouts = Runners.rollouts(config, STAGE, policy, PpoAlgorithm.sampling(cfg, sft.tokenizer()))) {
             if (rollouts.describe() != null) {
                 out.println(rollouts.describe());
             }
             PpoAlgorithm algorithm = new PpoAlgorithm(cfg, models, policyOpt, valueOpt, kl,
                     new PromptStream(train, config.run().seed()), config.run().seed(), rollouts);
-            Evaluation evaluation = new HeldOut(models, cfg, config.eval().decoding(config.run().seed()), evalPrompts,
-                    judges);
+            Evaluation evaluation = new HeldOutAnswers(new HeldOutAnswers.Setup(policy, reference, models.reward(),
+                    sft.tokenizer(), cfg.batchSize(), cfg.maxNewTokens(), config.eval().decoding(config.run().seed()),
+                    cfg.temperature()), evalPrompts, judges);
             // gradient accumulation, clipping and the non-finite rule live in PpoAlgorithm's updates
             PpoStep ppoStep = new PpoStep(algorithm, cfg.targetKl(), cfg.evalEvery());
             final KlController controller = kl;
@@ -213,73 +213,6 @@ public final class PpoJob {
                     controller.beta(), timing, StageDir.duration(summary.seconds()), dir, test);
             return new Result(summary, sftTest, ppoTest);
         }
-    }
-
-    /** The held-out evaluation of the loop: answers (eval.num_beams) to the first eval_prompts held-out prompts. */
-    private static final class HeldOut implements Evaluation {
-        private final PpoModels models;
-        private final PpoConfig cfg;
-        private final Decoding decoding;
-        private final List<PromptExample> prompts;
-        private final List<Judge> judges;
-        private PolicyEval.Result last;
-        private int lastStep = -1;
-
-        HeldOut(PpoModels models, PpoConfig cfg, Decoding decoding, List<PromptExample> prompts, List<Judge> judges) {
-            this.judges = judges;
-            this.models = models;
-            this.cfg = cfg;
-            this.decoding = decoding;
-            this.prompts = prompts;
-        }
-
-        private PolicyEval.Result at(int step) {
-            if (step != lastStep) {
-                last = PolicyEval.run(models.policy(), models.reference(), models.reward(), models.tokenizer(), prompts,
-                        cfg.batchSize(), cfg.maxNewTokens(), decoding, cfg.temperature());
-                lastStep = step;
-            }
-            return last;
-        }
-
-        @Override
-        public Map<String, Double> evaluate(int step) {
-            PolicyEval.Result r = at(step);
-            Map<String, Double> m = new LinkedHashMap<>();
-            m.put("val_reward", r.rewardMean());
-            m.put("val_kl", r.kl());
-            if (!Double.isNaN(r.exactMatch())) {
-                m.put("val_exact_match", r.exactMatch());
-                m.put("val_chrf", r.chrF());
-            }
-            m.put("val_response_length", r.meanLength());
-            for (Judge j : judges) {                     // chrf is val_chrf above; the others need no reference
-                if (!j.needsReference()) {
-                    m.put("val_" + j.name(), r.answers().stream().mapToDouble(a -> j.score(
-                            PolicyTestEval.promptText(a.prompt()), a.output(), a.prompt().reference())).average().orElse(Double.NaN));
-                }
-            }
-            return m;
-        }
-
-        @Override
-        public List<String> samples(int step) {
-            return at(step).answers().stream().limit(SAMPLES_SHOWN)
-                    .map(a -> a.prompt().prompt().get(a.prompt().prompt().size() - 1).content() + " → " + a.output()
-                            + String.format("  [reward %+.2f, kl %.2f]", a.reward(), a.kl()))
-                    .toList();
-        }
-    }
-
-    /** Where the rollouts are sampled: here, or on Spark when {@code distributed} (or spark-submit) says so. */
-    private static RolloutRunner rolloutRunner(ExperimentConfig config, Gpt policy, RolloutSampling sampling) {
-        String master = config.distributed().effectiveMaster();
-        if (master == null) {
-            return RolloutRunner.local(policy, sampling);
-        }
-        StageRunner.requireSpark(master);
-        return rlhf4j.distributed.SparkRunners.rollouts(config.distributed(), master, "rlhf4j " + STAGE, policy,
-                sampling);
     }
 
     private static StageCheckpoint.Loaded load(Path dir, String key, String hint) {

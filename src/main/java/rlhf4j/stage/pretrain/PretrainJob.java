@@ -16,6 +16,7 @@ import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
+import rlhf4j.stage.Runners;
 import rlhf4j.train.DataFingerprint;
 import rlhf4j.train.MemoryBudget;
 import rlhf4j.train.ResumeState;
@@ -93,7 +94,8 @@ public final class PretrainJob {
         PretrainTask task = new PretrainTask(gpt, tokenizer, split, cfg, config.run().seed());
         Map<String, Object> extraState = Map.of("train_tokens", split.train().length, "val_tokens", split.val().length);
         Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options,
-                List.of("val_loss", "val_bpb"), tokenizer, start, extraState, dataSha), task, out);
+                List.of("val_loss", "val_bpb"), tokenizer, start, extraState, dataSha), task,
+                Runners.microBatches(config, STAGE, start.gpt(), task), out);
         out.printf("pretrain %s: %d steps, loss %.4f, val loss %.4f, val bpb %.4f, %.0f tokens/s, %s → %s%n",
                 summary.steps() == cfg.maxSteps() ? "done" : "stopped", summary.steps(), summary.lastLoss(),
                 summary.lastEval().getOrDefault("val_loss", Double.NaN),

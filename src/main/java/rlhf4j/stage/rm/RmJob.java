@@ -25,6 +25,7 @@ import rlhf4j.eval.RewardNorm;
 import rlhf4j.stage.label.LabelRankings;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptInit;
+import rlhf4j.stage.Runners;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
 import rlhf4j.train.StageLock;
@@ -110,7 +111,8 @@ public final class RmJob {
         extra.put("truncated_rankings", data.truncated());
         extra.put("rankings_without_pairs", data.withoutPairs());
         Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options,
-                RmTask.COLUMNS, base.tokenizer(), start, extra, dataSha), task, out);
+                RmTask.COLUMNS, base.tokenizer(), start, extra, dataSha), task,
+                Runners.microBatches(config, STAGE, start.gpt(), task), out);
         if (summary.steps() < cfg.maxSteps()) {
             out.printf("rm stopped: %d steps, loss %.4f, val accuracy %.1f%%, %s → %s%n", summary.steps(),
                     summary.lastLoss(), 100 * summary.lastEval().getOrDefault("val_accuracy", Double.NaN),

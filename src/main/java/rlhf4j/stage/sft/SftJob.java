@@ -1,7 +1,6 @@
 package rlhf4j.stage.sft;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +22,7 @@ import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.stage.Runners;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
 import rlhf4j.train.StageLock;
@@ -91,7 +91,8 @@ public final class SftJob {
         extra.put("truncated_rows", data.truncated());
         extra.put("dropped_rows", data.dropped());
         Trainer.Summary summary = StageRunner.run(new StageRunner.Job(STAGE, dir, config, cfg, options,
-                List.of("val_loss", "exact_match", "chrf"), base.tokenizer(), start, extra, dataSha), task, out);
+                List.of("val_loss", "exact_match", "chrf"), base.tokenizer(), start, extra, dataSha), task,
+                Runners.microBatches(config, STAGE, start.gpt(), task), out);
         String test = "";
         if (summary.steps() == cfg.maxSteps() && !cfg.data().test().isEmpty()) {
             test = testEval(gpt, base, Path.of(cfg.data().test()), cfg, config.eval(), config.run().seed(), dir,
