@@ -15,7 +15,7 @@ import rlhf4j.data.DataException;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, version = "rlhf4j 0.1.0",
         description = "Pretrain, fine-tune, reward-model and PPO-align a GPT on the JVM.",
-        subcommands = {PretrainCommand.class, SftCommand.class, LabelCommand.class, RmCommand.class, PpoCommand.class, DpoCommand.class, PipelineCommand.class, SampleCommand.class, EvalCommand.class, BenchCommand.class})
+        subcommands = {PretrainCommand.class, SftCommand.class, LabelCommand.class, RmCommand.class, PpoCommand.class, DpoCommand.class, GrpoCommand.class, PipelineCommand.class, SampleCommand.class, EvalCommand.class, BenchCommand.class})
 public final class Train {
     public static final int OK = 0;
     public static final int FAILED = 1;

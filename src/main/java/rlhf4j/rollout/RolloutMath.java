@@ -1,5 +1,6 @@
 package rlhf4j.rollout;
 
+import java.util.Random;
 import rlhf4j.loss.Losses;
 
 /**
@@ -188,6 +189,21 @@ public final class RolloutMath {
             out[b] = sum;
         }
         return out;
+    }
+
+    /** A Fisher–Yates shuffle of 0 … n − 1 drawn from {@code rng}: the order of an RL step's minibatches. */
+    public static int[] permutation(int n, Random rng) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
     }
 
     /** Added to a group's standard deviation before dividing by it, as TRL's GRPO does. */

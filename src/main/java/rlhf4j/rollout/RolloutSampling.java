@@ -7,6 +7,7 @@ import java.util.Random;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;
+import rlhf4j.tokenizer.BpeTokenizer;
 
 /**
  * How a PPO step samples its answers, as a value an executor can run on its own copy of the policy: one {@link
@@ -28,6 +29,12 @@ public record RolloutSampling(int pad, int stop, SamplingParams params) implemen
                 throw new IllegalArgumentException(seeds.length + " seeds for " + ids.size() + " prompts");
             }
         }
+    }
+
+    /** Sampling with {@code params}, padding and stopping with {@code tokenizer}'s tokens. */
+    public static RolloutSampling of(BpeTokenizer tokenizer, SamplingParams params) {
+        RolloutGenerator g = new RolloutGenerator(tokenizer);
+        return new RolloutSampling(g.pad(), g.endOfTurn(), params);
     }
 
     /** The chunk's answers on {@code policy}, in prompt order. */

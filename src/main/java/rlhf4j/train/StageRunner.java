@@ -56,6 +56,12 @@ public final class StageRunner {
     /** A fresh start on {@code gpt}, or the state of {@code resumed} (a checkpoint of this stage). */
     public static Start start(TrainingHyperparams h, Gpt gpt, StageCheckpoint.Loaded resumed, PrintStream out,
                               Path dir, long seed, boolean acceptChanges) {
+        return start(h, gpt, resumed, out, dir, seed, acceptChanges, 1);
+    }
+
+    /** As above, for a stage that makes {@code updatesPerStep} optimizer updates per step (its minibatches). */
+    public static Start start(TrainingHyperparams h, Gpt gpt, StageCheckpoint.Loaded resumed, PrintStream out,
+                              Path dir, long seed, boolean acceptChanges, int updatesPerStep) {
         AdamW optimizer = optimizer(h);
         out.println(rlhf4j.nn.VectorSupport.engineLine(gpt.engine() == Gpt.Engine.KERNELS));
         if (resumed == null) {
@@ -64,7 +70,7 @@ public final class StageRunner {
         ResumeState state = ResumeState.read(dir, resumed.trainerState(),
                 resumed.stage() + ".max_steps", h.maxSteps(), seed, acceptChanges);
         ResumeState.checkOptimizer(dir.resolve(StageCheckpoint.OPTIMIZER), resumed.optimizer(), gpt.params(),
-                state.step());
+                (long) state.step() * updatesPerStep);
         optimizer.load(resumed.optimizer());
         out.printf("resuming %s at step %d of %d%n", dir, state.step(), h.maxSteps());
         return new Start(gpt, optimizer, state.step(), state.elapsedSeconds(), state.skippedSteps());

@@ -11,6 +11,7 @@ import rlhf4j.loss.Losses;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.HeadRequest;
 import rlhf4j.optim.AdamW;
+import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.train.ClippedUpdate;
 import rlhf4j.train.Seeds;
 import rlhf4j.rollout.RolloutMath;
@@ -79,10 +80,9 @@ public final class PpoAlgorithm {
                              double updateSeconds, int responseTokens, int skipped) {}
 
     /** How PPO samples its rollouts with these settings. */
-    public static RolloutSampling sampling(PpoConfig cfg, rlhf4j.tokenizer.BpeTokenizer tokenizer) {
-        RolloutGenerator g = new RolloutGenerator(tokenizer);
-        return new RolloutSampling(g.pad(), g.endOfTurn(),
-                new SamplingParams(cfg.temperature(), cfg.topK(), cfg.topP(), cfg.maxNewTokens()));
+    public static RolloutSampling sampling(PpoConfig cfg, BpeTokenizer tokenizer) {
+        return RolloutSampling.of(tokenizer, new SamplingParams(cfg.temperature(), cfg.topK(), cfg.topP(),
+                cfg.maxNewTokens()));
     }
 
     /** Rollouts of the prompts of step {@code step}, one answer each ({@link StepSampler}). */
@@ -122,7 +122,7 @@ public final class PpoAlgorithm {
         int b = experience.size();
         int mb = b / cfg.numMiniBatches();
         for (int epoch = 0; epoch < cfg.ppoEpochs(); epoch++) {
-            int[] order = permutation(b, Seeds.minibatchOrder(seed, step, epoch));
+            int[] order = RolloutMath.permutation(b, Seeds.minibatchOrder(seed, step, epoch));
             for (int m = 0; m < cfg.numMiniBatches(); m++) {
                 Experience mini = experience.select(Arrays.copyOfRange(order, m * mb, (m + 1) * mb));
                 updatePolicy(step, mini, lr, stats);
@@ -211,20 +211,6 @@ public final class PpoAlgorithm {
         double loss = out.loss().value();
         s.skipped += valueUpdate.apply(step, "value ", loss, value.params(), out.grads(), lr).applied() ? 0 : 1;
         s.valueLoss += loss;
-    }
-
-    static int[] permutation(int n, Random rng) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
     }
 
     static double mean(double[] x) {

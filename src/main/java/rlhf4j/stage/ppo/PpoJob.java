@@ -2,7 +2,6 @@ package rlhf4j.stage.ppo;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,11 +10,7 @@ import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.PpoConfig;
-import rlhf4j.data.DataException;
-import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
-import rlhf4j.data.PromptSplit;
-import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.judge.GoldJudges;
 import rlhf4j.eval.judge.Judge;
 import rlhf4j.eval.RewardModel;
@@ -34,6 +29,7 @@ import rlhf4j.train.Evaluation;
 import rlhf4j.train.Trainer;
 import rlhf4j.eval.RmReward;
 import rlhf4j.eval.PolicyEval;
+import rlhf4j.rollout.PromptSets;
 import rlhf4j.rollout.PromptStream;
 import rlhf4j.rollout.RolloutRunner;
 import rlhf4j.eval.HeldOutAnswers;
@@ -97,24 +93,12 @@ public final class PpoJob {
         Gpt value = new Gpt(rm.spec(), previous != null ? StageCheckpoint.readTensors(dir, VALUE_MODEL)
                 : valueInit(rm.params(), rewardModel.norm()), options.engine());
 
-        Path promptFile = TaskFiles.ensure(Path.of(cfg.data().prompts()), out);
-        List<PromptExample> all = PromptData.read(promptFile);
-        List<PromptExample> train = new ArrayList<>();
-        List<PromptExample> val = new ArrayList<>();
-        for (PromptExample p : all) {
-            (PromptSplit.isValidation(p.prompt(), cfg.data().valFraction()) ? val : train).add(p);
-        }
-        if (train.isEmpty() || val.isEmpty()) {
-            throw new DataException(promptFile, "needs prompts for both training and evaluation (" + train.size()
-                    + " and " + val.size() + " after the val_fraction split)");
-        }
-        List<PromptExample> evalPrompts = val.subList(0, Math.min(val.size(), Math.max(1, cfg.evalPrompts())));
-        rlhf4j.train.DataFingerprint fingerprint = new rlhf4j.train.DataFingerprint();
-        for (PromptExample p : all) {
-            p.prompt().forEach(m -> fingerprint.add((m.role() + "\u0000" + m.content()).codePoints().toArray()));
-            fingerprint.add(p.reference() == null ? new int[] {-1} : p.reference().codePoints().toArray());
-        }
-        String dataSha = fingerprint.hex();
+        PromptSets prompts = PromptSets.read(cfg.data().prompts(), cfg.data().valFraction(), cfg.evalPrompts(), out);
+        List<PromptExample> train = prompts.train();
+        List<PromptExample> val = prompts.val();
+        List<PromptExample> evalPrompts = prompts.evalPrompts();
+        Path promptFile = prompts.file();
+        String dataSha = prompts.fingerprint();
         if (previous != null) {
             ResumeState.checkData(dir, previous.trainerState(), dataSha, "ppo.data.prompts",
                     options.acceptChanges());
