@@ -30,7 +30,7 @@ public final class HfTokenizerFiles {
             + "{% endfor %}"
             + "{% if add_generation_prompt %}{{ '" + SpecialTokens.IM_START + "assistant\\n' }}{% endif %}";
 
-    private static final List<String> CHAT_STAGES = List.of("sft", "ppo");
+    private static final List<String> CHAT_STAGES = List.of("sft", "ppo", "dpo", "grpo");
 
     private HfTokenizerFiles() {}
 

@@ -18,6 +18,7 @@ public record ExperimentConfig(
         @Doc("DPO stage: preference optimisation on the rankings, without a reward model") DpoConfig dpo,
         @Doc("GRPO stage: critic-free RL from groups of answers per prompt") GrpoConfig grpo,
         @Doc("answer evaluations") EvalConfig eval,
+        @Doc("what ./train pipeline runs after the reward model") PipelineConfig pipeline,
         @Doc("throughput benchmark") BenchConfig bench,
         @Doc("data-parallel training on Apache Spark") DistributedConfig distributed) {
 
@@ -33,6 +34,7 @@ public record ExperimentConfig(
         require(dpo != null, "dpo", "must be given");
         require(grpo != null, "grpo", "must be given");
         require(eval != null, "eval", "must be given");
+        require(pipeline != null, "pipeline", "must be given");
         require(bench != null, "bench", "must be given");
         require(distributed != null, "distributed", "must be given");
     }
@@ -41,7 +43,7 @@ public record ExperimentConfig(
         return new ExperimentConfig(RunConfig.defaults(), ModelConfig.defaults(), TokenizerConfig.defaults(),
                 PretrainConfig.defaults(), SftConfig.defaults(), LabelConfig.defaults(), RmConfig.defaults(),
                 PpoConfig.defaults(), DpoConfig.defaults(), GrpoConfig.defaults(),
-                EvalConfig.defaults(), BenchConfig.defaults(),
+                EvalConfig.defaults(), PipelineConfig.defaults(), BenchConfig.defaults(),
                 DistributedConfig.defaults());
     }
 }

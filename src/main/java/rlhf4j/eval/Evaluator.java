@@ -2,6 +2,7 @@ package rlhf4j.eval;
 
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
+import rlhf4j.config.PipelineConfig;
 import rlhf4j.eval.BestOfK;
 import rlhf4j.eval.PolicyEval;
 import rlhf4j.eval.RmReward;
@@ -155,7 +156,7 @@ public final class Evaluator {
             throw new ConfigException("--reward-model " + rewardModel + " uses a different tokenizer from " + dir);
         }
         Path refDir = referenceDir != null ? referenceDir
-                : "ppo".equals(ckpt.stage()) && ckpt.trainerState().hasNonNull("init_from")
+                : PipelineConfig.METHODS.contains(ckpt.stage()) && ckpt.trainerState().hasNonNull("init_from")
                 ? Path.of(ckpt.trainerState().get("init_from").asText()) : dir;
         StageCheckpoint.Loaded ref = refDir.equals(dir) ? ckpt : StageCheckpoint.load(refDir);
         if (!ref.tokenizer().fingerprint().equals(ckpt.tokenizer().fingerprint())) {

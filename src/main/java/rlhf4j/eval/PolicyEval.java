@@ -32,7 +32,9 @@ public final class PolicyEval {
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("prompts", answers.size());
-            m.put("reward_mean", rewardMean);
+            if (!Double.isNaN(rewardMean)) {                 // NaN: answered without a reward to score them
+                m.put("reward_mean", rewardMean);
+            }
             m.put("kl", kl);
             if (!Double.isNaN(exactMatch)) {
                 m.put("exact_match", exactMatch);

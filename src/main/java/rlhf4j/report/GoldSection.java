@@ -14,11 +14,14 @@ import java.util.Map;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.eval.GoldEval;
+import rlhf4j.eval.MethodComparison;
 
 /**
- * The report's gold evaluation, from {@code ppo/test_metrics.json} and {@code ppo/test_answers.jsonl}: the judges'
- * mean scores per system (SFT, SFT best-of-K, PPO, copying the input where it applies) and the paired differences
- * from SFT; the win rates against SFT per judge; the figures that tell an earned win from a hacked one (KL,
+ * The report's gold evaluation, from the run's {@code comparison.json} and {@code comparison_answers.jsonl} (every
+ * alignment method judged together, {@code MethodComparison}) or, in a run without them, {@code ppo/test_metrics.json}
+ * and {@code ppo/test_answers.jsonl}: the judges' mean scores per system (SFT, SFT best-of-K, PPO, DPO, GRPO, copying
+ * the input where it applies) and the paired differences from SFT; the win rates against SFT per judge; what each
+ * method cost; the figures that tell an earned win from a hacked one (KL,
  * repetition, diversity, loss under the pretrained model); the score-against-KL plot per judge; and the first test
  * answers side by side with every judge's score. Every number has its 95% bootstrap interval; a difference whose
  * interval lies above 0, or a win rate whose interval lies above one half, is marked. Every number is in a cell with
@@ -31,10 +34,12 @@ final class GoldSection {
     private GoldSection() {}
 
     static void write(StringBuilder h, Path runDir) {
-        Path ppoDir = runDir.resolve("ppo");
+        boolean compared = Files.isRegularFile(runDir.resolve(MethodComparison.FILE));
+        Path source = compared ? runDir.resolve(MethodComparison.FILE)
+                : runDir.resolve("ppo").resolve(StageCheckpoint.TEST_METRICS);
         JsonNode metrics;
         try {
-            metrics = Json.readTree(ppoDir.resolve(StageCheckpoint.TEST_METRICS));
+            metrics = Json.readTree(source);
         } catch (IOException | RuntimeException e) {
             return;
         }
@@ -61,8 +66,10 @@ final class GoldSection {
         h.append("</tbody>\n</table>\n<p class=\"note\">★: the interval of the difference lies above 0.</p>\n");
         winRates(h, gold.path("win_rates"));
         figures(h, gold.path("figures"));
-        plots(h, runDir, ppoDir, metrics.path("best_of_curve"), gold.path("judges"));
-        answers(h, ppoDir.resolve(metrics.path("answers_file").asText("test_answers.jsonl")), measures);
+        costs(h, metrics.path("methods"));
+        plots(h, runDir, metrics.path("best_of_curve"), gold);
+        Path answersFile = source.getParent().resolve(metrics.path("answers_file").asText("test_answers.jsonl"));
+        answers(h, answersFile, runDir.relativize(answersFile).toString(), measures);
     }
 
     private static void rows(StringBuilder h, JsonNode block, List<String> measures, boolean difference) {
@@ -125,14 +132,41 @@ final class GoldSection {
                 + "Best-of-K's KL is log K − (K−1)/K.</p>\n");
     }
 
-    private static void plots(StringBuilder h, Path runDir, Path ppoDir, JsonNode curve, JsonNode judges) {
+    /** Each method's training time and steps, and the stages it needs before it with their time. */
+    private static void costs(StringBuilder h, JsonNode methods) {
+        if (!methods.isObject() || methods.isEmpty()) {
+            return;
+        }
+        h.append("<h3>What each method cost</h3>\n<table>\n<thead><tr><th>method</th><th>training (s)</th>")
+                .append("<th>steps</th><th>needs before it</th><th>their time (s)</th></tr></thead>\n<tbody>\n");
+        Iterator<Map.Entry<String, JsonNode>> it = methods.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            JsonNode m = e.getValue();
+            List<String> needs = new ArrayList<>();
+            m.path("needs").forEach(n -> needs.add(n.asText()));
+            h.append("<tr><td>").append(Html.esc(e.getKey())).append("</td>");
+            value(h, "cost." + e.getKey() + ".train_seconds", m.path("train_seconds"), "%.0f", 1);
+            value(h, "cost." + e.getKey() + ".steps", m.path("steps"), "%.0f", 1);
+            h.append("<td>").append(Html.esc(needs.isEmpty() ? "SFT only" : "SFT, " + String.join(", ", needs)))
+                    .append("</td>");
+            value(h, "cost." + e.getKey() + ".needs_seconds", m.path("needs_seconds"), "%.0f", 1);
+            h.append("</tr>\n");
+        }
+        h.append("</tbody>\n</table>\n<p class=\"note\">Training time from each stage's trainer_state.json, without "
+                + "its test evaluation; every method also needs the SFT model. DPO learns from the rankings alone; PPO "
+                + "and GRPO rewarded by the reward model need the rankings and the reward model; GRPO rewarded by a "
+                + "judge or a command needs neither.</p>\n");
+    }
+
+    private static void plots(StringBuilder h, Path runDir, JsonNode curve, JsonNode gold) {
         List<String> names = new ArrayList<>();
-        for (JsonNode j : judges) {
+        for (JsonNode j : gold.path("judges")) {
             Path png = runDir.resolve(PipelineReport.PLOT_DIR).resolve(ScoreVsKlPlot.fileName(j.asText()));
             try {
                 Files.createDirectories(png.getParent());
                 Files.deleteIfExists(png);
-                if (ScoreVsKlPlot.write(ppoDir, curve, j.asText(), png)) {
+                if (ScoreVsKlPlot.write(runDir, curve, gold, j.asText(), png)) {
                     names.add(PipelineReport.PLOT_DIR + "/" + png.getFileName());
                 }
             } catch (IOException | RuntimeException | LinkageError e) {
@@ -143,14 +177,16 @@ final class GoldSection {
         if (names.isEmpty()) {
             return;
         }
-        h.append("<h3>Score against KL</h3>\n<p class=\"note\">").append(Html.esc(curve.path("what").asText()))
-                .append(" (").append(curve.path("prompts").asInt()).append(" prompts).</p>\n");
+        h.append("<h3>Score against KL</h3>\n<p class=\"note\">Lines: the RL methods' evaluations along training "
+                + "on their held-out prompts, and ").append(Html.esc(curve.path("what").asText("no best-of-n curve")))
+                .append(" (").append(curve.path("prompts").asInt()).append(" prompts). Diamonds: every system's final "
+                + "answers to the test prompts, the numbers of the tables above.</p>\n");
         for (String n : names) {
             h.append("<figure><img alt=\"score against KL\" src=\"").append(Html.esc(n)).append("\"></figure>\n");
         }
     }
 
-    private static void answers(StringBuilder h, Path file, List<String> measures) {
+    private static void answers(StringBuilder h, Path file, String shownName, List<String> measures) {
         if (!Files.isRegularFile(file)) {
             return;
         }
@@ -173,8 +209,8 @@ final class GoldSection {
             }
         });
         h.append("<h3>Test answers side by side</h3>\n<p class=\"note\">The first ").append(rows.size())
-                .append(" test prompts; every answer with its judges' scores (all of them in <code>ppo/")
-                .append(Html.esc(file.getFileName().toString())).append("</code>).</p>\n<table class=\"answers\">\n")
+                .append(" test prompts; every answer with its judges' scores (all of them in <code>")
+                .append(Html.esc(shownName)).append("</code>).</p>\n<table class=\"answers\">\n")
                 .append("<thead><tr><th>prompt</th>");
         systems.forEach(s -> h.append("<th>").append(Html.esc(s)).append("</th>"));
         h.append("</tr></thead>\n<tbody>\n");

@@ -98,6 +98,21 @@ public final class PipelineReport {
                     PlotSpec.Series.of("val_kl", "validation KL").color(MetricsPlot.RED))
                     .withSecondAxis("β (KL coefficient)",
                             PlotSpec.Series.of("kl_coef", "β (KL coefficient)").color(MetricsPlot.PURPLE));
+            case "dpo" -> PlotSpec.of("DPO: loss and implicit rewards", "DPO loss (nats per pair)",
+                    PlotSpec.Series.of("loss", "training loss (batch)").color(MetricsPlot.BLUE),
+                    PlotSpec.Series.of("val_loss", "validation loss").color(MetricsPlot.BLUE))
+                    .withSecondAxis("share (0–1) and margin",
+                            PlotSpec.Series.of("val_rewards_accuracy", "validation reward accuracy")
+                                    .color(MetricsPlot.GREEN),
+                            PlotSpec.Series.of("val_rewards_margin", "validation reward margin")
+                                    .color(MetricsPlot.ORANGE));
+            case "grpo" -> PlotSpec.of("GRPO: reward and KL", "reward and KL (nats)",
+                    PlotSpec.Series.of("reward_mean", "reward (sample mean)").color(MetricsPlot.BLUE),
+                    PlotSpec.Series.of("val_reward", "validation reward").color(MetricsPlot.BLUE),
+                    PlotSpec.Series.of("kl", "KL to SFT (samples)").color(MetricsPlot.RED),
+                    PlotSpec.Series.of("val_kl", "validation KL").color(MetricsPlot.RED))
+                    .withSecondAxis("share of groups (0–1)",
+                            PlotSpec.Series.of("flat_groups", "groups scored alike").color(MetricsPlot.PURPLE));
             default -> null;
         });
     }

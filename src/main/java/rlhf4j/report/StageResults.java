@@ -26,7 +26,7 @@ import rlhf4j.checkpoint.Json;
  * {@code ppo.reward_mean}) and the last block of {@code samples.txt}. A missing file leaves its part
  * empty; an unreadable one does too and adds a line to {@link #problems}. Reading never throws.
  *
- * @param stage     pretrain, sft, label, rm or ppo
+ * @param stage     pretrain, sft, label, rm, ppo, dpo or grpo
  * @param dir       the stage folder
  * @param metrics   metrics.csv, when present and readable
  * @param state     trainer_state.json, when present and readable
@@ -38,7 +38,7 @@ import rlhf4j.checkpoint.Json;
 public record StageResults(String stage, Path dir, Optional<MetricsTable> metrics, Optional<TrainerState> state,
                            Map<String, Double> test, String testFile, String decoding, String samples,
                            List<String> problems) {
-    public static final List<String> STAGES = List.of("pretrain", "sft", "label", "rm", "ppo");
+    public static final List<String> STAGES = List.of("pretrain", "sft", "label", "rm", "ppo", "dpo", "grpo");
     /** The label stage's numbers live in its manifest (counts, judgements), read as its test metrics. */
     public static final String LABEL_MANIFEST = "manifest.json";
     /** test_metrics.json's scores of the copy-the-input baseline ({@code CopyBaseline}). */
@@ -224,27 +224,30 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
                     evalRow(rows, "val_accuracy", "held-out pairwise accuracy (validation pairs, 0–1)", 4);
                 }
             }
-            case "ppo" -> {
+            case "ppo", "dpo", "grpo" -> {
                 if (!test.isEmpty()) {
                     String src = testSource(count("prompts") + " test prompts" + answersBy());
                     String sft = "SFT policy";
-                    testRow(rows, "ppo.reward_mean", "reward_mean", "mean reward (RM score)", 4, "sft.reward_mean", sft,
-                            src);
-                    testRow(rows, "ppo.kl", "kl", "KL to the SFT policy (nats)", 4, "sft.kl", sft, src);
+                    testRow(rows, stage + ".reward_mean", "reward_mean", "mean reward (" + (stage.equals("grpo")
+                            ? "GRPO's reward" : "RM score") + ")", 4, "sft.reward_mean", sft, src);
+                    testRow(rows, stage + ".kl", "kl", "KL to the SFT policy (nats)", 4, "sft.kl", sft, src);
                     winRateRows(rows, src);
                     if (!referenceFree()) {                // a reference measure says little of open-ended answers
-                        testRow(rows, "ppo.exact_match", "exact_match", "exact match (share of prompts, 0–1)", 4,
+                        testRow(rows, stage + ".exact_match", "exact_match", "exact match (share of prompts, 0–1)", 4,
                                 "sft.exact_match", sft, src);
-                        testRow(rows, "ppo.chrf", "chrf", "chrF (0–100)", 2, "sft.chrf", sft, src);
+                        testRow(rows, stage + ".chrf", "chrf", "chrF (0–100)", 2, "sft.chrf", sft, src);
                     }
                     testRow(rows, COPY + "exact_match", "copy_exact_match", "exact match of the input unchanged "
                             + "(copy baseline)", 4, "", "", src);
                     testRow(rows, COPY + "chrf", "copy_chrf", "chrF of the input unchanged (copy baseline)", 2, "", "",
                             src);
-                    testRow(rows, "ppo.mean_response_tokens", "mean_response_tokens", "mean response length (tokens)",
-                            1, "sft.mean_response_tokens", sft, src);
+                    testRow(rows, stage + ".mean_response_tokens", "mean_response_tokens",
+                            "mean response length (tokens)", 1, "sft.mean_response_tokens", sft, src);
+                } else if (stage.equals("dpo")) {
+                    evalRow(rows, "val_rewards_accuracy", "validation implicit-reward accuracy (0–1; no test file)", 4);
+                    evalRow(rows, "val_loss", "validation DPO loss", 4);
                 } else {
-                    evalRow(rows, "val_reward", "validation mean reward (RM score; no test file)", 4);
+                    evalRow(rows, "val_reward", "validation mean reward (no test file)", 4);
                     evalRow(rows, "val_kl", "validation KL to the SFT policy (nats)", 4);
                     evalRow(rows, "val_exact_match", "validation exact match (share, 0–1)", 4);
                     evalRow(rows, "val_chrf", "validation chrF (0–100)", 2);
@@ -255,9 +258,9 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
         return rows;
     }
 
-    /** PPO's win rate against SFT by each judge of the gold evaluation (ties count half). */
+    /** The stage's win rate against SFT by each judge of its gold evaluation (ties count half). */
     private void winRateRows(List<ResultRow> rows, String source) {
-        String prefix = "gold.win_rates.ppo ";
+        String prefix = "gold.win_rates." + stage + " ";
         for (String key : test.keySet()) {
             if (!key.startsWith(prefix) || !key.endsWith(".value")) {
                 continue;

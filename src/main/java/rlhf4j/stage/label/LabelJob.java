@@ -67,6 +67,7 @@ public final class LabelJob {
     }
 
     private static Result run(ExperimentConfig config, RunOptions options, PrintStream out, Path dir) {
+        long started = System.nanoTime();
         LabelConfig cfg = config.label();
         boolean exists = exists(dir);
         if (options.resume() && !exists) {
@@ -80,7 +81,9 @@ public final class LabelJob {
         Map<String, Object> sampling = samplingSettings(cfg, init, config.run().seed());
         Map<String, Object> counts;
         List<LabelTask> tasks;
+        double earlier = 0;                               // seconds of the earlier sessions of a resumed run
         if (exists && options.resume()) {
+            earlier = previousSeconds(dir);
             JsonNode manifest = readManifest(dir);
             checkUnchanged(dir, manifest.path("sampling"), sampling);
             tasks = Candidates.read(dir);
@@ -112,7 +115,7 @@ public final class LabelJob {
             candidates.write(dir);
         }
         Labeler labeler = labeler(config, dir, out);
-        writeState(dir, config, sampling, counts, labeler.name(), null, false);
+        writeState(dir, config, sampling, counts, labeler.name(), null, false, earlier + seconds(started));
         RankingsJournal journal = RankingsJournal.open(dir);
         if (journal.droppedPartial() > 0) {
             out.printf("note: %s ended in a judgement cut short by a kill; it was dropped and will be asked again%n",
@@ -128,7 +131,7 @@ public final class LabelJob {
         judged.put("judged", journal.judgedCount());
         judged.put("skipped", journal.skippedCount());
         judged.put("pairs", pairs);
-        writeState(dir, config, sampling, counts, labeler.name(), judged, finished);
+        writeState(dir, config, sampling, counts, labeler.name(), judged, finished, earlier + seconds(started));
         if (options.preemption().requested()) {
             options.preemption().settled();
         }
@@ -292,9 +295,23 @@ public final class LabelJob {
                 .mapToInt(r -> r.pairs().size()).sum();
     }
 
+    private static double seconds(long since) {
+        return (System.nanoTime() - since) / 1e9;
+    }
+
+    /** The sampling and judging time of a resumed run's earlier sessions (0 when its state has none). */
+    private static double previousSeconds(Path dir) {
+        try {
+            return Math.max(0, Json.readTree(dir.resolve(StageCheckpoint.TRAINER_STATE)).path("elapsed_s").asDouble(0));
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** @param elapsed seconds spent sampling and judging, over every session of the stage */
     private static void writeState(Path dir, ExperimentConfig config, Map<String, Object> sampling,
                                    Map<String, Object> counts, String labeler, Map<String, Object> judged,
-                                   boolean finished) {
+                                   boolean finished, double elapsed) {
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("labeler", labeler);
         if (labeler.equals("reference")) {
@@ -313,6 +330,7 @@ public final class LabelJob {
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("stage", STAGE);
         state.put("finished", finished);
+        state.put("elapsed_s", elapsed);
         state.put("seed", config.run().seed());
         state.put("config", ConfigLoader.toMap(config));
         try {

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,9 @@ import rlhf4j.model.Gpt;
 import rlhf4j.report.SideBySide;
 import rlhf4j.stage.label.LabelJob;
 import rlhf4j.stage.pretrain.PretrainJob;
+import rlhf4j.eval.MethodComparison;
+import rlhf4j.stage.dpo.DpoJob;
+import rlhf4j.stage.grpo.GrpoJob;
 import rlhf4j.stage.ppo.PpoJob;
 import rlhf4j.stage.rm.RmJob;
 import rlhf4j.stage.sft.SftJob;
@@ -27,13 +31,22 @@ import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
 
 /**
- * {@code ./train pipeline}: pretrain → sft → label → rm → ppo of one run, each stage starting from the previous
+ * {@code ./train pipeline}: pretrain → sft → label → rm → the alignment methods of {@code pipeline.methods} (ppo,
+ * dpo, grpo, each from the sft model) of one run, each stage starting from the previous
  * stage's folder (label ranks the sft model's answers, rm learns those rankings), then {@code <out_dir>/<run>/report.html}. On a re-run a finished stage is skipped (and
  * said so); a stopped stage is continued with {@code --resume}; {@code --from STAGE} runs that stage and
  * every later one again from scratch.
  */
 public final class PipelineJob {
-    public static final List<String> STAGES = List.of("pretrain", "sft", "label", "rm", "ppo");
+    /** The stages every pipeline runs; the alignment methods of {@code pipeline.methods} follow them. */
+    public static final List<String> BASE_STAGES = List.of("pretrain", "sft", "label", "rm");
+
+    /** The stages of {@code config}'s pipeline, in order. */
+    public static List<String> stages(ExperimentConfig config) {
+        List<String> stages = new ArrayList<>(BASE_STAGES);
+        stages.addAll(config.pipeline().methods());
+        return List.copyOf(stages);
+    }
 
     private PipelineJob() {}
 
@@ -47,14 +60,15 @@ public final class PipelineJob {
     /** As {@link #run(ExperimentConfig, boolean, String, PrintStream)}; a signal stops it after the current step. */
     public static Result run(ExperimentConfig config, boolean resume, String from, Preemption preemption,
                              PrintStream out) {
-        if (from != null && !STAGES.contains(from)) {
-            throw new ConfigException("--from: unknown stage '" + from + "' (one of " + String.join(", ", STAGES) + ")");
+        List<String> stages = stages(config);
+        if (from != null && !stages.contains(from)) {
+            throw new ConfigException("--from: unknown stage '" + from + "' (one of " + String.join(", ", stages) + ")");
         }
-        int fromIndex = from == null ? STAGES.size() : STAGES.indexOf(from);
+        int fromIndex = from == null ? stages.size() : stages.indexOf(from);
         Map<String, String> actions = new LinkedHashMap<>();
         Map<String, Double> wall = new LinkedHashMap<>();
-        for (int i = 0; i < STAGES.size(); i++) {
-            String stage = STAGES.get(i);
+        for (int i = 0; i < stages.size(); i++) {
+            String stage = stages.get(i);
             Path dir = StageDir.of(config.run(), stage);
             boolean exists = stage.equals(LabelJob.STAGE) ? LabelJob.exists(dir) : StageCheckpoint.exists(dir);
             boolean finished = exists && finished(dir, stage, config);
@@ -73,7 +87,7 @@ public final class PipelineJob {
                 options = new RunOptions(exists, false, 0, preemption);
                 actions.put(stage, exists ? "resumed" : "ran");
             }
-            out.printf("== %s (%d/%d)%s%n", stage, i + 1, STAGES.size(), options.resume() ? ", resuming" : "");
+            out.printf("== %s (%d/%d)%s%n", stage, i + 1, stages.size(), options.resume() ? ", resuming" : "");
             long t0 = System.nanoTime();
             runStage(stage, config, options, out);
             wall.put(stage, (System.nanoTime() - t0) / 1e9);
@@ -86,6 +100,8 @@ public final class PipelineJob {
         List<SideBySide> answers = SideBySideAnswers.collect(config, Gpt.launcherEngine(), out);
         wall.put("side-by-side answers", (System.nanoTime() - t0) / 1e9);
         Path runDir = Path.of(config.run().outDir(), config.run().name());
+        MethodComparison.write(runDir, config.pipeline().methods(), config.run().seed(), out).ifPresent(gold ->
+                out.printf("%s%n%s%n", gold.table(), MethodComparison.costTable(runDir)));
         try {
             ReportContext ctx = ReportContext.of(ConfigLoader.toYaml(config), wall).withSideBySide(answers);
             Path html = PipelineReport.write(runDir, ctx).html();
@@ -113,6 +129,8 @@ public final class PipelineJob {
             case "sft" -> config.sft().data().test();
             case "rm" -> config.rm().data().test();
             case "ppo" -> config.ppo().data().test();
+            case "dpo" -> config.dpo().data().test();
+            case "grpo" -> config.grpo().data().test();
             default -> "";
         };
         return trained && (test.isEmpty() || Files.exists(dir.resolve(StageCheckpoint.TEST_METRICS)));
@@ -125,6 +143,8 @@ public final class PipelineJob {
             case "label" -> LabelJob.run(config, options, out);
             case "rm" -> RmJob.run(config, options, out);
             case "ppo" -> PpoJob.run(config, options, out);
+            case "dpo" -> DpoJob.run(config, options, out);
+            case "grpo" -> GrpoJob.run(config, options, out);
             default -> throw new IllegalArgumentException(stage);
         }
     }

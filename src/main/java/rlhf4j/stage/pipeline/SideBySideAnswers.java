@@ -18,13 +18,13 @@ import rlhf4j.model.Gpt;
 import rlhf4j.train.StageDir;
 
 /**
- * The same held-out prompts answered greedily by the pretrained, SFT and PPO models of a run, for the
+ * The same held-out prompts answered by the pretrained, SFT, PPO, DPO and GRPO models of a run, for the
  * report: {@link #PROMPTS} rows of the PPO test file (they carry reference answers), one of them a correct
  * sentence that must come back unchanged when the file has one. Stages without a checkpoint are left out.
  */
 final class SideBySideAnswers {
     static final int PROMPTS = 6;
-    private static final List<String> MODELS = List.of("pretrain", "sft", "ppo");
+    private static final List<String> MODELS = List.of("pretrain", "sft", "ppo", "dpo", "grpo");
 
     private SideBySideAnswers() {}
 

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ExperimentConfig;
 import rlhf4j.stage.pretrain.MicroRun;
 
 /**
@@ -230,7 +231,7 @@ class PipelineJobTest {
         assertEquals(0, r.code(), r.err());
         Path runDir = tmp.resolve("ckpt/micro");
         List<String> models = List.of("pretrain", "sft", "rm", "ppo");
-        assertEquals(List.of("pretrain", "sft", "label", "rm", "ppo"), PipelineJob.STAGES);
+        assertEquals(List.of("pretrain", "sft", "label", "rm", "ppo"), PipelineJob.stages(ExperimentConfig.defaults()));
         for (String stage : models) {
             StageCheckpoint.Loaded c = StageCheckpoint.load(runDir.resolve(stage));
             assertEquals(stage, c.stage());
