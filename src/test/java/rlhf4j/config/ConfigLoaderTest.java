@@ -292,7 +292,7 @@ class ConfigLoaderTest {
         ExperimentConfig c = yaml("", "model.n_layer=5", "pretrain.sample_prompts=a,b", "pretrain.learning_rate=1e-4", "pretrain.min_lr=1e-5",
                 "run.seed=-1", "pretrain.decay_embeddings=true");
         Map<String, Object> map = ConfigLoader.toMap(c);
-        assertEquals(List.of("run", "model", "tokenizer", "pretrain", "sft", "label", "rm", "ppo", "eval", "bench", "distributed"), List.copyOf(map.keySet()));
+        assertEquals(List.of("run", "model", "tokenizer", "pretrain", "sft", "label", "rm", "ppo", "dpo", "grpo", "eval", "pipeline", "bench", "distributed"), List.copyOf(map.keySet()));
         @SuppressWarnings("unchecked")
         Map<String, Object> model = (Map<String, Object>) map.get("model");
         assertEquals(5, model.get("n_layer"));
