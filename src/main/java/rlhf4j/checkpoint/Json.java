@@ -70,9 +70,17 @@ public final class Json {
         }
     }
 
-    /** Writes {@code value} as pretty JSON (UTF-8, final newline), replacing the file. */
+    /** {@code value} as pretty JSON text with a final newline, in UTF-8: the bytes of a stage's JSON file. */
+    public static byte[] bytes(Object value) {
+        return (toString(value) + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Writes {@code value} as pretty JSON (UTF-8, final newline), atomically ({@link AtomicFile}): a reader sees the
+     * old file or the new one, never half of one. Every stage's JSON file is written this way.
+     */
     public static void write(Path file, Object value) throws IOException {
-        Files.write(file, (toString(value) + "\n").getBytes(StandardCharsets.UTF_8));
+        AtomicFile.write(file, bytes(value));
     }
 
     /** Pretty JSON text of {@code value}, without a final newline. */

@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -83,7 +82,7 @@ public final class StageCheckpoint {
     public static void save(Path dir, Contents c, FileOpener opener, Path liveDir) {
         AtomicDir.write(dir, tmp -> {
             SafeTensors.write(tmp.resolve(MODEL), c.params(), Map.of("format", "pt"), opener);
-            writeBytes(opener, tmp.resolve(CONFIG), (Json.toString(hfConfig(c)) + "\n").getBytes(StandardCharsets.UTF_8));
+            writeBytes(opener, tmp.resolve(CONFIG), Json.bytes(hfConfig(c)));
             try (OutputStream out = Channels.newOutputStream(opener.open(tmp.resolve(TOKENIZER)))) {
                 c.tokenizer().save(out);
             }
@@ -95,7 +94,7 @@ public final class StageCheckpoint {
                         HfTokenizerFiles.generationConfig(c.tokenizer()));
             }
             writeBytes(opener, tmp.resolve(TRAINER_STATE),
-                    (Json.toString(c.trainerState()) + "\n").getBytes(StandardCharsets.UTF_8));
+                    Json.bytes(c.trainerState()));
             SafeTensors.write(tmp.resolve(OPTIMIZER), c.optimizer(), Map.of(), opener);
             for (Map.Entry<String, Map<String, INDArray>> extra : c.extraTensors().entrySet()) {
                 SafeTensors.write(tmp.resolve(extra.getKey()), extra.getValue(), Map.of("format", "pt"), opener);
@@ -112,7 +111,7 @@ public final class StageCheckpoint {
     }
 
     private static void writeJson(FileOpener opener, Path file, Map<String, Object> json) throws IOException {
-        writeBytes(opener, file, (Json.toString(json) + "\n").getBytes(StandardCharsets.UTF_8));
+        writeBytes(opener, file, Json.bytes(json));
     }
 
     private static void writeBytes(FileOpener opener, Path file, byte[] bytes) throws IOException {

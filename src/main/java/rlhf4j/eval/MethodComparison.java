@@ -88,7 +88,7 @@ public final class MethodComparison {
         kept.stream().filter(s -> s.metrics().has("best_of_curve")).findFirst()
                 .ifPresent(s -> json.put("best_of_curve", s.metrics().get("best_of_curve")));
         try {
-            AtomicFile.write(runDir.resolve(FILE), (Json.toString(json) + "\n").getBytes(StandardCharsets.UTF_8));
+            Json.write(runDir.resolve(FILE), json);
             writeAnswers(runDir.resolve(ANSWERS), kept, List.copyOf(systems.keySet()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the comparison into " + runDir, e);

@@ -255,8 +255,7 @@ public final class PolicyTestEval {
                 + "over an answer's tokens of KL(policy || sft) of the next-token distributions at temperature "
                 + s.temperature());
         try {
-            AtomicFile.write(dir.resolve(StageCheckpoint.TEST_METRICS),
-                    (Json.toString(json) + "\n").getBytes(StandardCharsets.UTF_8));
+            Json.write(dir.resolve(StageCheckpoint.TEST_METRICS), json);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + dir.resolve(StageCheckpoint.TEST_METRICS), e);
         }

@@ -3,12 +3,10 @@ package rlhf4j.eval;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.data.DataException;
 
@@ -69,7 +67,7 @@ public record RewardNorm(double gain, double bias, double rawMean, double rawStd
     public void write(Path dir) {
         Path file = dir.resolve(FILE);
         try {
-            AtomicFile.write(file, (Json.toString(toMap()) + "\n").getBytes(StandardCharsets.UTF_8));
+            Json.write(file, toMap());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }

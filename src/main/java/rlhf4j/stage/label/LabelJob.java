@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,7 +11,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
@@ -334,9 +332,8 @@ public final class LabelJob {
         state.put("seed", config.run().seed());
         state.put("config", ConfigLoader.toMap(config));
         try {
-            AtomicFile.write(dir.resolve(MANIFEST), (Json.toString(manifest) + "\n").getBytes(StandardCharsets.UTF_8));
-            AtomicFile.write(dir.resolve(StageCheckpoint.TRAINER_STATE),
-                    (Json.toString(state) + "\n").getBytes(StandardCharsets.UTF_8));
+            Json.write(dir.resolve(MANIFEST), manifest);
+            Json.write(dir.resolve(StageCheckpoint.TRAINER_STATE), state);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the manifest of " + dir, e);
         }

@@ -4,12 +4,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
@@ -187,11 +185,11 @@ public final class RmJob {
         }
         metrics.put("units", "loss and accuracy from raw scores; margin and reward statistics normalised");
         try {
-            AtomicFile.write(dir.resolve(StageCheckpoint.TEST_METRICS), (Json.toString(metrics) + "\n").getBytes(StandardCharsets.UTF_8));
+            Json.write(dir.resolve(StageCheckpoint.TEST_METRICS), metrics);
             Path statePath = dir.resolve(StageCheckpoint.TRAINER_STATE);
             ObjectNode state = (ObjectNode) Json.readTree(statePath);
             state.set("reward_norm", Json.parse(Json.toString(norm.toMap())));
-            AtomicFile.write(statePath, (Json.toString(state) + "\n").getBytes(StandardCharsets.UTF_8));
+            Json.write(statePath, state);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the reward normalisation into " + dir, e);
         }

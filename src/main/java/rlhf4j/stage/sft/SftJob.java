@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
@@ -134,7 +133,7 @@ public final class SftJob {
         Optional<CopyBaseline.Scores> baseline = copy.score(items);
         baseline.ifPresent(b -> json.put("copy_baseline", b.toMap()));
         try {
-            AtomicFile.write(dir.resolve(StageCheckpoint.TEST_METRICS), Json.toString(json).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            Json.write(dir.resolve(StageCheckpoint.TEST_METRICS), json);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot write " + dir.resolve(StageCheckpoint.TEST_METRICS), e);
         }
