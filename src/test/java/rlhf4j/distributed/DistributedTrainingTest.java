@@ -64,6 +64,12 @@ class DistributedTrainingTest {
                     "--set", "ppo.data.test=", "--set", "ppo.batch_size=4", "--set", "ppo.rollout_batch=2",
                     "--set", "ppo.max_new_tokens=4", "--set", "ppo.max_steps=3", "--set", "ppo.eval_every=3",
                     "--set", "ppo.eval_prompts=2", "--set", "ppo.learning_rate=1e-3");
+            case "grpo" -> List.of("grpo", "--config", cfg, "--set", "model.block_size=32", "--set",
+                    "grpo.init_from=" + base, "--set", "grpo.reward_model=" + shared.resolve("ckpt/base/rm"),
+                    "--set", "grpo.data.prompts=" + shared.resolve("prompts.jsonl"), "--set", "grpo.data.val_fraction=0.25",
+                    "--set", "grpo.data.test=", "--set", "grpo.batch_size=2", "--set", "grpo.group_size=3",
+                    "--set", "grpo.rollout_batch=2", "--set", "grpo.max_new_tokens=4", "--set", "grpo.max_steps=3",
+                    "--set", "grpo.eval_every=3", "--set", "grpo.eval_prompts=2", "--set", "grpo.learning_rate=1e-3");
             default -> throw new IllegalArgumentException(stage);
         };
     }
@@ -89,7 +95,7 @@ class DistributedTrainingTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"pretrain", "sft", "rm", "ppo"})
+    @ValueSource(strings = {"pretrain", "sft", "rm", "ppo", "grpo"})
     void onSparkTheStageEndsOnTheBitsOfOneJvm(String stage) throws IOException {
         Path one = train(stage, "one-" + stage);
         Path split = train(stage, "split-" + stage, "--set", "distributed.master=local[2]");
