@@ -1,5 +1,6 @@
 package rlhf4j.data;
 
+import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -9,12 +10,14 @@ import java.util.Objects;
  * candidate responses, and the pairs a labeler's judgement implies — each {@link Pair} says response
  * {@code better} beats response {@code worse} (indices into {@code responses}), by at least {@code margin}. A
  * ranking of K responses gives all K(K−1)/2 pairs; scores give one pair per two different scores; a preference
- * pair row is the K = 2 case with one pair. With the file and 1-based line it was read from.
+ * pair row is the K = 2 case with one pair. With the file and 1-based line it was read from. Serialisable (for Spark)
+ * without the file, which a {@code Path} cannot be: it arrives with a null source.
  */
-public record RankingExample(Path source, int line, List<Message> prompt, List<String> responses, List<Pair> pairs) {
+public record RankingExample(Path source, int line, List<Message> prompt, List<String> responses, List<Pair> pairs)
+        implements Serializable {
 
     /** Response {@code better} is preferred to response {@code worse}, by at least {@code margin} (0 when none). */
-    public record Pair(int better, int worse, double margin) implements java.io.Serializable {}
+    public record Pair(int better, int worse, double margin) implements Serializable {}
 
     public RankingExample {
         prompt = List.copyOf(prompt);
@@ -33,6 +36,18 @@ public record RankingExample(Path source, int line, List<Message> prompt, List<S
                 throw new IllegalArgumentException("a pair compares two different responses");
             }
         }
+    }
+
+    /** What a ranking sends: everything but its source file. */
+    private record Sent(int line, List<Message> prompt, List<String> responses, List<Pair> pairs)
+            implements Serializable {
+        private Object readResolve() {
+            return new RankingExample(null, line, prompt, responses, pairs);
+        }
+    }
+
+    private Object writeReplace() {
+        return new Sent(line, prompt, responses, pairs);
     }
 
     /** The K = 2 ranking of a preference pair: chosen (0) beats rejected (1) by the pair's margin. */

@@ -11,7 +11,7 @@ import rlhf4j.data.Message;
  * @param reference the prompt's reference answer, or null
  */
 public record Rollout(List<Message> prompt, int[] promptIds, int[] response, double[] samplerLogp, boolean stopped,
-                      String reference) {
+                      String reference) implements java.io.Serializable {
     public Rollout {
         if (promptIds.length == 0 || response.length == 0) {
             throw new IllegalArgumentException("a rollout needs a prompt and at least one response token");

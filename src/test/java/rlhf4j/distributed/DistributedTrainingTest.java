@@ -64,6 +64,11 @@ class DistributedTrainingTest {
                     "--set", "ppo.data.test=", "--set", "ppo.batch_size=4", "--set", "ppo.rollout_batch=2",
                     "--set", "ppo.max_new_tokens=4", "--set", "ppo.max_steps=3", "--set", "ppo.eval_every=3",
                     "--set", "ppo.eval_prompts=2", "--set", "ppo.learning_rate=1e-3");
+            case "dpo" -> List.of("dpo", "--config", cfg, "--set", "model.block_size=32", "--set", "dpo.init_from=" + base,
+                    "--set", "dpo.data.train=" + shared.resolve("prefs.jsonl"), "--set", "dpo.data.from_label=false",
+                    "--set", "dpo.data.val_fraction=0.25", "--set", "dpo.data.test=", "--set", "dpo.batch_size=3",
+                    "--set", "dpo.grad_accum_steps=2", "--set", "dpo.max_steps=3", "--set", "dpo.eval_every=3",
+                    "--set", "dpo.eval_pairs=4", "--set", "dpo.learning_rate=1e-3", "--set", "dpo.max_new_tokens=4");
             case "grpo" -> List.of("grpo", "--config", cfg, "--set", "model.block_size=32", "--set",
                     "grpo.init_from=" + base, "--set", "grpo.reward_model=" + shared.resolve("ckpt/base/rm"),
                     "--set", "grpo.data.prompts=" + shared.resolve("prompts.jsonl"), "--set", "grpo.data.val_fraction=0.25",
@@ -95,7 +100,7 @@ class DistributedTrainingTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"pretrain", "sft", "rm", "ppo", "grpo"})
+    @ValueSource(strings = {"pretrain", "sft", "rm", "ppo", "dpo", "grpo"})
     void onSparkTheStageEndsOnTheBitsOfOneJvm(String stage) throws IOException {
         Path one = train(stage, "one-" + stage);
         Path split = train(stage, "split-" + stage, "--set", "distributed.master=local[2]");

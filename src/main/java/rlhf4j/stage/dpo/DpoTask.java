@@ -17,6 +17,7 @@ import rlhf4j.rollout.RolloutBatch;
 import rlhf4j.rollout.RolloutGenerator;
 import rlhf4j.rollout.RolloutMath;
 import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.train.MicroBatchGradient;
 import rlhf4j.train.Seeds;
 import rlhf4j.train.TrainingTask;
 
@@ -41,7 +42,7 @@ final class DpoTask implements TrainingTask {
     private final BpeTokenizer tokenizer;
     private final Decoding decoding;
     private final int pad;
-    private final long seed;
+    private final Preferences gradient;
     private List<String> lastSamples = List.of();
 
     DpoTask(Gpt policy, DpoGroups data, DpoConfig cfg, BpeTokenizer tokenizer, Decoding decoding, int pad, long seed) {
@@ -51,7 +52,7 @@ final class DpoTask implements TrainingTask {
         this.tokenizer = tokenizer;
         this.decoding = decoding;
         this.pad = pad;
-        this.seed = seed;
+        this.gradient = new Preferences(data.train(), cfg.batchSize(), pad, seed, cfg.beta(), cfg.ipo());
     }
 
     private static List<String> columns() {
@@ -84,23 +85,44 @@ final class DpoTask implements TrainingTask {
 
     @Override
     public MicroStep microStep(int step, int micro) {
-        Random rng = Seeds.microBatch(seed, step, micro);
-        List<DpoGroups.Group> groups = new ArrayList<>(cfg.batchSize());
-        for (int i = 0; i < cfg.batchSize(); i++) {
-            groups.add(data.train().get(rng.nextInt(data.train().size())));
+        return gradient.compute(policy, step, micro);
+    }
+
+    @Override
+    public MicroBatchGradient gradient() {
+        return gradient;
+    }
+
+    /**
+     * The micro-batches, as a value a Spark executor can run on its own copy of the policy: {@code batchSize}
+     * rankings drawn from {@link Seeds#microBatch}, every response of each one sequence, the loss over all their
+     * pairs against the cached reference log-probabilities; with the batch's implicit-reward figures.
+     */
+    record Preferences(List<DpoGroups.Group> train, int batchSize, int pad, long seed, double beta, boolean ipo)
+            implements MicroBatchGradient {
+        Preferences {
+            train = List.copyOf(train);
         }
-        Batch b = batch(groups);
-        RolloutBatch rows = RolloutBatch.of(b.rows(), policy.spec().blockSize(), pad);             // [S, T]
-        Gpt.Step s = policy.forwardBackward(HeadRequest.policy(rows.targets(), 1.0, false), rows.tokens(), o -> {
-            double[][] logp = rows.ragged(o.logp());                                              // [S][L]
-            Losses.ScoreLoss l = Losses.dpo(RolloutMath.rowSums(logp), b.reference(), b.comparisons(), cfg.beta(),
-                    cfg.ipo());
-            return Loss.ofLogp(l.value(), rows.flat(spread(l.dScores(), logp)));
-        });
-        double[] sequences = RolloutMath.rowSums(rows.ragged(s.outputs().logp()));                // [S]
-        Map<String, Double> m = metrics(sequences, b, cfg.beta(), cfg.ipo());
-        m.remove("loss");
-        return new MicroStep(s.loss().value(), s.grads(), rows.responseTokens(), m);
+
+        @Override
+        public MicroStep compute(Gpt gpt, int step, int micro) {
+            Random rng = Seeds.microBatch(seed, step, micro);
+            List<DpoGroups.Group> groups = new ArrayList<>(batchSize);
+            for (int i = 0; i < batchSize; i++) {
+                groups.add(train.get(rng.nextInt(train.size())));
+            }
+            Batch b = batch(groups);
+            RolloutBatch rows = RolloutBatch.of(b.rows(), gpt.spec().blockSize(), pad);                // [S, T]
+            Gpt.Step s = gpt.forwardBackward(HeadRequest.policy(rows.targets(), 1.0, false), rows.tokens(), o -> {
+                double[][] logp = rows.ragged(o.logp());                                          // [S][L]
+                Losses.ScoreLoss l = Losses.dpo(RolloutMath.rowSums(logp), b.reference(), b.comparisons(), beta, ipo);
+                return Loss.ofLogp(l.value(), rows.flat(spread(l.dScores(), logp)));
+            });
+            double[] sequences = RolloutMath.rowSums(rows.ragged(s.outputs().logp()));            // [S]
+            Map<String, Double> m = metrics(sequences, b, beta, ipo);
+            m.remove("loss");
+            return new MicroStep(s.loss().value(), s.grads(), rows.responseTokens(), m);
+        }
     }
 
     /** Each sequence's derivative on every one of its tokens: the sum's derivative is 1 per term. */

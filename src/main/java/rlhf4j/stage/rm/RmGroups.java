@@ -18,21 +18,8 @@ import rlhf4j.tokenizer.ChatTemplate;
  */
 record RmGroups(List<Group> train, List<Group> val, int truncated, int withoutPairs) {
 
-    /** One prompt's responses, each rendered, and the labeler's ranking they came with. */
-    /** One prompt's ranking and its rendered responses; serialisable (for Spark) without the file it came from. */
-    record Group(RankingExample ranking, List<ChatTemplate.Rendered> responses) implements java.io.Serializable {
-        private Object writeReplace() {
-            return new Sent(ranking.line(), ranking.prompt(), ranking.responses(), ranking.pairs(), List.copyOf(responses));
-        }
-    }
-
-    /** What a {@link Group} sends: everything but the source path (a {@code Path} is not serialisable). */
-    private record Sent(int line, List<rlhf4j.data.Message> prompt, List<String> texts, List<RankingExample.Pair> pairs,
-                        List<ChatTemplate.Rendered> responses) implements java.io.Serializable {
-        private Object readResolve() {
-            return new Group(new RankingExample(null, line, prompt, texts, pairs), responses);
-        }
-    }
+    /** One prompt's ranking and its rendered responses (serialisable, for Spark). */
+    record Group(RankingExample ranking, List<ChatTemplate.Rendered> responses) implements java.io.Serializable {}
 
     static RmGroups of(List<RankingExample> rows, RewardModel model, double valFraction) {
         List<Group> train = new ArrayList<>();
