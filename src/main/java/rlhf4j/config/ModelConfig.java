@@ -45,9 +45,4 @@ public record ModelConfig(
     public GptSpec spec(int vocabSize) {
         return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position);
     }
-
-    /** Width of one attention head. */
-    public int headSize() {
-        return nEmbd / nHead;
-    }
 }

@@ -43,9 +43,4 @@ public record PretrainConfig(
         return new PretrainConfig(PretrainData.defaults(), 16, 1000, 3e-3, 3e-4, 50, 0.1, 0.9, 0.95, 1e-8, 1.0, 1,
                 100, 8, 200, 10, List.of("The Congress", "Our nation"), 48, 0.8, false, false);
     }
-
-    /** Tokens per optimizer step for a given context length. */
-    public long tokensPerStep(int blockSize) {
-        return (long) batchSize * gradAccumSteps * blockSize;
-    }
 }

@@ -18,10 +18,6 @@ public final class ParamNames {
         return "h." + index + "." + suffix;
     }
 
-    public static boolean isScoreHead(String name) {
-        return name.startsWith("score.");
-    }
-
     /** Every tensor of the model with its shape, in file order; with {@code scoreHead} the scalar head too. */
     public static LinkedHashMap<String, long[]> layout(GptSpec spec, boolean scoreHead) {
         long c = spec.nEmbd();

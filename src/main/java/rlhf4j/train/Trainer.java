@@ -32,11 +32,7 @@ public final class Trainer {
                     stopAtStep, Preemption.none());
         }
 
-        /** Same settings, but stop (with a checkpoint) once {@code step} steps are done; 0 = run to the end. */
-        public Settings stoppingAt(int step) {
-            return new Settings(maxSteps, gradAccumSteps, gradClip, evalEvery, checkpointEvery, logEvery,
-                    skipNonfinite, schedule, step, preemption);
-        }
+    
     }
 
     /** Saves a checkpoint after {@code step} completed optimizer steps. */
