@@ -5,11 +5,13 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.stream.Stream;
 
 /**
  * The one way this project replaces a file: a hidden sibling temp file is written, forced to disk and
@@ -31,7 +33,7 @@ public final class AtomicFile {
 
     /** {@code text} as UTF-8. */
     public static void writeString(Path file, String text) throws IOException {
-        write(file, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        write(file, text.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Copies {@code source} over {@code file}. */
@@ -51,7 +53,7 @@ public final class AtomicFile {
         }
         String prefix = "." + target.getFileName() + ".tmp-";
         int removed = 0;
-        try (java.util.stream.Stream<Path> entries = Files.list(parent)) {
+        try (Stream<Path> entries = Files.list(parent)) {
             for (Path p : entries.filter(p -> p.getFileName().toString().startsWith(prefix)).toList()) {
                 String rest = p.getFileName().toString().substring(prefix.length());
                 int dash = rest.indexOf('-');

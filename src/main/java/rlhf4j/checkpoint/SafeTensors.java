@@ -25,6 +25,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
@@ -63,7 +64,7 @@ public final class SafeTensors {
         ObjectNode header = MAPPER.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject(METADATA);
-            metadata.forEach((k, v) -> meta.put(k, java.util.Objects.requireNonNull(v, "metadata value of " + k)));
+            metadata.forEach((k, v) -> meta.put(k, Objects.requireNonNull(v, "metadata value of " + k)));
         }
         List<INDArray> contiguous = new ArrayList<>(tensors.size());
         long offset = 0;

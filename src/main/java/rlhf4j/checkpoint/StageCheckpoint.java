@@ -8,16 +8,18 @@ import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.data.DataException;
 import rlhf4j.model.Activation;
 import rlhf4j.model.GptSpec;
 import rlhf4j.model.Norm;
-import rlhf4j.model.Position;
 import rlhf4j.model.ParamNames;
+import rlhf4j.model.Position;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
 
@@ -253,8 +255,8 @@ public final class StageCheckpoint {
             }
         }
         throw new DataException(file, key + ": \"" + text + "\" is not one of "
-                + java.util.Arrays.stream(gpt2.getDeclaringClass().getEnumConstants())
-                        .map(e -> e.name().toLowerCase(java.util.Locale.ROOT)).toList());
+                + Arrays.stream(gpt2.getDeclaringClass().getEnumConstants())
+                        .map(e -> e.name().toLowerCase(Locale.ROOT)).toList());
     }
 
     /** {@code activation_function}; absent, as in Hugging Face's GPT2Config, it is GPT-2's {@code gelu_new}. */
@@ -263,7 +265,7 @@ public final class StageCheckpoint {
         Activation a = Activation.ofHfName(name);
         if (a == null) {
             throw new DataException(file, "activation_function: \"" + name + "\" is not one of "
-                    + java.util.Arrays.stream(Activation.values()).map(Activation::hfName).toList());
+                    + Arrays.stream(Activation.values()).map(Activation::hfName).toList());
         }
         return a;
     }
@@ -316,9 +318,9 @@ public final class StageCheckpoint {
                 throw new DataException(file, "missing tensor " + t.getKey() + " (config.json: n_layer "
                         + spec.nLayer() + ")");
             }
-            if (!java.util.Arrays.equals(actual.shape(), t.getValue())) {
-                throw new DataException(file, t.getKey() + " has shape " + java.util.Arrays.toString(actual.shape())
-                        + ", config.json gives " + java.util.Arrays.toString(t.getValue()));
+            if (!Arrays.equals(actual.shape(), t.getValue())) {
+                throw new DataException(file, t.getKey() + " has shape " + Arrays.toString(actual.shape())
+                        + ", config.json gives " + Arrays.toString(t.getValue()));
             }
         }
         org.nd4j.linalg.api.buffer.DataType dtype = params.get(ParamNames.WTE).dataType();
@@ -350,8 +352,8 @@ public final class StageCheckpoint {
         m.put("n_ctx", s.blockSize());
         m.put("vocab_size", s.vocabSize());
         m.put("n_inner", 4 * s.nEmbd());
-        m.put(NORM_KEY, s.norm().name().toLowerCase(java.util.Locale.ROOT));
-        m.put(POSITION_KEY, s.position().name().toLowerCase(java.util.Locale.ROOT));
+        m.put(NORM_KEY, s.norm().name().toLowerCase(Locale.ROOT));
+        m.put(POSITION_KEY, s.position().name().toLowerCase(Locale.ROOT));
         m.put("activation_function", s.activation().hfName());
         m.put("layer_norm_epsilon", s.layerNormEpsilon());
         m.put("resid_pdrop", 0.0);

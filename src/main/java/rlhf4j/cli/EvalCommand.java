@@ -1,10 +1,14 @@
 package rlhf4j.cli;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -12,12 +16,18 @@ import picocli.CommandLine.Option;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
-import rlhf4j.generate.Decoding;
+import rlhf4j.data.DataException;
+import rlhf4j.data.PromptData;
+import rlhf4j.data.PromptExample;
 import rlhf4j.eval.AnswersFile;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.Evaluator;
+import rlhf4j.eval.JudgedComparison;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
+import rlhf4j.eval.judge.Judge;
+import rlhf4j.eval.judge.Judges;
+import rlhf4j.generate.Decoding;
 import rlhf4j.model.Gpt;
 
 /**
@@ -217,14 +227,14 @@ final class EvalCommand implements Callable<Integer> {
         if (out.equals(data.toAbsolutePath().normalize()) || sameFile(out, data)) {
             throw new ConfigException("--answers " + answers + " is the --data file: give another path");
         }
-        for (Path dir : java.util.Arrays.asList(checkpoint, rewardModel, reference, against)) {
+        for (Path dir : Arrays.asList(checkpoint, rewardModel, reference, against)) {
             if (dir != null && out.startsWith(dir.toAbsolutePath().normalize())) {
                 throw new ConfigException("--answers " + answers + " lies in the checkpoint folder " + dir
                         + ": give a path outside it");
             }
         }
         Path parent = out.getParent();
-        if (parent != null && java.nio.file.Files.exists(parent.resolve(StageCheckpoint.TRAINER_STATE))) {
+        if (parent != null && Files.exists(parent.resolve(StageCheckpoint.TRAINER_STATE))) {
             throw new ConfigException("--answers " + answers + " lies in the stage folder " + parent
                     + ": give a path outside it");
         }
@@ -232,8 +242,8 @@ final class EvalCommand implements Callable<Integer> {
 
     private static boolean sameFile(Path a, Path b) {
         try {
-            return java.nio.file.Files.exists(a) && java.nio.file.Files.exists(b) && java.nio.file.Files.isSameFile(a, b);
-        } catch (java.io.IOException e) {
+            return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+        } catch (IOException e) {
             return false;
         }
     }
@@ -244,32 +254,32 @@ final class EvalCommand implements Callable<Integer> {
             throw new ConfigException("--judge scores a policy's answers: " + checkpoint + " is a reward model");
         }
         List<String> names = judges.isEmpty() ? List.of("chrf") : judges;
-        java.util.Set<String> known = knownWords == null ? java.util.Set.of()
-                : rlhf4j.eval.judge.Judges.knownWords(knownWords);
-        List<rlhf4j.eval.judge.Judge> list = names.stream()
-                .map(n -> rlhf4j.eval.judge.Judges.create(n, lexicons, known, System.err)).toList();
-        List<rlhf4j.data.PromptExample> prompts = rlhf4j.data.PromptData.read(data);
+        Set<String> known = knownWords == null ? Set.of()
+                : Judges.knownWords(knownWords);
+        List<Judge> list = names.stream()
+                .map(n -> Judges.create(n, lexicons, known, System.err)).toList();
+        List<PromptExample> prompts = PromptData.read(data);
         if (limit > 0 && prompts.size() > limit) {
             prompts = prompts.subList(0, limit);
         }
         if (prompts.isEmpty()) {
-            throw new rlhf4j.data.DataException(data, "holds no prompts");
+            throw new DataException(data, "holds no prompts");
         }
-        if (list.stream().anyMatch(rlhf4j.eval.judge.Judge::needsReference)
+        if (list.stream().anyMatch(Judge::needsReference)
                 && prompts.stream().anyMatch(p -> p.reference() == null)) {
-            throw new rlhf4j.data.DataException(data, "has prompts without a completion, and chrf scores against it");
+            throw new DataException(data, "has prompts without a completion, and chrf scores against it");
         }
-        List<rlhf4j.eval.JudgedComparison.Contender> systems = new ArrayList<>();
+        List<JudgedComparison.Contender> systems = new ArrayList<>();
         if (against != null) {
             StageCheckpoint.Loaded other = StageCheckpoint.loadToStartFrom(against);
             if (!other.tokenizer().fingerprint().equals(ckpt.tokenizer().fingerprint())) {
                 throw new ConfigException("--against " + against + " uses a different tokenizer from " + checkpoint);
             }
-            systems.add(new rlhf4j.eval.JudgedComparison.Contender(against.toString(),
+            systems.add(new JudgedComparison.Contender(against.toString(),
                     new Gpt(other.spec(), other.params(), engine)));
         }
-        systems.add(new rlhf4j.eval.JudgedComparison.Contender(checkpoint.toString(), gpt));
-        rlhf4j.eval.JudgedComparison.Result r = rlhf4j.eval.JudgedComparison.run(systems, ckpt.tokenizer(), prompts,
+        systems.add(new JudgedComparison.Contender(checkpoint.toString(), gpt));
+        JudgedComparison.Result r = JudgedComparison.run(systems, ckpt.tokenizer(), prompts,
                 list, maxNewTokens, decoding, seed);
         System.out.println(r.gold().table());
         if (answers != null) {

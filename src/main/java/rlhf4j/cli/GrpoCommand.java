@@ -3,8 +3,8 @@ package rlhf4j.cli;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import rlhf4j.train.Preemption;
 import rlhf4j.stage.grpo.GrpoJob;
+import rlhf4j.train.Preemption;
 
 /** {@code ./train grpo}: GRPO from the SFT policy, rewarded by the reward model, a judge or a command. */
 @Command(name = "grpo", description = "Align the SFT policy with GRPO: groups of answers per prompt, no value model.")

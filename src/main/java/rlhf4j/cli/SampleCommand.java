@@ -12,12 +12,13 @@ import picocli.CommandLine.Option;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.data.Message;
-import rlhf4j.model.Gpt;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
+import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
+import rlhf4j.train.MemoryBudget;
 
 /** {@code ./train sample}: continue a prompt with a checkpoint's model (KV-cache sampler). */
 @Command(name = "sample", description = "Generate continuations of a prompt with a checkpoint.")
@@ -77,7 +78,7 @@ final class SampleCommand implements Callable<Integer> {
             System.arraycopy(ids, 0, start, 1, ids.length);
         }
         int stop = chat ? template.endOfTurn() : eot;
-        rlhf4j.train.MemoryBudget.checkSampling(ckpt.spec(), numSamples, Math.min(ckpt.spec().blockSize(),
+        MemoryBudget.checkSampling(ckpt.spec(), numSamples, Math.min(ckpt.spec().blockSize(),
                 start.length + maxNewTokens), "--num-samples");
         Sampler sampler = new Sampler(new Gpt(ckpt.spec(), ckpt.params(), Gpt.launcherEngine()).decoder(), tok.id(SpecialTokens.PAD));
         List<int[]> prompts = new ArrayList<>(Collections.nCopies(numSamples, start));

@@ -4,8 +4,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
+import rlhf4j.config.ConfigException;
 import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
+import rlhf4j.model.Gpt;
+import rlhf4j.train.Preemption;
+import rlhf4j.train.RunOptions;
 
 /** Options shared by the training jobs: the config file, overrides, resume and overwrite. */
 final class StageOptions {
@@ -28,17 +32,17 @@ final class StageOptions {
     @Option(names = "--stop-at-step", paramLabel = "N", description = "checkpoint and stop after step N, as if interrupted (resume later with --resume)")
     int stopAtStep;
 
-    rlhf4j.train.RunOptions run(rlhf4j.train.Preemption preemption) {
+    RunOptions run(Preemption preemption) {
         if (resume && overwrite) {
-            throw new rlhf4j.config.ConfigException("--resume and --overwrite contradict each other: --resume continues "
+            throw new ConfigException("--resume and --overwrite contradict each other: --resume continues "
                     + "the run in the stage folder, --overwrite starts it over; give one of them");
         }
         if (stopAtStep < 0) {
-            throw new rlhf4j.config.ConfigException("--stop-at-step must be a step number >= 1 (0 = run to the end), got "
+            throw new ConfigException("--stop-at-step must be a step number >= 1 (0 = run to the end), got "
                     + stopAtStep);
         }
-        return new rlhf4j.train.RunOptions(resume, overwrite, stopAtStep, preemption, acceptChanges,
-                rlhf4j.model.Gpt.launcherEngine());
+        return new RunOptions(resume, overwrite, stopAtStep, preemption, acceptChanges,
+                Gpt.launcherEngine());
     }
 
     ExperimentConfig load() {

@@ -3,8 +3,8 @@ package rlhf4j.cli;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 import rlhf4j.config.ConfigException;
 import rlhf4j.data.DataException;
 

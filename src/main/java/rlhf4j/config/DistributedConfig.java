@@ -2,6 +2,9 @@ package rlhf4j.config;
 
 import static rlhf4j.config.Check.require;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /**
  * The {@code distributed} section: whether the gradient stages compute their micro-batches on Apache Spark, and
  * where. Empty {@code master} and no {@code spark.master} from {@code spark-submit}: one JVM, as always.
@@ -13,7 +16,7 @@ public record DistributedConfig(
 
     public DistributedConfig {
         require(master != null, "master", "must be given (empty for one JVM)");
-        java.util.regex.Matcher local = java.util.regex.Pattern.compile("local(?:-cluster)?\\[([0-9, ]+)\\]").matcher(master);
+        Matcher local = Pattern.compile("local(?:-cluster)?\\[([0-9, ]+)\\]").matcher(master);
         if (local.matches()) {
             for (String n : local.group(1).split(",")) {
                 String d = n.strip().replaceFirst("^0+(?=.)", "");

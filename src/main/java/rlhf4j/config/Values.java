@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Converts one raw value (a YAML scalar's text, an override's text, or a Java value from a map) to a
@@ -118,7 +119,7 @@ final class Values {
             return plain.contains(".") ? plain : plain + ".0";
         }
         if (value instanceof List<?> list) {
-            return list.stream().map(Values::format).collect(java.util.stream.Collectors.joining(", ", "[", "]"));
+            return list.stream().map(Values::format).collect(Collectors.joining(", ", "[", "]"));
         }
         if (value instanceof Enum<?> e) {
             return e.name().toLowerCase(Locale.ROOT);

@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
+import rlhf4j.checkpoint.AtomicFile;
 
 /**
  * Publishes fetched folders by filling them next to their final place under a hidden temporary name and
@@ -67,7 +68,7 @@ public final class AtomicFiles {
                 throw new IllegalStateException("cannot serialise " + row, e);
             }
         }
-        rlhf4j.checkpoint.AtomicFile.writeString(file, text.toString());
+        AtomicFile.writeString(file, text.toString());
     }
 
     /** Deletes a file or a folder with everything in it; missing is fine. */

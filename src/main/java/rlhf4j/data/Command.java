@@ -1,5 +1,6 @@
 package rlhf4j.data;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -94,8 +95,8 @@ public record Command(String label, List<String> argv, String installHint, Strin
         return System.getProperty("os.name").startsWith("Windows");
     }
 
-    private static java.io.File nullDevice() {
-        return new java.io.File(isWindows() ? "NUL" : "/dev/null");
+    private static File nullDevice() {
+        return new File(isWindows() ? "NUL" : "/dev/null");
     }
 
     private static void deleteQuietly(Path file) {

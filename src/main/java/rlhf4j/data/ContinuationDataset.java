@@ -21,6 +21,7 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import rlhf4j.checkpoint.AtomicFile;
 
 /**
  * The sentence-continuation task data (prompt: the first words of a sentence, completion: the rest of it) for SFT,
@@ -164,8 +165,8 @@ public final class ContinuationDataset {
             AtomicFiles.writeJsonLines(result.ppo(), only(rows, PPO_SPLIT));
             AtomicFiles.writeJsonLines(result.test(), only(rows, TEST_SPLIT));
             writePretrain(result.pretrain(), addresses, pretrain);
-            rlhf4j.checkpoint.AtomicFile.writeString(result.words(), String.join("\n", words) + "\n");
-            rlhf4j.checkpoint.AtomicFile.writeString(result.manifest(), manifest(counts));
+            AtomicFile.writeString(result.words(), String.join("\n", words) + "\n");
+            AtomicFile.writeString(result.manifest(), manifest(counts));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the continuation data set to " + dir + ": "
                     + e.getMessage(), e);

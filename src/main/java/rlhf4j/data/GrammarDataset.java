@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import rlhf4j.checkpoint.AtomicFile;
 
 /**
  * The grammar-correction task data for SFT, reward modelling and PPO, built from the LanguageTool pairs and
@@ -109,7 +110,7 @@ public final class GrammarDataset {
             AtomicFiles.writeJsonLines(result.prompts(), rows.prompts());
             AtomicFiles.writeJsonLines(result.promptsTest(), rows.promptsTest());
             AtomicFiles.writeJsonLines(result.copy(), rows.copy());
-            rlhf4j.checkpoint.AtomicFile.writeString(result.manifest(), GrammarManifest.toJson(counts, rows.copy().size(), pairs.size(),
+            AtomicFile.writeString(result.manifest(), GrammarManifest.toJson(counts, rows.copy().size(), pairs.size(),
                     correct.size()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the grammar data set to " + dir + ": " + e.getMessage(), e);

@@ -85,7 +85,7 @@ final class JsonlCsvRows {
             }
         }
         if (node.isObject()) {
-            for (java.util.Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
                 String found = loneSurrogate(com.fasterxml.jackson.databind.node.TextNode.valueOf(names.next()));
                 if (found != null) {
                     return found;

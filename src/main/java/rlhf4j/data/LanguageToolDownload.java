@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
+import rlhf4j.checkpoint.AtomicFile;
 
 /**
  * Obtains the LanguageTool English rules jar through Maven (the local repository first, else
@@ -63,7 +64,7 @@ final class LanguageToolDownload {
         Path cached = clients.mavenRepository().resolve(GROUP.replace('.', '/')).resolve(ARTIFACT)
                 .resolve(VERSION).resolve(JAR_NAME);
         if (Files.isRegularFile(cached)) {
-            rlhf4j.checkpoint.AtomicFile.copy(cached, target);
+            AtomicFile.copy(cached, target);
             return;
         }
         Path work = Files.createTempDirectory("rlhf4j-languagetool-");
@@ -80,7 +81,7 @@ final class LanguageToolDownload {
                 throw new FetchException("mvn dependency:copy of " + COORDINATES + " left no " + JAR_NAME + "; "
                         + ALTERNATIVE);
             }
-            rlhf4j.checkpoint.AtomicFile.copy(fetched, target);
+            AtomicFile.copy(fetched, target);
         } finally {
             AtomicFiles.deleteTree(work);
         }
@@ -113,8 +114,8 @@ final class LanguageToolDownload {
             throw new FetchException(jar + " is not a readable jar (" + e.getMessage() + "): delete it and run again",
                     e);
         }
-        rlhf4j.checkpoint.AtomicFile.writeString(pairs, jsonl.toString());
-        rlhf4j.checkpoint.AtomicFile.writeString(sentences, lines(correct));
+        AtomicFile.writeString(pairs, jsonl.toString());
+        AtomicFile.writeString(sentences, lines(correct));
         return new Counts(correct.size(), seen.size(), writePretrain(sentences, pairs, pretrain));
     }
 
@@ -131,7 +132,7 @@ final class LanguageToolDownload {
         List<String> all = GrammarDataset.readSentences(sentences);
         Set<String> testCorrections = correctionsOfTestSources(GrammarDataset.readPairs(pairs));
         List<String> kept = all.stream().filter(s -> !isTestSource(s) && !testCorrections.contains(s)).toList();
-        rlhf4j.checkpoint.AtomicFile.writeString(pretrain, lines(kept));
+        AtomicFile.writeString(pretrain, lines(kept));
         return all.size() - kept.size();
     }
 

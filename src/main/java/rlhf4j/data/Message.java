@@ -1,5 +1,6 @@
 package rlhf4j.data;
 
+import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,7 +10,7 @@ import java.util.Objects;
  * One turn of a conversation in the Hugging Face chat convention: {@code role} is {@code system}, {@code user} or
  * {@code assistant}; {@code content} is the text of the turn.
  */
-public record Message(String role, String content) implements java.io.Serializable {
+public record Message(String role, String content) implements Serializable {
     public static final String SYSTEM = "system";
     public static final String USER = "user";
     public static final String ASSISTANT = "assistant";

@@ -1,10 +1,14 @@
 package rlhf4j.distributed;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import rlhf4j.config.ConfigException;
 import rlhf4j.config.DistributedConfig;
+import rlhf4j.nn.VectorSupport;
 
 /**
  * Opens the Spark context a distributed stage computes on. What bitwise equality with one JVM needs is pinned for
@@ -29,7 +33,7 @@ public final class SparkCluster {
         }
         String engine = System.getProperty("rlhf4j.engine");
         String options = cfg.executorJavaOptions() + (engine == null ? "" : " -Drlhf4j.engine=" + engine)
-                + " " + rlhf4j.nn.VectorSupport.pinLanesOption();
+                + " " + VectorSupport.pinLanesOption();
         conf.set("spark.executor.extraJavaOptions", (conf.get("spark.executor.extraJavaOptions", "") + " " + options).trim());
         if (master.startsWith("local")) {                 // everything on this machine: stay on the loopback
             conf.setIfMissing("spark.driver.host", "127.0.0.1");
@@ -42,15 +46,15 @@ public final class SparkCluster {
         Path scratch = Path.of(System.getProperty("java.io.tmpdir"), "rlhf4j-spark");
         try {
             Files.createDirectories(scratch);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot create " + scratch, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + scratch, e);
         }
         conf.setIfMissing("spark.local.dir", scratch.toString());
         try {
             return new JavaSparkContext(conf);
         } catch (Exception e) {                           // Scala throws SparkException unchecked
             if (String.valueOf(e.getMessage()).contains("Master URL")) {          // a master Spark cannot parse
-                throw new rlhf4j.config.ConfigException("distributed.master: " + e.getMessage()
+                throw new ConfigException("distributed.master: " + e.getMessage()
                         + " (local[N], local-cluster[N,cores,MB], spark://HOST:PORT, yarn, k8s://...)", e);
             }
             throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);

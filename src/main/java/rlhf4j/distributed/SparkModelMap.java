@@ -1,6 +1,7 @@
 package rlhf4j.distributed;
 
 import java.io.Serializable;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -66,7 +67,7 @@ public final class SparkModelMap<P extends Serializable, R extends Serializable>
                     .mapPartitions(part -> {                    // one model per task, for all of its inputs
                         Work<P, R> job = w.value();
                         Gpt gpt = new Gpt(job.spec(), weights.value().toArrays(), job.engine());
-                        String executor = java.net.InetAddress.getLocalHost().getHostName() + ":"
+                        String executor = InetAddress.getLocalHost().getHostName() + ":"
                                 + ProcessHandle.current().pid();
                         List<Tagged<R>> out = new ArrayList<>();
                         while (part.hasNext()) {

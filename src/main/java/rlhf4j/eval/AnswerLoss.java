@@ -1,12 +1,14 @@
 package rlhf4j.eval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import rlhf4j.model.Gpt;
-import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.rollout.PolicyPasses;
-import rlhf4j.rollout.RolloutBatch;
 import rlhf4j.rollout.Rollout;
+import rlhf4j.rollout.RolloutBatch;
+import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.SpecialTokens;
 
 /**
  * How natural answers read to the frozen pretrained model: the mean negative log-likelihood per token of each
@@ -22,7 +24,7 @@ public final class AnswerLoss {
     /** Nats per answer token pooled over {@code answers} (prompts[i] answered by answers[i]); NaN when none is scored. */
     public static double of(Gpt pretrained, BpeTokenizer tokenizer, List<String> prompts, List<String> answers) {
         int blockSize = pretrained.spec().blockSize();
-        int bos = tokenizer.id(rlhf4j.tokenizer.SpecialTokens.ENDOFTEXT);
+        int bos = tokenizer.id(SpecialTokens.ENDOFTEXT);
         List<Rollout> rows = new ArrayList<>();
         for (int i = 0; i < answers.size(); i++) {
             if (answers.get(i).isBlank()) {
@@ -32,7 +34,7 @@ public final class AnswerLoss {
             int[] text = tokenizer.encode(prompts.get(i).strip());
             int keep = Math.max(1, Math.min(text.length + 1, blockSize - answer.length));
             if (answer.length >= blockSize) {
-                answer = java.util.Arrays.copyOf(answer, blockSize - 1);
+                answer = Arrays.copyOf(answer, blockSize - 1);
                 keep = 1;
             }
             int[] prompt = new int[keep];                                  // <|endoftext|> and the prompt's last tokens

@@ -4,12 +4,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.data.Message;
+import rlhf4j.data.PromptExample;
 
 /**
  * Every answer of an evaluation as JSONL ({@code ./train eval --answers FILE}), so any tool can read or rescore
@@ -58,10 +60,10 @@ public final class AnswersFile {
      * The rows of a judged comparison: the checkpoint's answer (the last system) with each judge's score, and every
      * other system's answer and scores under its name.
      */
-    public static List<Row> ofJudged(List<rlhf4j.data.PromptExample> prompts, JudgedComparison.Result result) {
+    public static List<Row> ofJudged(List<PromptExample> prompts, JudgedComparison.Result result) {
         List<String> names = List.copyOf(result.answers().keySet());
         String own = names.get(names.size() - 1);
-        List<Row> rows = new java.util.ArrayList<>();
+        List<Row> rows = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
             Map<String, Object> s = new LinkedHashMap<>();
             for (String name : names) {
@@ -83,7 +85,7 @@ public final class AnswersFile {
     }
 
     /** The rows of a policy evaluation (reward and KL per answer; exact match and chrF where there is a reference). */
-    public static List<Row> ofPolicy(List<rlhf4j.eval.PolicyEval.Answer> answers) {
+    public static List<Row> ofPolicy(List<PolicyEval.Answer> answers) {
         return answers.stream().map(a -> {
             Map<String, Object> s = a.prompt().reference() == null ? scores("reward", a.reward(), "kl", a.kl())
                     : scores("reward", a.reward(), "kl", a.kl(), "exact", a.exact(), "chrf", a.chrF());

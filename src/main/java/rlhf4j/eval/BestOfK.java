@@ -1,14 +1,15 @@
 package rlhf4j.eval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import rlhf4j.data.PromptExample;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;
+import rlhf4j.rollout.Rollout;
+import rlhf4j.rollout.RolloutGenerator;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.train.Seeds;
-import rlhf4j.rollout.RolloutGenerator;
-import rlhf4j.rollout.Rollout;
 
 /**
  * Best-of-K (rejection sampling), the baseline every RLHF paper sets PPO against: a policy samples K answers to
@@ -69,7 +70,7 @@ public final class BestOfK {
                 for (int i = p * k; i < (p + 1) * k; i++) {
                     answers.add(tokenizer.decode(rollouts.get(i).response(), true).strip());
                 }
-                out.add(new Candidates(answers, java.util.Arrays.copyOfRange(scores, p * k, (p + 1) * k)));
+                out.add(new Candidates(answers, Arrays.copyOfRange(scores, p * k, (p + 1) * k)));
             }
         }
         return out;

@@ -1,6 +1,7 @@
 package rlhf4j.eval;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -25,7 +26,7 @@ public final class Bootstrap {
         }
 
         public Map<String, Object> toMap() {
-            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            Map<String, Object> m = new LinkedHashMap<>();
             m.put("value", estimate);
             m.put("ci95", List.of(low, high));
             return m;

@@ -1,27 +1,28 @@
 package rlhf4j.eval;
 
-import rlhf4j.checkpoint.StageCheckpoint;
-import rlhf4j.config.ConfigException;
-import rlhf4j.config.PipelineConfig;
-import rlhf4j.eval.BestOfK;
-import rlhf4j.eval.PolicyEval;
-import rlhf4j.eval.RmReward;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.config.ConfigException;
+import rlhf4j.config.PipelineConfig;
 import rlhf4j.data.DataException;
 import rlhf4j.data.Document;
 import rlhf4j.data.Message;
-import rlhf4j.generate.Decoding;
-import rlhf4j.data.RankingData;
-import rlhf4j.data.RankingExample;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.PromptSplit;
+import rlhf4j.data.RankingData;
+import rlhf4j.data.RankingExample;
+import rlhf4j.data.RowSkips;
 import rlhf4j.data.TextCorpus;
+import rlhf4j.eval.BestOfK;
+import rlhf4j.eval.PolicyEval;
+import rlhf4j.eval.RmReward;
+import rlhf4j.generate.Decoding;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
@@ -91,8 +92,8 @@ public final class Evaluator {
             conv.add(Message.assistant(item.reference()));
             ChatTemplate.Rendered r = template.render(conv);
             int keep = Math.min(r.length(), gpt.spec().blockSize() + 1);
-            rendered.add(new ChatTemplate.Rendered(java.util.Arrays.copyOf(r.ids(), keep),
-                    java.util.Arrays.copyOf(r.lossMask(), keep)));
+            rendered.add(new ChatTemplate.Rendered(Arrays.copyOf(r.ids(), keep),
+                    Arrays.copyOf(r.lossMask(), keep)));
         }
         double loss = MaskedLoss.of(gpt, rendered, BATCH, tokenizer.id(SpecialTokens.PAD));
         GenerationEval.Result gen = GenerationEval.run(gpt.decoder(), tokenizer, items,
@@ -122,7 +123,7 @@ public final class Evaluator {
      * the model's {@code reward_norm.json} when it has one.
      */
     public static Map<String, Object> preferences(RewardModel rm, Path file, int limit) {
-        rlhf4j.data.RowSkips skips = new rlhf4j.data.RowSkips(false);
+        RowSkips skips = new RowSkips(false);
         List<RankingExample> rows = RankingData.read(file, skips);
         List<RankingExample> scored = limit == 0 ? rows : rows.subList(0, Math.min(limit, rows.size()));
         if (scored.isEmpty()) {

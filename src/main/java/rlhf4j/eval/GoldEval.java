@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import rlhf4j.data.PromptExample;
+import rlhf4j.eval.judge.Judge;
 
 /**
  * The judges' verdict on several systems answering the same prompts, judged by the labeler's own measure and by
@@ -51,10 +53,10 @@ public record GoldEval(int prompts, String baseline, List<String> measures, List
         }
 
         /** Every judge's score of every answer ({@code prompts[i]} answered by {@code answers[i]}), exact match beside chrF. */
-        public static PerPrompt judged(List<rlhf4j.eval.judge.Judge> judges, List<String> prompts, List<String> answers,
+        public static PerPrompt judged(List<Judge> judges, List<String> prompts, List<String> answers,
                                        List<String> references) {
             Map<String, double[]> scores = new LinkedHashMap<>();
-            for (rlhf4j.eval.judge.Judge j : judges) {
+            for (Judge j : judges) {
                 if (j.name().equals("chrf")) {
                     scores.putAll(chrF(answers, references).scores());
                     continue;
@@ -70,7 +72,7 @@ public record GoldEval(int prompts, String baseline, List<String> measures, List
     }
 
     /** The positions of the prompts that have a reference completion, the ones a reference measure can score. */
-    public static List<Integer> withReference(List<rlhf4j.data.PromptExample> prompts) {
+    public static List<Integer> withReference(List<PromptExample> prompts) {
         List<Integer> scored = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
             if (prompts.get(i).reference() != null) {

@@ -1,5 +1,6 @@
 package rlhf4j.eval;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import rlhf4j.model.Gpt;
@@ -37,7 +38,7 @@ public final class LmEval {
         }
 
         public Map<String, Double> asMetrics(String prefix) {
-            Map<String, Double> m = new java.util.LinkedHashMap<>();                      // printed in this order
+            Map<String, Double> m = new LinkedHashMap<>();                      // printed in this order
             m.put(prefix + "loss", loss());
             m.put(prefix + "bpb", bitsPerByte());
             return m;

@@ -1,6 +1,7 @@
 package rlhf4j.eval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,12 +9,12 @@ import rlhf4j.data.PromptExample;
 import rlhf4j.eval.TextMetrics;
 import rlhf4j.generate.Decoding;
 import rlhf4j.model.Gpt;
-import rlhf4j.tokenizer.BpeTokenizer;
-import rlhf4j.rollout.RolloutMath;
 import rlhf4j.rollout.PolicyPasses;
-import rlhf4j.rollout.RolloutGenerator;
-import rlhf4j.rollout.RolloutBatch;
 import rlhf4j.rollout.Rollout;
+import rlhf4j.rollout.RolloutBatch;
+import rlhf4j.rollout.RolloutGenerator;
+import rlhf4j.rollout.RolloutMath;
+import rlhf4j.tokenizer.BpeTokenizer;
 
 /**
  * How a policy answers held-out prompts: answers (greedy, beam search or sampled, a {@link Decoding}) scored by the
@@ -81,7 +82,7 @@ public final class PolicyEval {
 
     private static double[] nans(int n) {
         double[] x = new double[n];
-        java.util.Arrays.fill(x, Double.NaN);
+        Arrays.fill(x, Double.NaN);
         return x;
     }
 }

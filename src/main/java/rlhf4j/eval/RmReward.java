@@ -1,10 +1,11 @@
 package rlhf4j.eval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import rlhf4j.eval.RewardModel;
-import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.rollout.Rollout;
+import rlhf4j.tokenizer.ChatTemplate;
 
 /**
  * The frozen reward model as PPO's reward: it scores the exact tokens the policy produced (no decode and
@@ -34,7 +35,7 @@ public final class RmReward implements RewardFunction {
         for (Rollout r : rollouts) {
             int[] seq = r.sequence();
             int extra = (r.stopped() ? 0 : 1) + newline.length;
-            int[] ids = java.util.Arrays.copyOf(seq, seq.length + extra);                    // [P + L (+1) + nl]
+            int[] ids = Arrays.copyOf(seq, seq.length + extra);                    // [P + L (+1) + nl]
             int at = seq.length;
             if (!r.stopped()) {
                 ids[at++] = endOfTurn;

@@ -1,14 +1,16 @@
 package rlhf4j.generate;
 
-import rlhf4j.model.InferenceModel;
-import rlhf4j.model.KvCache;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.function.IntPredicate;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import rlhf4j.model.InferenceModel;
+import rlhf4j.model.KvCache;
 import rlhf4j.model.PhaseTimes;
 
 /**
@@ -40,11 +42,11 @@ public final class Sampler {
      * @param stopped  true when a stop token ended it (false: length limit)
      */
     public record Generation(int[] prompt, int[] tokens, double[] logProbs, boolean stopped)
-            implements java.io.Serializable {}
+            implements Serializable {}
 
     /** Continuations of {@code prompts} (one batch), every row drawing its tokens from the one {@code rng}. */
     public List<Generation> generate(List<int[]> prompts, SamplingParams params, Random rng, IntPredicate isStop) {
-        return generate(prompts, params, java.util.Collections.nCopies(prompts.size(), rng), isStop);
+        return generate(prompts, params, Collections.nCopies(prompts.size(), rng), isStop);
     }
 
     /**

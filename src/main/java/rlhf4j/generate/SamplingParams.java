@@ -1,10 +1,12 @@
 package rlhf4j.generate;
 
+import java.io.Serializable;
+
 /**
  * How to pick the next token: temperature (0 = greedy), top-k (0 = off), nucleus top-p (1 = off),
  * and how many new tokens at most.
  */
-public record SamplingParams(double temperature, int topK, double topP, int maxNewTokens) implements java.io.Serializable {
+public record SamplingParams(double temperature, int topK, double topP, int maxNewTokens) implements Serializable {
     public SamplingParams {
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
             throw new IllegalArgumentException("temperature must be a number >= 0, got " + temperature);

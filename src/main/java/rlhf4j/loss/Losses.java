@@ -1,5 +1,6 @@
 package rlhf4j.loss;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -36,7 +37,7 @@ public final class Losses {
     /** {@code 1 / n} n times: the weights of a plain mean. */
     public static double[] uniformWeights(int n) {
         double[] w = new double[n];
-        java.util.Arrays.fill(w, 1.0 / n);
+        Arrays.fill(w, 1.0 / n);
         return w;
     }
 

@@ -10,6 +10,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.loss.Loss;
+import rlhf4j.nn.VectorSupport;
 
 /**
  * A GPT: its architecture, its parameters (GPT-2 names, in insertion order) and what computes
@@ -109,7 +110,7 @@ public final class Gpt {
      * lacks the Vector API module. The CLI reads it once per command and passes it down ({@code RunOptions.engine}).
      */
     public static Engine launcherEngine() {
-        return rlhf4j.nn.VectorSupport.enabled() ? Engine.KERNELS : Engine.GRAPH;
+        return VectorSupport.enabled() ? Engine.KERNELS : Engine.GRAPH;
     }
 
     /**
@@ -117,7 +118,7 @@ public final class Gpt {
      * asking for them otherwise is an error, never a silent switch to the graph.
      */
     public synchronized void setEngine(Engine engine) {
-        if (engine == Engine.KERNELS && !rlhf4j.nn.VectorSupport.available()) {
+        if (engine == Engine.KERNELS && !VectorSupport.available()) {
             throw new IllegalStateException("the kernel engine needs --add-modules jdk.incubator.vector");
         }
         if (engine == Engine.KERNELS && dataType() != DataType.FLOAT) {

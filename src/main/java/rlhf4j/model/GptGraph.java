@@ -3,6 +3,7 @@ package rlhf4j.model;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -136,7 +137,7 @@ public final class GptGraph {
             return inputs;
         }
         sd.getVariable(EMB).getArr().assign(emb);
-        Map<String, INDArray> rest = new java.util.HashMap<>(inputs);
+        Map<String, INDArray> rest = new HashMap<>(inputs);
         rest.remove(EMB);
         return rest;
     }

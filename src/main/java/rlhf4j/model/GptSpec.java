@@ -1,5 +1,7 @@
 package rlhf4j.model;
 
+import java.io.Serializable;
+
 /**
  * The architecture of one GPT: what {@code config.json} records and every stage inherits. Besides
  * the shape, {@link #norm} and {@link #position} choose GPT-2's LayerNorm and learned positions (the
@@ -10,7 +12,7 @@ package rlhf4j.model;
  * {@code n_positions}, {@code vocab_size}).
  */
 public record GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize, Norm norm, Position position,
-                      Activation activation, double layerNormEpsilon) implements java.io.Serializable {
+                      Activation activation, double layerNormEpsilon) implements Serializable {
     /** LayerNorm, learned positions, quick GELU, no epsilon: this project's default. */
     public GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize) {
         this(nLayer, nHead, nEmbd, blockSize, vocabSize, Norm.LAYERNORM, Position.LEARNED);

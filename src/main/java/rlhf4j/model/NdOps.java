@@ -1,5 +1,6 @@
 package rlhf4j.model;
 
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.LayerNorm;
@@ -17,7 +18,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 final class NdOps implements Ops<INDArray> {
     private final GptSpec spec;
-    private final java.util.Map<String, INDArray> params;
+    private final Map<String, INDArray> params;
     private final KvCache cache;
     private final int n;
     private final int start;
@@ -26,7 +27,7 @@ final class NdOps implements Ops<INDArray> {
     private final Rotary rotary;
     private INDArray bias;                                                                   // [B, 1, n, L]
 
-    NdOps(GptSpec spec, java.util.Map<String, INDArray> params, KvCache cache, int n, int start, int[] tokens,
+    NdOps(GptSpec spec, Map<String, INDArray> params, KvCache cache, int n, int start, int[] tokens,
           int[] positions, Rotary rotary) {
         this.spec = spec;
         this.params = params;

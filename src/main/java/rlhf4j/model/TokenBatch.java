@@ -1,5 +1,7 @@
 package rlhf4j.model;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -66,7 +68,7 @@ public record TokenBatch(int batch, int seqLen, int[] tokens, int[] positions, i
         return build(dtype);
     }
 
-    private static final java.util.Map<String, INDArray> CAUSAL = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, INDArray> CAUSAL = new ConcurrentHashMap<>();
 
     private INDArray build(DataType dtype) {
         int rowsNeeded = keyValid == null ? 1 : batch;

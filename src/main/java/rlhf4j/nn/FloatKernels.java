@@ -2,6 +2,7 @@ package rlhf4j.nn;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -566,7 +567,7 @@ public final class FloatKernels {
 
     /** {@code out[j] = Σ_r x[r, j]} for x [rows, cols] (a bias gradient). */
     public static void columnSum(ByteBuffer x, float[] out, int rows, int cols) {
-        java.util.Arrays.fill(out, 0f);
+        Arrays.fill(out, 0f);
         int bound = S.loopBound(cols);
         for (int r = 0; r < rows; r++) {
             int o = r * cols;

@@ -5,6 +5,7 @@ import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
 import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
 import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm;
 
+import java.util.Arrays;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -30,7 +31,7 @@ public final class Sgemm {
         if ((transA ? a.size(1) : a.size(0)) != m || (transB ? b.size(0) : b.size(1)) != n
                 || (transB ? b.size(1) : b.size(0)) != k) {
             throw new IllegalArgumentException("gemm shapes: " + shape(a, transA) + " x " + shape(b, transB) + " -> "
-                    + java.util.Arrays.toString(c.shape()));
+                    + Arrays.toString(c.shape()));
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m, n, k,
                 alpha, pointer(a), (int) a.size(1), pointer(b), (int) b.size(1), beta, pointer(c), n);
@@ -48,8 +49,8 @@ public final class Sgemm {
         int k = (int) (transA ? a.size(1) : a.size(2));
         if (a.size(0) != groups || b.size(0) != groups || (transA ? a.size(2) : a.size(1)) != m
                 || (transB ? b.size(1) : b.size(2)) != n || (transB ? b.size(2) : b.size(1)) != k) {
-            throw new IllegalArgumentException("batched gemm shapes: " + java.util.Arrays.toString(a.shape()) + " x "
-                    + java.util.Arrays.toString(b.shape()) + " -> " + java.util.Arrays.toString(c.shape()));
+            throw new IllegalArgumentException("batched gemm shapes: " + Arrays.toString(a.shape()) + " x "
+                    + Arrays.toString(b.shape()) + " -> " + Arrays.toString(c.shape()));
         }
         FloatPointer pa = pointer(a);
         FloatPointer pb = pointer(b);
@@ -77,6 +78,6 @@ public final class Sgemm {
     }
 
     private static String shape(INDArray x, boolean t) {
-        return java.util.Arrays.toString(x.shape()) + (t ? "ᵀ" : "");
+        return Arrays.toString(x.shape()) + (t ? "ᵀ" : "");
     }
 }

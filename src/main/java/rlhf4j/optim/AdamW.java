@@ -1,15 +1,16 @@
 package rlhf4j.optim;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.nn.FloatKernels;
 import rlhf4j.nn.VectorSupport;
-import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 
 /**
  * AdamW with decoupled weight decay (Loshchilov &amp; Hutter), following torch.optim.AdamW:
@@ -80,8 +81,8 @@ public final class AdamW {
             INDArray g = grads.get(e.getKey());
             if (g != null && !g.equalShapes(e.getValue())) {
                 throw new IllegalArgumentException("gradient of " + e.getKey() + " has shape "
-                        + java.util.Arrays.toString(g.shape()) + ", parameter has "
-                        + java.util.Arrays.toString(e.getValue().shape()));
+                        + Arrays.toString(g.shape()) + ", parameter has "
+                        + Arrays.toString(e.getValue().shape()));
             }
         }
         step++;

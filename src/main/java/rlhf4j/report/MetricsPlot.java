@@ -26,6 +26,7 @@ import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.chart.ui.RectangleInsets;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
+import rlhf4j.checkpoint.AtomicFile;
 
 /**
  * PNG line charts of metrics.csv columns against the optimizer step (JFreeChart, headless). Dense
@@ -77,7 +78,7 @@ public final class MetricsPlot {
         if (chart == null) {
             return false;
         }
-        rlhf4j.checkpoint.AtomicFile.write(png, out -> ChartUtils.writeChartAsPNG(out, chart, spec.width(), spec.height()));
+        AtomicFile.write(png, out -> ChartUtils.writeChartAsPNG(out, chart, spec.width(), spec.height()));
         return true;
     }
 

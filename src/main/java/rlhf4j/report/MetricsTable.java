@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,7 @@ public record MetricsTable(List<String> columns, Map<String, List<Point>> series
         columns = List.copyOf(columns);
         Map<String, List<Point>> copy = new LinkedHashMap<>();
         series.forEach((k, v) -> copy.put(k, List.copyOf(v)));
-        series = java.util.Collections.unmodifiableMap(copy);
+        series = Collections.unmodifiableMap(copy);
     }
 
     /**

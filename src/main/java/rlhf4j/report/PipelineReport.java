@@ -1,7 +1,5 @@
 package rlhf4j.report;
 
-import rlhf4j.checkpoint.StageCheckpoint;
-
 import java.awt.AWTError;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +16,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import rlhf4j.checkpoint.AtomicFile;
+import rlhf4j.checkpoint.StageCheckpoint;
 
 /**
  * The pipeline report of one run: {@code <runDir>/report.html} plus one PNG chart per stage in
@@ -146,7 +146,7 @@ public final class PipelineReport {
         }
         String html = html(runDir, ctx, stages, plots, plotProblems);
         Path out = runDir.resolve(HTML);
-        rlhf4j.checkpoint.AtomicFile.write(out, html.getBytes(StandardCharsets.UTF_8));
+        AtomicFile.write(out, html.getBytes(StandardCharsets.UTF_8));
         return new Written(out, plots, stages);
     }
 

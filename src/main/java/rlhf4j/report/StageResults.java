@@ -1,7 +1,5 @@
 package rlhf4j.report;
 
-import rlhf4j.checkpoint.StageCheckpoint;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +16,8 @@ import java.util.OptionalDouble;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import rlhf4j.checkpoint.Json;
+import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.eval.GoldEval;
 
 /**
  * What a stage folder ({@code checkpoints/<run>/<stage>/}) holds, read for the report: its
@@ -267,7 +267,7 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
             }
             String rest = key.substring("gold.win_rates.".length(), key.length() - ".value".length());
             String judge = rest.substring(rest.lastIndexOf('.') + 1);
-            rows.add(new ResultRow(stage, "win rate against SFT by " + rlhf4j.eval.GoldEval.label(judge)
+            rows.add(new ResultRow(stage, "win rate against SFT by " + GoldEval.label(judge)
                     + " (ties half, 0–1)", new ResultRow.Cell(stage + ".win_rate_" + judge, test.get(key), 4),
                     Optional.empty(), "", source));
         }

@@ -1,5 +1,6 @@
 package rlhf4j.rollout;
 
+import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -62,6 +63,6 @@ public final class PolicyPasses {
     }
 
     public static List<Rollout> pick(List<Rollout> x, int[] rows) {
-        return java.util.Arrays.stream(rows).mapToObj(x::get).toList();
+        return Arrays.stream(rows).mapToObj(x::get).toList();
     }
 }

@@ -1,5 +1,6 @@
 package rlhf4j.rollout;
 
+import java.io.Serializable;
 import java.util.List;
 import rlhf4j.data.Message;
 
@@ -11,7 +12,7 @@ import rlhf4j.data.Message;
  * @param reference the prompt's reference answer, or null
  */
 public record Rollout(List<Message> prompt, int[] promptIds, int[] response, double[] samplerLogp, boolean stopped,
-                      String reference) implements java.io.Serializable {
+                      String reference) implements Serializable {
     public Rollout {
         if (promptIds.length == 0 || response.length == 0) {
             throw new IllegalArgumentException("a rollout needs a prompt and at least one response token");

@@ -1,6 +1,7 @@
 package rlhf4j.rollout;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import rlhf4j.model.TokenBatch;
 
@@ -116,7 +117,7 @@ public final class RolloutBatch {
         double[][] out = new double[rows.size()][];
         for (int i = 0; i < out.length; i++) {
             out[i] = new double[rows.get(i).response().length];
-            java.util.Arrays.fill(out[i], w);
+            Arrays.fill(out[i], w);
         }
         return out;
     }

@@ -1,5 +1,7 @@
 package rlhf4j.tokenizer;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -127,7 +129,7 @@ public final class BpeTokenizer {
     }
 
     /** Writes this tokenizer's tokenizer.json text to {@code out} (left open). */
-    public void save(java.io.OutputStream out) throws java.io.IOException {
+    public void save(OutputStream out) throws IOException {
         TokenizerJson.write(this, out);
     }
 

@@ -1,5 +1,6 @@
 package rlhf4j.tokenizer;
 
+import java.io.Serializable;
 import java.util.List;
 import rlhf4j.data.Message;
 
@@ -28,7 +29,7 @@ public final class ChatTemplate {
     }
 
     /** Token ids and the loss mask (same length). */
-    public record Rendered(int[] ids, int[] lossMask) implements java.io.Serializable {
+    public record Rendered(int[] ids, int[] lossMask) implements Serializable {
         public int length() {
             return ids.length;
         }

@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import rlhf4j.checkpoint.AtomicFile;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -16,6 +16,7 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVPrinter;
 import org.apache.commons.csv.CSVRecord;
+import rlhf4j.checkpoint.AtomicFile;
 
 /**
  * {@code metrics.csv}: a header row, then one row per logged step, column {@code step} first.
@@ -81,7 +82,7 @@ public final class MetricsCsv implements AutoCloseable {
     /** The numbers of the file's last row by column (empty cells left out; empty map when there is no row). */
     public Map<String, Double> lastRow() {
         Path target = file.get();
-        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        Map<String, Double> out = new LinkedHashMap<>();
         try (CSVParser parser = CSVParser.parse(target, StandardCharsets.UTF_8,
                 CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build())) {
             CSVRecord last = null;
@@ -100,7 +101,7 @@ public final class MetricsCsv implements AutoCloseable {
                     }
                 }
             }
-        } catch (IOException | IllegalStateException | java.io.UncheckedIOException e) {
+        } catch (IOException | IllegalStateException | UncheckedIOException e) {
             return out;
         }
         return out;

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import rlhf4j.checkpoint.AtomicDir;
+import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.config.RunConfig;
@@ -91,7 +92,7 @@ public final class StageDir {
             while (m.find()) {
                 if (Integer.parseInt(m.group(1)) > step) {
                     // one rename: a kill while trimming must not lose the samples being kept
-                    rlhf4j.checkpoint.AtomicFile.write(file, text.substring(0, m.start()).getBytes(StandardCharsets.UTF_8));
+                    AtomicFile.write(file, text.substring(0, m.start()).getBytes(StandardCharsets.UTF_8));
                     return;
                 }
             }

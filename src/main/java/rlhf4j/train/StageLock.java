@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import rlhf4j.config.ConfigException;
@@ -140,7 +141,7 @@ public final class StageLock implements AutoCloseable {
     /** {@code pid N on HOST since ISO-INSTANT}: who holds a lock, as written into the file. */
     static String holderLine() {
         return "pid " + ProcessHandle.current().pid() + " on " + hostName() + " since "
-                + Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+                + Instant.now().truncatedTo(ChronoUnit.SECONDS);
     }
 
     private static String hostName() {

@@ -13,6 +13,7 @@ import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.TrainingHyperparams;
 import rlhf4j.model.Gpt;
+import rlhf4j.nn.VectorSupport;
 import rlhf4j.optim.AdamW;
 import rlhf4j.optim.LrSchedule;
 import rlhf4j.tokenizer.BpeTokenizer;
@@ -63,7 +64,7 @@ public final class StageRunner {
     public static Start start(TrainingHyperparams h, Gpt gpt, StageCheckpoint.Loaded resumed, PrintStream out,
                               Path dir, long seed, boolean acceptChanges, int updatesPerStep) {
         AdamW optimizer = optimizer(h);
-        out.println(rlhf4j.nn.VectorSupport.engineLine(gpt.engine() == Gpt.Engine.KERNELS));
+        out.println(VectorSupport.engineLine(gpt.engine() == Gpt.Engine.KERNELS));
         if (resumed == null) {
             return new Start(gpt, optimizer, 0, 0.0);
         }

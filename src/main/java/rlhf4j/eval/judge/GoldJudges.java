@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.LabelConfig;
+import rlhf4j.data.TaskFiles;
 
 /**
  * The judges a config names: the simulated labeler's ({@code label.labeler}) and the gold evaluation's
@@ -24,7 +25,7 @@ public final class GoldJudges {
     public static Judge create(String name, ExperimentConfig config, PrintStream out) {
         LabelConfig label = config.label();
         Set<String> known = name.equals("sentiment") && !label.knownWords().isEmpty()
-                ? Judges.knownWords(rlhf4j.data.TaskFiles.ensure(Path.of(label.knownWords()), out)) : Set.of();
+                ? Judges.knownWords(TaskFiles.ensure(Path.of(label.knownWords()), out)) : Set.of();
         return Judges.create(name, Path.of(config.eval().lexicons()), known, out);
     }
 }

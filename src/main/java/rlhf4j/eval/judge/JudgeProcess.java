@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -191,7 +192,7 @@ public final class JudgeProcess implements AutoCloseable {
         try {
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
             last = lines.isEmpty() ? "" : "; its last stderr line: " + shorten(lines.get(lines.size() - 1));
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             last = "";
         }
         return stopped(key + ": the judge " + what + status + last + " (stderr in " + log + ")");

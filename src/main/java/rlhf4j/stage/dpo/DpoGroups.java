@@ -1,5 +1,6 @@
 package rlhf4j.stage.dpo;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,7 +25,7 @@ import rlhf4j.tokenizer.ChatTemplate;
 record DpoGroups(List<Group> train, List<Group> val, int truncated, int tooLong, int withoutPairs) {
 
     /** One prompt's ranking, its responses as rollouts and their reference log-probabilities [K]. */
-    record Group(RankingExample ranking, List<Rollout> responses, double[] refLogp) implements java.io.Serializable {}
+    record Group(RankingExample ranking, List<Rollout> responses, double[] refLogp) implements Serializable {}
 
     /** Sequences per reference pass: enough to keep the pass efficient, few enough for any machine. */
     private static final int REFERENCE_ROWS = 32;

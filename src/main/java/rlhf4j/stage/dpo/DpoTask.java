@@ -1,6 +1,7 @@
 package rlhf4j.stage.dpo;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -130,7 +131,7 @@ final class DpoTask implements TrainingTask {
         double[][] out = new double[shape.length][];
         for (int i = 0; i < out.length; i++) {
             out[i] = new double[shape[i].length];
-            java.util.Arrays.fill(out[i], perSequence[i]);
+            Arrays.fill(out[i], perSequence[i]);
         }
         return out;
     }

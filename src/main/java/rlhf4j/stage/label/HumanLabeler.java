@@ -191,7 +191,7 @@ public final class HumanLabeler implements Labeler {
         String here;
         try {
             here = InetAddress.getLocalHost().getHostAddress();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             here = "this machine's address";
         }
         return "every interface (" + a.getHostAddress() + ":" + bound.getPort() + "; e.g. http://" + here + ":"

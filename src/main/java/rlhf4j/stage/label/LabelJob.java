@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -21,15 +22,18 @@ import rlhf4j.data.DataException;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.PromptSplit;
+import rlhf4j.data.RankingData;
+import rlhf4j.data.RowSkips;
 import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.judge.GoldJudges;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;
+import rlhf4j.train.MemoryBudget;
 import rlhf4j.train.Progress;
 import rlhf4j.train.RunOptions;
+import rlhf4j.train.Seeds;
 import rlhf4j.train.StageDir;
 import rlhf4j.train.StageLock;
-import rlhf4j.train.Seeds;
 
 /**
  * {@code ./train label}: the SFT model answers training prompts K times and a {@link Labeler} ranks the answers,
@@ -166,7 +170,7 @@ public final class LabelJob {
             Path target = Files.createDirectories(dir.resolve(PREVIOUS).resolve(String.valueOf(n)));
             for (String f : files) {
                 if (Files.exists(dir.resolve(f))) {
-                    Files.move(dir.resolve(f), target.resolve(f), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    Files.move(dir.resolve(f), target.resolve(f), StandardCopyOption.ATOMIC_MOVE);
                 }
             }
             return target;
@@ -230,7 +234,7 @@ public final class LabelJob {
             throw new ConfigException("label.max_new_tokens: " + cfg.maxNewTokens() + " leaves no room for a prompt in "
                     + "the model's block_size " + model.spec().blockSize());
         }
-        rlhf4j.train.MemoryBudget.check(model.spec(), (long) cfg.batchSize() * cfg.numCandidates(),
+        MemoryBudget.check(model.spec(), (long) cfg.batchSize() * cfg.numCandidates(),
                 model.spec().blockSize(), "label.batch_size");
         List<PromptExample> prompts = prompts(config, out);
         out.printf("label: %s answers %d prompts %d times (temperature %s, top_p %s), labeler %s%n", init,
@@ -288,8 +292,8 @@ public final class LabelJob {
 
     /** The pairs the rm stage will read from the journal (the ranking reader's rule, ties and equal texts give none). */
     private static int pairs(RankingsJournal journal) {
-        return journal.judgedCount() == 0 ? 0 : rlhf4j.data.RankingData.read(journal.file(),
-                        new rlhf4j.data.RowSkips(false)).stream()
+        return journal.judgedCount() == 0 ? 0 : RankingData.read(journal.file(),
+                        new RowSkips(false)).stream()
                 .mapToInt(r -> r.pairs().size()).sum();
     }
 

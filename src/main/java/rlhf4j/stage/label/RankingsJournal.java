@@ -18,6 +18,7 @@ import java.util.Set;
 import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.data.DataException;
+import rlhf4j.data.Message;
 
 /**
  * The label stage's judgements on disk, durable one at a time: {@code rankings.jsonl} holds one row per judged
@@ -140,7 +141,7 @@ public final class RankingsJournal {
     private static Map<String, Object> row(LabelTask task, Judgement judgement, String labeler) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("id", task.id());
-        row.put("prompt", rlhf4j.data.Message.toJson(task.prompt()));
+        row.put("prompt", Message.toJson(task.prompt()));
         row.put("responses", task.responses());
         if (judgement.ranking() != null) {
             row.put("ranking", judgement.ranking());

@@ -14,16 +14,17 @@ import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
+import rlhf4j.data.DataException;
+import rlhf4j.eval.MethodComparison;
+import rlhf4j.model.Gpt;
 import rlhf4j.report.PipelineReport;
 import rlhf4j.report.ReportContext;
-import rlhf4j.model.Gpt;
 import rlhf4j.report.SideBySide;
-import rlhf4j.stage.label.LabelJob;
-import rlhf4j.stage.pretrain.PretrainJob;
-import rlhf4j.eval.MethodComparison;
 import rlhf4j.stage.dpo.DpoJob;
 import rlhf4j.stage.grpo.GrpoJob;
+import rlhf4j.stage.label.LabelJob;
 import rlhf4j.stage.ppo.PpoJob;
+import rlhf4j.stage.pretrain.PretrainJob;
 import rlhf4j.stage.rm.RmJob;
 import rlhf4j.stage.sft.SftJob;
 import rlhf4j.train.Preemption;
@@ -123,7 +124,7 @@ public final class PipelineJob {
         try {
             trained = Json.readTree(dir.resolve(StageCheckpoint.TRAINER_STATE)).path("finished").asBoolean(false);
         } catch (IOException e) {
-            throw new rlhf4j.data.DataException(dir.resolve(StageCheckpoint.TRAINER_STATE), "cannot read: " + e.getMessage());
+            throw new DataException(dir.resolve(StageCheckpoint.TRAINER_STATE), "cannot read: " + e.getMessage());
         }
         String test = switch (stage) {
             case "sft" -> config.sft().data().test();

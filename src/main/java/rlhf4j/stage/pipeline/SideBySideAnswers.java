@@ -15,6 +15,7 @@ import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
 import rlhf4j.model.Gpt;
+import rlhf4j.report.SideBySide;
 import rlhf4j.train.StageDir;
 
 /**
@@ -45,7 +46,7 @@ final class SideBySideAnswers {
         return p.reference() != null && copy.answer(p.prompt()).map(in -> in.equals(p.reference().strip())).orElse(false);
     }
 
-    static List<rlhf4j.report.SideBySide> collect(ExperimentConfig config, Gpt.Engine engine, PrintStream out) {
+    static List<SideBySide> collect(ExperimentConfig config, Gpt.Engine engine, PrintStream out) {
         String file = config.ppo().data().test().isEmpty() ? config.ppo().data().prompts() : config.ppo().data().test();
         List<PromptExample> prompts = pick(PromptData.read(TaskFiles.ensure(Path.of(file), out)),
                 new CopyBaseline(config.eval().copyPrefix()));
@@ -62,14 +63,14 @@ final class SideBySideAnswers {
                     ckpt.tokenizer(), items, items.size(), config.ppo().maxNewTokens(), config.eval().decoding(config.run().seed()));
             byStage.put(stage, r.answers().stream().map(GenerationEval.Answer::output).toList());
         }
-        List<rlhf4j.report.SideBySide> rows = new ArrayList<>();
+        List<SideBySide> rows = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
             Map<String, String> answers = new LinkedHashMap<>();
             for (Map.Entry<String, List<String>> e : byStage.entrySet()) {
                 answers.put(e.getKey(), e.getValue().get(i));
             }
             List<Message> prompt = prompts.get(i).prompt();
-            rows.add(new rlhf4j.report.SideBySide(prompt.get(prompt.size() - 1).content(), prompts.get(i).reference(),
+            rows.add(new SideBySide(prompt.get(prompt.size() - 1).content(), prompts.get(i).reference(),
                     answers));
         }
         return rows;

@@ -11,19 +11,19 @@ import rlhf4j.loss.Losses;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.HeadRequest;
 import rlhf4j.optim.AdamW;
+import rlhf4j.rollout.KlEstimator;
+import rlhf4j.rollout.PolicyPasses;
+import rlhf4j.rollout.PromptStream;
+import rlhf4j.rollout.Rollout;
+import rlhf4j.rollout.RolloutBatch;
+import rlhf4j.rollout.RolloutGenerator;
+import rlhf4j.rollout.RolloutMath;
+import rlhf4j.rollout.RolloutRunner;
+import rlhf4j.rollout.RolloutSampling;
+import rlhf4j.rollout.StepSampler;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.train.ClippedUpdate;
 import rlhf4j.train.Seeds;
-import rlhf4j.rollout.RolloutMath;
-import rlhf4j.rollout.KlEstimator;
-import rlhf4j.rollout.PromptStream;
-import rlhf4j.rollout.PolicyPasses;
-import rlhf4j.rollout.RolloutSampling;
-import rlhf4j.rollout.RolloutRunner;
-import rlhf4j.rollout.RolloutGenerator;
-import rlhf4j.rollout.StepSampler;
-import rlhf4j.rollout.RolloutBatch;
-import rlhf4j.rollout.Rollout;
 
 /**
  * One PPO step, as TRL and OpenRLHF do it: roll out B prompts with the policy's KV-cache

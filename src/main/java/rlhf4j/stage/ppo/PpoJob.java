@@ -11,29 +11,31 @@ import rlhf4j.config.ConfigException;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.PpoConfig;
 import rlhf4j.data.PromptExample;
-import rlhf4j.eval.judge.GoldJudges;
-import rlhf4j.eval.judge.Judge;
+import rlhf4j.eval.HeldOutAnswers;
+import rlhf4j.eval.PolicyEval;
+import rlhf4j.eval.PolicyTestEval;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
+import rlhf4j.eval.RmReward;
+import rlhf4j.eval.judge.GoldJudges;
+import rlhf4j.eval.judge.Judge;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.ParamNames;
+import rlhf4j.nn.VectorSupport;
 import rlhf4j.optim.AdamW;
+import rlhf4j.rollout.PromptSets;
+import rlhf4j.rollout.PromptStream;
+import rlhf4j.rollout.RolloutRunner;
 import rlhf4j.stage.Runners;
+import rlhf4j.train.Evaluation;
+import rlhf4j.train.MemoryBudget;
 import rlhf4j.train.PolicyAndReference;
 import rlhf4j.train.ResumeState;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
 import rlhf4j.train.StageLock;
 import rlhf4j.train.StageRunner;
-import rlhf4j.train.Evaluation;
 import rlhf4j.train.Trainer;
-import rlhf4j.eval.RmReward;
-import rlhf4j.eval.PolicyEval;
-import rlhf4j.rollout.PromptSets;
-import rlhf4j.rollout.PromptStream;
-import rlhf4j.rollout.RolloutRunner;
-import rlhf4j.eval.HeldOutAnswers;
-import rlhf4j.eval.PolicyTestEval;
 
 /**
  * {@code ./train ppo}: aligns the SFT policy to the reward model with PPO and a KL penalty, writing
@@ -71,7 +73,7 @@ public final class PpoJob {
         StageCheckpoint.Loaded sft = pair.sft();
         Path rmDir = previous != null ? Path.of(previous.trainerState().path("reward_model").asText())
                 : cfg.rewardModel().isEmpty() ? StageDir.of(config.run(), "rm") : Path.of(cfg.rewardModel());
-        rlhf4j.train.MemoryBudget.check(sft.spec(), cfg.batchSize(), sft.spec().blockSize(), "ppo.batch_size");
+        MemoryBudget.check(sft.spec(), cfg.batchSize(), sft.spec().blockSize(), "ppo.batch_size");
         StageCheckpoint.Loaded rm = load(rmDir, "ppo.reward_model", "run ./train rm first, or set ppo.reward_model");
         RewardModel rewardModel = new RewardModel(scoreModel(rm, rmDir, options.engine()), rm.tokenizer(),
                 RewardNorm.read(rmDir));
@@ -103,7 +105,7 @@ public final class PpoJob {
             ResumeState.checkData(dir, previous.trainerState(), dataSha, "ppo.data.prompts",
                     options.acceptChanges());
         }
-        out.println(rlhf4j.nn.VectorSupport.engineLine(policy.engine() == Gpt.Engine.KERNELS));
+        out.println(VectorSupport.engineLine(policy.engine() == Gpt.Engine.KERNELS));
         out.printf("data: %d training and %d held-out prompts from %s; policy %s, reward model %s%n", train.size(),
                 val.size(), promptFile, init, rmDir);
 
@@ -216,8 +218,8 @@ public final class PpoJob {
     }
 
     /** The reward model's weights with its normalisation folded into the head: w·g, b·g + bias. */
-    static java.util.LinkedHashMap<String, INDArray> valueInit(Map<String, INDArray> rm, RewardNorm norm) {
-        java.util.LinkedHashMap<String, INDArray> v = PolicyAndReference.copy(rm);
+    static LinkedHashMap<String, INDArray> valueInit(Map<String, INDArray> rm, RewardNorm norm) {
+        LinkedHashMap<String, INDArray> v = PolicyAndReference.copy(rm);
         v.get(ParamNames.SCORE_WEIGHT).muli(norm.gain());
         v.get(ParamNames.SCORE_BIAS).muli(norm.gain()).addi(norm.bias());
         return v;

@@ -1,5 +1,6 @@
 package rlhf4j.stage.ppo;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,7 +96,7 @@ public final class PpoStep implements TrainingStep {
         }
 
         List<String> check(int step, Map<String, Double> m) {
-            List<String> out = new java.util.ArrayList<>();
+            List<String> out = new ArrayList<>();
             double kl = m.get("kl");
             double length = m.get("response_length");
             if (Double.isNaN(firstLength)) {

@@ -13,10 +13,11 @@ import rlhf4j.data.DefaultCorpus;
 import rlhf4j.data.Document;
 import rlhf4j.data.TextCorpus;
 import rlhf4j.model.Gpt;
+import rlhf4j.model.GptInit;
 import rlhf4j.model.GptSpec;
+import rlhf4j.stage.Runners;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
-import rlhf4j.stage.Runners;
 import rlhf4j.train.DataFingerprint;
 import rlhf4j.train.MemoryBudget;
 import rlhf4j.train.ResumeState;
@@ -83,7 +84,7 @@ public final class PretrainJob {
             }
             gpt = new Gpt(spec, previous.params(), options.engine());
         } else {
-            gpt = new Gpt(spec, rlhf4j.model.GptInit.init(spec, DataType.FLOAT, config.run().seed(),
+            gpt = new Gpt(spec, GptInit.init(spec, DataType.FLOAT, config.run().seed(),
                     config.model().initStd()), options.engine());
         }
         String dataSha = new DataFingerprint().add(split.train()).add(split.val()).hex();

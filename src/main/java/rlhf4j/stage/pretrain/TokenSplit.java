@@ -1,5 +1,6 @@
 package rlhf4j.stage.pretrain;
 
+import java.util.Arrays;
 import java.util.List;
 import rlhf4j.data.DataException;
 import rlhf4j.data.Document;
@@ -50,7 +51,7 @@ public record TokenSplit(int[] train, int[] val) {
 
         void add(int v) {
             if (size == data.length) {
-                data = java.util.Arrays.copyOf(data, data.length * 2);
+                data = Arrays.copyOf(data, data.length * 2);
             }
             data[size++] = v;
         }
@@ -62,7 +63,7 @@ public record TokenSplit(int[] train, int[] val) {
         }
 
         int[] toArray() {
-            return java.util.Arrays.copyOf(data, size);
+            return Arrays.copyOf(data, size);
         }
     }
 }

@@ -1,5 +1,6 @@
 package rlhf4j.stage.rm;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import rlhf4j.data.PromptSplit;
@@ -19,7 +20,7 @@ import rlhf4j.tokenizer.ChatTemplate;
 record RmGroups(List<Group> train, List<Group> val, int truncated, int withoutPairs) {
 
     /** One prompt's ranking and its rendered responses (serialisable, for Spark). */
-    record Group(RankingExample ranking, List<ChatTemplate.Rendered> responses) implements java.io.Serializable {}
+    record Group(RankingExample ranking, List<ChatTemplate.Rendered> responses) implements Serializable {}
 
     static RmGroups of(List<RankingExample> rows, RewardModel model, double valFraction) {
         List<Group> train = new ArrayList<>();

@@ -14,16 +14,19 @@ import rlhf4j.config.ConfigException;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.RmConfig;
 import rlhf4j.data.DataException;
-import rlhf4j.data.RowSkips;
 import rlhf4j.data.RankingData;
+import rlhf4j.data.RowSkips;
 import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.RankingMetrics;
 import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
-import rlhf4j.stage.label.LabelRankings;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptInit;
 import rlhf4j.stage.Runners;
+import rlhf4j.stage.label.LabelRankings;
+import rlhf4j.train.DataFingerprint;
+import rlhf4j.train.MemoryBudget;
+import rlhf4j.train.ResumeState;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
 import rlhf4j.train.StageLock;
@@ -78,14 +81,14 @@ public final class RmJob {
                     ? ", from " + files : "") + skips.note() + ")");
         }
         int widest = data.train().stream().mapToInt(g -> g.responses().size()).max().orElse(2);
-        rlhf4j.train.MemoryBudget.check(base.spec(), (long) widest * cfg.batchSize(), base.spec().blockSize(),
+        MemoryBudget.check(base.spec(), (long) widest * cfg.batchSize(), base.spec().blockSize(),
                 "rm.batch_size");
         out.printf("data: %d training rankings (%d pairs) and %d validation rankings (%d pairs) from %s; "
                         + "%d truncated to block_size %d%s%n", data.train().size(), RmGroups.pairs(data.train()),
                 data.val().size(), RmGroups.pairs(data.val()), source, data.truncated(), base.spec().blockSize(),
                 data.withoutPairs() == 0 ? "" : "; " + data.withoutPairs() + " without a pair (all scores equal) skipped");
 
-        rlhf4j.train.DataFingerprint fingerprint = new rlhf4j.train.DataFingerprint();
+        DataFingerprint fingerprint = new DataFingerprint();
         for (List<RmGroups.Group> part : List.of(data.train(), data.val())) {
             for (RmGroups.Group g : part) {
                 g.responses().forEach(r -> fingerprint.add(r.ids()));
@@ -94,7 +97,7 @@ public final class RmJob {
         }
         String dataSha = fingerprint.hex();
         if (previous != null) {
-            rlhf4j.train.ResumeState.checkData(dir, previous.trainerState(), dataSha, "rm.data.train", options.acceptChanges());
+            ResumeState.checkData(dir, previous.trainerState(), dataSha, "rm.data.train", options.acceptChanges());
         }
         StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed(), options.acceptChanges());
         RmTask task = new RmTask(scorer, data, cfg, config.run().seed());

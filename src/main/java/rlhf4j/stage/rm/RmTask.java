@@ -1,15 +1,17 @@
 package rlhf4j.stage.rm;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import rlhf4j.config.RmConfig;
 import rlhf4j.data.ConversationBatch;
+import rlhf4j.data.RankingExample;
 import rlhf4j.eval.RankingMetrics;
-import rlhf4j.eval.RewardNorm;
 import rlhf4j.eval.RewardModel;
+import rlhf4j.eval.RewardNorm;
 import rlhf4j.loss.Loss;
 import rlhf4j.loss.Losses;
 import rlhf4j.model.Gpt;
@@ -18,8 +20,8 @@ import rlhf4j.model.LastToken;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
 import rlhf4j.train.MicroBatchGradient;
-import rlhf4j.train.TrainingTask;
 import rlhf4j.train.Seeds;
+import rlhf4j.train.TrainingTask;
 
 /**
  * Reward-model training: each micro-batch is {@code batch_size} prompts' rankings drawn by a generator seeded
@@ -110,7 +112,7 @@ final class RmTask implements TrainingTask {
             List<double[]> perGroup = new ArrayList<>(groups.size());
             int from = 0;
             for (RmGroups.Group g : groups) {
-                perGroup.add(java.util.Arrays.copyOfRange(score, from, from + g.responses().size()));
+                perGroup.add(Arrays.copyOfRange(score, from, from + g.responses().size()));
                 from += g.responses().size();
             }
             Map<String, Double> stepMetrics = new LinkedHashMap<>(RmGroups.metrics(groups, perGroup,
@@ -133,7 +135,7 @@ final class RmTask implements TrainingTask {
         for (RmGroups.Group g : groups) {
             int offset = rows.size();
             double w = 1.0 / (groups.size() * g.ranking().pairs().size());
-            for (rlhf4j.data.RankingExample.Pair p : g.ranking().pairs()) {
+            for (RankingExample.Pair p : g.ranking().pairs()) {
                 comparisons.add(new Losses.Comparison(offset + p.better(), offset + p.worse(), w, p.margin()));
             }
             rows.addAll(g.responses());

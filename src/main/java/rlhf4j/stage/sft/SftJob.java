@@ -1,7 +1,10 @@
 package rlhf4j.stage.sft;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,19 +12,24 @@ import java.util.Optional;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
-import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.EvalConfig;
+import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.SftConfig;
 import rlhf4j.data.DataException;
-import rlhf4j.data.RowSkips;
 import rlhf4j.data.PromptData;
+import rlhf4j.data.RowSkips;
 import rlhf4j.data.SftData;
+import rlhf4j.data.SftExample;
 import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
+import rlhf4j.generate.Decoding;
 import rlhf4j.model.Gpt;
-import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.stage.Runners;
+import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.train.DataFingerprint;
+import rlhf4j.train.MemoryBudget;
+import rlhf4j.train.ResumeState;
 import rlhf4j.train.RunOptions;
 import rlhf4j.train.StageDir;
 import rlhf4j.train.StageLock;
@@ -52,11 +60,11 @@ public final class SftJob {
         Path init = cfg.initFrom().isEmpty() ? StageDir.of(config.run(), "pretrain") : Path.of(cfg.initFrom());
         StageCheckpoint.Loaded base = previous != null ? previous : loadInit(init);
         StageDir.checkBlockSize(config.model().blockSize(), base.spec(), previous != null ? dir : init);
-        rlhf4j.train.MemoryBudget.check(base.spec(), cfg.batchSize(), base.spec().blockSize(), "sft.batch_size");
+        MemoryBudget.check(base.spec(), cfg.batchSize(), base.spec().blockSize(), "sft.batch_size");
         Path trainFile = TaskFiles.ensure(Path.of(cfg.data().train()), out);
         ChatTemplate template = new ChatTemplate(base.tokenizer());
         RowSkips skips = new RowSkips(cfg.data().strict());
-        List<rlhf4j.data.SftExample> extraRows = new java.util.ArrayList<>();
+        List<SftExample> extraRows = new ArrayList<>();
         for (String f : cfg.data().trainExtra()) {
             extraRows.addAll(SftData.read(TaskFiles.ensure(Path.of(f), out), skips));
         }
@@ -73,13 +81,13 @@ public final class SftJob {
                         + ")", data.truncated(), base.spec().blockSize());
 
         Gpt gpt = new Gpt(base.spec(), base.params(), options.engine());
-        rlhf4j.train.DataFingerprint fingerprint = new rlhf4j.train.DataFingerprint();
+        DataFingerprint fingerprint = new DataFingerprint();
         for (List<ChatTemplate.Rendered> part : List.of(data.train(), data.val())) {
             part.forEach(r -> fingerprint.add(r.ids()).add(r.lossMask()));
         }
         String dataSha = fingerprint.hex();
         if (previous != null) {
-            rlhf4j.train.ResumeState.checkData(dir, previous.trainerState(), dataSha, "sft.data.train", options.acceptChanges());
+            ResumeState.checkData(dir, previous.trainerState(), dataSha, "sft.data.train", options.acceptChanges());
         }
         StageRunner.Start start = StageRunner.start(cfg, gpt, previous, out, dir, config.run().seed(), options.acceptChanges());
         SftTask task = new SftTask(gpt, base.tokenizer(), data, cfg, config.eval().decoding(config.run().seed()), config.run().seed());
@@ -116,7 +124,7 @@ public final class SftJob {
 
     private static String testEval(Gpt gpt, StageCheckpoint.Loaded base, Path testFile, SftConfig cfg,
                                    EvalConfig eval, long seed, Path dir, PrintStream out) {
-        rlhf4j.generate.Decoding decoding = eval.decoding(seed);
+        Decoding decoding = eval.decoding(seed);
         CopyBaseline copy = new CopyBaseline(eval.copyPrefix());
         List<GenerationEval.Item> items = PromptData.read(TaskFiles.ensure(testFile, out)).stream()
                 .filter(p -> p.reference() != null)
@@ -134,8 +142,8 @@ public final class SftJob {
         baseline.ifPresent(b -> json.put("copy_baseline", b.toMap()));
         try {
             Json.write(dir.resolve(StageCheckpoint.TEST_METRICS), json);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write " + dir.resolve(StageCheckpoint.TEST_METRICS), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir.resolve(StageCheckpoint.TEST_METRICS), e);
         }
         return String.format("; test (%d prompts): exact match %.1f%%, chrF %.1f", items.size(), 100 * r.exactMatch(),
                 r.chrF()) + baseline.map(b -> String.format(" (copying the input: %.1f%%, %.1f)", 100 * b.exactMatch(),

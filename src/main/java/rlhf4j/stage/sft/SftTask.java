@@ -1,14 +1,15 @@
 package rlhf4j.stage.sft;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import rlhf4j.config.SftConfig;
-import rlhf4j.generate.Decoding;
 import rlhf4j.data.ConversationBatch;
-import rlhf4j.eval.MaskedLoss;
 import rlhf4j.eval.GenerationEval;
+import rlhf4j.eval.MaskedLoss;
+import rlhf4j.generate.Decoding;
 import rlhf4j.loss.Losses;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.HeadRequest;
@@ -16,8 +17,8 @@ import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
 import rlhf4j.train.MicroBatchGradient;
-import rlhf4j.train.TrainingTask;
 import rlhf4j.train.Seeds;
+import rlhf4j.train.TrainingTask;
 
 /**
  * Supervised fine-tuning: batches of conversations drawn by a generator seeded by (seed, step),
@@ -105,7 +106,7 @@ final class SftTask implements TrainingTask {
                 data.valPrompts().subList(0, Math.min(cfg.evalExamples(), data.valPrompts().size())), GEN_BATCH,
                 cfg.maxNewTokens(), decoding);
         lastAnswers = gen.answers();
-        Map<String, Double> m = new java.util.LinkedHashMap<>();                          // printed in this order
+        Map<String, Double> m = new LinkedHashMap<>();                          // printed in this order
         m.put("val_loss", valLoss);
         m.put("exact_match", gen.exactMatch());
         m.put("chrf", gen.chrF());
