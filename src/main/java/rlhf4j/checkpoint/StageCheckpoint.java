@@ -6,8 +6,11 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,7 +31,8 @@ import rlhf4j.tokenizer.SpecialTokens;
  * {@code config.json} (Hugging Face GPT-2 keys plus ours), {@code tokenizer.json},
  * {@code trainer_state.json} and {@code optimizer.safetensors}. Written atomically: a temporary
  * folder renamed over the old one, so a failed save leaves the last good checkpoint as it was.
- * The live {@code metrics.csv} and {@code samples.txt} of the run are carried into each new folder.
+ * The live {@code metrics.csv} and {@code samples.txt} of the run are carried into each new folder, and so are the
+ * old folder's {@code *.log} files.
  */
 public final class StageCheckpoint {
     public static final String MODEL = "model.safetensors";
@@ -109,7 +113,33 @@ public final class StageCheckpoint {
                     }
                 }
             }
+            carryLogs(dir, tmp);
         });
+    }
+
+    /**
+     * Carries the logs of the folder being replaced ({@code *.log}, such as GRPO's {@code reward.log}, which the
+     * reward command appends to through a handle it keeps open for the whole stage) into the new one as hard links:
+     * they survive the swap, and what is written after the save lands in the new folder as well. Copied where the
+     * file system has no links.
+     */
+    private static void carryLogs(Path dir, Path tmp) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (DirectoryStream<Path> logs = Files.newDirectoryStream(dir, "*.log")) {
+            for (Path log : logs) {
+                if (!Files.isRegularFile(log, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                Path to = tmp.resolve(log.getFileName());
+                try {
+                    Files.createLink(to, log);
+                } catch (UnsupportedOperationException | IOException e) {
+                    Files.copy(log, to, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
     }
 
     private static void writeJson(FileOpener opener, Path file, Map<String, Object> json) throws IOException {

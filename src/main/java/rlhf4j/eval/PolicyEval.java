@@ -61,7 +61,8 @@ public final class PolicyEval {
             }
             List<Rollout> rollouts = generator.answer(policy, chunk, maxNewTokens, decoding);
             RolloutBatch batch = RolloutBatch.of(rollouts, policy.spec().blockSize(), generator.pad());
-            double[] scores = reward == null ? nans(rollouts.size()) : reward.score(rollouts);           // [B]
+            // only the real answers are scored: the filler copies would be extra questions to a command reward
+            double[] scores = reward == null ? nans(real) : reward.score(rollouts.subList(0, real));     // [real]
             double[] kl = RolloutMath.rowSums(PolicyPasses.exactKl(policy, reference, batch, temperature)); // [B]
             for (int i = 0; i < real; i++) {
                 Rollout r = rollouts.get(i);

@@ -118,6 +118,12 @@ class BadInputCatalogueTest {
             "--set", "rm.max_steps=3", "--set", "rm.warmup_steps=1"}, extra));
     }
 
+    private static String[] grpo(Path prompts, String... extra) {
+        return stage("grpo", concat(new String[] {"--overwrite", "--set", "grpo.init_from=" + pretrainDir,
+            "--set", "grpo.data.prompts=" + prompts, "--set", "grpo.data.val_fraction=0.25", "--set", "grpo.data.test=",
+            "--set", "grpo.max_new_tokens=4", "--set", "grpo.max_steps=3", "--set", "grpo.warmup_steps=1"}, extra));
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
@@ -366,6 +372,12 @@ class BadInputCatalogueTest {
             c("rm: CSV with the wrong header", 3, dir -> rm(write(dir, "p.csv", "question,good,bad\nHi,a,b\n")),
                 inCase("p.csv")),
             c("rm: binary garbage", 3, dir -> rm(writeBytes(dir, "p.jsonl", garbage(2048, 2))), inCase("p.jsonl:")),
+
+            // ---- GRPO prompts and reward ----
+            c("grpo: truncated JSONL prompt line", 3, dir -> grpo(write(dir, "prompts.jsonl",
+                sftRows(2) + "{\"prompt\": \"Repeat: cut\n" + sftRows(4))), inCase("prompts.jsonl:3")),
+            c("grpo: the run's rm folder has no score head", 2, dir -> grpo(write(dir, "prompts.jsonl", sftRows(8))),
+                dir -> List.of("grpo.reward_model", rmDir.toString(), "score head")),
 
             // ---- pretraining text: exit 3 ----
             c("pretrain: binary garbage text", 3, dir -> pretrain("--set", "pretrain.data.train="

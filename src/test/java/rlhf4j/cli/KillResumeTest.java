@@ -118,7 +118,23 @@ class KillResumeTest {
                 "--set", "ppo.data.test=", "--set", "ppo.batch_size=4", "--set", "ppo.max_new_tokens=4",
                 "--set", "ppo.max_steps=" + MAX_STEPS, "--set", "ppo.warmup_steps=2", "--set", "ppo." + every,
                 "--set", "ppo.log_every=1", "--set", "ppo.eval_every=10", "--set", "ppo.eval_prompts=4",
-                "--set", "ppo.adaptive_kl=true", "--set", "ppo.learning_rate=1e-3")));
+                "--set", "ppo.adaptive_kl=true", "--set", "ppo.learning_rate=1e-3")),
+            grpo("", "rm"),
+            // the reward command dies with each killed JVM (its stdin closes) and a new one answers after --resume
+            grpo("-command", "command:python3 -c 'import json, sys\nfor l in sys.stdin: print(json.dumps("
+                + "{\"scores\": [len(r) for r in json.loads(l)[\"responses\"]]}), flush=True)'"));
+    }
+
+    /** GRPO as PPO runs here: 2 prompts × 2 answers a step, scored by {@code reward}. */
+    private static StageUnderTest grpo(String variant, String reward) {
+        return new StageUnderTest("grpo", variant, List.of("grpo", "--config", run.config.toString(),
+            "--set", "model.block_size=32", "--set", "grpo.init_from=" + run.stageDir("base"),
+            "--set", "grpo.reward=" + reward, "--set", "grpo.reward_model=" + shared.resolve("ckpt/base/rm"),
+            "--set", "grpo.data.prompts=" + shared.resolve("prompts.jsonl"), "--set", "grpo.data.val_fraction=0.25",
+            "--set", "grpo.data.test=", "--set", "grpo.batch_size=2", "--set", "grpo.group_size=2",
+            "--set", "grpo.max_new_tokens=4", "--set", "grpo.max_steps=" + MAX_STEPS, "--set", "grpo.warmup_steps=2",
+            "--set", "grpo.checkpoint_every=1", "--set", "grpo.log_every=1", "--set", "grpo.eval_every=10",
+            "--set", "grpo.eval_prompts=4", "--set", "grpo.learning_rate=1e-3"));
     }
 
     @ParameterizedTest(name = "{0}")
