@@ -124,6 +124,12 @@ class BadInputCatalogueTest {
             "--set", "grpo.max_new_tokens=4", "--set", "grpo.max_steps=3", "--set", "grpo.warmup_steps=1"}, extra));
     }
 
+    private static String[] dpo(Path data, String... extra) {
+        return stage("dpo", concat(new String[] {"--overwrite", "--set", "dpo.init_from=" + pretrainDir,
+            "--set", "dpo.data.train=" + data, "--set", "dpo.data.from_label=false",
+            "--set", "dpo.data.val_fraction=0.25", "--set", "dpo.data.test=", "--set", "dpo.max_steps=3", "--set", "dpo.warmup_steps=1"}, extra));
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
@@ -372,7 +378,15 @@ class BadInputCatalogueTest {
             c("rm: CSV with the wrong header", 3, dir -> rm(write(dir, "p.csv", "question,good,bad\nHi,a,b\n")),
                 inCase("p.csv")),
             c("rm: binary garbage", 3, dir -> rm(writeBytes(dir, "p.jsonl", garbage(2048, 2))), inCase("p.jsonl:")),
-
+            c("dpo init_from an empty folder", 2, dir -> {
+                Files.createDirectories(dir.resolve("empty"));
+                return dpo(write(dir, "p.jsonl", prefRows(8)), "--set", "dpo.init_from=" + dir.resolve("empty"));
+            }, has("dpo.init_from")),
+            c("dpo: no file and from_label false", 2, dir -> dpo(dir.resolve("x.jsonl"), "--set", "dpo.data.train=[]"),
+                has("dpo.data.train", "from_label")),
+            // one prompt lands on one side of the held-out split: nothing to validate on (or to train on)
+            c("dpo: a single pair", 3, dir -> dpo(write(dir, "p.jsonl", prefRows(1))),
+                dir -> List.of(dir.resolve("p.jsonl").toString(), "both training and validation")),
             // ---- GRPO prompts and reward ----
             c("grpo: truncated JSONL prompt line", 3, dir -> grpo(write(dir, "prompts.jsonl",
                 sftRows(2) + "{\"prompt\": \"Repeat: cut\n" + sftRows(4))), inCase("prompts.jsonl:3")),

@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,7 +42,7 @@ import rlhf4j.train.MetricsRows;
  * from the default test run; run it with
  * {@code mvn -o -q test -Dtest=KillResumeTest -DexcludedGroups=none [-Dfaults.seed=N -Dfaults.kills=N]}
  * (scripts/fault-soak.sh loops over seeds). New stages join by adding a {@link StageUnderTest} to
- * {@link #stages()}.
+ * {@link #stages()}. dpo is also stopped by SIGTERM, which must checkpoint the step it is in.
  */
 @Tag("faults")
 class KillResumeTest {
@@ -122,7 +123,8 @@ class KillResumeTest {
             grpo("", "rm"),
             // the reward command dies with each killed JVM (its stdin closes) and a new one answers after --resume
             grpo("-command", "command:python3 -c 'import json, sys\nfor l in sys.stdin: print(json.dumps("
-                + "{\"scores\": [len(r) for r in json.loads(l)[\"responses\"]]}), flush=True)'"));
+                + "{\"scores\": [len(r) for r in json.loads(l)[\"responses\"]]}), flush=True)'"),
+            new StageUnderTest("dpo", dpoArgs(every)));
     }
 
     /** GRPO as PPO runs here: 2 prompts × 2 answers a step, scored by {@code reward}. */
@@ -135,6 +137,17 @@ class KillResumeTest {
             "--set", "grpo.max_new_tokens=4", "--set", "grpo.max_steps=" + MAX_STEPS, "--set", "grpo.warmup_steps=2",
             "--set", "grpo.checkpoint_every=1", "--set", "grpo.log_every=1", "--set", "grpo.eval_every=10",
             "--set", "grpo.eval_prompts=4", "--set", "grpo.learning_rate=1e-3"));
+    }
+
+    /** dpo from the base model on the preference pairs, checkpointing as {@code every} says. */
+    private static List<String> dpoArgs(String every) {
+        return List.of("dpo", "--config", run.config.toString(), "--set", "model.block_size=32",
+            "--set", "dpo.init_from=" + run.stageDir("base"),
+            "--set", "dpo.data.train=" + shared.resolve("prefs.jsonl"),
+            "--set", "dpo.data.from_label=false", "--set", "dpo.data.val_fraction=0.25", "--set", "dpo.data.test=",
+            "--set", "dpo.batch_size=4", "--set", "dpo.max_steps=" + MAX_STEPS, "--set", "dpo.warmup_steps=2",
+            "--set", "dpo." + every, "--set", "dpo.log_every=1", "--set", "dpo.eval_every=10",
+            "--set", "dpo.eval_pairs=8", "--set", "dpo.max_new_tokens=4", "--set", "dpo.learning_rate=1e-3");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -208,6 +221,41 @@ class KillResumeTest {
     }
 
     /**
+     * SIGTERM (a scheduler preempting the job) stops dpo after the step it is in, checkpointed although
+     * checkpoint_every is far away, with java's exit code 143; {@code --resume} then ends where an uninterrupted run
+     * ends, bitwise.
+     */
+    @Test
+    void sigtermCheckpointsDpoAndItResumesToTheSameBytes() throws Exception {
+        StageUnderTest stage = new StageUnderTest("dpo", "-term", dpoArgs("checkpoint_every=1000"));
+        MicroRun.Result ref = run.train(stage.argsFor("ref"));
+        assertEquals(0, ref.code(), ref.err());
+        Path refDir = shared.resolve("ckpt/ref-term/dpo");
+        Path dir = shared.resolve("ckpt/signalled-term/dpo");
+
+        Life life = Life.start(shared.resolve("life-dpo-term.log"), stage.argsFor("signalled"));
+        assertTrue(life.awaitStep(2), "dpo is training: " + life.output());
+        life.process.toHandle().destroy();        // SIGTERM (Process.destroy would also close the pipe we read)
+        life.process.waitFor();
+        life.reader.join();                       // every line it wrote is read
+        int code = life.kill();                   // exited already: records the log
+        assertEquals(143, code, life.output());
+        int step = checkpointStep(dir);
+        assertTrue(step >= 2 && step < MAX_STEPS, "checkpoint at step " + step + ": " + life.output());
+        assertTrue(life.output().contains("stopped after step " + step + " by a signal"), life.output());
+        List<String> rows = Files.readAllLines(dir.resolve(StageCheckpoint.METRICS));
+        assertEquals(step, Integer.parseInt(rows.get(rows.size() - 1).split(",")[0]), "metrics end at the checkpoint");
+
+        MicroRun.Result resumed = run.train(stage.argsFor("signalled", "--resume"));
+        assertEquals(0, resumed.code(), resumed.err());
+        for (String file : List.of(StageCheckpoint.MODEL, StageCheckpoint.OPTIMIZER)) {
+            assertArrayEquals(Files.readAllBytes(refDir.resolve(file)), Files.readAllBytes(dir.resolve(file)), file);
+        }
+        assertEquals(MetricsRows.withoutTiming(refDir.resolve(StageCheckpoint.METRICS)),
+                MetricsRows.withoutTiming(dir.resolve(StageCheckpoint.METRICS)));
+    }
+
+    /**
      * Whether the folder holds (or, after a kill between the two renames of a save, will be recovered
      * to hold) a checkpoint — decided without repairing anything, so the CLI's own recovery runs.
      */
@@ -239,6 +287,7 @@ class KillResumeTest {
         private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         private final StringBuilder all = new StringBuilder();
         private final Path log;
+        private Thread reader;
 
         private Life(Process process, Path log) {
             this.process = process;
@@ -263,6 +312,7 @@ class KillResumeTest {
             }, "life-reader");
             reader.setDaemon(true);
             reader.start();
+            life.reader = reader;
             return life;
         }
 

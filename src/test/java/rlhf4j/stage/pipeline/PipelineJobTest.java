@@ -223,6 +223,83 @@ class PipelineJobTest {
         assertEquals(0, sample.code(), sample.err());
     }
 
+    /**
+     * {@code pipeline.methods=ppo,dpo}: after rm both methods train from the sft model (dpo on the label stage's
+     * rankings), their test answers are judged together in {@code comparison.json} (SFT's answers are the same in both
+     * stages' files, so neither is left out), and the report shows DPO's results and what each method cost;
+     * {@code --from dpo} runs dpo again, and an unknown {@code --from} names the stages.
+     */
+    @Test
+    void ppoAndDpoAreJudgedTogetherAndReportedWithTheirCosts(@TempDir Path tmp) throws IOException {
+        MicroRun run = new MicroRun(tmp);
+        writeData(tmp);
+        String[] methods = {"--set", "pipeline.methods=ppo,dpo", "--set", "dpo.data.val_fraction=0.3",
+            "--set", "dpo.data.test=" + tmp.resolve("prompts.jsonl"), "--set", "dpo.test_prompts=8",
+            "--set", "dpo.batch_size=4", "--set", "dpo.max_steps=3", "--set", "dpo.warmup_steps=1",
+            "--set", "dpo.eval_every=3", "--set", "dpo.eval_pairs=8", "--set", "dpo.max_new_tokens=6"};
+        MicroRun.Result r = run.train(args(run, tmp, methods));
+        assertEquals(0, r.code(), r.err());
+        Path runDir = tmp.resolve("ckpt/micro");
+        JsonNode dpoState = Json.readTree(runDir.resolve("dpo/trainer_state.json"));
+        assertTrue(dpoState.path("finished").asBoolean(), dpoState.toString());
+        assertEquals(runDir.resolve("sft").toString(), dpoState.path("init_from").asText());
+        assertTrue(dpoState.path("train_files").get(0).asText().endsWith("label/rankings.jsonl"),
+                "dpo learns the label stage's rankings: " + dpoState.path("train_files"));
+
+        JsonNode comparison = Json.readTree(runDir.resolve("comparison.json"));
+        JsonNode methodsJson = comparison.path("methods");
+        assertEquals(List.of("ppo", "dpo"), iterable(methodsJson.fieldNames()), "both compared: " + comparison);
+        assertEquals(List.of("label"), Json.convert(methodsJson.path("dpo").path("needs"), List.class));
+        assertEquals(List.of("label", "rm"), Json.convert(methodsJson.path("ppo").path("needs"), List.class));
+        assertEquals(3, methodsJson.path("dpo").path("steps").asInt());
+        assertEquals(dpoState.path("elapsed_s").asDouble(), methodsJson.path("dpo").path("train_seconds").asDouble());
+        JsonNode wins = comparison.path("gold").path("win_rates");
+        assertTrue(wins.has("ppo greedy vs sft greedy") && wins.has("dpo greedy vs sft greedy"), wins.toString());
+        // one GoldEval over the same answers and seed: DPO's win rate is the one its own stage measured
+        JsonNode own = Json.readTree(runDir.resolve("dpo/test_metrics.json")).path("gold");
+        assertEquals(own.path("win_rates").path("dpo greedy vs sft greedy"), wins.path("dpo greedy vs sft greedy"));
+        assertTrue(comparison.path("gold").path("systems").has("sft best-of-4"), "PPO's best-of-K joins the table");
+        assertTrue(Files.exists(runDir.resolve("comparison_answers.jsonl")));
+
+        String html = Files.readString(runDir.resolve("report.html"));
+        assertTrue(html.contains("What each method cost"), "the cost table");
+        assertTrue(html.contains("report/dpo.png"), "DPO's plot is shown");
+        Map<String, Double> shown = reportNumbers(runDir.resolve("report.html"));
+        JsonNode dpoTest = Json.readTree(runDir.resolve("dpo/test_metrics.json"));
+        assertEquals(dpoTest.path("dpo").path("kl").asDouble(), shown.get("dpo.kl"));
+        assertEquals(wins.path("dpo greedy vs sft greedy").path("chrf").path("value").asDouble(),
+                shown.get("win.dpo_greedy_vs_sft_greedy.chrf"));
+        assertEquals(3.0, shown.get("cost.dpo.steps"));
+        assertEquals(methodsJson.path("dpo").path("train_seconds").asDouble(), shown.get("cost.dpo.train_seconds"));
+
+        // --from dpo runs dpo (and only it) again
+        long ppoTrained = Files.getLastModifiedTime(runDir.resolve("ppo/model.safetensors")).toMillis();
+        long dpoTrained = Files.getLastModifiedTime(runDir.resolve("dpo/model.safetensors")).toMillis();
+        Files.delete(runDir.resolve("comparison.json"));
+        MicroRun.Result again = run.train(args(run, tmp, concat(methods, "--from", "dpo")));
+        assertEquals(0, again.code(), again.err());
+        assertEquals(ppoTrained, Files.getLastModifiedTime(runDir.resolve("ppo/model.safetensors")).toMillis());
+        assertTrue(dpoTrained != Files.getLastModifiedTime(runDir.resolve("dpo/model.safetensors")).toMillis(),
+                "dpo trained again");
+        assertTrue(Files.exists(runDir.resolve("comparison.json")), "compared again");
+        MicroRun.Result bogus = run.train(args(run, tmp, concat(methods, "--from", "bogus")));
+        assertEquals(2, bogus.code(), bogus.err());
+        assertTrue(bogus.err().contains("unknown stage 'bogus' (one of pretrain, sft, label, rm, ppo, dpo)"),
+                bogus.err());
+    }
+
+    private static <T> List<T> iterable(java.util.Iterator<T> it) {
+        List<T> out = new ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        List<String> out = new ArrayList<>(List.of(a));
+        out.addAll(List.of(b));
+        return out.toArray(String[]::new);
+    }
+
     @Test
     void microPipelineWritesEveryStageAndAReportWithTheirNumbers(@TempDir Path tmp) throws IOException {
         MicroRun run = new MicroRun(tmp);
