@@ -22,6 +22,10 @@ public final class ConfigReference {
 
     private static void rows(StringBuilder out, Object record, String path) {
         for (RecordComponent component : Records.components(record.getClass())) {
+            if (Records.isInline(component)) {                   // its keys are the section's own
+                rows(out, Records.get(component, record), path);
+                continue;
+            }
             Doc doc = component.getAnnotation(Doc.class);
             String key = path.isEmpty() ? Records.key(component) : path + "." + Records.key(component);
             if (doc == null) {

@@ -15,23 +15,12 @@ public record DpoConfig(
         @Doc("sigmoid (DPO, −log σ(β·h)) or ipo (IPO, (h − 1/(2β))²), h the implicit reward margin") String lossType,
         @Doc("rankings per micro-batch (every response of each is one sequence)") int batchSize,
         @Doc("optimizer steps to train") int maxSteps,
-        @Doc("peak learning rate, reached after warmup") double learningRate,
-        @Doc("final learning rate of the cosine decay") double minLr,
-        @Doc("steps of linear learning-rate warmup (a run shorter than this warms up over all its steps)") int warmupSteps,
-        @Doc("AdamW decoupled weight decay (matrices only)") double weightDecay,
-        @Doc("AdamW beta1") double beta1,
-        @Doc("AdamW beta2") double beta2,
-        @Doc("AdamW epsilon") double eps,
-        @Doc("clip the global gradient norm to this value; 0 = off") double gradClip,
+        @Doc("optimizer, schedule and cadence: the keys of Optimization, in this section") @Inline Optimization optimization,
         @Doc("micro-batches accumulated per optimizer step") int gradAccumSteps,
         @Doc("evaluate (held-out loss, implicit rewards and their accuracy) every N steps") int evalEvery,
         @Doc("validation rankings scored at each evaluation (and as many training ones); 0 = all") int evalPairs,
         @Doc("longest answer to a test prompt, in tokens") int maxNewTokens,
-        @Doc("test prompts answered at the end; 0 = all") int testPrompts,
-        @Doc("write a checkpoint every N steps (and at the end)") int checkpointEvery,
-        @Doc("print a progress line every N steps when output is not a terminal (metrics.csv gets every step)") int logEvery,
-        @Doc("also apply weight decay to the embeddings") boolean decayEmbeddings,
-        @Doc("skip an update whose loss or gradients are not finite instead of failing") boolean skipNonfinite)
+        @Doc("test prompts answered at the end; 0 = all") int testPrompts)
         implements TrainingHyperparams {
 
     public DpoConfig {
@@ -40,8 +29,7 @@ public record DpoConfig(
         require(beta > 0 && Double.isFinite(beta), "beta", "must be positive, got %s", beta);
         require(lossType != null && (lossType.equals("sigmoid") || lossType.equals("ipo")), "loss_type",
                 "must be sigmoid or ipo, got %s", lossType);
-        TrainingHyperparams.validate(batchSize, maxSteps, learningRate, minLr, warmupSteps, weightDecay, beta1, beta2,
-                eps, gradClip, gradAccumSteps, evalEvery, checkpointEvery, logEvery);
+        TrainingHyperparams.validate(optimization, batchSize, maxSteps, gradAccumSteps, evalEvery);
         require(evalPairs >= 0, "eval_pairs", "must not be negative (0 = all), got %d", evalPairs);
         require(maxNewTokens > 0, "max_new_tokens", "must be positive, got %d", maxNewTokens);
         require(testPrompts >= 0, "test_prompts", "must not be negative (0 = all), got %d", testPrompts);
@@ -53,7 +41,7 @@ public record DpoConfig(
     }
 
     public static DpoConfig defaults() {
-        return new DpoConfig(DpoDataPaths.defaults(), "", 0.1, "sigmoid", 8, 200, 1e-5, 1e-6, 10, 0.0, 0.9, 0.95, 1e-8,
-                1.0, 1, 50, 256, 32, 0, 50, 10, false, false);
+        return new DpoConfig(DpoDataPaths.defaults(), "", 0.1, "sigmoid", 8, 200, new Optimization(1e-5, 1e-6, 10, 0.0,
+                0.9, 0.95, 1e-8, 1.0, 50, 10, false, false), 1, 50, 256, 32, 0);
     }
 }

@@ -22,14 +22,7 @@ public record GrpoConfig(
         @Doc("minibatches per pass over a step's answers (batch_size × group_size must divide evenly)") int numMiniBatches,
         @Doc("passes over each step's answers; 1 = on-policy (the ratio is 1 and the clip never acts)") int epochs,
         @Doc("GRPO steps (sampling + update) to run") int maxSteps,
-        @Doc("peak learning rate, reached after warmup") double learningRate,
-        @Doc("final learning rate of the cosine decay") double minLr,
-        @Doc("steps of linear learning-rate warmup (a run shorter than this warms up over all its steps)") int warmupSteps,
-        @Doc("AdamW decoupled weight decay (matrices only)") double weightDecay,
-        @Doc("AdamW beta1") double beta1,
-        @Doc("AdamW beta2") double beta2,
-        @Doc("AdamW epsilon") double eps,
-        @Doc("clip the global gradient norm to this value; 0 = off") double gradClip,
+        @Doc("optimizer, schedule and cadence: the keys of Optimization, in this section") @Inline Optimization optimization,
         @Doc("β: weight of the KL to the reference (k3 estimator) in the loss; 0 = no KL term (and no reference pass "
                 + "is needed for the loss, though the KL is still reported)") double beta,
         @Doc("policy ratio clip ε") double clipRange,
@@ -43,11 +36,7 @@ public record GrpoConfig(
         @Doc("answers sampled together in one batch (a Spark task when distributed); 0 = a step's all at once") int rolloutBatch,
         @Doc("evaluate on held-out prompts (reward, KL, the judges) every N steps") int evalEvery,
         @Doc("held-out prompts answered at each evaluation") int evalPrompts,
-        @Doc("test prompts answered by SFT and GRPO at the end; 0 = all") int testPrompts,
-        @Doc("write a checkpoint every N steps (and at the end)") int checkpointEvery,
-        @Doc("print a progress line every N steps when output is not a terminal (metrics.csv gets every step)") int logEvery,
-        @Doc("also apply weight decay to the embeddings") boolean decayEmbeddings,
-        @Doc("skip an update whose loss or gradients are not finite instead of failing") boolean skipNonfinite)
+        @Doc("test prompts answered by SFT and GRPO at the end; 0 = all") int testPrompts)
         implements TrainingHyperparams {
 
     public GrpoConfig {
@@ -60,8 +49,7 @@ public record GrpoConfig(
         require(rewardTimeout > 0, "reward_timeout", "must be positive, got %d", rewardTimeout);
         require(groupSize >= 2, "group_size", "must be at least 2 (advantages are relative to the group), got %d",
                 groupSize);
-        TrainingHyperparams.validate(batchSize, maxSteps, learningRate, minLr, warmupSteps, weightDecay, beta1, beta2,
-                eps, gradClip, 1, evalEvery, checkpointEvery, logEvery);
+        TrainingHyperparams.validate(optimization, batchSize, maxSteps, 1, evalEvery);
         require(numMiniBatches > 0, "num_mini_batches", "must be positive, got %d", numMiniBatches);
         require(batchSize * groupSize % numMiniBatches == 0, "num_mini_batches",
                 "%d must divide {batch_size} × {group_size} (%d answers)", numMiniBatches, batchSize * groupSize);
@@ -93,7 +81,8 @@ public record GrpoConfig(
     }
 
     public static GrpoConfig defaults() {
-        return new GrpoConfig(PromptDataPaths.defaults(), "", "rm", "", 300, 4, 8, 2, 1, 100, 1e-5, 1e-6, 0, 0.0, 0.9,
-                0.95, 1e-8, 1.0, 0.04, 0.2, "grpo", 0.0, 0.7, 0, 1.0, 32, 0, 10, 64, 0, 10, 1, false, false);
+        return new GrpoConfig(PromptDataPaths.defaults(), "", "rm", "", 300, 4, 8, 2, 1, 100, new Optimization(1e-5,
+                1e-6, 0, 0.0, 0.9, 0.95, 1e-8, 1.0, 10, 1, false, false), 0.04, 0.2, "grpo", 0.0, 0.7, 0, 1.0, 32, 0,
+                10, 64, 0);
     }
 }

@@ -17,14 +17,7 @@ public record PpoConfig(
         @Doc("minibatches per pass over a rollout batch (batch_size must divide evenly)") int numMiniBatches,
         @Doc("passes over each rollout batch") int ppoEpochs,
         @Doc("PPO steps (rollout + update) to run") int maxSteps,
-        @Doc("peak learning rate of policy and value model, reached after warmup") double learningRate,
-        @Doc("final learning rate of the cosine decay") double minLr,
-        @Doc("PPO steps of linear learning-rate warmup (a run shorter than this warms up over all its steps)") int warmupSteps,
-        @Doc("AdamW decoupled weight decay (matrices only)") double weightDecay,
-        @Doc("AdamW beta1") double beta1,
-        @Doc("AdamW beta2") double beta2,
-        @Doc("AdamW epsilon") double eps,
-        @Doc("clip each model's global gradient norm to this value; 0 = off") double gradClip,
+        @Doc("optimizer, schedule and cadence: the keys of Optimization, in this section") @Inline Optimization optimization,
         @Doc("KL penalty coefficient β (the initial one when adaptive_kl)") double klCoef,
         @Doc("adapt β towards target_kl with the Ziegler et al. controller") boolean adaptiveKl,
         @Doc("target KL (summed over a response's tokens) of the adaptive controller") double targetKl,
@@ -51,19 +44,14 @@ public record PpoConfig(
                 + "and the reward model picks one; 0 = off") int bestOf,
         @Doc("sampling temperature of the best-of-K answers; 0 = ppo.temperature. Lower keeps the candidates near the "
                 + "greedy answer, so the reward model chooses among answers as good as the one it is compared with")
-        double bestOfTemperature,
-        @Doc("write a checkpoint every N PPO steps (and at the end)") int checkpointEvery,
-        @Doc("print a progress line every N steps when output is not a terminal (metrics.csv gets every step)") int logEvery,
-        @Doc("also apply weight decay to the embeddings") boolean decayEmbeddings,
-        @Doc("skip an update whose loss or gradients are not finite instead of failing") boolean skipNonfinite)
+        double bestOfTemperature)
         implements TrainingHyperparams {
 
     public PpoConfig {
         require(data != null, "data", "must be given");
         require(initFrom != null, "init_from", "must be given (empty for the run's sft folder)");
         require(rewardModel != null, "reward_model", "must be given (empty for the run's rm folder)");
-        TrainingHyperparams.validate(batchSize, maxSteps, learningRate, minLr, warmupSteps, weightDecay, beta1, beta2,
-                eps, gradClip, 1, evalEvery, checkpointEvery, logEvery);
+        TrainingHyperparams.validate(optimization, batchSize, maxSteps, 1, evalEvery);
         require(numMiniBatches > 0, "num_mini_batches", "must be positive, got %d", numMiniBatches);
         require(batchSize % numMiniBatches == 0, "num_mini_batches", "%d must divide {batch_size} (%d)",
                 numMiniBatches, batchSize);
@@ -106,8 +94,8 @@ public record PpoConfig(
     }
 
     public static PpoConfig defaults() {
-        return new PpoConfig(PromptDataPaths.defaults(), "", "", 32, 2, 4, 100, 1e-5, 1e-5, 0, 0.0, 0.9, 0.95, 1e-8,
-                1.0, 0.05, false, 6.0, 10000, "k1", 1.0, 0.95, 0.2, 0.2, 0.1, 0.0, false, 0.0, 0.7, 0, 1.0, 32, 0,
-                10, 64, 0, 4, 0.0, 10, 1, false, false);
+        return new PpoConfig(PromptDataPaths.defaults(), "", "", 32, 2, 4, 100, new Optimization(1e-5, 1e-5, 0, 0.0,
+                0.9, 0.95, 1e-8, 1.0, 10, 1, false, false), 0.05, false, 6.0, 10000, "k1", 1.0, 0.95, 0.2, 0.2, 0.1,
+                0.0, false, 0.0, 0.7, 0, 1.0, 32, 0, 10, 64, 0, 4, 0.0);
     }
 }

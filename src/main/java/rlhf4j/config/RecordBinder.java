@@ -3,6 +3,7 @@ package rlhf4j.config;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -45,6 +46,10 @@ final class RecordBinder {
             RecordComponent component = components.get(i);
             String key = Records.key(component);
             Object baseValue = Records.get(component, base);
+            if (Records.isInline(component)) {                   // its keys are this section's: bound from this map
+                args[i] = bindSection(component.getType(), inlineKeys(map, component.getType()), baseValue, path);
+                continue;
+            }
             args[i] = map.containsKey(key)
                     ? value(map.get(key), component.getGenericType(), baseValue, join(path, key))
                     : baseValue;
@@ -69,6 +74,18 @@ final class RecordBinder {
         } catch (IllegalArgumentException e) {
             throw keyError(key, e.getMessage());
         }
+    }
+
+    /** The entries of {@code map} that are keys of the inline record {@code type}. */
+    private static Map<Object, Object> inlineKeys(Map<?, ?> map, Class<?> type) {
+        List<String> keys = Records.keys(type);
+        Map<Object, Object> out = new LinkedHashMap<>();
+        map.forEach((k, v) -> {
+            if (keys.contains(k)) {
+                out.put(k, v);
+            }
+        });
+        return out;
     }
 
     @SuppressWarnings("unchecked")

@@ -27,15 +27,30 @@ final class Records {
         return Names.toSnake(component.getName());
     }
 
-    static List<String> keys(Class<?> type) {
-        return components(type).stream().map(Records::key).toList();
+    /** Whether a component's keys sit in the enclosing section ({@link Inline}). */
+    static boolean isInline(RecordComponent component) {
+        return component.isAnnotationPresent(Inline.class);
     }
 
-    /** The component of {@code type} whose YAML key is {@code key}, or null. */
+    /** The section's keys: each component's, an {@link Inline} component's own keys in its place. */
+    static List<String> keys(Class<?> type) {
+        List<String> keys = new ArrayList<>();
+        for (RecordComponent c : components(type)) {
+            if (isInline(c)) {
+                keys.addAll(keys(c.getType()));
+            } else {
+                keys.add(key(c));
+            }
+        }
+        return keys;
+    }
+
+    /** The component of {@code type} (or of one of its {@link Inline} components) whose YAML key is {@code key}, or null. */
     static RecordComponent find(Class<?> type, String key) {
         for (RecordComponent c : components(type)) {
-            if (key(c).equals(key)) {
-                return c;
+            RecordComponent found = isInline(c) ? find(c.getType(), key) : key(c).equals(key) ? c : null;
+            if (found != null) {
+                return found;
             }
         }
         return null;
@@ -80,7 +95,11 @@ final class Records {
     static Map<String, Object> toMap(Object record) {
         Map<String, Object> map = new LinkedHashMap<>();
         for (RecordComponent c : components(record.getClass())) {
-            map.put(key(c), plain(get(c, record)));
+            if (isInline(c)) {
+                map.putAll(toMap(get(c, record)));
+            } else {
+                map.put(key(c), plain(get(c, record)));
+            }
         }
         return map;
     }
