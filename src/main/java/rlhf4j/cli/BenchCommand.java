@@ -19,7 +19,7 @@ import rlhf4j.bench.PeerBench;
  * {@code ./train bench}: training and sampling throughput on random data, as JSON lines; {@code
  * --profile}: where a step's time goes; {@code --peer}: ours against the PyTorch peer, with ratios.
  */
-@Command(name = "bench", description = "Time train steps and KV-cache sampling for the config's model shape (JSON lines).")
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Time train steps and KV-cache sampling for the config's model shape (JSON lines).")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "config giving model.*, tokenizer.vocab_size and bench.* (repeatable with --peer; required otherwise)")
     List<Path> configs = new ArrayList<>();

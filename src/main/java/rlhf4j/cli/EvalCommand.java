@@ -37,7 +37,7 @@ import rlhf4j.model.Gpt;
  * (a checkpoint with a score head) and a {@code .jsonl}/{@code .csv} of preference pairs give accuracy,
  * loss, margin and reward statistics.
  */
-@Command(name = "eval", description = "Score a checkpoint on a file (text: loss/bpb; prompts with completions: exact match, chrF; "
+@Command(name = "eval", mixinStandardHelpOptions = true, description = "Score a checkpoint on a file (text: loss/bpb; prompts with completions: exact match, chrF; "
         + "reward model + preference pairs: accuracy, margin).")
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "a stage folder")
@@ -81,7 +81,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--against", paramLabel = "DIR", description = "a second policy that answers the same prompts "
             + "(same decoding, same random numbers per prompt): --checkpoint's win rate against it by each judge, "
-            + "with 95% bootstrap intervals (default judge: chrf)")
+            + "with 95%% bootstrap intervals (default judge: chrf)")
     Path against;
 
     @Option(names = "--lexicons", defaultValue = "datasets/lexicons", paramLabel = "DIR", description = "folder of the "

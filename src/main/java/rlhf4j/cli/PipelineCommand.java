@@ -12,7 +12,7 @@ import rlhf4j.stage.pipeline.PipelineJob;
 import rlhf4j.train.Preemption;
 
 /** {@code ./train pipeline}: the four stages in order, then the run's report. */
-@Command(name = "pipeline", description = "Run pretrain, sft, rm and ppo in order, then write <out_dir>/<run>/report.html.")
+@Command(name = "pipeline", mixinStandardHelpOptions = true, description = "Run pretrain, sft, label, rm and the methods of pipeline.methods (ppo, dpo, grpo) in order, then write <out_dir>/<run>/report.html.")
 final class PipelineCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "experiment YAML (e.g. configs/tiny.yaml)")
     Path config;

@@ -21,7 +21,7 @@ import rlhf4j.tokenizer.SpecialTokens;
 import rlhf4j.train.MemoryBudget;
 
 /** {@code ./train sample}: continue a prompt with a checkpoint's model (KV-cache sampler). */
-@Command(name = "sample", description = "Generate continuations of a prompt with a checkpoint.")
+@Command(name = "sample", mixinStandardHelpOptions = true, description = "Generate continuations of a prompt with a checkpoint.")
 final class SampleCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "a stage folder, e.g. checkpoints/tiny/pretrain")
     Path checkpoint;

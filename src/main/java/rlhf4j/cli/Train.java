@@ -14,8 +14,7 @@ import rlhf4j.data.DataException;
  * the stack trace only with {@code --verbose}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, version = "rlhf4j 0.1.0",
-        description = "Pretrain, fine-tune, reward-model and PPO-align a GPT on the JVM.",
-        subcommands = {PretrainCommand.class, SftCommand.class, LabelCommand.class, RmCommand.class, PpoCommand.class, DpoCommand.class, GrpoCommand.class, PipelineCommand.class, SampleCommand.class, EvalCommand.class, BenchCommand.class})
+        description = "Pretrain, fine-tune, reward-model and align (PPO, DPO, GRPO) a GPT on the JVM.")
 public final class Train {
     public static final int OK = 0;
     public static final int FAILED = 1;
@@ -34,6 +33,11 @@ public final class Train {
     /** As {@link #run(String...)}, with error lines going to {@code err}. */
     public static int run(PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Train());
+        StageCommands.commands().forEach(cli::addSubcommand);
+        for (Object command : new Object[] {new PipelineCommand(), new SampleCommand(), new EvalCommand(),
+                new BenchCommand()}) {
+            cli.addSubcommand(command);
+        }
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> report(e, cmd.getErr(), Arrays.asList(args).contains("--verbose")));
         cli.setParameterExceptionHandler((e, a) -> {
