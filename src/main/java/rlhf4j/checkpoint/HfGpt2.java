@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import rlhf4j.data.DataException;
+import rlhf4j.io.DataException;
 import rlhf4j.model.GptSpec;
 import rlhf4j.model.ParamNames;
 import rlhf4j.tokenizer.BpeTokenizer;

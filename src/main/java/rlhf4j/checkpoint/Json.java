@@ -16,7 +16,8 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import rlhf4j.data.DataException;
+import rlhf4j.io.AtomicFile;
+import rlhf4j.io.DataException;
 
 /**
  * Shared JSON helpers: one Jackson configuration, used only through immutable readers and

@@ -30,7 +30,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
-import rlhf4j.data.DataException;
+import rlhf4j.io.DataException;
 
 /**
  * The safetensors format (Hugging Face): an 8-byte little-endian header length N, N bytes of UTF-8

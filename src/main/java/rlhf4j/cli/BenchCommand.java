@@ -8,12 +8,12 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import rlhf4j.config.ConfigException;
-import rlhf4j.config.ConfigLoader;
-import rlhf4j.config.ExperimentConfig;
 import rlhf4j.bench.Bench;
 import rlhf4j.bench.BenchProfile;
 import rlhf4j.bench.PeerBench;
+import rlhf4j.config.ConfigException;
+import rlhf4j.config.ConfigLoader;
+import rlhf4j.config.ExperimentConfig;
 
 /**
  * {@code ./train bench}: training and sampling throughput on random data, as JSON lines; {@code

@@ -16,7 +16,6 @@ import picocli.CommandLine.Option;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
-import rlhf4j.data.DataException;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.eval.AnswersFile;
@@ -28,6 +27,7 @@ import rlhf4j.eval.RewardNorm;
 import rlhf4j.eval.judge.Judge;
 import rlhf4j.eval.judge.Judges;
 import rlhf4j.generate.Decoding;
+import rlhf4j.io.DataException;
 import rlhf4j.model.Gpt;
 
 /**

@@ -11,12 +11,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
-import rlhf4j.data.Message;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.tokenizer.SpecialTokens;
 import rlhf4j.train.MemoryBudget;
 

@@ -6,7 +6,7 @@ import java.util.Arrays;
 import picocli.CommandLine.Command;
 import picocli.CommandLine;
 import rlhf4j.config.ConfigException;
-import rlhf4j.data.DataException;
+import rlhf4j.io.DataException;
 
 /**
  * The {@code ./train} command line: one subcommand per job. Errors become one line on stderr,

@@ -4,24 +4,22 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
-import rlhf4j.checkpoint.AtomicFile;
+import rlhf4j.io.AtomicFile;
 
 /**
  * Publishes fetched folders by filling them next to their final place under a hidden temporary name and
  * renaming, so an interrupted fetch or build never leaves something that looks complete (single files go
- * through {@link rlhf4j.checkpoint.AtomicFile}, JSON-lines files through {@link #writeJsonLines}).
+ * through {@link rlhf4j.io.AtomicFile}, JSON-lines files through {@link #writeJsonLines}).
  */
 public final class AtomicFiles {
     private AtomicFiles() {

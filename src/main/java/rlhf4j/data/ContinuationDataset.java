@@ -21,7 +21,8 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import rlhf4j.checkpoint.AtomicFile;
+import rlhf4j.io.AtomicFile;
+import rlhf4j.io.DataException;
 
 /**
  * The sentence-continuation task data (prompt: the first words of a sentence, completion: the rest of it) for SFT,

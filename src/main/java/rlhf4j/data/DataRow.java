@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.Map;
+import rlhf4j.io.DataException;
 
 /**
  * One row of a JSONL or CSV data file: its columns by name, the 1-based {@code line} where it starts, and

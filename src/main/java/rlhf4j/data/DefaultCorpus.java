@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import rlhf4j.io.DataException;
 
 /**
  * The default data sets and where they live under a datasets root (normally {@code datasets/}): the State of the

@@ -15,7 +15,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import rlhf4j.checkpoint.AtomicFile;
+import rlhf4j.io.AtomicFile;
+import rlhf4j.io.DataException;
 
 /**
  * The grammar-correction task data for SFT, reward modelling and PPO, built from the LanguageTool pairs and

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import rlhf4j.tokenizer.Message;
 
 /**
  * Splits an Anthropic HH transcript ({@code "\n\nHuman: ... \n\nAssistant: ..."}) into messages: each

@@ -21,6 +21,7 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 import org.apache.commons.csv.DuplicateHeaderMode;
+import rlhf4j.io.DataException;
 
 /**
  * The rows of a fine-tuning data file, by extension: {@code .jsonl} (one JSON object a line, blank lines skipped)

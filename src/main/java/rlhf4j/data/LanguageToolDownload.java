@@ -15,7 +15,7 @@ import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
-import rlhf4j.checkpoint.AtomicFile;
+import rlhf4j.io.AtomicFile;
 
 /**
  * Obtains the LanguageTool English rules jar through Maven (the local repository first, else

@@ -11,6 +11,7 @@ import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamConstants;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
+import rlhf4j.io.DataException;
 
 /**
  * The example sentences of a LanguageTool 6.x rule file ({@code grammar.xml}, {@code style.xml}).

@@ -3,6 +3,7 @@ package rlhf4j.data;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import rlhf4j.tokenizer.Message;
 
 /**
  * Reads the TRL column types shared by the SFT, preference and prompt readers: non-empty strings, message lists

@@ -3,6 +3,7 @@ package rlhf4j.data;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.List;
+import rlhf4j.tokenizer.Message;
 
 /**
  * Reads reward-model preference data ({@code .jsonl} or {@code .csv}) in the TRL column conventions, one

@@ -3,6 +3,7 @@ package rlhf4j.data;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import rlhf4j.tokenizer.Message;
 
 /**
  * One reward-model comparison: a prompt conversation ending with a user message, the preferred ({@code chosen}) and

@@ -2,6 +2,7 @@ package rlhf4j.data;
 
 import java.nio.file.Path;
 import java.util.List;
+import rlhf4j.tokenizer.Message;
 
 /**
  * Reads PPO / evaluation prompts ({@code .jsonl} or {@code .csv}) in the TRL column conventions, one

@@ -2,6 +2,7 @@ package rlhf4j.data;
 
 import java.nio.file.Path;
 import java.util.List;
+import rlhf4j.tokenizer.Message;
 
 /**
  * One PPO / evaluation prompt: a conversation ending with a user message, and an optional reference completion

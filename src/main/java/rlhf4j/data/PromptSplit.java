@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
+import rlhf4j.tokenizer.Message;
 
 /**
  * The train/validation split of the fine-tuning stages, decided by the prompt alone: the first 8 bytes of

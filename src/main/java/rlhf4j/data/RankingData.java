@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import rlhf4j.tokenizer.Message;
 
 /**
  * Reads reward-model comparison files ({@code .jsonl} or {@code .csv}), one {@link RankingExample} a row. A row

@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import rlhf4j.tokenizer.Message;
 
 /**
  * One prompt's comparisons for the reward model: the prompt conversation (ending with a user message), its K ≥ 2

@@ -3,6 +3,7 @@ package rlhf4j.data;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import rlhf4j.tokenizer.Message;
 
 /**
  * Reads supervised fine-tuning data ({@code .jsonl} or {@code .csv}) in the TRL column conventions, one

@@ -2,6 +2,7 @@ package rlhf4j.data;
 
 import java.nio.file.Path;
 import java.util.List;
+import rlhf4j.tokenizer.Message;
 
 /**
  * One supervised fine-tuning example: a conversation (optionally opened by a system message) that ends with the

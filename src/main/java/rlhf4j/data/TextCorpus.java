@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
+import rlhf4j.io.DataException;
 
 /**
  * Reads a pretraining corpus: {@code .txt} files, or folders whose {@code *.txt} files (not recursive) are read in

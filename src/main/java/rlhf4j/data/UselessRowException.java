@@ -1,6 +1,7 @@
 package rlhf4j.data;
 
 import java.nio.file.Path;
+import rlhf4j.io.DataException;
 
 /**
  * A row that is well-formed but cannot train anything: identical chosen and rejected, an empty response, a

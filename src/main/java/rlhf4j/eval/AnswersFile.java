@@ -8,10 +8,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
-import rlhf4j.data.Message;
 import rlhf4j.data.PromptExample;
+import rlhf4j.io.AtomicFile;
+import rlhf4j.tokenizer.Message;
 
 /**
  * Every answer of an evaluation as JSONL ({@code ./train eval --answers FILE}), so any tool can read or rescore

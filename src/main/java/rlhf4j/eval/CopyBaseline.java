@@ -4,7 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import rlhf4j.data.Message;
+import rlhf4j.eval.judge.TextMetrics;
+import rlhf4j.tokenizer.Message;
 
 /**
  * The "return the input unchanged" baseline of an editing task (grammar correction, rewriting): each prompt

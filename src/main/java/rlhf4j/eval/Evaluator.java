@@ -9,9 +9,7 @@ import java.util.Map;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.config.PipelineConfig;
-import rlhf4j.data.DataException;
 import rlhf4j.data.Document;
-import rlhf4j.data.Message;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.PromptSplit;
@@ -23,9 +21,11 @@ import rlhf4j.eval.BestOfK;
 import rlhf4j.eval.PolicyEval;
 import rlhf4j.eval.RmReward;
 import rlhf4j.generate.Decoding;
+import rlhf4j.io.DataException;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /** The evaluations behind {@code ./train eval}, on any file. */

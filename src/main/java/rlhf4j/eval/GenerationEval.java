@@ -2,12 +2,13 @@ package rlhf4j.eval;
 
 import java.util.ArrayList;
 import java.util.List;
-import rlhf4j.data.Message;
-import rlhf4j.model.InferenceModel;
-import rlhf4j.generate.Sampler;
+import rlhf4j.eval.judge.TextMetrics;
 import rlhf4j.generate.Decoding;
+import rlhf4j.generate.Sampler;
+import rlhf4j.model.InferenceModel;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /**

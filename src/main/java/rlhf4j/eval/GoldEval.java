@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import rlhf4j.data.PromptExample;
 import rlhf4j.eval.judge.Judge;
+import rlhf4j.eval.judge.TextMetrics;
 
 /**
  * The judges' verdict on several systems answering the same prompts, judged by the labeler's own measure and by

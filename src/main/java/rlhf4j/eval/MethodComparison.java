@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.io.AtomicFile;
 
 /**
  * Every alignment method of a run (PPO, DPO, GRPO) judged together on the test prompts, from what each stage's test

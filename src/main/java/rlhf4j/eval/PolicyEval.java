@@ -6,7 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import rlhf4j.data.PromptExample;
-import rlhf4j.eval.TextMetrics;
+import rlhf4j.eval.judge.TextMetrics;
 import rlhf4j.generate.Decoding;
 import rlhf4j.model.Gpt;
 import rlhf4j.rollout.PolicyPasses;

@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.IntStream;
-import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ExperimentConfig;
@@ -22,6 +21,7 @@ import rlhf4j.data.PromptExample;
 import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.judge.Judge;
 import rlhf4j.generate.Decoding;
+import rlhf4j.io.AtomicFile;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 

@@ -8,13 +8,13 @@ import java.util.List;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.data.ConversationBatch;
-import rlhf4j.data.Message;
 import rlhf4j.data.RankingExample;
 import rlhf4j.model.Gpt;
-import rlhf4j.model.LastToken;
 import rlhf4j.model.HeadRequest;
+import rlhf4j.model.LastToken;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /**

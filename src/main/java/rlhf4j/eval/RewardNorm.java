@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import rlhf4j.checkpoint.Json;
-import rlhf4j.data.DataException;
+import rlhf4j.io.DataException;
 
 /**
  * The affine map applied to a reward model's raw score, {@code r = gain · raw + bias}, fitted after

@@ -14,7 +14,7 @@ import java.util.OptionalDouble;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
-import rlhf4j.data.DataException;
+import rlhf4j.io.DataException;
 
 /**
  * A stage's {@code metrics.csv} read column by column: for every column after {@code step}, the

@@ -16,8 +16,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.io.AtomicFile;
 
 /**
  * The pipeline report of one run: {@code <runDir>/report.html} plus one PNG chart per stage in

@@ -24,8 +24,8 @@ import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
-import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.eval.GoldEval;
+import rlhf4j.io.AtomicFile;
 
 /**
  * The plot the field draws to show what optimising a reward buys (Gao, Schulman and Hilton 2022; the DPO paper): a

@@ -4,11 +4,11 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import rlhf4j.data.DataException;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.PromptSplit;
 import rlhf4j.data.TaskFiles;
+import rlhf4j.io.DataException;
 import rlhf4j.train.DataFingerprint;
 
 /**

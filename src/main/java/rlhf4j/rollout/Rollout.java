@@ -2,7 +2,7 @@ package rlhf4j.rollout;
 
 import java.io.Serializable;
 import java.util.List;
-import rlhf4j.data.Message;
+import rlhf4j.tokenizer.Message;
 
 /**
  * One sampled response: the prompt (as messages and as the token ids the policy saw), the response's

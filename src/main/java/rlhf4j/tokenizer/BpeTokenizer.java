@@ -90,7 +90,7 @@ public final class BpeTokenizer {
     /**
      * Reads a Hugging Face tokenizer.json holding a byte-level BPE model (as written by {@link #save}).
      *
-     * @throws rlhf4j.data.DataException when the file cannot be read or is not such a tokenizer
+     * @throws rlhf4j.io.DataException when the file cannot be read or is not such a tokenizer
      */
     public static BpeTokenizer load(Path file) {
         return TokenizerJson.read(file);

@@ -2,7 +2,7 @@ package rlhf4j.tokenizer;
 
 import java.io.Serializable;
 import java.util.List;
-import rlhf4j.data.Message;
+import rlhf4j.tokenizer.Message;
 
 /**
  * Renders a conversation to token ids, ChatML style, and says which tokens an SFT loss trains on:

@@ -21,7 +21,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import rlhf4j.data.DataException;
+import rlhf4j.io.DataException;
 
 /**
  * Reads and writes {@link BpeTokenizer}s as Hugging Face {@code tokenizer.json}: a byte-level BPE model

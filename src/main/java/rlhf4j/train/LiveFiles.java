@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import rlhf4j.checkpoint.FileSync;
 import rlhf4j.checkpoint.StageCheckpoint;
+import rlhf4j.io.FileSync;
 
 /**
  * Where a run's growing files ({@code metrics.csv}, {@code samples.txt}) are written. A resumed run, or a fresh one

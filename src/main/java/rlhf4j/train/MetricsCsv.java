@@ -16,7 +16,7 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVPrinter;
 import org.apache.commons.csv.CSVRecord;
-import rlhf4j.checkpoint.AtomicFile;
+import rlhf4j.io.AtomicFile;
 
 /**
  * {@code metrics.csv}: a header row, then one row per logged step, column {@code step} first.

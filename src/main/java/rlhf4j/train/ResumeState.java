@@ -9,7 +9,7 @@ import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
-import rlhf4j.data.DataException;
+import rlhf4j.io.DataException;
 import rlhf4j.optim.AdamW;
 
 /**

@@ -7,11 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import rlhf4j.checkpoint.AtomicDir;
-import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.config.RunConfig;
+import rlhf4j.io.AtomicDir;
+import rlhf4j.io.AtomicFile;
 import rlhf4j.model.GptSpec;
 
 /** The folder of one stage of one run, {@code <out_dir>/<run.name>/<stage>/}, and the rules for reusing it. */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,7 +111,7 @@ class HfGpt2Test {
             Files.copy(dir.resolve("model.safetensors"), folder.resolve("model.safetensors"));
             Files.writeString(folder.resolve("tokenizer.json"), c.getValue()[1]);
             assertTrue(!c.getValue()[0].equals(config) || !c.getValue()[1].equals(tokenizer), c.getKey() + " edited");
-            rlhf4j.data.DataException e = org.junit.jupiter.api.Assertions.assertThrows(rlhf4j.data.DataException.class,
+            rlhf4j.io.DataException e = org.junit.jupiter.api.Assertions.assertThrows(rlhf4j.io.DataException.class,
                     () -> StageCheckpoint.loadToStartFrom(folder), c.getKey());
             assertTrue(e.getMessage().contains(c.getKey()), e.getMessage());
         }
@@ -129,7 +128,7 @@ class HfGpt2Test {
         List<String> merges = new ArrayList<>(Files.readAllLines(dir.resolve("merges.txt")));
         merges.set(2, "oops");
         Files.write(folder.resolve("merges.txt"), merges);
-        rlhf4j.data.DataException e = org.junit.jupiter.api.Assertions.assertThrows(rlhf4j.data.DataException.class,
+        rlhf4j.io.DataException e = org.junit.jupiter.api.Assertions.assertThrows(rlhf4j.io.DataException.class,
                 () -> StageCheckpoint.loadToStartFrom(folder));
         assertTrue(e.getMessage().startsWith(folder.resolve("merges.txt") + ":3:"), e.getMessage());
     }

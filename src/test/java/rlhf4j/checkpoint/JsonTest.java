@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import rlhf4j.data.DataException;
+import rlhf4j.io.DataException;
 
 class JsonTest {
     @TempDir

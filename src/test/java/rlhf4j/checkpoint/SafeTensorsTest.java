@@ -23,7 +23,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import rlhf4j.data.DataException;
+import rlhf4j.io.DataException;
 
 class SafeTensorsTest {
     @TempDir

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.function.Executable;
+import rlhf4j.io.DataException;
 
 /** Test helpers for the fine-tuning readers: temporary data files, fixtures, and error assertions. */
 final class DataFiles {

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.io.DataException;
 
 /** No test here touches the network: clients are missing commands, a fake npm script or a local jar. */
 class DefaultCorpusTest {

@@ -24,6 +24,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.io.DataException;
 
 /**
  * The files under {@code grammar/}: a tiny pairs.jsonl and sentences.txt are written into a temporary datasets

@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import rlhf4j.io.DataException;
 
 class LanguageToolExamplesTest {
 

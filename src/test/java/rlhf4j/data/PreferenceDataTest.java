@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.io.DataException;
+import rlhf4j.tokenizer.Message;
 
 class PreferenceDataTest {
     @TempDir

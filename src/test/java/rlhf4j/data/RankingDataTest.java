@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.io.DataException;
 
 /** Ranking rows: the pairs a ranking or scores imply, JSONL and CSV alike, mixed with pair rows, and every error. */
 class RankingDataTest {

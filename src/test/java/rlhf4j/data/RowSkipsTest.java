@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.io.DataException;
 
 /**
  * Useless rows (well-formed, nothing to learn) are skipped and counted with their FILE:LINEs, or are the error

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import rlhf4j.eval.judge.TextMetrics;
 
 /** Bootstrap intervals: their width against the normal approximation, pairing, determinism; the gold table. */
 class BootstrapTest {

@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
-import rlhf4j.data.Message;
+import rlhf4j.eval.judge.TextMetrics;
+import rlhf4j.tokenizer.Message;
 
 /** The copy-the-input baseline, on hand-made prompts. */
 class CopyBaselineTest {

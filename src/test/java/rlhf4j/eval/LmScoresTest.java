@@ -7,13 +7,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import rlhf4j.data.ConversationBatch;
-import rlhf4j.data.Message;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
 import rlhf4j.model.HeadRequest;
 import rlhf4j.model.TokenBatch;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /**

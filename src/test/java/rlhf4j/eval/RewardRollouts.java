@@ -2,9 +2,9 @@ package rlhf4j.eval;
 
 import java.util.Arrays;
 import java.util.List;
-import rlhf4j.data.Message;
 import rlhf4j.rollout.Rollout;
 import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /** Rollouts for the reward tests: byte-level tokens, each response ended with {@code <|im_end|>}. */

@@ -8,13 +8,13 @@ import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
-import rlhf4j.data.Message;
 import rlhf4j.loss.Loss;
 import rlhf4j.loss.Losses;
 import rlhf4j.nn.GradientChecker;
-import rlhf4j.rollout.RolloutMath;
 import rlhf4j.rollout.Rollout;
 import rlhf4j.rollout.RolloutBatch;
+import rlhf4j.rollout.RolloutMath;
+import rlhf4j.tokenizer.Message;
 
 /**
  * The PPO losses through the whole model in DOUBLE: the policy's clipped surrogate (with and without the

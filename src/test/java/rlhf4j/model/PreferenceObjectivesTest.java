@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
-import rlhf4j.data.Message;
 import rlhf4j.loss.Loss;
 import rlhf4j.loss.Losses.Comparison;
 import rlhf4j.loss.Losses;
@@ -17,6 +16,7 @@ import rlhf4j.nn.GradientChecker;
 import rlhf4j.rollout.Rollout;
 import rlhf4j.rollout.RolloutBatch;
 import rlhf4j.rollout.RolloutMath;
+import rlhf4j.tokenizer.Message;
 
 /**
  * DPO / IPO and GRPO's policy loss through the whole model in DOUBLE: sequence log-probabilities as row sums

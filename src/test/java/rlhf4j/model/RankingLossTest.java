@@ -8,13 +8,13 @@ import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
-import rlhf4j.data.Message;
 import rlhf4j.data.RankingExample;
 import rlhf4j.eval.RankingMetrics;
 import rlhf4j.eval.RewardNorm;
 import rlhf4j.loss.Loss;
 import rlhf4j.loss.Losses;
 import rlhf4j.nn.GradientChecker;
+import rlhf4j.tokenizer.Message;
 
 /**
  * The ranking loss through the whole model: the reference metrics on hand-computed numbers, the model's loss

@@ -15,7 +15,7 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.plot.XYPlot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import rlhf4j.data.DataException;
+import rlhf4j.io.DataException;
 
 /** MetricsTable parsing and MetricsPlot PNGs: sparse columns, second axis, scaling, nothing to draw. */
 class MetricsPlotTest {

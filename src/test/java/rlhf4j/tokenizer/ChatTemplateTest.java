@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import rlhf4j.data.Message;
+import rlhf4j.tokenizer.Message;
 
 /** The chat template's ids and loss mask, checked token by token on single- and multi-turn conversations. */
 class ChatTemplateTest {

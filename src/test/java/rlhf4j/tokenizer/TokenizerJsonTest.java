@@ -19,7 +19,7 @@ import java.util.Random;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import rlhf4j.data.DataException;
+import rlhf4j.io.DataException;
 
 class TokenizerJsonTest {
     private static final ObjectMapper JSON = new ObjectMapper();

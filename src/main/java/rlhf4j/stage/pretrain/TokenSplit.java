@@ -2,8 +2,8 @@ package rlhf4j.stage.pretrain;
 
 import java.util.Arrays;
 import java.util.List;
-import rlhf4j.data.DataException;
 import rlhf4j.data.Document;
+import rlhf4j.io.DataException;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
 

@@ -3,12 +3,12 @@ package rlhf4j.stage.sft;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import rlhf4j.data.Message;
 import rlhf4j.data.PromptSplit;
 import rlhf4j.data.RowSkips;
 import rlhf4j.data.SftExample;
 import rlhf4j.eval.GenerationEval;
 import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.Message;
 
 /**
  * The SFT rows rendered with the chat template and split into training and validation by a hash

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlhf4j.config.ConfigException;
 import rlhf4j.data.Clients;
-import rlhf4j.data.DataException;
-import rlhf4j.eval.TextMetrics;
+import rlhf4j.eval.judge.TextMetrics;
+import rlhf4j.io.DataException;
 
 class JudgesTest {
     private static final Clients NO_CLIENTS = new Clients("no-such-npm-rlhf4j", "no-such-mvn-rlhf4j", "tar", null);

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.condition.DisabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 import rlhf4j.data.Clients;
-import rlhf4j.data.DataException;
 import rlhf4j.data.FetchException;
+import rlhf4j.io.DataException;
 
 /** No test here touches the network: npm is a missing command or a shell script standing in for it. */
 class LexiconsTest {

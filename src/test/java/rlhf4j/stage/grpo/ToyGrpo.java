@@ -11,7 +11,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.GrpoConfig;
-import rlhf4j.data.Message;
 import rlhf4j.data.PromptExample;
 import rlhf4j.eval.CommandReward;
 import rlhf4j.generate.SamplingParams;
@@ -25,6 +24,7 @@ import rlhf4j.rollout.RolloutRunner;
 import rlhf4j.rollout.RolloutSampling;
 import rlhf4j.rollout.StepSampler;
 import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.tokenizer.SpecialTokens;
 import rlhf4j.train.TrainingStep;
 

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import rlhf4j.data.Message;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.train.Preemption;
 
 /** A stop request while a judge thinks ends the wait at once and takes the judge and its children with it. */

@@ -17,12 +17,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlhf4j.checkpoint.Json;
-import rlhf4j.data.Message;
 import rlhf4j.data.PromptSplit;
 import rlhf4j.data.RankingData;
 import rlhf4j.data.RankingExample;
-import rlhf4j.eval.TextMetrics;
+import rlhf4j.eval.judge.TextMetrics;
 import rlhf4j.stage.pretrain.MicroRun;
+import rlhf4j.tokenizer.Message;
 
 /**
  * The label stage on a micro model: the reference labeler's rankings are chrF scores in the ranking format and

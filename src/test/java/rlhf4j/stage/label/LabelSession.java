@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import rlhf4j.data.Message;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.train.Preemption;
 
 /**

@@ -6,9 +6,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import rlhf4j.data.Message;
 import rlhf4j.data.PromptExample;
 import rlhf4j.eval.CopyBaseline;
+import rlhf4j.tokenizer.Message;
 
 /** The report's side-by-side prompts include one that must come back unchanged. */
 class SideBySideAnswersTest {

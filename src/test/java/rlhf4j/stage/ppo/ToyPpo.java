@@ -8,16 +8,16 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.PpoConfig;
-import rlhf4j.data.Message;
 import rlhf4j.data.PromptExample;
+import rlhf4j.eval.RewardFunction;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptInit;
 import rlhf4j.model.GptSpec;
 import rlhf4j.optim.AdamW;
-import rlhf4j.tokenizer.BpeTokenizer;
-import rlhf4j.tokenizer.SpecialTokens;
-import rlhf4j.eval.RewardFunction;
 import rlhf4j.rollout.PromptStream;
+import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.Message;
+import rlhf4j.tokenizer.SpecialTokens;
 
 /**
  * A PPO setup small enough for unit tests: a byte-level tokenizer, randomly initialised 1-layer policy

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import rlhf4j.loss.Losses;
-import rlhf4j.data.Message;
 import rlhf4j.data.RankingExample;
+import rlhf4j.loss.Losses;
 import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.Message;
 
 /** A batch of rankings: every pair of a prompt in that prompt's block of the pair table, weighted 1 / (G · pairs). */
 class RmBatchTest {

@@ -7,12 +7,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import rlhf4j.data.Message;
 import rlhf4j.data.PromptSplit;
 import rlhf4j.data.SftExample;
 import rlhf4j.stage.sft.SftExamples;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /** The reward model holds out prompts by the SFT stage's rule: with a larger fraction, a superset of SFT's. */

@@ -7,11 +7,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import rlhf4j.data.Message;
 import rlhf4j.data.RowSkips;
 import rlhf4j.data.SftExample;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /** Rows of sft.data.train_extra always train: the validation split is the main file's alone. */

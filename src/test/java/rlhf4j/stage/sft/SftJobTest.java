@@ -17,13 +17,13 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.data.ConversationBatch;
-import rlhf4j.data.Message;
-import rlhf4j.model.Gpt;
 import rlhf4j.eval.MaskedLoss;
+import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
 import rlhf4j.stage.pretrain.MicroRun;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.Message;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /** SFT end to end on a micro model: masked loss falls, answers to training prompts match, resume is exact. */

@@ -1,4 +1,4 @@
-package rlhf4j.checkpoint;
+package rlhf4j.io;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package rlhf4j.eval;
+package rlhf4j.eval.judge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

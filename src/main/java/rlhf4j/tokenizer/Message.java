@@ -1,4 +1,4 @@
-package rlhf4j.data;
+package rlhf4j.tokenizer;
 
 import java.io.Serializable;
 import java.util.LinkedHashMap;

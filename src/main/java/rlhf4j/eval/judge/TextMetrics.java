@@ -1,4 +1,4 @@
-package rlhf4j.eval;
+package rlhf4j.eval.judge;
 
 import java.util.HashMap;
 import java.util.Map;

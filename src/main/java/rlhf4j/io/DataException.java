@@ -1,4 +1,4 @@
-package rlhf4j.data;
+package rlhf4j.io;
 
 import java.nio.file.Path;
 

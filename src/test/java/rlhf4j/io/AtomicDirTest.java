@@ -1,4 +1,4 @@
-package rlhf4j.checkpoint;
+package rlhf4j.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,6 +18,8 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.io.AtomicDir;
+import rlhf4j.io.AtomicFile;
 
 class AtomicDirTest {
     @TempDir

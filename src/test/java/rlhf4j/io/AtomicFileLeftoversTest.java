@@ -1,4 +1,4 @@
-package rlhf4j.checkpoint;
+package rlhf4j.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.io.AtomicFile;
 import rlhf4j.stage.label.RankingsJournal;
 
 /** A killed writer's temporary file is removed; a live writer's, and files that merely look alike, are kept. */
