@@ -22,6 +22,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import rlhf4j.io.AtomicFile;
+import rlhf4j.io.AtomicFiles;
 import rlhf4j.io.DataException;
 
 /**

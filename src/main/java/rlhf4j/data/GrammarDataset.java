@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import rlhf4j.io.AtomicFile;
+import rlhf4j.io.AtomicFiles;
 import rlhf4j.io.DataException;
 
 /**

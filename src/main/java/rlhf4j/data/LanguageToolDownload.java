@@ -16,6 +16,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 import rlhf4j.io.AtomicFile;
+import rlhf4j.io.AtomicFiles;
 
 /**
  * Obtains the LanguageTool English rules jar through Maven (the local repository first, else

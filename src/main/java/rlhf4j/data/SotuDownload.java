@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import rlhf4j.io.AtomicFiles;
 
 /**
  * Fetches the State of the Union addresses with {@code npm pack}, unpacks the tarball with {@code tar} and

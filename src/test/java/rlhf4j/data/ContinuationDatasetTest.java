@@ -35,6 +35,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.io.AtomicFiles;
 
 /**
  * The files under {@code continuation/}, built from {@value #ADDRESSES} small fake addresses written into

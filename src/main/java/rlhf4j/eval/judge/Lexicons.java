@@ -11,11 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import rlhf4j.data.AtomicFiles;
 import rlhf4j.data.Clients;
 import rlhf4j.data.Command;
 import rlhf4j.data.FetchException;
 import rlhf4j.data.TextCorpus;
+import rlhf4j.io.AtomicFiles;
 import rlhf4j.io.DataException;
 
 /**

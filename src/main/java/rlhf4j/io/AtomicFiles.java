@@ -1,4 +1,4 @@
-package rlhf4j.data;
+package rlhf4j.io;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,16 +10,16 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 import rlhf4j.io.AtomicFile;
 
 /**
- * Publishes fetched folders by filling them next to their final place under a hidden temporary name and
- * renaming, so an interrupted fetch or build never leaves something that looks complete (single files go
- * through {@link rlhf4j.io.AtomicFile}, JSON-lines files through {@link #writeJsonLines}).
+ * Publishes fetched and built data folders by filling them next to their final place under a hidden temporary name,
+ * forcing them to disk and renaming, so an interrupted fetch or build, or a crash just after one, never leaves
+ * something that looks complete (single files go through {@link AtomicFile}, JSON-lines files through
+ * {@link #writeJsonLines}). A checkpoint, which must also survive a crash between its two renames, goes through
+ * {@link AtomicDir} instead.
  */
 public final class AtomicFiles {
     private AtomicFiles() {
@@ -33,11 +33,13 @@ public final class AtomicFiles {
 
     /** Renames a finished staging folder to {@code target}; if someone else published it first, keeps theirs. */
     public static void publishDir(Path staging, Path target) throws IOException {
+        FileSync.forceTree(staging);
         try {
             move(staging, target, false);
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
             deleteTree(staging);
         }
+        FileSync.forceDirectory(parentOf(target));
     }
 
     /**
@@ -45,18 +47,20 @@ public final class AtomicFiles {
      * first renamed aside to a hidden name and deleted once the new folder is in place, so {@code target} is at
      * every moment absent, the old folder or the new one, never a mixture.
      */
-    static void replaceDir(Path staging, Path target) throws IOException {
+    public static void replaceDir(Path staging, Path target) throws IOException {
+        FileSync.forceTree(staging);
         Path old = null;
         if (Files.exists(target)) {
             old = partialSibling(target);
             move(target, old, false);
         }
         move(staging, target, false);
+        FileSync.forceDirectory(parentOf(target));
         deleteTree(old);
     }
 
     /** Rows as JSON lines (Jackson, one object a line, each line ended by a newline), written atomically. */
-    static void writeJsonLines(Path file, List<?> rows) throws IOException {
+    public static void writeJsonLines(Path file, List<?> rows) throws IOException {
         ObjectMapper json = new ObjectMapper();
         StringBuilder text = new StringBuilder();
         for (Object row : rows) {
@@ -71,13 +75,11 @@ public final class AtomicFiles {
 
     /** Deletes a file or a folder with everything in it; missing is fine. */
     public static void deleteTree(Path root) {
-        if (root == null || !Files.exists(root)) {
+        if (root == null) {
             return;
         }
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            FileSync.deleteRecursively(root);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
