@@ -1,6 +1,5 @@
 package rlhf4j.stage.rm;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -39,7 +38,7 @@ import rlhf4j.train.Trainer;
  * {@code checkpoints/<run>/rm/}. It starts from {@code rm.init_from} (default: the run's sft folder;
  * any GPT checkpoint will do, a pretrain one is noted) and adds a fresh score head unless that
  * checkpoint already has one. When training is done it fits the reward normalisation on the labeler's best
- * response of each training ranking ({@code reward_norm.json}, also in {@code trainer_state.json}), and reports
+ * response of each training ranking ({@code reward_norm.json}; the checkpoint's {@code trainer_state.json} is written by its saves alone), and reports
  * pairwise accuracy, top-1 and Kendall τ on the training, validation and test rankings ({@code test_metrics.json}).
  */
 public final class RmJob {
@@ -189,12 +188,8 @@ public final class RmJob {
         metrics.put("units", "loss and accuracy from raw scores; margin and reward statistics normalised");
         try {
             Json.write(dir.resolve(StageCheckpoint.TEST_METRICS), metrics);
-            Path statePath = dir.resolve(StageCheckpoint.TRAINER_STATE);
-            ObjectNode state = (ObjectNode) Json.readTree(statePath);
-            state.set("reward_norm", Json.parse(Json.toString(norm.toMap())));
-            Json.write(statePath, state);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the reward normalisation into " + dir, e);
+            throw new UncheckedIOException("cannot write " + dir.resolve(StageCheckpoint.TEST_METRICS), e);
         }
         return new Result(summary, trainMetrics, val, test, norm);
     }

@@ -122,7 +122,7 @@ class RmJobTest {
         assertEquals(List.of(32L, 1L), List.of(ckpt.params().get(ParamNames.SCORE_WEIGHT).shape()[0],
                 ckpt.params().get(ParamNames.SCORE_WEIGHT).shape()[1]));
         assertTrue(Files.readString(dir.resolve(StageCheckpoint.CONFIG)).contains("GPT2ForSequenceClassification"));
-        assertTrue(ckpt.trainerState().path("reward_norm").path("gain").isNumber());
+        assertTrue(Json.readTree(dir.resolve(RewardNorm.FILE)).path("gain").isNumber());
 
         // normalisation: the training split's chosen responses score mean 0, std 1 through the loaded model
         RewardModel rm = RewardModel.load(dir, rlhf4j.model.Gpt.launcherEngine());
