@@ -66,4 +66,27 @@ public record GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocab
     public double trainFlopsPerToken(int seqLen) {
         return 6.0 * paramCount() + 12.0 * nLayer * nEmbd * seqLen;
     }
+
+    /** Refuses a sequence longer than the model's context. */
+    public void checkLength(int seqLen) {
+        if (seqLen > blockSize) {
+            throw new IllegalArgumentException("sequence length " + seqLen + " exceeds block_size " + blockSize);
+        }
+    }
+
+    /** Refuses a batch this model cannot compute: too long, or targets (null: none) not one per token in the vocabulary. */
+    public void checkPass(TokenBatch batch, int[] targets) {
+        checkLength(batch.seqLen());
+        if (targets == null) {
+            return;
+        }
+        if (targets.length != batch.tokens().length) {
+            throw new IllegalArgumentException(targets.length + " targets for " + batch.tokens().length + " tokens");
+        }
+        for (int t : targets) {
+            if (t < 0 || t >= vocabSize) {
+                throw new IllegalArgumentException("target " + t + " outside the vocabulary [0, " + vocabSize + ")");
+            }
+        }
+    }
 }

@@ -1,6 +1,8 @@
 package rlhf4j.model;
 
 import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** The GPT-2 tensor names used in the graph, in {@code model.safetensors} and in the optimizer state. */
 public final class ParamNames {
@@ -54,5 +56,17 @@ public final class ParamNames {
             m.put(SCORE_BIAS, new long[] {1});                           // [1]
         }
         return m;
+    }
+
+    /** The entries of {@code grads} in the order of {@code params} (both engines give their gradients this way). */
+    public static Map<String, INDArray> inOrder(Map<String, INDArray> params, Map<String, INDArray> grads) {
+        Map<String, INDArray> ordered = new LinkedHashMap<>();
+        for (String name : params.keySet()) {
+            INDArray g = grads.get(name);
+            if (g != null) {
+                ordered.put(name, g);
+            }
+        }
+        return ordered;
     }
 }
