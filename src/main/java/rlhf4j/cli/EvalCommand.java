@@ -28,6 +28,7 @@ import rlhf4j.eval.judge.Judge;
 import rlhf4j.eval.judge.Judges;
 import rlhf4j.generate.Decoding;
 import rlhf4j.io.DataException;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 
 /**
@@ -167,7 +168,7 @@ final class EvalCommand implements Callable<Integer> {
                     + "--reward-model, --held-out or a .txt file");
         }
         StageCheckpoint.Loaded ckpt = StageCheckpoint.loadToStartFrom(checkpoint);
-        Gpt.Engine engine = Gpt.launcherEngine();                       // the launcher's choice, read once
+        Engine engine = Engine.launcher();                       // the launcher's choice, read once
         Gpt gpt = new Gpt(ckpt.spec(), ckpt.params(), engine);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("checkpoint", checkpoint.toString());
@@ -249,7 +250,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** The judges' verdict on this checkpoint's answers, and on --against's beside them. */
-    private Map<String, Object> judged(StageCheckpoint.Loaded ckpt, Gpt gpt, Gpt.Engine engine, Decoding decoding) {
+    private Map<String, Object> judged(StageCheckpoint.Loaded ckpt, Gpt gpt, Engine engine, Decoding decoding) {
         if (gpt.hasScoreHead()) {
             throw new ConfigException("--judge scores a policy's answers: " + checkpoint + " is a reward model");
         }

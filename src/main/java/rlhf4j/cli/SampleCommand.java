@@ -13,6 +13,7 @@ import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.generate.Sampler;
 import rlhf4j.generate.SamplingParams;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
@@ -80,7 +81,7 @@ final class SampleCommand implements Callable<Integer> {
         int stop = chat ? template.endOfTurn() : eot;
         MemoryBudget.checkSampling(ckpt.spec(), numSamples, Math.min(ckpt.spec().blockSize(),
                 start.length + maxNewTokens), "--num-samples");
-        Sampler sampler = new Sampler(new Gpt(ckpt.spec(), ckpt.params(), Gpt.launcherEngine()).decoder(), tok.id(SpecialTokens.PAD));
+        Sampler sampler = new Sampler(new Gpt(ckpt.spec(), ckpt.params(), Engine.launcher()).decoder(), tok.id(SpecialTokens.PAD));
         List<int[]> prompts = new ArrayList<>(Collections.nCopies(numSamples, start));
         List<Sampler.Generation> gens = sampler.generate(prompts, params, new Random(seed), t -> t == stop || t == eot);
         for (Sampler.Generation g : gens) {

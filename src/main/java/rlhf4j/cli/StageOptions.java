@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 import rlhf4j.config.ConfigException;
 import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
-import rlhf4j.model.Gpt;
+import rlhf4j.model.Engine;
 import rlhf4j.train.Preemption;
 import rlhf4j.train.RunOptions;
 
@@ -42,7 +42,7 @@ final class StageOptions {
                     + stopAtStep);
         }
         return new RunOptions(resume, overwrite, stopAtStep, preemption, acceptChanges,
-                Gpt.launcherEngine());
+                Engine.launcher());
     }
 
     ExperimentConfig load() {

@@ -11,6 +11,7 @@ import java.util.TreeSet;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
 import rlhf4j.nn.VectorSupport;
@@ -33,7 +34,7 @@ public final class SparkModelMap<P extends Serializable, R extends Serializable>
     }
 
     /** What every task needs besides the parameters. */
-    private record Work<P, R>(GptSpec spec, Gpt.Engine engine, Fn<P, R> fn) implements Serializable {}
+    private record Work<P, R>(GptSpec spec, Engine engine, Fn<P, R> fn) implements Serializable {}
 
     /** A result, with the vector width and the JVM ({@code host:pid}) that computed it. */
     private record Tagged<R>(R value, int lanes, String executor) implements Serializable {}
@@ -45,7 +46,7 @@ public final class SparkModelMap<P extends Serializable, R extends Serializable>
     private final boolean ownsContext;
 
     /** @param ownsContext whether {@link #close} stops {@code spark} too (a stage's own context) */
-    public SparkModelMap(JavaSparkContext spark, GptSpec spec, Gpt.Engine engine, Fn<P, R> fn, boolean ownsContext) {
+    public SparkModelMap(JavaSparkContext spark, GptSpec spec, Engine engine, Fn<P, R> fn, boolean ownsContext) {
         this.spark = spark;
         this.ownsContext = ownsContext;
         try {

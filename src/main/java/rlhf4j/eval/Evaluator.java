@@ -22,6 +22,7 @@ import rlhf4j.eval.PolicyEval;
 import rlhf4j.eval.RmReward;
 import rlhf4j.generate.Decoding;
 import rlhf4j.io.DataException;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.ChatTemplate;
@@ -145,7 +146,7 @@ public final class Evaluator {
      */
     public static Policy policy(Path dir, StageCheckpoint.Loaded ckpt, Path rewardModel, Path referenceDir,
                                              Path file, int limit, int maxNewTokens, Decoding decoding,
-                                             double temperature, int show, BestOf bestOf, Gpt.Engine engine) {
+                                             double temperature, int show, BestOf bestOf, Engine engine) {
         if (!(temperature > 0)) {
             throw new ConfigException("--temperature must be positive");
         }

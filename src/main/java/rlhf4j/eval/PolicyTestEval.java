@@ -22,6 +22,7 @@ import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.judge.Judge;
 import rlhf4j.generate.Decoding;
 import rlhf4j.io.AtomicFile;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 
@@ -97,7 +98,7 @@ public final class PolicyTestEval {
     }
 
     /** The run's pretrained model, for the loss of the test answers under it; null when the run has none. */
-    public static Gpt pretrained(ExperimentConfig config, Gpt.Engine engine) {
+    public static Gpt pretrained(ExperimentConfig config, Engine engine) {
         Path dir = Path.of(config.run().outDir(), config.run().name(), "pretrain");
         if (!StageCheckpoint.exists(dir)) {
             return null;

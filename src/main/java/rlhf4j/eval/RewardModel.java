@@ -9,6 +9,7 @@ import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.data.ConversationBatch;
 import rlhf4j.data.RankingExample;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.HeadRequest;
 import rlhf4j.model.LastToken;
@@ -51,7 +52,7 @@ public final class RewardModel {
      * The reward model of an rm stage folder, with its {@code reward_norm.json} (identity when the run
      * has not finished). A checkpoint without a score head is a usage error naming the folder.
      */
-    public static RewardModel load(Path dir, Gpt.Engine engine) {
+    public static RewardModel load(Path dir, Engine engine) {
         StageCheckpoint.Loaded ckpt = StageCheckpoint.load(dir);
         Gpt gpt = new Gpt(ckpt.spec(), ckpt.params(), engine);
         if (!gpt.hasScoreHead()) {

@@ -22,13 +22,6 @@ import rlhf4j.nn.VectorSupport;
  * rlhf4j.engine=graph} says otherwise; other dtypes always use the graph.
  */
 public final class Gpt {
-    /** How forward and backward are computed. */
-    public enum Engine {
-        /** The whole model as one SameDiff graph. */
-        GRAPH,
-        /** The definition over the FLOAT kernels and their tape (FLOAT only). */
-        KERNELS
-    }
 
     private final GptSpec spec;
     private final LinkedHashMap<String, INDArray> params;
@@ -38,9 +31,9 @@ public final class Gpt {
     private final MemoryRelief relief = MemoryRelief.ofThisJvm();
     private Engine engine;
 
-    /** On the engine {@link #defaultEngine} gives its dtype (tests and library use; stages pass the run's, {@code RunOptions.engine}). */
+    /** On the engine {@link Engine#forDataType} gives its dtype (tests and library use; stages pass the run's, {@code RunOptions.engine}). */
     public Gpt(GptSpec spec, LinkedHashMap<String, INDArray> params) {
-        this(spec, params, defaultEngine(params.get(ParamNames.WTE).dataType()));
+        this(spec, params, Engine.forDataType(params.get(ParamNames.WTE).dataType()));
     }
 
     /**
@@ -74,26 +67,6 @@ public final class Gpt {
     /** Where the phases of {@link #forward} and {@link #forwardBackward} are timed ({@link PhaseTimes#OFF} by default). */
     public void setPhaseTimes(PhaseTimes times) {
         this.times = times == null ? PhaseTimes.OFF : times;
-    }
-
-    /**
-     * The engine a model of this dtype starts with: the kernels for FLOAT when the run has them on (the
-     * Vector API module is there and {@code -Drlhf4j.engine}, the launcher's {@code RLHF4J_ENGINE}, is not
-     * {@code graph}; each stage prints which, {@link rlhf4j.nn.VectorSupport#engineLine}); the graph for any
-     * other dtype, since the kernels compute in FLOAT only. Both are bitwise reproducible across JVMs and JIT
-     * tiers (the kernels sum lanes in a fixed order and compute their own exp, see {@link
-     * rlhf4j.nn.FloatKernels}), so a resumed run repeats an uninterrupted one with either.
-     */
-    public static Engine defaultEngine(DataType dtype) {
-        return dtype == DataType.FLOAT ? launcherEngine() : Engine.GRAPH;
-    }
-
-    /**
-     * The engine the launcher asks FLOAT models to use: the kernels, unless {@code RLHF4J_ENGINE=graph} or the JVM
-     * lacks the Vector API module. The CLI reads it once per command and passes it down ({@code RunOptions.engine}).
-     */
-    public static Engine launcherEngine() {
-        return VectorSupport.enabled() ? Engine.KERNELS : Engine.GRAPH;
     }
 
     /**

@@ -12,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.loss.Loss;
 
 /**
- * The graph engine's passes ({@link Gpt.Engine#GRAPH}): the whole request as one SameDiff graph per (request,
+ * The graph engine's passes ({@link Engine#GRAPH}): the whole request as one SameDiff graph per (request,
  * batch, length), built once and cached ({@link GptGraph}), differentiated by SameDiff — the reference, gradient
  * checked in DOUBLE. The embedding lookup and its gradient (a scatter-add) happen here in Java, outside the graph,
  * because the native gather's gradient is wrong (docs/SAMEDIFF.md).

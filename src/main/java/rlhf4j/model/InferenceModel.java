@@ -34,20 +34,20 @@ public final class InferenceModel {
     private PhaseTimes times = PhaseTimes.OFF;
     private final MemoryRelief relief = MemoryRelief.ofThisJvm();
 
-    /** Decodes on the engine a {@link Gpt} of these parameters would have ({@link Gpt#defaultEngine}). */
+    /** Decodes on the engine a {@link Gpt} of these parameters would have ({@link Engine#forDataType}). */
     public InferenceModel(GptSpec spec, Map<String, INDArray> params) {
-        this(spec, params, Gpt.defaultEngine(params.get(ParamNames.WTE).dataType()));
+        this(spec, params, Engine.forDataType(params.get(ParamNames.WTE).dataType()));
     }
 
     /**
      * Decodes on {@code engine}: the kernels ({@link KernelOps}) or, for the graph engine, plain ND4J ops
      * ({@link NdOps}; a decoding step is too small for a graph). The kernels need dense FLOAT parameters.
      */
-    public InferenceModel(GptSpec spec, Map<String, INDArray> params, Gpt.Engine engine) {
+    public InferenceModel(GptSpec spec, Map<String, INDArray> params, Engine engine) {
         this.spec = spec;
         this.p = params;
         this.rotary = Rotary.of(spec);
-        this.kernels = engine == Gpt.Engine.KERNELS;
+        this.kernels = engine == Engine.KERNELS;
         if (kernels && (params.get(ParamNames.WTE).dataType() != DataType.FLOAT
                 || params.values().stream().anyMatch(INDArray::isView))) {
             throw new IllegalArgumentException("the kernel engine decodes dense FLOAT parameters only");

@@ -8,7 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.loss.Loss;
 
 /**
- * The kernel engine's passes ({@link Gpt.Engine#KERNELS}): {@link GptDefinition} over {@link KernelOps} in FLOAT,
+ * The kernel engine's passes ({@link Engine#KERNELS}): {@link GptDefinition} over {@link KernelOps} in FLOAT,
  * on a {@link Tape} when there is a loss, whose backward composes each operation's own. The activations live in an
  * {@link Arena} per batch size, kept for the last few sizes so a training loop allocates nothing after its first
  * steps.

@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigException;
 import rlhf4j.config.ExperimentConfig;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 
 /**
@@ -27,7 +28,7 @@ public record PolicyAndReference(Path init, StageCheckpoint.Loaded sft, Gpt poli
      * @param initFrom the configured {@code <stage>.init_from} (empty: the run's sft folder)
      */
     public static PolicyAndReference load(ExperimentConfig config, String stage, String initFrom,
-                                          StageCheckpoint.Loaded previous, Gpt.Engine engine, PrintStream out) {
+                                          StageCheckpoint.Loaded previous, Engine engine, PrintStream out) {
         Path init = previous != null ? Path.of(previous.trainerState().path("init_from").asText())
                 : initFrom.isEmpty() ? StageDir.of(config.run(), "sft") : Path.of(initFrom);
         if (!StageCheckpoint.exists(init)) {

@@ -1,12 +1,12 @@
 package rlhf4j.train;
 
-import rlhf4j.model.Gpt;
+import rlhf4j.model.Engine;
 
 /**
  * How a stage job is asked to run.
  *
  * @param engine     what the stage's FLOAT models compute with (the CLI reads the launcher's choice once, {@link
- *                   Gpt#launcherEngine})
+ *                   Engine#launcher})
  * @param resume     continue from the stage folder's checkpoint
  * @param overwrite  start over even if the folder holds a checkpoint
  * @param stopAtStep checkpoint and stop after this step, as if interrupted; 0 = run to the end
@@ -14,13 +14,13 @@ import rlhf4j.model.Gpt;
  * @param acceptChanges resume even though run.seed or the training data changed since the checkpoint
  */
 public record RunOptions(boolean resume, boolean overwrite, int stopAtStep, Preemption preemption,
-                         boolean acceptChanges, Gpt.Engine engine) {
+                         boolean acceptChanges, Engine engine) {
     public RunOptions(boolean resume, boolean overwrite, int stopAtStep) {
-        this(resume, overwrite, stopAtStep, Preemption.none(), false, Gpt.launcherEngine());
+        this(resume, overwrite, stopAtStep, Preemption.none(), false, Engine.launcher());
     }
 
     public RunOptions(boolean resume, boolean overwrite, int stopAtStep, Preemption preemption) {
-        this(resume, overwrite, stopAtStep, preemption, false, Gpt.launcherEngine());
+        this(resume, overwrite, stopAtStep, preemption, false, Engine.launcher());
     }
 
     public static RunOptions fresh() {

@@ -12,6 +12,7 @@ import rlhf4j.checkpoint.StageCheckpoint;
 import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.TrainingHyperparams;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.nn.VectorSupport;
 import rlhf4j.optim.AdamW;
@@ -64,7 +65,7 @@ public final class StageRunner {
     public static Start start(TrainingHyperparams h, Gpt gpt, StageCheckpoint.Loaded resumed, PrintStream out,
                               Path dir, long seed, boolean acceptChanges, int updatesPerStep) {
         AdamW optimizer = optimizer(h);
-        out.println(VectorSupport.engineLine(gpt.engine() == Gpt.Engine.KERNELS));
+        out.println(VectorSupport.engineLine(gpt.engine() == Engine.KERNELS));
         if (resumed == null) {
             return new Start(gpt, optimizer, 0, 0.0);
         }

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.model.Activation;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.HeadRequest;
 import rlhf4j.model.InferenceModel;
@@ -75,7 +76,7 @@ class HfGpt2Test {
 
         TokenBatch batch = TokenBatch.causal(new int[][] {tokens});
         HeadRequest logits = HeadRequest.lm(new int[tokens.length]).withLogits();
-        for (Gpt.Engine engine : Gpt.Engine.values()) {
+        for (Engine engine : Engine.values()) {
             Gpt gpt = new Gpt(hf.spec(), hf.params());
             gpt.setEngine(engine);
             assertLogits(expected, gpt.forward(logits, batch).logits(), engine + " engine");

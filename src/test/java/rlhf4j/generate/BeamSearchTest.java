@@ -11,6 +11,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
 import rlhf4j.model.HeadRequest;
@@ -35,7 +36,7 @@ class BeamSearchTest {
         int[] seq = new int[prompt.length + answer.length];
         System.arraycopy(prompt, 0, seq, 0, prompt.length);
         System.arraycopy(answer, 0, seq, prompt.length, answer.length);
-        gpt.setEngine(Gpt.Engine.GRAPH);
+        gpt.setEngine(Engine.GRAPH);
         INDArray logits = gpt.forward(HeadRequest.lm(new int[seq.length]).withLogits(),
                 TokenBatch.causal(new int[][] {seq})).logits();                                   // [T, V]
         double sum = 0;

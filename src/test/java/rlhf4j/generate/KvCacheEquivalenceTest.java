@@ -1,7 +1,5 @@
 package rlhf4j.generate;
 
-import rlhf4j.model.InferenceModel;
-import rlhf4j.model.KvCache;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,9 +9,12 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
 import rlhf4j.model.HeadRequest;
+import rlhf4j.model.InferenceModel;
+import rlhf4j.model.KvCache;
 import rlhf4j.model.Norm;
 import rlhf4j.model.Position;
 import rlhf4j.model.TokenBatch;
@@ -24,7 +25,7 @@ class KvCacheEquivalenceTest {
 
     /** The reference: the whole-model SameDiff graph (the FLOAT inference path runs the kernels). */
     private static INDArray graphLogits(Gpt gpt, TokenBatch batch) {
-        gpt.setEngine(Gpt.Engine.GRAPH);
+        gpt.setEngine(Engine.GRAPH);
         return gpt.forward(HeadRequest.lm(new int[batch.tokens().length]).withLogits(), batch).logits(); // [B*T, V]
     }
 
@@ -47,7 +48,7 @@ class KvCacheEquivalenceTest {
         Gpt gpt = Gpt.create(SPEC, DataType.FLOAT, 12, 0.2);
         int[] seq = {3, 7, 7, 1, 49};
         INDArray expected = graphLogits(gpt, TokenBatch.causal(new int[][] {seq}));   // leaves gpt on the graph engine
-        assertEquals(Gpt.Engine.GRAPH, gpt.engine());
+        assertEquals(Engine.GRAPH, gpt.engine());
         InferenceModel model = gpt.decoder();
         KvCache cache = model.newCache(1, seq.length);
         for (int t = 0; t < seq.length; t++) {
@@ -56,9 +57,9 @@ class KvCacheEquivalenceTest {
         }
         Gpt doubles = Gpt.create(SPEC, DataType.DOUBLE, 12, 0.2);
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> new InferenceModel(SPEC, doubles.params(), Gpt.Engine.KERNELS), "the kernels decode FLOAT only");
+                () -> new InferenceModel(SPEC, doubles.params(), Engine.KERNELS), "the kernels decode FLOAT only");
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> doubles.setEngine(Gpt.Engine.KERNELS), "and train FLOAT only");
+                () -> doubles.setEngine(Engine.KERNELS), "and train FLOAT only");
     }
 
     /** RMSNorm and rotary positions, decoded token by token over both decoding engines, with left padding. */

@@ -16,14 +16,14 @@ import rlhf4j.loss.Loss;
 import rlhf4j.loss.Losses;
 
 /**
- * One definition on both engines: the kernels and their tape ({@link Gpt.Engine#KERNELS}) against the SameDiff graph ({@link
- * Gpt.Engine#GRAPH}, gradient-checked in DOUBLE) in FLOAT, heads included: same loss, logits, token
+ * One definition on both engines: the kernels and their tape ({@link Engine#KERNELS}) against the SameDiff graph ({@link
+ * Engine#GRAPH}, gradient-checked in DOUBLE) in FLOAT, heads included: same loss, logits, token
  * log-probabilities, entropies, values and every gradient, through every stage's loss, on shapes that exercise the vector loops and their scalar tails (C and T below,
  * at and above the SIMD width), one and several heads, padding and repeated tokens, and repeated
  * steps that reuse the trunk's buffers.
  */
 class EngineEquivalenceTest {
-    private static Gpt pair(GptSpec spec, long seed, Gpt.Engine engine) {
+    private static Gpt pair(GptSpec spec, long seed, Engine engine) {
         Gpt reference = Gpt.create(spec, DataType.FLOAT, seed, 0.3);
         LinkedHashMap<String, INDArray> copy = new LinkedHashMap<>();
         reference.params().forEach((name, p) -> copy.put(name, p.dup()));
@@ -66,9 +66,9 @@ class EngineEquivalenceTest {
 
     private static void compare(GptSpec spec, int b, int t, boolean padded) {
         Random rng = new Random(spec.nEmbd() * 31L + t);
-        Gpt graph = pair(spec, 5, Gpt.Engine.GRAPH);
-        Gpt kernels = pair(spec, 5, Gpt.Engine.KERNELS);
-        assertEquals(Gpt.Engine.KERNELS, kernels.engine());
+        Gpt graph = pair(spec, 5, Engine.GRAPH);
+        Gpt kernels = pair(spec, 5, Engine.KERNELS);
+        assertEquals(Engine.KERNELS, kernels.engine());
         TokenBatch tb = batch(spec, b, t, padded, rng);
         int[] targets = new int[b * t];
         double[] mask = new double[b * t];
@@ -101,8 +101,8 @@ class EngineEquivalenceTest {
     /** Any request and loss: the same outputs and gradients from both engines (score head parameters included). */
     private static void compareObjective(String what, GptSpec spec, HeadRequest request, TokenBatch tb,
                                          Function<HeadOutputs, Loss> objective) {
-        Gpt graph = pair(spec, 9, Gpt.Engine.GRAPH);
-        Gpt kernels = pair(spec, 9, Gpt.Engine.KERNELS);
+        Gpt graph = pair(spec, 9, Engine.GRAPH);
+        Gpt kernels = pair(spec, 9, Engine.KERNELS);
         GptInit.addScoreHead(graph.params(), spec, DataType.FLOAT, 4, true);
         GptInit.addScoreHead(kernels.params(), spec, DataType.FLOAT, 4, true);
         Gpt.Step want = graph.forwardBackward(request, tb, objective);
@@ -140,8 +140,8 @@ class EngineEquivalenceTest {
     @Test
     void lengthsThatChangeBetweenSteps() {
         GptSpec spec = new GptSpec(2, 2, 16, 16, 13);
-        Gpt kernels = pair(spec, 5, Gpt.Engine.KERNELS);
-        Gpt graph = pair(spec, 5, Gpt.Engine.GRAPH);
+        Gpt kernels = pair(spec, 5, Engine.KERNELS);
+        Gpt graph = pair(spec, 5, Engine.GRAPH);
         Random rng = new Random(8);
         for (int t : new int[] {9, 4, 16, 6, 9}) {
             TokenBatch tb = batch(spec, 3, t, true, rng);
@@ -165,7 +165,7 @@ class EngineEquivalenceTest {
     @Test
     void releasedBuffersAreMadeAgain() {
         GptSpec spec = new GptSpec(2, 2, 16, 16, 13);
-        for (Gpt.Engine engine : Gpt.Engine.values()) {
+        for (Engine engine : Engine.values()) {
             Gpt gpt = pair(spec, 6, engine);
             TokenBatch tb = batch(spec, 3, 9, true, new Random(9));
             int[] targets = new int[3 * 9];
@@ -225,7 +225,7 @@ class EngineEquivalenceTest {
         compareObjective("value", spec, HeadRequest.scalar(), tb,
                 out -> Losses.clippedValue(out.values(), old, ret, weight, 0.2, 0.5));
         // old log-probabilities near the current ones: some ratios inside the clip range, some outside
-        Gpt probe = pair(spec, 9, Gpt.Engine.GRAPH);
+        Gpt probe = pair(spec, 9, Engine.GRAPH);
         double[] logp = probe.forward(HeadRequest.policy(targets, 0.7, false), tb).logp();
         double[] oldLogp = new double[n];
         for (int i = 0; i < n; i++) {

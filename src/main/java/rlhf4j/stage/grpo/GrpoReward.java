@@ -13,6 +13,7 @@ import rlhf4j.eval.RewardModel;
 import rlhf4j.eval.RewardNorm;
 import rlhf4j.eval.RmReward;
 import rlhf4j.eval.judge.GoldJudges;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.train.StageDir;
@@ -33,7 +34,7 @@ record GrpoReward(RewardFunction function, String source) implements AutoCloseab
      * @param previousSource on resume, the source the checkpoint recorded (a reward model folder stays the same
      *                       folder); null on a fresh start
      */
-    static GrpoReward of(ExperimentConfig config, BpeTokenizer policyTokenizer, Path dir, Gpt.Engine engine,
+    static GrpoReward of(ExperimentConfig config, BpeTokenizer policyTokenizer, Path dir, Engine engine,
                          String previousSource, PrintStream out) {
         GrpoConfig cfg = config.grpo();
         String spec = cfg.reward();
@@ -50,7 +51,7 @@ record GrpoReward(RewardFunction function, String source) implements AutoCloseab
         return new GrpoReward(new CommandReward(command, policyTokenizer, dir.resolve(LOG), cfg.rewardTimeout()), spec);
     }
 
-    private static RewardModel rewardModel(Path rmDir, BpeTokenizer policyTokenizer, Gpt.Engine engine, PrintStream out) {
+    private static RewardModel rewardModel(Path rmDir, BpeTokenizer policyTokenizer, Engine engine, PrintStream out) {
         if (!StageCheckpoint.exists(rmDir)) {
             throw new ConfigException("grpo.reward_model: " + rmDir + " holds no checkpoint (run ./train rm first, set "
                     + "grpo.reward_model, or choose another grpo.reward)");

@@ -27,6 +27,7 @@ import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.judge.GoldJudges;
 import rlhf4j.generate.SamplingParams;
 import rlhf4j.io.DataException;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.train.MemoryBudget;
 import rlhf4j.train.Progress;
@@ -224,7 +225,7 @@ public final class LabelJob {
     /** The candidates, or null when a stop was requested while sampling (checked after every batch). */
     private static Candidates sample(ExperimentConfig config, LabelConfig cfg, Path init, RunOptions options,
                                      PrintStream out) {
-        Gpt.Engine engine = options.engine();
+        Engine engine = options.engine();
         if (!StageCheckpoint.exists(init)) {
             throw new ConfigException("label.init_from: " + init + " holds no checkpoint (run ./train sft first, "
                     + "or set label.init_from)");

@@ -16,7 +16,7 @@ import rlhf4j.config.ConfigLoader;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.eval.MethodComparison;
 import rlhf4j.io.DataException;
-import rlhf4j.model.Gpt;
+import rlhf4j.model.Engine;
 import rlhf4j.report.PipelineReport;
 import rlhf4j.report.ReportContext;
 import rlhf4j.report.SideBySide;
@@ -98,7 +98,7 @@ public final class PipelineJob {
             }
         }
         long t0 = System.nanoTime();
-        List<SideBySide> answers = SideBySideAnswers.collect(config, Gpt.launcherEngine(), out);
+        List<SideBySide> answers = SideBySideAnswers.collect(config, Engine.launcher(), out);
         wall.put("side-by-side answers", (System.nanoTime() - t0) / 1e9);
         Path runDir = Path.of(config.run().outDir(), config.run().name());
         MethodComparison.write(runDir, config.pipeline().methods(), config.run().seed(), out).ifPresent(gold ->

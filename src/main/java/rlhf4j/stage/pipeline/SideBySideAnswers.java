@@ -13,6 +13,7 @@ import rlhf4j.data.PromptExample;
 import rlhf4j.data.TaskFiles;
 import rlhf4j.eval.CopyBaseline;
 import rlhf4j.eval.GenerationEval;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.report.SideBySide;
 import rlhf4j.tokenizer.Message;
@@ -46,7 +47,7 @@ final class SideBySideAnswers {
         return p.reference() != null && copy.answer(p.prompt()).map(in -> in.equals(p.reference().strip())).orElse(false);
     }
 
-    static List<SideBySide> collect(ExperimentConfig config, Gpt.Engine engine, PrintStream out) {
+    static List<SideBySide> collect(ExperimentConfig config, Engine engine, PrintStream out) {
         String file = config.ppo().data().test().isEmpty() ? config.ppo().data().prompts() : config.ppo().data().test();
         List<PromptExample> prompts = pick(PromptData.read(TaskFiles.ensure(Path.of(file), out)),
                 new CopyBaseline(config.eval().copyPrefix()));

@@ -19,6 +19,7 @@ import rlhf4j.eval.RewardNorm;
 import rlhf4j.eval.RmReward;
 import rlhf4j.eval.judge.GoldJudges;
 import rlhf4j.eval.judge.Judge;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.ParamNames;
 import rlhf4j.nn.VectorSupport;
@@ -105,7 +106,7 @@ public final class PpoJob {
             ResumeState.checkData(dir, previous.trainerState(), dataSha, "ppo.data.prompts",
                     options.acceptChanges());
         }
-        out.println(VectorSupport.engineLine(policy.engine() == Gpt.Engine.KERNELS));
+        out.println(VectorSupport.engineLine(policy.engine() == Engine.KERNELS));
         out.printf("data: %d training and %d held-out prompts from %s; policy %s, reward model %s%n", train.size(),
                 val.size(), promptFile, init, rmDir);
 
@@ -208,7 +209,7 @@ public final class PpoJob {
         return StageCheckpoint.load(dir);
     }
 
-    private static Gpt scoreModel(StageCheckpoint.Loaded rm, Path dir, Gpt.Engine engine) {
+    private static Gpt scoreModel(StageCheckpoint.Loaded rm, Path dir, Engine engine) {
         Gpt gpt = new Gpt(rm.spec(), rm.params(), engine);
         if (!gpt.hasScoreHead()) {
             throw new ConfigException("ppo.reward_model: " + dir + " is a " + rm.stage() + " checkpoint without a score "

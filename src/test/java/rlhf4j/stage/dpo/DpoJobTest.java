@@ -25,6 +25,7 @@ import rlhf4j.config.DpoConfig;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.data.RankingData;
 import rlhf4j.data.RowSkips;
+import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.stage.pretrain.MicroRun;
 import rlhf4j.tokenizer.SpecialTokens;
@@ -197,8 +198,8 @@ class DpoJobTest {
      */
     private static Map<String, Double> validationAtStepZero() {
         StageCheckpoint.Loaded init = StageCheckpoint.load(sft);
-        Gpt reference = new Gpt(init.spec(), init.params(), Gpt.launcherEngine());
-        Gpt policy = new Gpt(init.spec(), PolicyAndReference.copy(init.params()), Gpt.launcherEngine());
+        Gpt reference = new Gpt(init.spec(), init.params(), Engine.launcher());
+        Gpt policy = new Gpt(init.spec(), PolicyAndReference.copy(init.params()), Engine.launcher());
         int pad = init.tokenizer().id(SpecialTokens.PAD);
         DpoGroups data = DpoGroups.of(RankingData.read(List.of(pairs, rankings), new RowSkips(false)), init.tokenizer(),
                 reference, pad, 0.25);
