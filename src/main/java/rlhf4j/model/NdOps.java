@@ -16,7 +16,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * Vector API), using the same native LayerNorm and GELU as the SameDiff graph. One instance serves
  * one decoding step of n new tokens per sequence.
  */
-final class NdOps implements Ops<INDArray> {
+public final class NdOps implements Ops<INDArray> {
     private final GptSpec spec;
     private final Map<String, INDArray> params;
     private final KvCache cache;
@@ -146,7 +146,7 @@ final class NdOps implements Ops<INDArray> {
     }
 
     /** Each row of z [N, V] minus its log-sum-exp, computed from the row maximum (no overflow). */
-    private static INDArray logSoftmax(INDArray z) {
+    public static INDArray logSoftmax(INDArray z) {
         INDArray shifted = z.subColumnVector(z.max(true, 1));                                 // [N, V]
         INDArray lse = Transforms.log(Transforms.exp(shifted, true).sum(true, 1), false);    // [N, 1]
         return shifted.subiColumnVector(lse);

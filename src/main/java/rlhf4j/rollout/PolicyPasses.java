@@ -6,6 +6,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.HeadRequest;
+import rlhf4j.model.NdOps;
 
 /**
  * Forward passes of the PPO models over a {@link RolloutBatch}, without gradients: per-token
@@ -41,8 +42,7 @@ public final class PolicyPasses {
     private static INDArray allLogProbs(Gpt gpt, RolloutBatch batch, double temperature) {
         INDArray z = gpt.forward(HeadRequest.policy(batch.targets(), temperature, false).withLogits(), batch.tokens())
                 .logits();                                                                   // [B*T, V]
-        INDArray shifted = z.subColumnVector(z.max(true, 1));                                // [B*T, V]
-        return shifted.subiColumnVector(Transforms.log(Transforms.exp(shifted, true).sum(true, 1), false));
+        return NdOps.logSoftmax(z);                                                          // [B*T, V]
     }
 
     /** Rows of a ragged array. */
