@@ -117,7 +117,7 @@ final class ScoreVsKlPlot {
         renderer.setDefaultItemLabelsVisible(true);
         NumberAxis x = new NumberAxis("KL from the SFT policy (nats per answer)");
         x.setAutoRangeIncludesZero(false);          // the data hold KL 0; a margin keeps its label off the edge
-        x.setLowerMargin(0.04);
+        x.setLowerMargin(0.07);
         NumberAxis y = new NumberAxis(GoldEval.label(judge) + ", mean");
         y.setAutoRangeIncludesZero(false);
         XYPlot plot = new XYPlot(data, x, y, renderer);
