@@ -43,26 +43,10 @@ class GrpoJobTest {
     /** The micro pretrain and reward model PpoJobTest trains, with its prompts (each with a reference completion). */
     @BeforeAll
     static void upstream() throws IOException {
-        run = new MicroRun(tmp);
-        MicroRun.Result r = run.pretrain("--set", "pretrain.max_steps=4", "--set", "model.block_size=48",
-                "--set", "model.n_embd=32");
-        assertEquals(0, r.code(), r.err());
-        StringBuilder prefs = new StringBuilder();
-        StringBuilder ps = new StringBuilder();
-        for (int i = 0; i < 40; i++) {
-            prefs.append(Json.line(Map.of("prompt", "Say a word " + i, "chosen", "yes " + i, "rejected", "no")))
-                    .append('\n');
-            ps.append(Json.line(Map.of("prompt", "Say a word " + i, "completion", "yes " + i))).append('\n');
-        }
-        Path prefFile = Files.writeString(tmp.resolve("prefs.jsonl"), prefs.toString());
-        prompts = Files.writeString(tmp.resolve("prompts.jsonl"), ps.toString());
-        r = run.train("rm", "--config", run.config.toString(), "--set", "rm.init_from=" + run.stageDir("micro"),
-                "--set", "rm.data.train=" + prefFile, "--set", "rm.data.from_label=false",
-                "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=", "--set", "rm.batch_size=4",
-                "--set", "rm.max_steps=3", "--set", "rm.warmup_steps=1", "--set", "rm.eval_every=3",
-                "--set", "rm.eval_pairs=8");
-        assertEquals(0, r.code(), r.err());
-        rm = tmp.resolve("ckpt/micro/rm");
+        MicroRun.WordTask task = MicroRun.wordTask(tmp);
+        run = task.run();
+        prompts = task.prompts();
+        rm = task.rm();
     }
 
     /** Four steps of 2 prompts × 4 answers; a checkpoint every 2 steps, held-out evaluation at steps 2 and 4. */

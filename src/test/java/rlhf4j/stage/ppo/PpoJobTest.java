@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
@@ -40,28 +39,10 @@ class PpoJobTest {
 
     @BeforeAll
     static void upstream() throws IOException {
-        run = new MicroRun(tmp);
-        MicroRun.Result r = run.pretrain("--set", "pretrain.max_steps=4", "--set", "model.block_size=48",
-                "--set", "model.n_embd=32");
-        assertEquals(0, r.code(), r.err());
-        StringBuilder prefs = new StringBuilder();
-        StringBuilder ps = new StringBuilder();
-        for (int i = 0; i < 40; i++) {
-            prefs.append(Json.toString(Map.of("prompt", "Say a word " + i, "chosen", "yes " + i, "rejected", "no"))
-                    .replaceAll("\\s*\\n\\s*", " ")).append('\n');
-            ps.append(Json.toString(Map.of("prompt", "Say a word " + i, "completion", "yes " + i))
-                    .replaceAll("\\s*\\n\\s*", " ")).append('\n');
-        }
-        Path prefFile = tmp.resolve("prefs.jsonl");
-        Files.writeString(prefFile, prefs.toString());
-        prompts = tmp.resolve("prompts.jsonl");
-        Files.writeString(prompts, ps.toString());
-        r = run.train("rm", "--config", run.config.toString(), "--set", "rm.init_from=" + run.stageDir("micro"),
-                "--set", "rm.data.train=" + prefFile, "--set", "rm.data.from_label=false", "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=",
-                "--set", "rm.batch_size=4", "--set", "rm.max_steps=3", "--set", "rm.warmup_steps=1",
-                "--set", "rm.eval_every=3", "--set", "rm.eval_pairs=8");
-        assertEquals(0, r.code(), r.err());
-        rm = tmp.resolve("ckpt/micro/rm");
+        MicroRun.WordTask task = MicroRun.wordTask(tmp);
+        run = task.run();
+        prompts = task.prompts();
+        rm = task.rm();
     }
 
     private static MicroRun.Result ppo(String name, String... extra) {

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import rlhf4j.checkpoint.Json;
 import rlhf4j.cli.Train;
 
 /** A micro pretraining config in a temp folder (seconds per run), and a way to run the CLI on it. */
@@ -124,5 +126,39 @@ public final class MicroRun {
             sb.append("{\"prompt\": \"Say hi ").append(i).append("\"}\n");
         }
         return sb.toString();
+    }
+
+    /** A micro pretrain and a reward model trained from it, with the prompts an RL stage samples on. */
+    public record WordTask(MicroRun run, Path prompts, Path rm) {}
+
+    /**
+     * The task the RL job tests share: 40 prompts "Say a word i" with the reference "yes i", a pretrain of 4 steps
+     * and a reward model of 3 steps that prefers "yes i" to "no" (seconds in all).
+     */
+    public static WordTask wordTask(Path root) throws IOException {
+        MicroRun run = new MicroRun(root);
+        Result r = run.pretrain("--set", "pretrain.max_steps=4", "--set", "model.block_size=48", "--set", "model.n_embd=32");
+        if (r.code() != 0) {
+            throw new IllegalStateException(r.err());
+        }
+        StringBuilder prefs = new StringBuilder();
+        StringBuilder prompts = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            prefs.append(Json.line(Map.of("prompt", "Say a word " + i, "chosen", "yes " + i,
+                    "rejected", "no"))).append('\n');
+            prompts.append(Json.line(Map.of("prompt", "Say a word " + i, "completion",
+                    "yes " + i))).append('\n');
+        }
+        Path prefFile = Files.writeString(root.resolve("prefs.jsonl"), prefs.toString());
+        Path promptFile = Files.writeString(root.resolve("prompts.jsonl"), prompts.toString());
+        r = run.train("rm", "--config", run.config.toString(), "--set", "rm.init_from=" + run.stageDir("micro"),
+                "--set", "rm.data.train=" + prefFile, "--set", "rm.data.from_label=false",
+                "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=", "--set", "rm.batch_size=4",
+                "--set", "rm.max_steps=3", "--set", "rm.warmup_steps=1", "--set", "rm.eval_every=3",
+                "--set", "rm.eval_pairs=8");
+        if (r.code() != 0) {
+            throw new IllegalStateException(r.err());
+        }
+        return new WordTask(run, promptFile, root.resolve("ckpt/micro/rm"));
     }
 }
