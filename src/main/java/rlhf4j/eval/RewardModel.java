@@ -1,5 +1,6 @@
 package rlhf4j.eval;
 
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,6 +61,33 @@ public final class RewardModel {
                     + "(score.weight): a reward model is an rm stage folder (./train rm)");
         }
         return new RewardModel(gpt, ckpt.tokenizer(), RewardNorm.read(dir));
+    }
+
+    /**
+     * The frozen reward model an RL stage (ppo, grpo) scores its answers with, from {@code dir}, checked for what the
+     * stage needs: a checkpoint with a score head and the policy's tokenizer; a note on {@code out} when its
+     * normalisation was never fitted (the rm run did not finish). Errors name {@code key}.
+     */
+    public static RewardModel forPolicy(Path dir, String key, BpeTokenizer policyTokenizer, Engine engine,
+                                        PrintStream out) {
+        if (!StageCheckpoint.exists(dir)) {
+            throw new ConfigException(key + ": " + dir + " holds no checkpoint (run ./train rm first, or set " + key + ")");
+        }
+        RewardModel model;
+        try {
+            model = load(dir, engine);
+        } catch (ConfigException e) {
+            throw new ConfigException(key + ": " + e.getMessage());
+        }
+        if (!model.tokenizer().fingerprint().equals(policyTokenizer.fingerprint())) {
+            throw new ConfigException(key + ": " + dir + " uses a different tokenizer from the policy (the reward model "
+                    + "must be trained from the same run's checkpoints)");
+        }
+        if (!model.norm().fitted()) {
+            out.printf("note: %s has no reward normalisation (its run did not finish): its raw scores are the reward%n",
+                    dir);
+        }
+        return model;
     }
 
     public Gpt gpt() {

@@ -2,19 +2,15 @@ package rlhf4j.stage.grpo;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import rlhf4j.checkpoint.StageCheckpoint;
-import rlhf4j.config.ConfigException;
 import rlhf4j.config.ExperimentConfig;
 import rlhf4j.config.GrpoConfig;
 import rlhf4j.eval.CommandReward;
 import rlhf4j.eval.JudgeReward;
 import rlhf4j.eval.RewardFunction;
 import rlhf4j.eval.RewardModel;
-import rlhf4j.eval.RewardNorm;
 import rlhf4j.eval.RmReward;
 import rlhf4j.eval.judge.GoldJudges;
 import rlhf4j.model.Engine;
-import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.train.StageDir;
 
@@ -41,7 +37,8 @@ record GrpoReward(RewardFunction function, String source) implements AutoCloseab
         if (spec.equals("rm")) {
             Path rmDir = previousSource != null ? Path.of(previousSource)
                     : cfg.rewardModel().isEmpty() ? StageDir.of(config.run(), "rm") : Path.of(cfg.rewardModel());
-            return new GrpoReward(new RmReward(rewardModel(rmDir, policyTokenizer, engine, out)), rmDir.toString());
+            return new GrpoReward(new RmReward(RewardModel.forPolicy(rmDir, "grpo.reward_model", policyTokenizer, engine,
+                    out)), rmDir.toString());
         }
         if (spec.startsWith("judge:")) {
             return new GrpoReward(new JudgeReward(GoldJudges.create(spec.substring("judge:".length()), config, out),
@@ -49,28 +46,6 @@ record GrpoReward(RewardFunction function, String source) implements AutoCloseab
         }
         String command = spec.substring("command:".length()).strip();
         return new GrpoReward(new CommandReward(command, policyTokenizer, dir.resolve(LOG), cfg.rewardTimeout()), spec);
-    }
-
-    private static RewardModel rewardModel(Path rmDir, BpeTokenizer policyTokenizer, Engine engine, PrintStream out) {
-        if (!StageCheckpoint.exists(rmDir)) {
-            throw new ConfigException("grpo.reward_model: " + rmDir + " holds no checkpoint (run ./train rm first, set "
-                    + "grpo.reward_model, or choose another grpo.reward)");
-        }
-        StageCheckpoint.Loaded rm = StageCheckpoint.load(rmDir);
-        Gpt gpt = new Gpt(rm.spec(), rm.params(), engine);
-        if (!gpt.hasScoreHead()) {
-            throw new ConfigException("grpo.reward_model: " + rmDir + " is a " + rm.stage() + " checkpoint without a "
-                    + "score head (score.weight): a reward model is an rm stage folder (./train rm)");
-        }
-        if (!rm.tokenizer().fingerprint().equals(policyTokenizer.fingerprint())) {
-            throw new ConfigException("grpo.reward_model: " + rmDir + " uses a different tokenizer from the policy (the "
-                    + "reward model must be trained from the same run's checkpoints)");
-        }
-        RewardModel model = new RewardModel(gpt, rm.tokenizer(), RewardNorm.read(rmDir));
-        if (!model.norm().fitted()) {
-            out.printf("note: %s has no reward normalisation (its run did not finish): GRPO uses its raw scores%n", rmDir);
-        }
-        return model;
     }
 
     @Override

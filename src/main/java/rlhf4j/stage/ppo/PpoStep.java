@@ -57,6 +57,15 @@ public final class PpoStep implements TrainingStep {
                 progress, warnings.check(step + 1, x));
     }
 
+    /** Where this run's step time went, for the summary line. */
+    String timing() {
+        double total = rolloutSeconds + updateSeconds;
+        return total == 0 ? "no step trained in this run" : String.format("%.1fs per step (rollout %.0f%% = "
+                        + "generation %.0f%% + scoring passes %.0f%%, update %.0f%%)", total / Math.max(1, steps),
+                100 * rolloutSeconds / total, 100 * generateSeconds / total,
+                100 * (rolloutSeconds - generateSeconds) / total, 100 * updateSeconds / total);
+    }
+
     /** The last step's metrics of this run (empty before its first step). */
     public Map<String, Double> last() {
         return last;
