@@ -101,8 +101,11 @@ public final class PipelineJob {
         List<SideBySide> answers = SideBySideAnswers.collect(config, Engine.launcher(), out);
         wall.put("side-by-side answers", (System.nanoTime() - t0) / 1e9);
         Path runDir = Path.of(config.run().outDir(), config.run().name());
-        MethodComparison.write(runDir, config.pipeline().methods(), config.run().seed(), out).ifPresent(gold ->
-                out.printf("%s%n%s%n", gold.table(), MethodComparison.costTable(runDir)));
+        MethodComparison.write(runDir, config.pipeline().methods(), config.run().seed(), out).ifPresent(gold -> {
+            if (config.pipeline().methods().size() > 1) {           // one method's table was printed by its stage
+                out.printf("%s%n%s%n", gold.table(), MethodComparison.costTable(runDir));
+            }
+        });
         try {
             ReportContext ctx = ReportContext.of(ConfigLoader.toYaml(config), wall).withSideBySide(answers);
             Path html = PipelineReport.write(runDir, ctx).html();
