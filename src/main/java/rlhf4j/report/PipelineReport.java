@@ -129,6 +129,9 @@ public final class PipelineReport {
         Map<String, Path> plots = new LinkedHashMap<>();
         Map<String, String> plotProblems = new LinkedHashMap<>();
         for (String stage : StageResults.STAGES) {
+            if (StageResults.OPTIONAL.contains(stage) && !Files.isDirectory(runDir.resolve(stage))) {
+                continue;                                      // a method this run did not choose: no "not run" rows
+            }
             StageResults r = StageResults.read(runDir, stage);
             stages.add(r);
             Path png = plotDir.resolve(stage + ".png");

@@ -39,6 +39,8 @@ public record StageResults(String stage, Path dir, Optional<MetricsTable> metric
                            Map<String, Double> test, String testFile, String decoding, String samples,
                            List<String> problems) {
     public static final List<String> STAGES = List.of("pretrain", "sft", "label", "rm", "ppo", "dpo", "grpo");
+    /** Stages a pipeline runs only when {@code pipeline.methods} names them: left out of a report where absent. */
+    public static final List<String> OPTIONAL = List.of("dpo", "grpo");
     /** The label stage's numbers live in its manifest (counts, judgements), read as its test metrics. */
     public static final String LABEL_MANIFEST = "manifest.json";
     /** test_metrics.json's scores of the copy-the-input baseline ({@code CopyBaseline}). */

@@ -74,7 +74,10 @@ final class FakeRun {
 
     private FakeRun() {}
 
-    /** Writes the stages named (pretrain, sft, label, rm, ppo) under {@code runDir}, each finished. */
+    /** The stages a fake run can hold: the pipeline's default ones. */
+    static final List<String> STAGES = List.of("pretrain", "sft", "label", "rm", "ppo");
+
+    /** Writes the stages named (of {@link #STAGES}) under {@code runDir}, each finished. */
     static void write(Path runDir, List<String> stages) throws IOException {
         for (String stage : stages) {
             switch (stage) {

@@ -366,9 +366,11 @@ class HumanLabelerHttpTest {
                             + "\r\nContent-Length: 100\r\n\r\n{"));
                 }
                 HttpResponse<String> busy = null;
-                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-                while (System.nanoTime() < deadline) {         // until all 48 are inside their handlers
-                    busy = http.send(HttpRequest.newBuilder(s.at("/api/next")).timeout(Duration.ofSeconds(5))
+                // until all 48 are inside their handlers; the generous bounds only keep a broken server from hanging
+                // the suite (a loaded CI machine took over 5 s to start the 48 handlers)
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (System.nanoTime() < deadline) {
+                    busy = http.send(HttpRequest.newBuilder(s.at("/api/next")).timeout(Duration.ofSeconds(30))
                             .header("X-Token", s.token).GET().build(), HttpResponse.BodyHandlers.ofString());
                     if (busy.statusCode() == 503) {
                         break;
