@@ -97,15 +97,6 @@ public final class Blocks {
         return logProbs.mul(targetOneHot).sum(1);                                      // [N]
     }
 
-    /**
-     * Weighted negative log-likelihood: {@code −Σ_n w_n · log p(target_n)}. With weights
-     * {@code mask_n / Σ mask} this is the mean NLL over masked-in tokens; masked-out tokens get
-     * exactly zero gradient. logits [N, V], targetOneHot [N, V], weights [N] → scalar.
-     */
-    public static SDVariable weightedNll(SameDiff sd, SDVariable logits, SDVariable targetOneHot, SDVariable weights) {
-        return targetLogProbs(sd, logits, targetOneHot).mul(weights).sum().neg();
-    }
-
     /** Per-row entropy of the softmax over logits [N, V] → [N]. */
     public static SDVariable entropy(SameDiff sd, SDVariable logits) {
         SDVariable logProbs = sd.nn.logSoftmax(logits);                                // [N, V]

@@ -153,8 +153,9 @@ class BlocksGradientTest {
                 (sd, v) -> Blocks.rotary(sd, v.get("qkv"), v.get("cos"), v.get("sin"), v.get("r")));
     }
 
+    /** The log-probabilities of the targets, weighted and summed as the LM loss weighs them (masked rows weigh 0). */
     @Test
-    void weightedNllWithMask() {
+    void targetLogProbsWithMask() {
         INDArray onehot = Nd4j.zeros(DataType.DOUBLE, 4, 6);
         int[] targets = {2, 2, 5, 0};
         for (int i = 0; i < 4; i++) {
@@ -162,7 +163,7 @@ class BlocksGradientTest {
         }
         INDArray weights = Nd4j.createFromArray(0.5, 0.0, 0.5, 0.0);
         assertGradientsRight(params("logits", randn(4, 6)), Map.of("onehot", onehot, "w", weights),
-                (sd, v) -> Blocks.weightedNll(sd, v.get("logits"), v.get("onehot"), v.get("w")));
+                (sd, v) -> Blocks.targetLogProbs(sd, v.get("logits"), v.get("onehot")).mul(v.get("w")).sum().neg());
     }
 
     @Test
@@ -171,13 +172,13 @@ class BlocksGradientTest {
     }
 
     @Test
-    void weightedNllMatchesHandComputedValue() {
+    void targetLogProbsMatchHandComputedValues() {
         SameDiff sd = SameDiff.create();
         INDArray logits = Nd4j.createFromArray(new double[][] {{0, Math.log(3)}, {Math.log(2), 0}});
         INDArray onehot = Nd4j.createFromArray(new double[][] {{0, 1}, {0, 1}});
         INDArray w = Nd4j.createFromArray(0.5, 0.5);
-        double loss = Blocks.weightedNll(sd, sd.constant("l", logits), sd.constant("o", onehot), sd.constant("w", w))
-                .eval().getDouble(0);
+        double loss = Blocks.targetLogProbs(sd, sd.constant("l", logits), sd.constant("o", onehot))
+                .mul(sd.constant("w", w)).sum().neg().eval().getDouble(0);
         // p(1|row0) = 3/4, p(1|row1) = 1/3
         assertEquals(-0.5 * (Math.log(0.75) + Math.log(1.0 / 3)), loss, 1e-12);
     }
