@@ -11,7 +11,7 @@ import rlhf4j.config.ConfigLoader;
 import rlhf4j.stage.pipeline.PipelineJob;
 import rlhf4j.train.Preemption;
 
-/** {@code ./train pipeline}: the four stages in order, then the run's report. */
+/** {@code ./train pipeline}: the stages in order ({@link rlhf4j.stage.pipeline.PipelineJob}), then the run's report. */
 @Command(name = "pipeline", mixinStandardHelpOptions = true, description = "Run pretrain, sft, label, rm and the methods of pipeline.methods (ppo, dpo, grpo) in order, then write <out_dir>/<run>/report.html.")
 final class PipelineCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "experiment YAML (e.g. configs/tiny.yaml)")

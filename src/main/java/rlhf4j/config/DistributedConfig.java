@@ -6,8 +6,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The {@code distributed} section: whether the gradient stages compute their micro-batches on Apache Spark, and
- * where. Empty {@code master} and no {@code spark.master} from {@code spark-submit}: one JVM, as always.
+ * The {@code distributed} section: whether the gradient stages compute their micro-batches, and the RL stages sample
+ * their answers, on Apache Spark, and where. Empty {@code master} and no {@code spark.master} from {@code spark-submit}: one JVM, as always.
  */
 public record DistributedConfig(
         @Doc("Spark master (local[2], local-cluster[2,1,2048], spark://HOST:7077); empty: one JVM, or spark-submit's --master") String master,

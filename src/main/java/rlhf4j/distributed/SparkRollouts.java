@@ -9,7 +9,7 @@ import rlhf4j.rollout.RolloutRunner;
 import rlhf4j.rollout.RolloutSampling;
 
 /**
- * PPO's rollouts on Spark's executors: each step broadcasts the policy's parameters and maps its chunks of prompts to
+ * An RL stage's rollouts (PPO, GRPO) on Spark's executors: each step broadcasts the policy's parameters and maps its chunks of prompts to
  * their answers ({@link SparkModelMap}), back in chunk order. What the driver does with them (the scoring passes and
  * the update) is unchanged.
  */

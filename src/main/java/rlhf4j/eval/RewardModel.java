@@ -20,7 +20,7 @@ import rlhf4j.tokenizer.Message;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /**
- * A reward model as its users see it (eval now, PPO later): a GPT with a score head and the
+ * A reward model as its users see it ({@code ./train eval}, PPO, GRPO): a GPT with a score head and the
  * normalisation fitted after training. A (prompt, response) pair is rendered with the chat template as
  * the prompt's turns plus {@code assistant(response)}, and scored at the response's {@code <|im_end|>}
  * (the batches drop the trailing newline, as {@link ConversationBatch} does for targets); a pair longer

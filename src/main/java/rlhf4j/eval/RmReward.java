@@ -8,7 +8,7 @@ import rlhf4j.rollout.Rollout;
 import rlhf4j.tokenizer.ChatTemplate;
 
 /**
- * The frozen reward model as PPO's reward: it scores the exact tokens the policy produced (no decode and
+ * The frozen reward model as PPO's reward, and GRPO's with {@code grpo.reward: rm}: it scores the exact tokens the policy produced (no decode and
  * re-encode), laid out as in its training — prompt, response, {@code <|im_end|>} — and read at the
  * {@code <|im_end|>}; a response that ran out of tokens without ending its turn gets the
  * {@code <|im_end|>} appended for scoring (PPO then subtracts {@code missing_eos_penalty}). Scores are

@@ -25,7 +25,8 @@ import rlhf4j.io.AtomicFile;
  * path) so it opens from {@code file://}. It holds the headline results read from the stage folders
  * (each number in a cell with {@code data-key="stage.metric"} and its full-precision
  * {@code data-value}), the training curves, the side-by-side answers, wall time per stage, the
- * configuration, the machine and the commit. Stages that left nothing behind read "not run".
+ * configuration, the machine and the commit. A stage that left nothing behind reads "not run"; dpo and grpo, which a
+ * pipeline runs only when {@code pipeline.methods} names them, appear only where their folder exists.
  */
 public final class PipelineReport {
     public static final String HTML = "report.html";

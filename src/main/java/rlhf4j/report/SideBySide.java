@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * One prompt of the report's side-by-side table: the reference answer and each stage's answer
- * (keys pretrain, sft, ppo; the pipeline generates them with the same sampling settings).
+ * (keys pretrain, sft, ppo, dpo, grpo, for the stages that have a checkpoint; the pipeline generates them with the same sampling settings).
  *
  * @param prompt         the user prompt
  * @param reference      the reference answer ("" when there is none)

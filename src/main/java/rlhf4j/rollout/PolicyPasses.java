@@ -9,8 +9,8 @@ import rlhf4j.model.HeadRequest;
 import rlhf4j.model.NdOps;
 
 /**
- * Forward passes of the PPO models over a {@link RolloutBatch}, without gradients: per-token
- * temperature-scaled log-probabilities of the responses (policy and reference), values (value model),
+ * Forward passes over a {@link RolloutBatch}, without gradients: per-token temperature-scaled
+ * log-probabilities of the responses (a policy or its reference), values (PPO's value model),
  * and the exact per-token KL between two policies' next-token distributions (for evaluation).
  */
 public final class PolicyPasses {

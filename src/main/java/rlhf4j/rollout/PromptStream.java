@@ -7,7 +7,7 @@ import rlhf4j.data.PromptExample;
 import rlhf4j.train.Seeds;
 
 /**
- * The training prompts in the order PPO visits them: epoch e is a permutation drawn from
+ * The training prompts in the order an RL stage (PPO, GRPO) visits them: epoch e is a permutation drawn from
  * Seeds.promptEpoch(seed, e), and step s takes positions s·B .. s·B + B − 1 of their concatenation. The position
  * follows from the step alone, so a resumed run sees the same prompts.
  */

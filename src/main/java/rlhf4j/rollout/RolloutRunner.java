@@ -6,7 +6,7 @@ import rlhf4j.generate.Sampler;
 import rlhf4j.model.Gpt;
 
 /**
- * Where a PPO step's chunks of prompts are answered: here on the driver's policy ({@link #local}), or on Spark's
+ * Where an RL step's (PPO, GRPO) chunks of prompts are answered: here on the driver's policy ({@link #local}), or on Spark's
  * executors ({@code rlhf4j.distributed.SparkRollouts}); either way the answers come back in chunk order.
  */
 public interface RolloutRunner extends AutoCloseable {

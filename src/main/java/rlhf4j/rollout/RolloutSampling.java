@@ -10,10 +10,10 @@ import rlhf4j.model.Gpt;
 import rlhf4j.tokenizer.BpeTokenizer;
 
 /**
- * How a PPO step samples its answers, as a value an executor can run on its own copy of the policy: one {@link
- * Chunk} of prompts is one batched generation, and each prompt draws from a generator of its own (its seed is a
- * function of the run's seed, the step and the prompt's place in the step, {@code Seeds.rolloutSample}). The
- * step's prompts always go in the same chunks, so its answers are the same wherever and on how many workers the
+ * How an RL step (PPO, GRPO) samples its answers, as a value an executor can run on its own copy of the policy:
+ * one {@link Chunk} of rows (prompts; for GRPO each prompt once per answer) is one batched generation, and each row
+ * draws from a generator of its own (its seed is a function of the run's seed, the step and the row's place in the
+ * step, {@code Seeds.rolloutSample}). The step's rows always go in the same chunks, so its answers are the same wherever and on how many workers the
  * chunks run.
  *
  * @param pad    the padding token

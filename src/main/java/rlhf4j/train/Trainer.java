@@ -16,7 +16,7 @@ import rlhf4j.optim.LrSchedule;
 
 /**
  * The training loop shared by every stage: run the stage's {@link TrainingStep} (micro-batch
- * gradients and AdamW, or PPO's rollout and updates) at the scheduled learning rate, log to
+ * gradients and AdamW, or an RL stage's sampling and updates) at the scheduled learning rate, log to
  * {@code metrics.csv} and the progress bar, evaluate and sample every {@code evalEvery} steps,
  * checkpoint every {@code checkpointEvery} steps, at the end and when stopped, and count skipped
  * non-finite updates across resumes.

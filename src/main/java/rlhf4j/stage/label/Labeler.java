@@ -5,7 +5,7 @@ import java.util.List;
 import rlhf4j.train.Preemption;
 
 /**
- * Who ranks the candidate answers of the label stage: a simulated annotator ({@link ReferenceLabeler}), an
+ * Who ranks the candidate answers of the label stage: a simulated annotator scoring with a judge ({@link JudgeLabeler}), an
  * external judge ({@link CommandLabeler}) or people in a browser ({@link HumanLabeler}). A labeler judges
  * the tasks its {@link RankingsJournal} does not hold yet and records each judgement there the moment it
  * is made, so an interrupted run keeps everything judged before.
