@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  */
 public record DistributedConfig(
         @Doc("Spark master (local[2], local-cluster[2,1,2048], spark://HOST:7077); empty: one JVM, or spark-submit's --master") String master,
-        @Doc("Spark tasks per optimizer step, at most the stage's grad_accum_steps micro-batches; 0: one per micro-batch") int workers,
+        @Doc("Spark tasks per step, at most the stage's grad_accum_steps micro-batches (or its rollout_batch chunks for ppo and grpo); 0: one per micro-batch or chunk") int workers,
         @Doc("JVM options added for each executor (Spark adds the modules and opens it needs itself)") String executorJavaOptions) {
 
     public DistributedConfig {

@@ -36,7 +36,7 @@ public final class SparkRollouts implements RolloutRunner {
     @Override
     public String describe() {
         return "distributed: rollouts on Spark " + map.master() + " ("
-                + (workers == 0 ? "one task per ppo.rollout_batch chunk" : "up to " + workers + " tasks per step") + ")";
+                + (workers == 0 ? "one task per rollout_batch chunk" : "up to " + workers + " tasks per step") + ")";
     }
 
     @Override
