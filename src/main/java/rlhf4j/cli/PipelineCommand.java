@@ -23,7 +23,7 @@ final class PipelineCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue a stage that stopped; finished stages are skipped either way")
     boolean resume;
 
-    @Option(names = "--from", paramLabel = "STAGE", description = "run this stage (pretrain, sft, rm or ppo) and every later one again from scratch")
+    @Option(names = "--from", paramLabel = "STAGE", description = "run this stage (pretrain, sft, label, rm or one of pipeline.methods) and every later one again from scratch")
     String from;
 
     @Mixin

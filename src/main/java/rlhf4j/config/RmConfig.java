@@ -10,13 +10,13 @@ import static rlhf4j.config.Check.require;
 public record RmConfig(
         @Doc("training, validation and test preference pairs") RmDataPaths data,
         @Doc("stage folder to start from; empty = this run's sft folder") String initFrom,
-        @Doc("preference pairs per micro-batch (each pair is two sequences)") int batchSize,
+        @Doc("rankings per micro-batch (a preference pair is a ranking of two; every response is one sequence)") int batchSize,
         @Doc("optimizer steps to train") int maxSteps,
         @Doc("optimizer, schedule and cadence: the keys of Optimization, in this section") @Inline Optimization optimization,
         @Doc("micro-batches accumulated per optimizer step") int gradAccumSteps,
         @Doc("evaluate (validation accuracy, margin, loss) every N steps") int evalEvery,
-        @Doc("validation pairs scored at each evaluation (and as many training pairs); 0 = all; the final summary scores all") int evalPairs,
-        @Doc("training pairs scored after the last step to fit the reward normalisation (and report training accuracy); 0 = all") int normPairs)
+        @Doc("validation rankings scored at each evaluation (and as many training rankings); 0 = all; the final summary scores all") int evalPairs,
+        @Doc("training rankings scored after the last step to fit the reward normalisation (and report training accuracy); 0 = all") int normPairs)
         implements TrainingHyperparams {
 
     public RmConfig {
