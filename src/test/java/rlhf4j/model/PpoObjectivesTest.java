@@ -3,7 +3,6 @@ package rlhf4j.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -22,54 +21,18 @@ import rlhf4j.tokenizer.Message;
  * and value moves on both sides of the clip range, and their gradients pass a central-difference check.
  */
 class PpoObjectivesTest {
-    private static final GptSpec SPEC = new GptSpec(1, 2, 8, 16, 13);
+    private static final GptSpec SPEC = ObjectiveBatches.SPEC;
     private static final double CLIP = 0.2;
-
-    /** Four rollouts with prompts of 3, 1, 5, 2 tokens and responses of 4, 6, 2, 5 tokens; T = 16. */
-    private static RolloutBatch batch() {
-        int[][] prompts = {{4, 5, 6}, {7}, {1, 2, 3, 4, 5}, {9, 10}};
-        int[][] responses = {{8, 8, 2, 11}, {3, 1, 4, 1, 5, 9}, {12, 0}, {6, 6, 7, 7, 2}};
-        List<Rollout> rows = new ArrayList<>();
-        for (int i = 0; i < prompts.length; i++) {
-            rows.add(new Rollout(List.of(Message.user("p" + i)), prompts[i], responses[i],
-                    new double[responses[i].length], true, null));
-        }
-        return RolloutBatch.of(rows, SPEC.blockSize(), 0);
-    }
-
-    /** Per-token values cycling through {@code pattern}, shaped like the responses. */
-    private static double[][] like(RolloutBatch b, double... pattern) {
-        double[][] out = new double[b.size()][];
-        int k = 0;
-        for (int i = 0; i < out.length; i++) {
-            out[i] = new double[b.rows().get(i).response().length];
-            for (int j = 0; j < out[i].length; j++) {
-                out[i][j] = pattern[k++ % pattern.length];
-            }
-        }
-        return out;
-    }
-
-    private static double[][] plus(double[][] a, double[][] b) {
-        double[][] out = new double[a.length][];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = new double[a[i].length];
-            for (int j = 0; j < a[i].length; j++) {
-                out[i][j] = a[i][j] + b[i][j];
-            }
-        }
-        return out;
-    }
 
     @Test
     void clippedSurrogateValueAndGradient() {
         Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 21, 0.4);
-        RolloutBatch b = batch();
+        RolloutBatch b = ObjectiveBatches.batch();
         HeadRequest request = HeadRequest.policy(b.targets(), 0.7, true);
         double[][] logp = b.ragged(gpt.forward(request, b.tokens()).logp());
         // old = logp + offset, so r = exp(−offset) ∈ {1.65, 1.11, 0.95, 0.74, 0.55}: inside and outside [0.8, 1.2]
-        double[][] old = plus(logp, like(b, -0.5, -0.1, 0.05, 0.3, 0.6));
-        double[][] adv = like(b, 1.3, -0.7, 0.4, -1.1, 0.9, -0.2, 2.0);
+        double[][] old = ObjectiveBatches.plus(logp, ObjectiveBatches.like(b, -0.5, -0.1, 0.05, 0.3, 0.6));
+        double[][] adv = ObjectiveBatches.like(b, 1.3, -0.7, 0.4, -1.1, 0.9, -0.2, 2.0);
         double[][] weight = b.uniformWeights();
         for (double entropyCoef : new double[] {0.0, 0.05}) {
             Function<HeadOutputs, Loss> objective = o -> Losses.ppoPolicy(o.logp(), o.entropy(), b.flat(old), b.flat(adv),
@@ -98,11 +61,11 @@ class PpoObjectivesTest {
     void clippedValueLossValueAndGradient() {
         Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 22, 0.4);
         GptInit.addScoreHead(gpt.params(), SPEC, DataType.DOUBLE, 22, false);
-        RolloutBatch b = batch();
+        RolloutBatch b = ObjectiveBatches.batch();
         double[][] v = b.ragged(gpt.forward(HeadRequest.scalar(), b.tokens()).values());
         // the value moved by −offset since the rollout: beyond ±0.2 for some tokens, within for others
-        double[][] old = plus(v, like(b, -0.5, -0.1, 0.1, 0.4, 0.03));
-        double[][] ret = plus(v, like(b, 0.7, -0.9, 0.25, -0.35, 1.5, -0.05));
+        double[][] old = ObjectiveBatches.plus(v, ObjectiveBatches.like(b, -0.5, -0.1, 0.1, 0.4, 0.03));
+        double[][] ret = ObjectiveBatches.plus(v, ObjectiveBatches.like(b, 0.7, -0.9, 0.25, -0.35, 1.5, -0.05));
         double[][] weight = b.uniformWeights();
         Function<HeadOutputs, Loss> objective = o -> Losses.clippedValue(o.values(), b.flat(old), b.flat(ret),
                 b.flat(weight), 0.2, 0.1);
@@ -133,10 +96,10 @@ class PpoObjectivesTest {
 
     @Test
     void rolloutBatchPlacesResponseTokensAfterTheirPrompt() {
-        RolloutBatch b = batch();
+        RolloutBatch b = ObjectiveBatches.batch();
         assertEquals(16, b.seqLen());
         assertEquals(17, b.responseTokens());
-        double[][] x = like(b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17);
+        double[][] x = ObjectiveBatches.like(b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17);
         double[] flat = b.flat(x);
         assertEquals(1.0, flat[2]);               // row 0: prompt of 3, response token 0 predicted at position 2
         assertEquals(5.0, flat[16]);              // row 1: prompt of 1 → position 0 of row 1

@@ -3,7 +3,6 @@ package rlhf4j.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
@@ -13,10 +12,8 @@ import rlhf4j.loss.Loss;
 import rlhf4j.loss.Losses.Comparison;
 import rlhf4j.loss.Losses;
 import rlhf4j.nn.GradientChecker;
-import rlhf4j.rollout.Rollout;
 import rlhf4j.rollout.RolloutBatch;
 import rlhf4j.rollout.RolloutMath;
-import rlhf4j.tokenizer.Message;
 
 /**
  * DPO / IPO and GRPO's policy loss through the whole model in DOUBLE: sequence log-probabilities as row sums
@@ -26,33 +23,8 @@ import rlhf4j.tokenizer.Message;
  * themselves by hand; {@code PpoObjectivesTest} is the same check for PPO.)
  */
 class PreferenceObjectivesTest {
-    private static final GptSpec SPEC = new GptSpec(1, 2, 8, 16, 13);
+    private static final GptSpec SPEC = ObjectiveBatches.SPEC;
     private static final double CLIP = 0.2;
-
-    /** Four rollouts with prompts of 3, 1, 5, 2 tokens and responses of 4, 6, 2, 5 tokens; T = 16. */
-    private static RolloutBatch batch() {
-        int[][] prompts = {{4, 5, 6}, {7}, {1, 2, 3, 4, 5}, {9, 10}};
-        int[][] responses = {{8, 8, 2, 11}, {3, 1, 4, 1, 5, 9}, {12, 0}, {6, 6, 7, 7, 2}};
-        List<Rollout> rows = new ArrayList<>();
-        for (int i = 0; i < prompts.length; i++) {
-            rows.add(new Rollout(List.of(Message.user("p" + i)), prompts[i], responses[i],
-                    new double[responses[i].length], true, null));
-        }
-        return RolloutBatch.of(rows, SPEC.blockSize(), 0);
-    }
-
-    /** Per-token values cycling through {@code pattern}, shaped like the responses. */
-    private static double[][] like(RolloutBatch b, double... pattern) {
-        double[][] out = new double[b.size()][];
-        int k = 0;
-        for (int i = 0; i < out.length; i++) {
-            out[i] = new double[b.rows().get(i).response().length];
-            for (int j = 0; j < out[i].length; j++) {
-                out[i][j] = pattern[k++ % pattern.length];
-            }
-        }
-        return out;
-    }
 
     /** {@code perRow[i]} on every response token of row i. */
     private static double[][] spread(RolloutBatch b, double[] perRow) {
@@ -60,17 +32,6 @@ class PreferenceObjectivesTest {
         for (int i = 0; i < out.length; i++) {
             out[i] = new double[b.rows().get(i).response().length];
             Arrays.fill(out[i], perRow[i]);
-        }
-        return out;
-    }
-
-    private static double[][] plus(double[][] a, double[][] b) {
-        double[][] out = new double[a.length][];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = new double[a[i].length];
-            for (int j = 0; j < a[i].length; j++) {
-                out[i][j] = a[i][j] + b[i][j];
-            }
         }
         return out;
     }
@@ -95,7 +56,7 @@ class PreferenceObjectivesTest {
     @Test
     void dpoAndIpoValueAndGradient() {
         Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 31, 0.4);
-        RolloutBatch b = batch();
+        RolloutBatch b = ObjectiveBatches.batch();
         HeadRequest request = HeadRequest.policy(b.targets(), 1.0, false);
         double[] seq = RolloutMath.rowSums(b.ragged(gpt.forward(request, b.tokens()).logp()));
         // the reference is the model minus offsets, so π − π_ref = offsets and h ≠ 0:
@@ -132,7 +93,7 @@ class PreferenceObjectivesTest {
     void dpoAgainstItselfIsLog2() {
         // the reference is the policy's own sequence sums: every h is 0 and L = Σ w·log 2 = log 2
         Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 32, 0.4);
-        RolloutBatch b = batch();
+        RolloutBatch b = ObjectiveBatches.batch();
         HeadRequest request = HeadRequest.policy(b.targets(), 1.0, false);
         double[] own = RolloutMath.rowSums(b.ragged(gpt.forward(request, b.tokens()).logp()));
         Gpt.Step step = gpt.forwardBackward(request, b.tokens(), dpoObjective(b, own, 0.1, false));
@@ -152,13 +113,13 @@ class PreferenceObjectivesTest {
     @Test
     void grpoValueAndGradient() {
         Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 33, 0.4);
-        RolloutBatch b = batch();
+        RolloutBatch b = ObjectiveBatches.batch();
         HeadRequest request = HeadRequest.policy(b.targets(), 0.7, false);
         double[][] logp = b.ragged(gpt.forward(request, b.tokens()).logp());
         // old = logp + offset, so ρ = exp(−offset) ∈ {1.65, 1.11, 0.95, 0.74, 0.55}: inside and outside [0.8, 1.2]
-        double[][] old = plus(logp, like(b, -0.5, -0.1, 0.05, 0.3, 0.6));
+        double[][] old = ObjectiveBatches.plus(logp, ObjectiveBatches.like(b, -0.5, -0.1, 0.05, 0.3, 0.6));
         // the reference on both sides of the policy, d = ref − logp ∈ {0.4, −0.25, 0.1, −0.6}
-        double[][] ref = plus(logp, like(b, 0.4, -0.25, 0.1, -0.6));
+        double[][] ref = ObjectiveBatches.plus(logp, ObjectiveBatches.like(b, 0.4, -0.25, 0.1, -0.6));
         // GRPO gives one advantage per response, the same on each of its tokens
         double[][] adv = spread(b, new double[] {1.2, -0.8, 0.5, -1.0});
         double[][] weight = b.uniformWeights();
