@@ -41,9 +41,12 @@ public final class PolicyTestEval {
     /** The n of the best-of-n curve, as in Gao, Schulman and Hilton (2022). */
     static final int[] CURVE_N = {1, 2, 4, 8, 16};
 
-    /** What the evaluation found: the two policies' answers, the judges' verdict and the best-of-n curve. */
+    /**
+     * What the evaluation found: the two policies' answers, the judges' verdict, the best-of-n curve and the scores of
+     * copying the input (where the prompts have references and the task copies).
+     */
     public record Outcome(PolicyEval.Result sft, PolicyEval.Result policy, GoldEval gold,
-                          Map<String, Object> bestOfCurve) {}
+                          Map<String, Object> bestOfCurve, Optional<CopyBaseline.Scores> copy) {}
 
     /**
      * The policy under test ({@code method} names it: ppo, dpo, grpo) and how it answers.
@@ -81,14 +84,13 @@ public final class PolicyTestEval {
             testPrompts = testPrompts.subList(0, limit);
         }
         Outcome outcome = run(s, testPrompts, curvePrompts, dir, out);
-        writeMetrics(s, dir, testFile, outcome, copyScores(s, testPrompts));
+        writeMetrics(s, dir, testFile, outcome);
         return outcome;
     }
 
     /** The console lines of an outcome: the reward/KL table and the judges' table. */
     public static String summary(Setup s, Outcome outcome) {
-        return comparison(s.method(), outcome.sft(), outcome.policy(), copyScores(s, outcome.policy().answers().stream()
-                .map(PolicyEval.Answer::prompt).toList()))
+        return comparison(s.method(), outcome.sft(), outcome.policy(), outcome.copy())
                 + (outcome.gold() == null ? "" : "\n" + outcome.gold().table());
     }
 
@@ -113,11 +115,12 @@ public final class PolicyTestEval {
                 s.batchSize(), s.maxNewTokens(), s.decoding(), s.temperature());
         PolicyEval.Result trained = PolicyEval.run(s.policy(), s.reference(), s.reward(), s.tokenizer(), testPrompts,
                 s.batchSize(), s.maxNewTokens(), s.decoding(), s.temperature());
+        Optional<CopyBaseline.Scores> copied = copyScores(s, testPrompts);
         boolean needsRef = s.judges().stream().anyMatch(Judge::needsReference);
         List<Integer> scored = needsRef ? GoldEval.withReference(testPrompts)
                 : IntStream.range(0, testPrompts.size()).boxed().toList();
         if (scored.isEmpty()) {
-            return new Outcome(sft, trained, null, null);
+            return new Outcome(sft, trained, null, null, copied);
         }
         List<PromptExample> prompts = scored.stream().map(testPrompts::get).toList();
         Map<String, List<String>> answers = new LinkedHashMap<>();
@@ -164,7 +167,7 @@ public final class PolicyTestEval {
         GoldEval gold = GoldEval.of(systems, judgeNames, baseline, figures, s.seed());
         writeAnswers(dir, prompts, answers, systems);
         Map<String, Object> curve = bestOf && !curvePrompts.isEmpty() ? bestOfCurve(s, curvePrompts, out) : null;
-        return new Outcome(sft, trained, gold, curve);
+        return new Outcome(sft, trained, gold, curve, copied);
     }
 
     /**
@@ -235,7 +238,7 @@ public final class PolicyTestEval {
         }
     }
 
-    private static void writeMetrics(Setup s, Path dir, String file, Outcome outcome, Optional<CopyBaseline.Scores> copy) {
+    private static void writeMetrics(Setup s, Path dir, String file, Outcome outcome) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("file", file);
         json.put("method", s.method());
@@ -244,7 +247,7 @@ public final class PolicyTestEval {
         json.put("decoding_described", s.decoding().describe());
         json.put("sft", outcome.sft().toMap());
         json.put(s.method(), outcome.policy().toMap());
-        copy.ifPresent(c -> json.put("copy_baseline", c.toMap()));
+        outcome.copy().ifPresent(c -> json.put("copy_baseline", c.toMap()));
         if (outcome.gold() != null) {
             json.put("gold", outcome.gold().toMap());
             json.put("answers_file", ANSWERS);
