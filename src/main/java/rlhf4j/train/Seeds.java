@@ -1,5 +1,7 @@
 package rlhf4j.train;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -18,6 +20,19 @@ public final class Seeds {
     /** Micro-batch {@code micro} of optimizer step {@code step} (pretrain, SFT and reward-model batches). */
     public static Random microBatch(long seed, int step, int micro) {
         return new Random(seed * 1_000_003L + (long) step * 4099L + micro);
+    }
+
+    /**
+     * The {@code n} rows of micro-batch {@code micro} of step {@code step}, drawn with replacement from {@code rows}
+     * by {@link #microBatch} (SFT's conversations, the reward model's and DPO's rankings).
+     */
+    public static <T> List<T> drawMicroBatch(List<T> rows, int n, long seed, int step, int micro) {
+        Random rng = microBatch(seed, step, micro);
+        List<T> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(rows.get(rng.nextInt(rows.size())));
+        }
+        return out;
     }
 
     /**

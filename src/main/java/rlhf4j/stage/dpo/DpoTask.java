@@ -5,7 +5,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import rlhf4j.config.DpoConfig;
 import rlhf4j.data.PromptExample;
 import rlhf4j.generate.Decoding;
@@ -107,12 +106,7 @@ final class DpoTask implements TrainingTask {
 
         @Override
         public MicroStep compute(Gpt gpt, int step, int micro) {
-            Random rng = Seeds.microBatch(seed, step, micro);
-            List<DpoGroups.Group> groups = new ArrayList<>(batchSize);
-            for (int i = 0; i < batchSize; i++) {
-                groups.add(train.get(rng.nextInt(train.size())));
-            }
-            Batch b = batch(groups);
+            Batch b = batch(Seeds.drawMicroBatch(train, batchSize, seed, step, micro));
             RolloutBatch rows = RolloutBatch.of(b.rows(), gpt.spec().blockSize(), pad);                // [S, T]
             Gpt.Step s = gpt.forwardBackward(HeadRequest.policy(rows.targets(), 1.0, false), rows.tokens(), o -> {
                 double[][] logp = rows.ragged(o.logp());                                          // [S][L]

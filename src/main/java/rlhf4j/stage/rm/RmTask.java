@@ -5,7 +5,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import rlhf4j.config.RmConfig;
 import rlhf4j.data.ConversationBatch;
 import rlhf4j.data.RankingExample;
@@ -92,11 +91,7 @@ final class RmTask implements TrainingTask {
 
         @Override
         public MicroStep compute(Gpt gpt, int step, int micro) {
-            Random rng = Seeds.microBatch(seed, step, micro);
-            List<RmGroups.Group> groups = new ArrayList<>(batchSize);
-            for (int i = 0; i < batchSize; i++) {
-                groups.add(train.get(rng.nextInt(train.size())));
-            }
+            List<RmGroups.Group> groups = Seeds.drawMicroBatch(train, batchSize, seed, step, micro);
             Batch batch = batch(groups);
             ConversationBatch b = ConversationBatch.of(batch.rows(), blockSize, pad);                  // [N, T]
             Gpt.Step s = gpt.forwardBackward(HeadRequest.scalar(), b.batch(), out -> {

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import rlhf4j.config.SftConfig;
 import rlhf4j.data.ConversationBatch;
 import rlhf4j.eval.GenerationEval;
@@ -89,12 +88,7 @@ final class SftTask implements TrainingTask {
         }
 
         private ConversationBatch batch(int step, int micro) {
-            Random rng = Seeds.microBatch(seed, step, micro);
-            List<ChatTemplate.Rendered> rows = new ArrayList<>(batchSize);
-            for (int i = 0; i < batchSize; i++) {
-                rows.add(train.get(rng.nextInt(train.size())));
-            }
-            return ConversationBatch.of(rows, blockSize, pad);
+            return ConversationBatch.of(Seeds.drawMicroBatch(train, batchSize, seed, step, micro), blockSize, pad);
         }
     }
 
