@@ -37,11 +37,13 @@ public final class JudgeProcess implements AutoCloseable {
     private final String key;
     private final String timeoutKey;
     private int asked;
+    private final String header; // the log line this start wrote before the judge's own stderr
     private String id;          // the last question's
     private String line;        // the last answer's text
 
-    private JudgeProcess(Process process, Path log, int timeoutSeconds, String key, String timeoutKey) {
+    private JudgeProcess(Process process, Path log, String header, int timeoutSeconds, String key, String timeoutKey) {
         this.process = process;
+        this.header = header;
         this.stdin = process.getOutputStream();
         this.answers = AnswerLines.start(process.getInputStream());
         this.log = log;
@@ -65,11 +67,12 @@ public final class JudgeProcess implements AutoCloseable {
                 Files.createDirectories(logFile.getParent());
             }
             // appended, never truncated: after a --resume the failed run's diagnostics are still there
-            Files.writeString(logFile, "=== " + Instant.now() + " sh -c " + command + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            String header = "=== " + Instant.now() + " sh -c " + command;
+            Files.writeString(logFile, header + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
             Process process = new ProcessBuilder("sh", "-c", command)
                     .redirectError(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
-            return new JudgeProcess(process, logFile, timeoutSeconds, key, timeoutKey);
+            return new JudgeProcess(process, logFile, header, timeoutSeconds, key, timeoutKey);
         } catch (IOException e) {
             throw new ConfigException(key + ": cannot start sh -c '" + command + "': " + e.getMessage());
         }
@@ -191,7 +194,9 @@ public final class JudgeProcess implements AutoCloseable {
         String last;
         try {
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            last = lines.isEmpty() ? "" : "; its last stderr line: " + shorten(lines.get(lines.size() - 1));
+            String lastLine = lines.isEmpty() ? header : lines.get(lines.size() - 1);
+            last = lastLine.equals(header) ? "; it printed nothing on stderr"    // the header is ours, not the judge's
+                    : "; its last stderr line: " + shorten(lastLine);
         } catch (IOException | UncheckedIOException e) {
             last = "";
         }
