@@ -6,6 +6,7 @@ import java.util.function.Function;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.loss.Loss;
+import rlhf4j.memory.MemoryRelief;
 import rlhf4j.nn.VectorSupport;
 
 /**

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import rlhf4j.memory.MemoryRelief;
 
 /**
  * The GPT forward pass with a key/value cache, for sampling: {@link GptDefinition}'s trunk and LM

@@ -1,4 +1,4 @@
-package rlhf4j.model;
+package rlhf4j.memory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package rlhf4j.model;
+package rlhf4j.memory;
 
 import java.lang.reflect.Method;
 import org.bytedeco.javacpp.Pointer;
@@ -17,7 +17,7 @@ import org.bytedeco.javacpp.Pointer;
  * at the cap). Without the trim the freed memory stays resident and the floor ratchets up to the cap (measured: 3.3
  * to 6.3 GiB over the same evaluation). Memory is read at most every 100 ms, so the check costs nothing per pass.
  */
-final class MemoryRelief {
+public final class MemoryRelief {
     private static final long CHECK_EVERY_NANOS = 100_000_000L;
     private static final Method TRIM = trimMethod();                 // null where JavaCPP does not offer it
 
@@ -33,12 +33,12 @@ final class MemoryRelief {
     }
 
     /** With JavaCPP's cap of this JVM. */
-    static MemoryRelief ofThisJvm() {
+    public static MemoryRelief ofThisJvm() {
         return new MemoryRelief(Pointer.maxPhysicalBytes());
     }
 
     /** Collects when resident memory calls for it; called before each pass. */
-    void check() {
+    public void check() {
         if (cap <= 0) {
             return;
         }
