@@ -11,25 +11,22 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.io.AtomicDir;
 import rlhf4j.io.DataException;
-import rlhf4j.model.Activation;
 import rlhf4j.model.GptSpec;
-import rlhf4j.model.Norm;
 import rlhf4j.model.ParamNames;
-import rlhf4j.model.Position;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /**
- * The one checkpoint format of every stage: a folder with {@code model.safetensors} (GPT-2 names),
- * {@code config.json} (Hugging Face GPT-2 keys plus ours), {@code tokenizer.json},
+ * The one checkpoint format of every stage: a folder with {@code model.safetensors} and {@code config.json} in the
+ * Hugging Face architecture that computes what the model computes ({@link HfArchitecture}; plus our own keys under
+ * {@code rlhf4j}), {@code tokenizer.json},
  * {@code trainer_state.json} and {@code optimizer.safetensors}. Written atomically: a temporary
  * folder renamed over the old one, so a failed save leaves the last good checkpoint as it was.
  * The live {@code metrics.csv} and {@code samples.txt} of the run are carried into each new folder, and so are the
@@ -88,8 +85,10 @@ public final class StageCheckpoint {
      */
     public static void save(Path dir, Contents c, FileOpener opener, Path liveDir) {
         AtomicDir.write(dir, tmp -> {
-            SafeTensors.write(tmp.resolve(MODEL), c.params(), Map.of("format", "pt"), opener);
-            writeBytes(opener, tmp.resolve(CONFIG), Json.bytes(hfConfig(c)));
+            HfArchitecture arch = HfArchitecture.forSpec(c.spec());
+            SafeTensors.write(tmp.resolve(MODEL), HfArchitecture.toFile(arch, c.spec(), c.params()),
+                    Map.of("format", "pt"), opener);
+            writeBytes(opener, tmp.resolve(CONFIG), Json.bytes(hfConfig(arch, c)));
             try (OutputStream out = Channels.newOutputStream(opener.open(tmp.resolve(TOKENIZER)))) {
                 c.tokenizer().save(out);
             }
@@ -176,18 +175,18 @@ public final class StageCheckpoint {
         }
     }
 
-    /** Whether {@code dir} holds a model to start a stage from: a checkpoint, or a Hugging Face GPT-2 folder ({@link HfGpt2}). */
+    /** Whether {@code dir} holds a model to start a stage from: a checkpoint, or a Hugging Face model folder ({@link HfFolder}). */
     public static boolean existsToStartFrom(Path dir) {
-        return exists(dir) || HfGpt2.isFolder(dir);
+        return exists(dir) || HfFolder.isFolder(dir);
     }
 
-    /** The model to start a stage from: a checkpoint, or a Hugging Face GPT-2 folder with the chat tokens added. */
+    /** The model to start a stage from: a checkpoint, or a Hugging Face model folder with the chat tokens added. */
     public static Loaded loadToStartFrom(Path dir) {
         if (exists(dir)) {
             return load(dir);
         }
-        if (HfGpt2.isFolder(dir)) {
-            return HfGpt2.load(dir);
+        if (HfFolder.isFolder(dir)) {
+            return HfFolder.load(dir);
         }
         throw new DataException(dir, whyNotAModel(dir));
     }
@@ -195,7 +194,7 @@ public final class StageCheckpoint {
     /** Why {@code dir} holds no model to start from, in the terms of what it does hold. */
     private static String whyNotAModel(Path dir) {
         if (Files.isRegularFile(dir)) {
-            return "is a file: give a stage folder (e.g. checkpoints/tiny/sft) or a Hugging Face GPT-2 folder";
+            return "is a file: give a stage folder (e.g. checkpoints/tiny/sft) or a Hugging Face model folder";
         }
         if (!Files.isDirectory(dir)) {
             return "no such folder";
@@ -208,15 +207,17 @@ public final class StageCheckpoint {
         if (Files.isRegularFile(config)) {
             try {
                 String type = Json.readTree(config).path("model_type").asText("");
-                if (!type.isEmpty() && !type.equals("gpt2")) {
-                    return CONFIG + " says model_type '" + type + "': only GPT-2 folders (model_type gpt2) can be read";
+                if (!type.isEmpty() && HfArchitecture.forModelType(type) == null) {
+                    return CONFIG + " says model_type '" + type + "': only " + HfArchitecture.modelTypes()
+                            + " folders can be read";
                 }
             } catch (IOException | RuntimeException e) {
                 return "cannot read " + config + ": " + e.getMessage();
             }
         }
         return "no checkpoint here (expected " + MODEL + ", " + CONFIG + ", " + TOKENIZER + ", " + TRAINER_STATE
-                + ") and no Hugging Face GPT-2 folder (" + CONFIG + " with model_type gpt2, " + MODEL + ")";
+                + ") and no Hugging Face model folder (" + CONFIG + " with model_type " + HfArchitecture.modelTypes()
+                + ", " + MODEL + ")";
     }
 
     public static Loaded load(Path dir) {
@@ -228,7 +229,8 @@ public final class StageCheckpoint {
         }
         try {
             JsonNode config = Json.readTree(dir.resolve(CONFIG));
-            GptSpec spec = specFrom(dir.resolve(CONFIG), config);
+            HfArchitecture arch = architecture(dir.resolve(CONFIG), config);
+            GptSpec spec = arch.spec(dir.resolve(CONFIG), config);
             BpeTokenizer tokenizer = BpeTokenizer.load(dir.resolve(TOKENIZER));
             for (String special : SpecialTokens.DEFAULT) {
                 try {
@@ -242,8 +244,7 @@ public final class StageCheckpoint {
                 throw new DataException(dir.resolve(TOKENIZER), "tokenizer has " + tokenizer.vocabSize()
                         + " tokens but config.json says vocab_size " + spec.vocabSize());
             }
-            LinkedHashMap<String, INDArray> params = SafeTensors.read(dir.resolve(MODEL)).tensors();
-            checkShapes(dir.resolve(MODEL), spec, params);
+            LinkedHashMap<String, INDArray> params = readModel(dir.resolve(MODEL), arch, spec);
             Path opt = dir.resolve(OPTIMIZER);
             LinkedHashMap<String, INDArray> optimizer = Files.exists(opt)
                     ? SafeTensors.read(opt).tensors() : new LinkedHashMap<>();
@@ -267,134 +268,44 @@ public final class StageCheckpoint {
         }
     }
 
-    /** Bounds on an untrusted config.json, far above any model this project trains, so nothing huge is allocated. */
-    private static final Map<String, Integer> SPEC_LIMITS = Map.of("n_layer", 1024, "n_head", 1024, "n_embd", 65_536,
-            "n_positions", 1 << 20, "vocab_size", 1 << 21);
-
-    /** Our architecture choices in config.json (absent, as in a GPT-2 config: LayerNorm and learned positions). */
-    private static final String NORM_KEY = "norm_type";
-    private static final String POSITION_KEY = "position_embedding_type";
-
-    private static <E extends Enum<E>> E choice(Path file, JsonNode c, String key, E gpt2) {
-        if (c.path(key).isMissingNode()) {
-            return gpt2;
+    /** The architecture {@code config.json} declares ({@code model_type}), refused by name when this project reads none. */
+    static HfArchitecture architecture(Path file, JsonNode config) {
+        String type = config.path("model_type").asText("");
+        HfArchitecture arch = HfArchitecture.forModelType(type);
+        if (arch == null) {
+            throw new DataException(file, "model_type \"" + type + "\" is not one of " + HfArchitecture.modelTypes());
         }
-        String text = c.path(key).asText("");
-        for (E e : gpt2.getDeclaringClass().getEnumConstants()) {
-            if (e.name().equalsIgnoreCase(text)) {
-                return e;
-            }
-        }
-        throw new DataException(file, key + ": \"" + text + "\" is not one of "
-                + Arrays.stream(gpt2.getDeclaringClass().getEnumConstants())
-                        .map(e -> e.name().toLowerCase(Locale.ROOT)).toList());
-    }
-
-    /** {@code activation_function}; absent, as in Hugging Face's GPT2Config, it is GPT-2's {@code gelu_new}. */
-    private static Activation activation(Path file, JsonNode c) {
-        String name = c.path("activation_function").asText(Activation.GELU_NEW.hfName());
-        Activation a = Activation.ofHfName(name);
-        if (a == null) {
-            throw new DataException(file, "activation_function: \"" + name + "\" is not one of "
-                    + Arrays.stream(Activation.values()).map(Activation::hfName).toList());
-        }
-        return a;
+        return arch;
     }
 
     /**
-     * {@code layer_norm_epsilon}; absent, GPT2Config's 1e-5. Values up to 1e-12 read as 0: this project's
-     * checkpoints once wrote 1e-12 for its LayerNorm without epsilon.
+     * The model file's tensors under this project's names ({@link HfArchitecture#fromFile}: every tensor of the
+     * architecture's layout present with its shape, nothing else), all FLOAT or all DOUBLE.
      */
-    private static double layerNormEpsilon(Path file, JsonNode c) {
-        JsonNode eps = c.path("layer_norm_epsilon");
-        if (eps.isMissingNode()) {
-            return 1e-5;
-        }
-        if (!eps.isNumber() || !(eps.asDouble() >= 0 && eps.asDouble() < 1)) {
-            throw new DataException(file, "layer_norm_epsilon: " + eps + " is not a number in [0, 1)");
-        }
-        return eps.asDouble() <= 1e-12 ? 0.0 : eps.asDouble();
-    }
-
-    static GptSpec specFrom(Path file, JsonNode c) {
-        for (String key : List.of("n_layer", "n_head", "n_embd", "n_positions", "vocab_size")) {
-            if (!c.path(key).isIntegralNumber() || !c.path(key).canConvertToInt()) {
-                throw new DataException(file, "missing or non-integer \"" + key + "\"");
-            }
-            if (c.get(key).asInt() > SPEC_LIMITS.get(key)) {
-                throw new DataException(file, key + ": " + c.get(key).asInt() + " is more than " + SPEC_LIMITS.get(key)
-                        + ", the most a checkpoint may declare");
-            }
-        }
-        try {
-            return new GptSpec(c.get("n_layer").asInt(), c.get("n_head").asInt(), c.get("n_embd").asInt(),
-                    c.get("n_positions").asInt(), c.get("vocab_size").asInt(),
-                    choice(file, c, NORM_KEY, Norm.LAYERNORM), choice(file, c, POSITION_KEY, Position.LEARNED),
-                    activation(file, c), layerNormEpsilon(file, c));
-        } catch (IllegalArgumentException e) {
-            throw new DataException(file, e.getMessage());
-        }
-    }
-
-    /**
-     * Every tensor of the model file against config.json: the names of the GPT-2 layout (the score head optional,
-     * both of its tensors or neither), each of its shape, all FLOAT or all DOUBLE, nothing else.
-     */
-    static void checkShapes(Path file, GptSpec spec, Map<String, INDArray> params) {
-        boolean score = params.containsKey(ParamNames.SCORE_WEIGHT) || params.containsKey(ParamNames.SCORE_BIAS);
-        Map<String, long[]> layout = ParamNames.layout(spec, score);
-        for (Map.Entry<String, long[]> t : layout.entrySet()) {
-            INDArray actual = params.get(t.getKey());
-            if (actual == null) {
-                throw new DataException(file, "missing tensor " + t.getKey() + " (config.json: n_layer "
-                        + spec.nLayer() + ")");
-            }
-            if (!Arrays.equals(actual.shape(), t.getValue())) {
-                throw new DataException(file, t.getKey() + " has shape " + Arrays.toString(actual.shape())
-                        + ", config.json gives " + Arrays.toString(t.getValue()));
-            }
-        }
-        org.nd4j.linalg.api.buffer.DataType dtype = params.get(ParamNames.WTE).dataType();
+    static LinkedHashMap<String, INDArray> readModel(Path file, HfArchitecture arch, GptSpec spec) throws IOException {
+        LinkedHashMap<String, INDArray> params = HfArchitecture.fromFile(arch, spec, file, SafeTensors.read(file).tensors());
+        DataType dtype = params.get(ParamNames.WTE).dataType();
         for (Map.Entry<String, INDArray> t : params.entrySet()) {
-            if (!layout.containsKey(t.getKey())) {
-                throw new DataException(file, "unexpected tensor " + t.getKey() + " (not part of a GPT-2 model with "
-                        + "config.json's n_layer " + spec.nLayer() + ")");
-            }
-            org.nd4j.linalg.api.buffer.DataType d = t.getValue().dataType();
-            if (d != dtype || (d != org.nd4j.linalg.api.buffer.DataType.FLOAT
-                    && d != org.nd4j.linalg.api.buffer.DataType.DOUBLE)) {
+            DataType d = t.getValue().dataType();
+            if (d != dtype || (d != DataType.FLOAT && d != DataType.DOUBLE)) {
                 throw new DataException(file, t.getKey() + " is stored as " + d + ": every tensor must be F32 (or "
                         + "every one F64)");
             }
         }
+        return params;
     }
 
-    /** Hugging Face GPT-2 config keys, so the weights load as a GPT2Model, plus our own under "rlhf4j". */
-    private static Map<String, Object> hfConfig(Contents c) {
-        GptSpec s = c.spec();
+    /** The architecture's config.json keys, the token ids, and ours under "rlhf4j". */
+    private static Map<String, Object> hfConfig(HfArchitecture arch, Contents c) {
+        boolean score = c.params().containsKey(ParamNames.SCORE_WEIGHT);
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("architectures", List.of(c.params().containsKey(ParamNames.SCORE_WEIGHT)
-                ? "GPT2ForSequenceClassification" : "GPT2LMHeadModel"));
-        m.put("model_type", "gpt2");
-        m.put("n_layer", s.nLayer());
-        m.put("n_head", s.nHead());
-        m.put("n_embd", s.nEmbd());
-        m.put("n_positions", s.blockSize());
-        m.put("n_ctx", s.blockSize());
-        m.put("vocab_size", s.vocabSize());
-        m.put("n_inner", 4 * s.nEmbd());
-        m.put(NORM_KEY, s.norm().name().toLowerCase(Locale.ROOT));
-        m.put(POSITION_KEY, s.position().name().toLowerCase(Locale.ROOT));
-        m.put("activation_function", s.activation().hfName());
-        m.put("layer_norm_epsilon", s.layerNormEpsilon());
-        m.put("resid_pdrop", 0.0);
-        m.put("embd_pdrop", 0.0);
-        m.put("attn_pdrop", 0.0);
-        m.put("tie_word_embeddings", true);
+        m.put("architectures", List.of(arch.className(score)));
+        m.put("model_type", arch.modelType());
+        m.putAll(arch.config(c.spec()));
         m.put("bos_token_id", c.tokenizer().id(SpecialTokens.ENDOFTEXT));
         m.put("eos_token_id", c.tokenizer().id(SpecialTokens.ENDOFTEXT));
         m.put("pad_token_id", c.tokenizer().id(SpecialTokens.PAD));
-        if (c.params().containsKey(ParamNames.SCORE_WEIGHT)) {
+        if (score) {
             m.put("num_labels", 1);
         }
         Map<String, Object> ours = new LinkedHashMap<>();

@@ -309,9 +309,15 @@ class BadInputCatalogueTest {
             c("config.json with an unknown norm_type", 3, dir -> {
                 Path ck = ckptCopy(dir);
                 Path f = ck.resolve(StageCheckpoint.CONFIG);
-                edit(f, "\"norm_type\"\\s*:\\s*\"\\w+\"", "\"norm_type\": \"batchnorm\"");
+                edit(f, "\"model_type\"\\s*:\\s*\"gpt2\"", "\"model_type\": \"gpt2\", \"norm_type\": \"batchnorm\"");
                 return sft(write(dir, "sft.jsonl", sftRows(8)), "--set", "sft.init_from=" + ck);
             }, dir -> List.of(dir.resolve("ckpt/" + StageCheckpoint.CONFIG).toString(), "norm_type")),
+            c("config.json with a model_type this project does not read", 3, dir -> {
+                Path ck = ckptCopy(dir);
+                Path f = ck.resolve(StageCheckpoint.CONFIG);
+                edit(f, "\"model_type\"\\s*:\\s*\"gpt2\"", "\"model_type\": \"mamba\"");
+                return sft(write(dir, "sft.jsonl", sftRows(8)), "--set", "sft.init_from=" + ck);
+            }, dir -> List.of(dir.resolve("ckpt/" + StageCheckpoint.CONFIG).toString(), "model_type \"mamba\"")),
             c("sample from a truncated checkpoint", 3, dir -> {
                 Path ck = ckptCopy(dir);
                 Path f = ck.resolve(StageCheckpoint.OPTIMIZER);

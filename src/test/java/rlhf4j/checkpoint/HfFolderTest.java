@@ -32,9 +32,9 @@ import rlhf4j.tokenizer.SpecialTokens;
  * the fixture's logits on both engines and through the KV-cache decoder, adds the chat tokens, and fine-tunes
  * it with SFT, then trains a reward model and PPO from that SFT folder.
  */
-class HfGpt2Test {
+class HfFolderTest {
     private static Path fixture() throws URISyntaxException {
-        return Path.of(HfGpt2Test.class.getResource("/hf-gpt2-tiny/config.json").toURI()).getParent();
+        return Path.of(HfFolderTest.class.getResource("/hf-gpt2-tiny/config.json").toURI()).getParent();
     }
 
     private static int[] ints(JsonNode a) {
@@ -60,7 +60,7 @@ class HfGpt2Test {
     @Test
     void readsTheFolderAndComputesItsLogits() throws Exception {
         Path dir = fixture();
-        assertTrue(HfGpt2.isFolder(dir));
+        assertTrue(HfFolder.isFolder(dir));
         JsonNode expected = Json.readTree(dir.resolve("expected_logits.json"));
         int[] tokens = ints(expected.get("tokens"));
         StageCheckpoint.Loaded hf = StageCheckpoint.loadToStartFrom(dir);

@@ -1,0 +1,83 @@
+package rlhf4j.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import rlhf4j.io.DataException;
+import rlhf4j.model.GptSpec;
+import rlhf4j.model.ParamNames;
+import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.SpecialTokens;
+
+/**
+ * A Hugging Face model folder a user has on disk (GPT-2, DistilGPT-2, any {@code model_type: gpt2} model, or a
+ * GPT-NeoX whose settings this model computes: see {@link HfArchitecture}) read as a starting checkpoint: {@code
+ * config.json}, {@code model.safetensors} (through the architecture's names and layouts, what {@code
+ * save_pretrained} adds taken off) and {@code tokenizer.json} or {@code vocab.json} + {@code merges.txt}. The chat
+ * tokens this project needs ({@code <|pad|>}, {@code <|im_start|>}, {@code <|im_end|>}) are added to the
+ * vocabulary after the model's own, and the token embedding grows by as many rows, each the mean of the existing
+ * rows (as {@code transformers}' {@code resize_token_embeddings} initialises them), so the new tokens start as an
+ * average token rather than noise.
+ */
+public final class HfFolder {
+    private HfFolder() {}
+
+    /** Whether {@code dir} looks like a Hugging Face model folder rather than one of this project's checkpoints. */
+    public static boolean isFolder(Path dir) {
+        Path config = dir.resolve(StageCheckpoint.CONFIG);
+        if (!Files.isRegularFile(config) || !Files.isRegularFile(dir.resolve(StageCheckpoint.MODEL))) {
+            return false;
+        }
+        try {
+            JsonNode c = Json.readTree(config);
+            return HfArchitecture.forModelType(c.path("model_type").asText()) != null && c.path("rlhf4j").isMissingNode();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The folder as a checkpoint to start from, its vocabulary grown by the chat tokens. */
+    public static StageCheckpoint.Loaded load(Path dir) {
+        Path configFile = dir.resolve(StageCheckpoint.CONFIG);
+        try {
+            JsonNode config = Json.readTree(configFile);
+            HfArchitecture arch = StageCheckpoint.architecture(configFile, config);
+            GptSpec spec = arch.spec(configFile, config);
+            BpeTokenizer base = tokenizer(dir);
+            if (base.vocabSize() != spec.vocabSize()) {
+                throw new DataException(configFile, "vocab_size " + spec.vocabSize() + " but the tokenizer has "
+                        + base.vocabSize() + " tokens");
+            }
+            LinkedHashMap<String, INDArray> params = StageCheckpoint.readModel(dir.resolve(StageCheckpoint.MODEL), arch, spec);
+            BpeTokenizer tokenizer = base.withSpecialTokens(SpecialTokens.DEFAULT);
+            GptSpec grown = spec.withVocabSize(tokenizer.vocabSize());
+            INDArray wte = params.get(ParamNames.WTE);                                        // [V, C]
+            if (grown.vocabSize() > spec.vocabSize()) {
+                INDArray mean = wte.mean(true, 0);                                            // [1, C]
+                INDArray rows = mean.repeat(0, grown.vocabSize() - spec.vocabSize());         // [V' − V, C]
+                params.put(ParamNames.WTE, Nd4j.vstack(wte, rows).dup('c'));                 // [V', C]
+            }
+            JsonNode state = Json.parse("{\"step\": 0, \"hf_folder\": " + Json.toString(dir.toString()) + "}");
+            return new StageCheckpoint.Loaded("hf-" + arch.modelType(), grown, params, tokenizer, state, new LinkedHashMap<>());
+        } catch (IOException e) {
+            throw new DataException(dir, "cannot read the Hugging Face folder: " + e.getMessage());
+        }
+    }
+
+    private static BpeTokenizer tokenizer(Path dir) {
+        Path json = dir.resolve(StageCheckpoint.TOKENIZER);
+        if (Files.isRegularFile(json)) {
+            return BpeTokenizer.load(json);
+        }
+        Path vocab = dir.resolve("vocab.json");
+        Path merges = dir.resolve("merges.txt");
+        if (Files.isRegularFile(vocab) && Files.isRegularFile(merges)) {
+            return BpeTokenizer.loadVocabMerges(vocab, merges);
+        }
+        throw new DataException(dir, "has no tokenizer.json, nor vocab.json and merges.txt");
+    }
+}
