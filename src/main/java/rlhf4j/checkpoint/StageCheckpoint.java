@@ -20,7 +20,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.io.AtomicDir;
 import rlhf4j.io.DataException;
 import rlhf4j.model.Activation;
+import rlhf4j.model.Bias;
 import rlhf4j.model.GptSpec;
+import rlhf4j.model.Mlp;
 import rlhf4j.model.Norm;
 import rlhf4j.model.ParamNames;
 import rlhf4j.model.Position;
@@ -274,6 +276,9 @@ public final class StageCheckpoint {
     /** Our architecture choices in config.json (absent, as in a GPT-2 config: LayerNorm and learned positions). */
     private static final String NORM_KEY = "norm_type";
     private static final String POSITION_KEY = "position_embedding_type";
+    /** The LLaMA-family choices, written only where they are not GPT-2's (so GPT-2 configs stay as they were). */
+    private static final String MLP_KEY = "mlp_type";
+    private static final String BIAS_KEY = "bias_type";
 
     private static <E extends Enum<E>> E choice(Path file, JsonNode c, String key, E gpt2) {
         if (c.path(key).isMissingNode()) {
@@ -316,6 +321,18 @@ public final class StageCheckpoint {
         return eps.asDouble() <= 1e-12 ? 0.0 : eps.asDouble();
     }
 
+    /** An optional integer key (absent or null: {@code absent}), refused above {@code limit}. */
+    private static int bounded(Path file, JsonNode c, String key, int absent, int limit) {
+        JsonNode v = c.path(key);
+        if (v.isMissingNode() || v.isNull()) {
+            return absent;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() > limit) {
+            throw new DataException(file, key + ": " + v + " is not an integer of at most " + limit);
+        }
+        return v.asInt();
+    }
+
     static GptSpec specFrom(Path file, JsonNode c) {
         for (String key : List.of("n_layer", "n_head", "n_embd", "n_positions", "vocab_size")) {
             if (!c.path(key).isIntegralNumber() || !c.path(key).canConvertToInt()) {
@@ -327,10 +344,17 @@ public final class StageCheckpoint {
             }
         }
         try {
-            return new GptSpec(c.get("n_layer").asInt(), c.get("n_head").asInt(), c.get("n_embd").asInt(),
+            GptSpec gpt2 = new GptSpec(c.get("n_layer").asInt(), c.get("n_head").asInt(), c.get("n_embd").asInt(),
                     c.get("n_positions").asInt(), c.get("vocab_size").asInt(),
                     choice(file, c, NORM_KEY, Norm.LAYERNORM), choice(file, c, POSITION_KEY, Position.LEARNED),
                     activation(file, c), layerNormEpsilon(file, c));
+            return gpt2.withKvHeads(bounded(file, c, "num_key_value_heads", gpt2.nHead(), SPEC_LIMITS.get("n_head")))
+                    .withMlp(choice(file, c, MLP_KEY, Mlp.GELU),
+                            bounded(file, c, "n_inner", 4 * gpt2.nEmbd(), 4 * SPEC_LIMITS.get("n_embd")))
+                    .withBias(choice(file, c, BIAS_KEY, Bias.ALL))
+                    .withRopeTheta(c.path("rope_theta").asDouble(GptSpec.DEFAULT_ROPE_THETA))
+                    .withRmsNormEpsilon(c.path("rms_norm_eps").asDouble(GptSpec.DEFAULT_RMS_NORM_EPSILON))
+                    .withTiedHead(c.path("tie_word_embeddings").asBoolean(true));
         } catch (IllegalArgumentException e) {
             throw new DataException(file, e.getMessage());
         }
@@ -382,15 +406,30 @@ public final class StageCheckpoint {
         m.put("n_positions", s.blockSize());
         m.put("n_ctx", s.blockSize());
         m.put("vocab_size", s.vocabSize());
-        m.put("n_inner", 4 * s.nEmbd());
+        m.put("n_inner", s.mlpHidden());
         m.put(NORM_KEY, s.norm().name().toLowerCase(Locale.ROOT));
         m.put(POSITION_KEY, s.position().name().toLowerCase(Locale.ROOT));
         m.put("activation_function", s.activation().hfName());
         m.put("layer_norm_epsilon", s.layerNormEpsilon());
+        if (s.nKvHead() != s.nHead()) {
+            m.put("num_key_value_heads", s.nKvHead());
+        }
+        if (s.mlp() != Mlp.GELU) {
+            m.put(MLP_KEY, s.mlp().name().toLowerCase(Locale.ROOT));
+        }
+        if (s.bias() != Bias.ALL) {
+            m.put(BIAS_KEY, s.bias().name().toLowerCase(Locale.ROOT));
+        }
+        if (s.ropeTheta() != GptSpec.DEFAULT_ROPE_THETA) {
+            m.put("rope_theta", s.ropeTheta());
+        }
+        if (s.rmsNormEpsilon() != GptSpec.DEFAULT_RMS_NORM_EPSILON) {
+            m.put("rms_norm_eps", s.rmsNormEpsilon());
+        }
         m.put("resid_pdrop", 0.0);
         m.put("embd_pdrop", 0.0);
         m.put("attn_pdrop", 0.0);
-        m.put("tie_word_embeddings", true);
+        m.put("tie_word_embeddings", s.tiedHead());
         m.put("bos_token_id", c.tokenizer().id(SpecialTokens.ENDOFTEXT));
         m.put("eos_token_id", c.tokenizer().id(SpecialTokens.ENDOFTEXT));
         m.put("pad_token_id", c.tokenizer().id(SpecialTokens.PAD));
