@@ -934,7 +934,7 @@ public final class FloatKernels {
 
     /**
      * Splits heads out of rows: {@code dst[b, h, t, :] = src[b·T + t, offset + h·d .. + d]} for src
-     * rows of {@code stride} floats and dst [B, H, T, d] (e.g. q, k or v from qkv [B·T, 3C]).
+     * rows of {@code stride} floats and dst [B, H, T, d] (e.g. the heads of q [B·T, H·D]).
      */
     public static void toHeads(ByteBuffer src, int stride, int offset, ByteBuffer dst, int batch, int t, int heads,
                                int d) {
