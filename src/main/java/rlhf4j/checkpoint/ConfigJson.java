@@ -53,6 +53,50 @@ final class ConfigJson {
         return v.asInt();
     }
 
+    /** An optional integer key (absent or null: {@code absent}), refused above {@code limit}. */
+    static int optionalInt(Path file, JsonNode c, String key, int absent, int limit) {
+        JsonNode v = c.path(key);
+        if (v.isMissingNode() || v.isNull()) {
+            return absent;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() > limit) {
+            throw new DataException(file, key + ": " + v + " is not an integer of at most " + limit);
+        }
+        return v.asInt();
+    }
+
+    /** An optional positive number (absent or null: {@code absent}). */
+    static double optionalPositive(Path file, JsonNode c, String key, double absent) {
+        JsonNode v = c.path(key);
+        if (v.isMissingNode() || v.isNull()) {
+            return absent;
+        }
+        if (!v.isNumber() || !(v.asDouble() > 0) || !Double.isFinite(v.asDouble())) {
+            throw new DataException(file, key + ": " + v + " is not a positive number");
+        }
+        return v.asDouble();
+    }
+
+    /** An optional boolean (absent or null: {@code absent}). */
+    static boolean optionalBoolean(Path file, JsonNode c, String key, boolean absent) {
+        JsonNode v = c.path(key);
+        if (v.isMissingNode() || v.isNull()) {
+            return absent;
+        }
+        if (!v.isBoolean()) {
+            throw new DataException(file, key + ": " + v + " is not true or false");
+        }
+        return v.asBoolean();
+    }
+
+    static int maxWidth() {
+        return MAX_WIDTH;
+    }
+
+    static int maxHeads() {
+        return MAX_HEADS;
+    }
+
     /** The activation named by {@code key}, {@code absent} when the key is missing. */
     static Activation activation(Path file, JsonNode c, String key, String absent) {
         String name = c.path(key).asText(absent);

@@ -7,7 +7,9 @@ import java.util.Locale;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.io.DataException;
+import rlhf4j.model.Bias;
 import rlhf4j.model.GptSpec;
+import rlhf4j.model.Mlp;
 import rlhf4j.model.Norm;
 import rlhf4j.model.ParamNames;
 import rlhf4j.model.Position;
@@ -28,6 +30,9 @@ final class Gpt2Architecture implements HfArchitecture {
     private static final String LM_HEAD = "lm_head.weight";
     private static final String NORM_KEY = "norm_type";
     private static final String POSITION_KEY = "position_embedding_type";
+    /** This project's choices beyond GPT-2's, written by {@link #OWN} only where they are not GPT-2's. */
+    private static final String MLP_KEY = "mlp_type";
+    private static final String BIAS_KEY = "bias_type";
 
     private final String modelType;
     private final String classPrefix;
@@ -56,17 +61,32 @@ final class Gpt2Architecture implements HfArchitecture {
         m.put("n_positions", s.blockSize());
         m.put("n_ctx", s.blockSize());
         m.put("vocab_size", s.vocabSize());
-        m.put("n_inner", 4 * s.nEmbd());
+        m.put("n_inner", s.mlpHidden());
         if (this == OWN) {
             m.put(NORM_KEY, s.norm().name().toLowerCase(Locale.ROOT));
             m.put(POSITION_KEY, s.position().name().toLowerCase(Locale.ROOT));
+            if (s.nKvHead() != s.nHead()) {
+                m.put("num_key_value_heads", s.nKvHead());
+            }
+            if (s.mlp() != Mlp.GELU) {
+                m.put(MLP_KEY, s.mlp().name().toLowerCase(Locale.ROOT));
+            }
+            if (s.bias() != Bias.ALL) {
+                m.put(BIAS_KEY, s.bias().name().toLowerCase(Locale.ROOT));
+            }
+            if (s.ropeTheta() != GptSpec.DEFAULT_ROPE_THETA) {
+                m.put("rope_theta", s.ropeTheta());
+            }
+            if (s.rmsNormEpsilon() != GptSpec.DEFAULT_RMS_NORM_EPSILON) {
+                m.put("rms_norm_eps", s.rmsNormEpsilon());
+            }
         }
         m.put("activation_function", s.activation().hfName());
         m.put("layer_norm_epsilon", s.layerNormEpsilon());
         m.put("resid_pdrop", 0.0);
         m.put("embd_pdrop", 0.0);
         m.put("attn_pdrop", 0.0);
-        m.put("tie_word_embeddings", true);
+        m.put("tie_word_embeddings", s.tiedHead());
         return m;
     }
 
@@ -80,18 +100,24 @@ final class Gpt2Architecture implements HfArchitecture {
             throw new DataException(file, "reorder_and_upcast_attn true is not supported");
         }
         int embd = ConfigJson.width(file, c, "n_embd");
-        JsonNode inner = c.get("n_inner");
-        if (inner != null && !inner.isNull() && (!inner.canConvertToInt() || inner.asInt() != 4 * embd)) {
-            throw new DataException(file, "n_inner " + inner + " is not supported: the MLP here is 4 x n_embd = "
-                    + 4 * embd + " wide");
-        }
         try {
-            return new GptSpec(ConfigJson.layers(file, c, "n_layer"), ConfigJson.heads(file, c, "n_head"), embd,
+            GptSpec gpt2 = new GptSpec(ConfigJson.layers(file, c, "n_layer"), ConfigJson.heads(file, c, "n_head"), embd,
                     ConfigJson.positions(file, c, "n_positions"), ConfigJson.vocab(file, c, "vocab_size"),
                     ConfigJson.choice(file, c, NORM_KEY, Norm.LAYERNORM),
                     ConfigJson.choice(file, c, POSITION_KEY, Position.LEARNED),
                     ConfigJson.activation(file, c, "activation_function", "gelu_new"),
                     ConfigJson.epsilon(file, c, "layer_norm_epsilon", 1e-5));
+            GptSpec spec = gpt2.withMlp(ConfigJson.choice(file, c, MLP_KEY, Mlp.GELU),
+                            ConfigJson.optionalInt(file, c, "n_inner", 4 * embd, 4 * ConfigJson.maxWidth()))
+                    .withTiedHead(ConfigJson.optionalBoolean(file, c, "tie_word_embeddings", true));
+            if (this == OWN) {
+                spec = spec.withKvHeads(ConfigJson.optionalInt(file, c, "num_key_value_heads", gpt2.nHead(),
+                                ConfigJson.maxHeads()))
+                        .withBias(ConfigJson.choice(file, c, BIAS_KEY, Bias.ALL))
+                        .withRopeTheta(ConfigJson.optionalPositive(file, c, "rope_theta", GptSpec.DEFAULT_ROPE_THETA))
+                        .withRmsNormEpsilon(ConfigJson.epsilon(file, c, "rms_norm_eps", GptSpec.DEFAULT_RMS_NORM_EPSILON));
+            }
+            return spec;
         } catch (IllegalArgumentException e) {
             throw new DataException(file, e.getMessage());
         }

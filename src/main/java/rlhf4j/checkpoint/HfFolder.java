@@ -4,7 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.io.DataException;
@@ -24,12 +29,16 @@ import rlhf4j.tokenizer.SpecialTokens;
  * average token rather than noise.
  */
 public final class HfFolder {
+    /** The index of a model saved in shards. */
+    static final String INDEX = "model.safetensors.index.json";
+
     private HfFolder() {}
 
     /** Whether {@code dir} looks like a Hugging Face model folder rather than one of this project's checkpoints. */
     public static boolean isFolder(Path dir) {
         Path config = dir.resolve(StageCheckpoint.CONFIG);
-        if (!Files.isRegularFile(config) || !Files.isRegularFile(dir.resolve(StageCheckpoint.MODEL))) {
+        if (!Files.isRegularFile(config) || !(Files.isRegularFile(dir.resolve(StageCheckpoint.MODEL))
+                || Files.isRegularFile(dir.resolve(INDEX)))) {
             return false;
         }
         try {
@@ -52,20 +61,62 @@ public final class HfFolder {
                 throw new DataException(configFile, "vocab_size " + spec.vocabSize() + " but the tokenizer has "
                         + base.vocabSize() + " tokens");
             }
-            LinkedHashMap<String, INDArray> params = StageCheckpoint.readModel(dir.resolve(StageCheckpoint.MODEL), arch, spec);
+            LinkedHashMap<String, INDArray> params = modelTensors(dir, arch, spec);
             BpeTokenizer tokenizer = base.withSpecialTokens(SpecialTokens.DEFAULT);
             GptSpec grown = spec.withVocabSize(tokenizer.vocabSize());
-            INDArray wte = params.get(ParamNames.WTE);                                        // [V, C]
             if (grown.vocabSize() > spec.vocabSize()) {
-                INDArray mean = wte.mean(true, 0);                                            // [1, C]
-                INDArray rows = mean.repeat(0, grown.vocabSize() - spec.vocabSize());         // [V' − V, C]
-                params.put(ParamNames.WTE, Nd4j.vstack(wte, rows).dup('c'));                 // [V', C]
+                for (String table : spec.tiedHead() ? List.of(ParamNames.WTE) : List.of(ParamNames.WTE, ParamNames.LM_HEAD)) {
+                    INDArray t = params.get(table);                                           // [V, C]
+                    INDArray mean = t.mean(true, 0);                                          // [1, C]
+                    INDArray rows = mean.repeat(0, grown.vocabSize() - spec.vocabSize());     // [V' − V, C]
+                    params.put(table, Nd4j.vstack(t, rows).dup('c'));                        // [V', C]
+                }
             }
             JsonNode state = Json.parse("{\"step\": 0, \"hf_folder\": " + Json.toString(dir.toString()) + "}");
             return new StageCheckpoint.Loaded("hf-" + arch.modelType(), grown, params, tokenizer, state, new LinkedHashMap<>());
         } catch (IOException e) {
             throw new DataException(dir, "cannot read the Hugging Face folder: " + e.getMessage());
         }
+    }
+
+    /**
+     * The model's tensors: {@code model.safetensors}, or the shards {@code model.safetensors.index.json} maps each
+     * tensor to (as {@code save_pretrained} writes a model above its shard size); every shard's tensors must be the
+     * ones the index gives it.
+     */
+    private static LinkedHashMap<String, INDArray> modelTensors(Path dir, HfArchitecture arch, GptSpec spec)
+            throws IOException {
+        Path index = dir.resolve(INDEX);
+        if (!Files.isRegularFile(index)) {
+            return StageCheckpoint.readModel(dir.resolve(StageCheckpoint.MODEL), arch, spec);
+        }
+        JsonNode map = Json.readTree(index).path("weight_map");
+        if (!map.isObject() || map.isEmpty()) {
+            throw new DataException(index, "has no weight_map");
+        }
+        Map<String, List<String>> shards = new TreeMap<>();
+        for (Map.Entry<String, JsonNode> e : map.properties()) {
+            String shard = e.getValue().asText("");
+            if (!shard.matches("[A-Za-z0-9._-]+\\.safetensors")) {
+                throw new DataException(index, "weight_map: " + e.getKey() + " -> \"" + shard
+                        + "\" is not a .safetensors file in this folder");
+            }
+            shards.computeIfAbsent(shard, k -> new ArrayList<>()).add(e.getKey());
+        }
+        LinkedHashMap<String, INDArray> tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, List<String>> shard : shards.entrySet()) {
+            Path file = dir.resolve(shard.getKey());
+            if (!Files.isRegularFile(file)) {
+                throw new DataException(index, "names the shard " + shard.getKey() + ", which is missing");
+            }
+            LinkedHashMap<String, INDArray> read = SafeTensors.read(file).tensors();
+            if (!read.keySet().equals(new HashSet<>(shard.getValue()))) {
+                throw new DataException(file, "holds " + read.keySet().size() + " tensors, not the "
+                        + shard.getValue().size() + " that " + INDEX + " gives it");
+            }
+            tensors.putAll(read);
+        }
+        return StageCheckpoint.toModel(index, arch, spec, tensors);
     }
 
     private static BpeTokenizer tokenizer(Path dir) {

@@ -7,6 +7,7 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.io.DataException;
 import rlhf4j.model.GptSpec;
+import rlhf4j.model.Mlp;
 import rlhf4j.model.Norm;
 import rlhf4j.model.ParamNames;
 import rlhf4j.model.Position;
@@ -17,8 +18,8 @@ import rlhf4j.model.Position;
  * {@code rotary_pct: 1} every head dimension is rotated, and its rotary pairing is the same "rotate half" (dimension
  * i with i + D/2, angle p·θ^(−2i/D)). What differs is only storage: {@code torch.nn.Linear} weights [out, in], and a
  * fused {@code query_key_value} whose rows go head by head, each head's q | k | v ({@link TensorCodec#NEOX_QKV}).
- * The head is tied ({@code tie_word_embeddings: true}); {@code embed_out.weight} is written as a copy of the
- * embedding as well, for readers that do not tie. {@code GPTNeoXForSequenceClassification}'s score has no bias:
+ * A tied head ({@code tie_word_embeddings: true}) is written as a copy of the embedding in {@code embed_out.weight}
+ * as well, for readers that do not tie; an untied one is {@code embed_out.weight}. {@code GPTNeoXForSequenceClassification}'s score has no bias:
  * {@code transformers} ignores a reward model's {@code score.bias}, a constant added to every score.
  */
 final class NeoXArchitecture implements HfArchitecture {
@@ -26,7 +27,6 @@ final class NeoXArchitecture implements HfArchitecture {
 
     private static final String PREFIX = "gpt_neox.";
     private static final String EMBED_OUT = "embed_out.weight";
-    private static final double ROTARY_BASE = 10_000.0;
 
     private NeoXArchitecture() {}
 
@@ -46,19 +46,19 @@ final class NeoXArchitecture implements HfArchitecture {
         m.put("num_hidden_layers", s.nLayer());
         m.put("num_attention_heads", s.nHead());
         m.put("hidden_size", s.nEmbd());
-        m.put("intermediate_size", 4 * s.nEmbd());
+        m.put("intermediate_size", s.mlpHidden());
         m.put("max_position_embeddings", s.blockSize());
         m.put("vocab_size", s.vocabSize());
         m.put("hidden_act", s.activation().hfName());
         m.put("layer_norm_eps", s.layerNormEpsilon());
         m.put("rotary_pct", 1.0);
-        m.put("rotary_emb_base", ROTARY_BASE);           // the name transformers read before 4.45
-        m.put("rope_theta", ROTARY_BASE);                // and after
+        m.put("rotary_emb_base", s.ropeTheta());         // the name transformers read before 4.45
+        m.put("rope_theta", s.ropeTheta());              // and after
         m.put("use_parallel_residual", false);
         m.put("attention_bias", true);
         m.put("hidden_dropout", 0.0);
         m.put("attention_dropout", 0.0);
-        m.put("tie_word_embeddings", true);
+        m.put("tie_word_embeddings", s.tiedHead());
         return m;
     }
 
@@ -69,12 +69,8 @@ final class NeoXArchitecture implements HfArchitecture {
                 "the blocks here are sequential (x + attn(ln1(x)), then + mlp(ln2(x)))");
         ConfigJson.require(file, c, "rotary_pct", 0.25, 1.0, "every head dimension is rotated here");
         ConfigJson.require(file, c, "attention_bias", true, true, "the attention here has biases");
-        ConfigJson.require(file, c, "intermediate_size", 24576, 4 * width,              // absent: GPTNeoXConfig's
-                "the MLP here is 4 x hidden_size = " + 4 * width + " wide");
         JsonNode base = c.has("rope_theta") ? c.get("rope_theta") : c.get("rotary_emb_base");
-        if (base != null && !(base.isNumber() && base.asDouble() == ROTARY_BASE)) {
-            throw new DataException(file, "rope_theta " + base + " is not supported: rotary angles here use base 10000");
-        }
+        double theta = base == null || base.isNull() ? GptSpec.DEFAULT_ROPE_THETA : base.asDouble(-1);
         JsonNode scaling = c.get("rope_scaling");
         if (scaling != null && !scaling.isNull()) {
             throw new DataException(file, "rope_scaling " + scaling + " is not supported");
@@ -84,7 +80,11 @@ final class NeoXArchitecture implements HfArchitecture {
                     ConfigJson.heads(file, c, "num_attention_heads"), width,
                     ConfigJson.positions(file, c, "max_position_embeddings"), ConfigJson.vocab(file, c, "vocab_size"),
                     Norm.LAYERNORM, Position.ROPE, ConfigJson.activation(file, c, "hidden_act", "gelu"),
-                    ConfigJson.epsilon(file, c, "layer_norm_eps", 1e-5));
+                    ConfigJson.epsilon(file, c, "layer_norm_eps", 1e-5))
+                    .withMlp(Mlp.GELU, ConfigJson.optionalInt(file, c, "intermediate_size", 24576,      // GPTNeoXConfig's
+                            4 * ConfigJson.maxWidth()))
+                    .withRopeTheta(theta)
+                    .withTiedHead(ConfigJson.optionalBoolean(file, c, "tie_word_embeddings", false));
         } catch (IllegalArgumentException e) {
             throw new DataException(file, e.getMessage());
         }
@@ -116,6 +116,9 @@ final class NeoXArchitecture implements HfArchitecture {
         }
         m.put(PREFIX + "final_layer_norm.weight", new Stored(ParamNames.LN_F_WEIGHT, TensorCodec.SAME));
         m.put(PREFIX + "final_layer_norm.bias", new Stored(ParamNames.LN_F_BIAS, TensorCodec.SAME));
+        if (!spec.tiedHead()) {
+            m.put(EMBED_OUT, new Stored(ParamNames.LM_HEAD, TensorCodec.SAME));                          // [V, C]
+        }
         if (scoreHead) {
             m.put(ParamNames.SCORE_WEIGHT, new Stored(ParamNames.SCORE_WEIGHT, TensorCodec.TRANSPOSE));   // [1, C]
             m.put(ParamNames.SCORE_BIAS, new Stored(ParamNames.SCORE_BIAS, TensorCodec.SAME));           // [1]
@@ -125,11 +128,13 @@ final class NeoXArchitecture implements HfArchitecture {
 
     @Override
     public Map<String, INDArray> extras(Map<String, INDArray> params) {
-        return params.containsKey(ParamNames.SCORE_WEIGHT) ? Map.of() : Map.of(EMBED_OUT, params.get(ParamNames.WTE));
+        boolean tied = !params.containsKey(ParamNames.LM_HEAD);
+        return params.containsKey(ParamNames.SCORE_WEIGHT) || !tied ? Map.of()
+                : Map.of(EMBED_OUT, params.get(ParamNames.WTE));
     }
 
     /**
-     * Takes off the head's copy, which must equal the embedding (only a tied head is computed here), and the buffers
+     * Takes off a tied head's copy, which must equal the embedding, and the buffers
      * older {@code transformers} saved (the causal mask, {@code masked_bias}, the rotary {@code inv_freq}).
      */
     @Override
@@ -139,7 +144,7 @@ final class NeoXArchitecture implements HfArchitecture {
         for (Map.Entry<String, INDArray> t : tensors.entrySet()) {
             String name = t.getKey();
             INDArray value = t.getValue().isView() ? t.getValue().dup('c') : t.getValue();
-            if (name.equals(EMBED_OUT)) {
+            if (name.equals(EMBED_OUT) && spec.tiedHead()) {
                 head = value;
             } else if (!name.endsWith(".attention.bias") && !name.endsWith(".attention.masked_bias")
                     && !name.endsWith(".rotary_emb.inv_freq")) {
@@ -149,7 +154,7 @@ final class NeoXArchitecture implements HfArchitecture {
         INDArray embed = out.get(PREFIX + "embed_in.weight");
         if (head != null && (embed == null || !head.equalShapes(embed) || !head.equals(embed))) {
             throw new DataException(file, EMBED_OUT + " differs from " + PREFIX + "embed_in.weight"
-                    + ": only a language-model head tied to the token embedding is supported");
+                    + " but config.json says tie_word_embeddings true");
         }
         return out;
     }

@@ -283,7 +283,13 @@ public final class StageCheckpoint {
      * architecture's layout present with its shape, nothing else), all FLOAT or all DOUBLE.
      */
     static LinkedHashMap<String, INDArray> readModel(Path file, HfArchitecture arch, GptSpec spec) throws IOException {
-        LinkedHashMap<String, INDArray> params = HfArchitecture.fromFile(arch, spec, file, SafeTensors.read(file).tensors());
+        return toModel(file, arch, spec, SafeTensors.read(file).tensors());
+    }
+
+    /** As {@link #readModel}, from tensors already read ({@code file} names them in errors). */
+    static LinkedHashMap<String, INDArray> toModel(Path file, HfArchitecture arch, GptSpec spec,
+                                                   LinkedHashMap<String, INDArray> tensors) {
+        LinkedHashMap<String, INDArray> params = HfArchitecture.fromFile(arch, spec, file, tensors);
         DataType dtype = params.get(ParamNames.WTE).dataType();
         for (Map.Entry<String, INDArray> t : params.entrySet()) {
             DataType d = t.getValue().dataType();

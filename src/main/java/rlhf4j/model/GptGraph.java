@@ -29,7 +29,7 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class GptGraph {
     public static final String EMB = "emb";
     public static final String ATTN_BIAS = "attn_bias";
-    /** Rotary factors [B*T, 3C] of the batch's positions (rotary models only, {@link Rotary#factors}). */
+    /** Rotary factors [B*T, C] of the batch's positions (rotary models only, {@link Rotary#factors}). */
     public static final String ROPE_COS = "rope_cos";
     public static final String ROPE_SIN = "rope_sin";
     public static final String TARGET_ONEHOT = "target_onehot";
@@ -61,14 +61,13 @@ public final class GptGraph {
         SDVariable emb = sd.var(EMB, Nd4j.zeros(dtype, n, c));                         // [B*T, C]
         SDVariable bias = sd.placeHolder(ATTN_BIAS, dtype, -1, 1, seqLen, seqLen);     // [B|1, 1, T, T]
         SameDiffOps.RotaryInputs rotary = spec.position() != Position.ROPE ? null : new SameDiffOps.RotaryInputs(
-                sd.placeHolder(ROPE_COS, dtype, n, 3L * c), sd.placeHolder(ROPE_SIN, dtype, n, 3L * c),
-                sd.constant("rope_rotate_half", new Rotary(spec).rotateHalf(dtype)));     // [B*T, 3C] ×2, [3C, 3C]
+                sd.placeHolder(ROPE_COS, dtype, n, c), sd.placeHolder(ROPE_SIN, dtype, n, c),
+                sd.constant("rope_rotate_half", new Rotary(spec).rotateHalf(spec.nHead(), dtype))); // [B*T, C] ×2, [C, C]
         SDVariable onehot = request.targets() == null ? null
                 : sd.placeHolder(TARGET_ONEHOT, dtype, n, spec.vocabSize());           // [B*T, V]
-        SameDiffOps ops = new SameDiffOps(sd, name -> var(params, name), emb, bias, batch, seqLen, spec.nHead(),
-                spec.headDim(), rotary, onehot);
+        SameDiffOps ops = new SameDiffOps(sd, name -> var(params, name), emb, bias, batch, seqLen, spec, rotary, onehot);
         SDVariable hidden = GptDefinition.hidden(ops, spec);                          // [B*T, C]
-        GptDefinition.Heads<SDVariable> heads = GptDefinition.heads(ops, hidden, request);
+        GptDefinition.Heads<SDVariable> heads = GptDefinition.heads(ops, spec, hidden, request);
         if (heads.logits() != null) {
             heads.logits().rename(LOGITS);                                            // [B*T, V]
         }

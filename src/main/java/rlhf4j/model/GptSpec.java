@@ -8,11 +8,24 @@ import java.io.Serializable;
  * defaults) or RMSNorm and rotary positions; {@link #activation} and {@link #layerNormEpsilon} are the
  * MLP's GELU approximation and LayerNorm's epsilon (this project's models: {@code quick_gelu} and 0;
  * a Hugging Face GPT-2: {@code gelu_new} and 1e-5).
+ *
+ * <p>The rest are the choices of the LLaMA family, each defaulting to what a GPT-2 here does: {@link #nKvHead}
+ * key/value heads shared by {@code nHead / nKvHead} query heads each (grouped-query attention), the {@link #mlp}
+ * kind and its hidden width {@link #mlpHidden} (4C), which linears have a {@link #bias}, the rotary base {@link
+ * #ropeTheta} (10000), RMSNorm's epsilon {@link #rmsNormEpsilon} (1e-6) and whether the LM head is the token
+ * embedding ({@link #tiedHead}) or its own {@code lm_head.weight} [V, C]. A LLaMA is
+ * {@code new GptSpec(L, H, C, T, V, RMSNORM, ROPE).withKvHeads(..).withMlp(SWIGLU, I).withBias(NONE)...}.
  * Names follow Hugging Face GPT-2 ({@code n_layer}, {@code n_head}, {@code n_embd},
  * {@code n_positions}, {@code vocab_size}).
  */
 public record GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize, Norm norm, Position position,
-                      Activation activation, double layerNormEpsilon) implements Serializable {
+                      Activation activation, double layerNormEpsilon, int nKvHead, Mlp mlp, int mlpHidden, Bias bias,
+                      double ropeTheta, double rmsNormEpsilon, boolean tiedHead) implements Serializable {
+    /** The rotary base of RoFormer and LLaMA 1 and 2 ({@code rope_theta}). */
+    public static final double DEFAULT_ROPE_THETA = 10_000.0;
+    /** RMSNorm's epsilon unless a spec says otherwise (LLaMA's {@code rms_norm_eps}). */
+    public static final double DEFAULT_RMS_NORM_EPSILON = 1e-6;
+
     /** LayerNorm, learned positions, quick GELU, no epsilon: this project's default. */
     public GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize) {
         this(nLayer, nHead, nEmbd, blockSize, vocabSize, Norm.LAYERNORM, Position.LEARNED);
@@ -23,12 +36,24 @@ public record GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocab
         this(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, Activation.QUICK_GELU, 0.0);
     }
 
+    /** GPT-2's block: one key/value head per query head, a GELU MLP 4C wide, biases everywhere, the tied LM head. */
+    public GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize, Norm norm, Position position,
+                   Activation activation, double layerNormEpsilon) {
+        this(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon, nHead, Mlp.GELU,
+                4 * nEmbd, Bias.ALL, DEFAULT_ROPE_THETA, DEFAULT_RMS_NORM_EPSILON, true);
+    }
+
     public GptSpec {
         require(norm != null && position != null && activation != null, "norm, position and activation must be given");
+        require(mlp != null && bias != null, "mlp and bias must be given");
         require(layerNormEpsilon >= 0 && layerNormEpsilon < 1, "layer_norm_epsilon must be in [0, 1)");
+        require(rmsNormEpsilon >= 0 && rmsNormEpsilon < 1, "rms_norm_eps must be in [0, 1)");
         require(nLayer > 0, "n_layer must be positive");
         require(nHead > 0, "n_head must be positive");
         require(nEmbd > 0 && nEmbd % nHead == 0, "n_embd must be a positive multiple of n_head");
+        require(nKvHead > 0 && nHead % nKvHead == 0, "n_kv_head must be positive and divide n_head");
+        require(mlpHidden > 0, "mlp_hidden must be positive");
+        require(ropeTheta > 0 && Double.isFinite(ropeTheta), "rope_theta must be positive");
         require(blockSize > 0, "block_size must be positive");
         require(vocabSize > 0, "vocab_size must be positive");
         require(position != Position.ROPE || (nEmbd / nHead) % 2 == 0, "rotary positions need an even head size");
@@ -42,27 +67,83 @@ public record GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocab
 
     /** This spec with another vocabulary size (a tokenizer that gained tokens). */
     public GptSpec withVocabSize(int size) {
-        return new GptSpec(nLayer, nHead, nEmbd, blockSize, size, norm, position, activation, layerNormEpsilon);
+        return new GptSpec(nLayer, nHead, nEmbd, blockSize, size, norm, position, activation, layerNormEpsilon, nKvHead,
+                mlp, mlpHidden, bias, ropeTheta, rmsNormEpsilon, tiedHead);
+    }
+
+    /** With {@code n} key/value heads (grouped-query attention; n divides n_head). */
+    public GptSpec withKvHeads(int n) {
+        return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon, n,
+                mlp, mlpHidden, bias, ropeTheta, rmsNormEpsilon, tiedHead);
+    }
+
+    /** With this MLP kind and hidden width I. */
+    public GptSpec withMlp(Mlp kind, int hidden) {
+        return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon,
+                nKvHead, kind, hidden, bias, ropeTheta, rmsNormEpsilon, tiedHead);
+    }
+
+    /** With biases on these linears. */
+    public GptSpec withBias(Bias which) {
+        return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon,
+                nKvHead, mlp, mlpHidden, which, ropeTheta, rmsNormEpsilon, tiedHead);
+    }
+
+    /** With this rotary base. */
+    public GptSpec withRopeTheta(double theta) {
+        return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon,
+                nKvHead, mlp, mlpHidden, bias, theta, rmsNormEpsilon, tiedHead);
+    }
+
+    /** With this RMSNorm epsilon. */
+    public GptSpec withRmsNormEpsilon(double eps) {
+        return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon,
+                nKvHead, mlp, mlpHidden, bias, ropeTheta, eps, tiedHead);
+    }
+
+    /** With the LM head tied to {@code wte} ({@code true}) or its own {@code lm_head.weight}. */
+    public GptSpec withTiedHead(boolean tied) {
+        return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon,
+                nKvHead, mlp, mlpHidden, bias, ropeTheta, rmsNormEpsilon, tied);
     }
 
     public int headDim() {
         return nEmbd / nHead;
     }
 
-    /** Parameters of the transformer with tied LM head (no scalar head). */
-    public long paramCount() {
-        long c = nEmbd;
-        long norm = this.norm == Norm.LAYERNORM ? 2 * c : c;
-        long perLayer = 2 * norm               // ln_1, ln_2
-                + c * 3 * c + 3 * c            // c_attn
-                + c * c + c                    // attn.c_proj
-                + c * 4 * c + 4 * c            // c_fc
-                + 4 * c * c + c;               // mlp.c_proj
-        long positions = position == Position.LEARNED ? (long) blockSize * c : 0;
-        return (long) vocabSize * c + positions + nLayer * perLayer + norm;
+    /** Columns of the keys, and of the values: {@code n_kv_head · D}. */
+    public int kvWidth() {
+        return nKvHead * headDim();
     }
 
-    /** Training FLOPs per token: 6 per parameter plus attention (12·L·C·T), as PaLM/nanoGPT count. */
+    /** Columns of the fused q, k, v projection {@code attn.c_attn}: {@code (H + 2·Hkv)·D} (3C without GQA). */
+    public int qkvWidth() {
+        return nEmbd + 2 * kvWidth();
+    }
+
+    /** Columns of {@code mlp.c_fc}: I, or 2I for SwiGLU's gate and up side by side. */
+    public int fcWidth() {
+        return mlp == Mlp.SWIGLU ? 2 * mlpHidden : mlpHidden;
+    }
+
+    /** Parameters of the transformer and its LM head (no scalar head): the sizes of {@link ParamNames#layout}. */
+    public long paramCount() {
+        long total = 0;
+        for (long[] shape : ParamNames.layout(this, false).values()) {
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    /**
+     * Training FLOPs per token: 6 per parameter plus attention (12·L·C·T), as PaLM/nanoGPT count. Attention's
+     * term counts the query heads (H·D = C): with grouped-query attention each query head still takes its own
+     * products with the T keys and values it reads.
+     */
     public double trainFlopsPerToken(int seqLen) {
         return 6.0 * paramCount() + 12.0 * nLayer * nEmbd * seqLen;
     }

@@ -71,7 +71,7 @@ final class GraphPass {
         times.time("embedding gather", () -> feed.put(GptGraph.EMB, embed(batch)));
         times.time("attention bias", () -> feed.put(GptGraph.ATTN_BIAS, batch.attentionBias(dataType())));
         if (spec.position() == Position.ROPE) {
-            INDArray[] factors = rotary.factors(batch.positions(), dataType());        // [B*T, 3C] ×2
+            INDArray[] factors = rotary.factors(batch.positions(), spec.nHead(), dataType()); // [B*T, C] ×2
             feed.put(GptGraph.ROPE_COS, factors[0]);
             feed.put(GptGraph.ROPE_SIN, factors[1]);
         }

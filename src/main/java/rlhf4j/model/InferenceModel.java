@@ -71,7 +71,8 @@ public final class InferenceModel {
         if (kernels) {
             transposeWeights();
         }
-        return new KvCache(spec.nLayer(), batch, spec.nHead(), capacity, spec.headDim(), p.get(ParamNames.WTE).dataType());
+        return new KvCache(spec.nLayer(), batch, spec.nKvHead(), capacity, spec.headDim(),
+                p.get(ParamNames.WTE).dataType());                                           // Hkv heads a layer
     }
 
     /**
@@ -100,11 +101,11 @@ public final class InferenceModel {
             Arena arena = arenas.computeIfAbsent(b * n, k -> new Arena());
             Ops<Tensor> ops = TimedOps.of(KernelOps.decoding(spec, p, arena, cache, n, start, tokens, positions,
                     transposed, rotary), times);
-            Tensor z = ops.logits(GptDefinition.hidden(ops, spec), ops.param(ParamNames.WTE), 1.0); // [B*n, V]
+            Tensor z = GptDefinition.lmLogits(ops, spec, GptDefinition.hidden(ops, spec), 1.0);  // [B*n, V]
             logits = z.value.dup();                                                           // the arena reuses z
         } else {
             Ops<INDArray> ops = new NdOps(spec, p, cache, n, start, tokens, positions, rotary);
-            logits = ops.logits(GptDefinition.hidden(ops, spec), ops.param(ParamNames.WTE), 1.0);
+            logits = GptDefinition.lmLogits(ops, spec, GptDefinition.hidden(ops, spec), 1.0); // [B*n, V]
         }
         cache.length = end;
         return logits;

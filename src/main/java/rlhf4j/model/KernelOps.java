@@ -1,7 +1,9 @@
 package rlhf4j.model;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -235,7 +237,9 @@ final class KernelOps implements Ops<Tensor> {
         } else {
             Sgemm.gemm(x.value, false, w.value, false, y.value, 1f, 0f);
         }
-        FloatKernels.addRow(y.data, b.data, n, outCols);
+        if (b != null) {
+            FloatKernels.addRow(y.data, b.data, n, outCols);
+        }
         record("bwd: linear", () -> {
             if (!y.gradWritten) {
                 return;
@@ -250,13 +254,58 @@ final class KernelOps implements Ops<Tensor> {
                 Sgemm.gemm(x.value, true, y.grad, false, w.grad, 1f, w.gradWritten ? 1f : 0f);
                 w.gradWritten = true;
             }
-            if (b.needsGrad) {                                                                     // db = Σ_rows dy [out]
+            if (b != null && b.needsGrad) {                                                        // db = Σ_rows dy [out]
                 float[] db = new float[outCols];
                 FloatKernels.columnSum(y.gradData, db, n, outCols);
                 addGrad(b, db);
             }
         });
         return y;
+    }
+
+    @Override
+    public List<Tensor> split(Tensor x, int... widths) {
+        int n = x.rows();
+        int total = x.cols();
+        int sum = 0;
+        for (int w : widths) {
+            sum += w;
+        }
+        if (sum != total) {
+            throw new IllegalArgumentException("parts of " + sum + " columns for a tensor of " + total);
+        }
+        List<Tensor> parts = new ArrayList<>(widths.length);
+        for (int i = 0, offset = 0; i < widths.length; offset += widths[i++]) {
+            Tensor part = activation(n, widths[i]);                                                // [N, w_i]
+            FloatKernels.copyColumns(x.data, total, offset, part.data, widths[i], 0, n, widths[i]);
+            parts.add(part);
+        }
+        record("bwd: split", () -> {
+            if (!x.needsGrad || parts.stream().noneMatch(p -> p.gradWritten)) {
+                return;
+            }
+            // The parts' gradients side by side (zero where a part got none): written into x's gradient when
+            // it has none yet, else into a buffer added to it.
+            INDArray dx = x.gradWritten ? arena.take(n, total) : null;                             // [N, Σw]
+            if (dx == null) {
+                ensureGrad(x);
+            }
+            ByteBuffer target = dx == null ? x.gradData : arena.view(dx);
+            for (int i = 0, offset = 0; i < widths.length; offset += widths[i++]) {
+                Tensor part = parts.get(i);
+                if (part.gradWritten) {
+                    FloatKernels.copyColumns(part.gradData, widths[i], 0, target, total, offset, n, widths[i]);
+                } else {
+                    FloatKernels.fillColumns(target, total, offset, n, widths[i], 0f);
+                }
+            }
+            if (dx == null) {
+                x.gradWritten = true;
+            } else {
+                addGrad(x, true, dx);
+            }
+        });
+        return parts;
     }
 
     @Override
@@ -290,7 +339,7 @@ final class KernelOps implements Ops<Tensor> {
         int c = x.cols();
         Tensor out = activation(n, c);                                                             // [N, C]
         float[] rstd = arena.floats(n);
-        FloatKernels.rmsNorm(x.data, gain.data, out.data, rstd, n, c, (float) Norm.RMS_EPSILON);
+        FloatKernels.rmsNorm(x.data, gain.data, out.data, rstd, n, c, (float) spec.rmsNormEpsilon());
         record("bwd: rms norm", () -> {
             if (!out.gradWritten) {
                 return;
@@ -305,19 +354,22 @@ final class KernelOps implements Ops<Tensor> {
     }
 
     @Override
-    public Tensor rotary(Tensor qkv) {
+    public Tensor rotary(Tensor x, int heads) {
         if (rotary == null) {
             throw new IllegalStateException("this model has no rotary positions (model.position: learned)");
         }
-        Tensor out = activation(qkv.value.shape());                                                // [N, 3C]
-        rotary.apply(qkv.data, out.data, positions, false);
+        if (x.cols() != heads * spec.headDim()) {
+            throw new IllegalArgumentException(x.cols() + " columns are not " + heads + " heads of " + spec.headDim());
+        }
+        Tensor out = activation(x.value.shape());                                                  // [N, heads·D]
+        rotary.apply(x.data, out.data, positions, heads, false);
         record("bwd: rotary", () -> {
-            if (!out.gradWritten || !qkv.needsGrad) {
+            if (!out.gradWritten || !x.needsGrad) {
                 return;
             }
-            INDArray dqkv = arena.take(qkv.value.shape());                                         // [N, 3C]
-            rotary.apply(out.gradData, arena.view(dqkv), positions, true);                // the rotation's transpose
-            addGrad(qkv, true, dqkv);
+            INDArray dx = arena.take(x.value.shape());                                             // [N, heads·D]
+            rotary.apply(out.gradData, arena.view(dx), positions, heads, true);           // the rotation's transpose
+            addGrad(x, true, dx);
         });
         return out;
     }
@@ -364,6 +416,31 @@ final class KernelOps implements Ops<Tensor> {
     }
 
     @Override
+    public Tensor swiglu(Tensor gate, Tensor up) {
+        int count = gate.length();
+        if (up.length() != count) {
+            throw new IllegalArgumentException("swiglu of " + count + " gates and " + up.length() + " values");
+        }
+        Tensor out = activation(gate.value.shape());                                               // [N, I]
+        FloatKernels.swiglu(gate.data, up.data, out.data, count);
+        record("bwd: swiglu", () -> {
+            if (!out.gradWritten || !(gate.needsGrad || up.needsGrad)) {
+                return;
+            }
+            INDArray dGate = arena.take(gate.value.shape());                                       // [N, I]
+            INDArray dUp = arena.take(up.value.shape());                                           // [N, I]
+            FloatKernels.swigluBackward(gate.data, up.data, out.gradData, arena.view(dGate), arena.view(dUp), count);
+            if (gate.needsGrad) {
+                addGrad(gate, true, dGate);
+            }
+            if (up.needsGrad) {
+                addGrad(up, true, dUp);
+            }
+        });
+        return out;
+    }
+
+    @Override
     public Tensor add(Tensor x, Tensor y) {
         Tensor out = activation(x.value.shape());
         FloatKernels.add(x.data, y.data, out.data, x.length());
@@ -384,66 +461,89 @@ final class KernelOps implements Ops<Tensor> {
     }
 
     @Override
-    public Tensor causalAttention(int layer, Tensor qkv) {
-        if (attention instanceof Masked m) {
-            return maskedAttention(m, qkv);
+    public Tensor causalAttention(int layer, Tensor q, Tensor k, Tensor v) {
+        int d = spec.headDim();
+        if (q.cols() != spec.nHead() * d || k.cols() != spec.kvWidth() || v.cols() != spec.kvWidth()) {
+            throw new IllegalArgumentException("attention of q, k, v with " + q.cols() + ", " + k.cols() + ", "
+                    + v.cols() + " columns; the spec has " + spec.nHead() + " query and " + spec.nKvHead()
+                    + " key/value heads of " + d);
         }
-        return cachedAttention((Cached) attention, layer, qkv);
+        if (attention instanceof Masked m) {
+            return maskedAttention(m, q, k, v);
+        }
+        return cachedAttention((Cached) attention, layer, q, k, v);
     }
 
-    private Tensor maskedAttention(Masked m, Tensor qkv) {
+    /**
+     * Attention over a training batch. The query heads of one key/value head are consecutive (h = kv·g + j, g =
+     * H / Hkv), so q as [B·H, T, D] is, in the same memory, [B·Hkv, g·T, D]: one GEMM per key/value head gives the
+     * scores of all its query heads, [B·Hkv, g·T, T], which is [B·H, T, T] again for the masked softmax. In the
+     * backward, d k = d scoresᵀ·q and d v = pᵀ·d y then sum over the group by themselves. With g = 1 these are
+     * the shapes of plain multi-head attention.
+     */
+    private Tensor maskedAttention(Masked m, Tensor qIn, Tensor kIn, Tensor vIn) {
         int batch = m.batch();
         int seqLen = m.seqLen();
         int n = batch * seqLen;
         int heads = spec.nHead();
+        int kvHeads = spec.nKvHead();
+        int group = heads / kvHeads;
         int d = spec.headDim();
         int c = heads * d;
+        int kvc = kvHeads * d;
         int groups = batch * heads;
+        int kvGroups = batch * kvHeads;
         float scale = (float) (1.0 / Math.sqrt(d));
-        INDArray q = arena.take(groups, seqLen, d);                                                // [B*H, T, D]
-        INDArray k = arena.take(groups, seqLen, d);                                                // [B*H, T, D]
-        INDArray v = arena.take(groups, seqLen, d);                                                // [B*H, T, D]
-        INDArray p = arena.take(groups, seqLen, seqLen);                                           // [B*H, T, T]
-        INDArray yh = arena.take(groups, seqLen, d);                                               // [B*H, T, D]
+        INDArray q = arena.take(kvGroups, (long) group * seqLen, d);                               // [B*Hkv, g*T, D]
+        INDArray k = arena.take(kvGroups, seqLen, d);                                              // [B*Hkv, T, D]
+        INDArray v = arena.take(kvGroups, seqLen, d);                                              // [B*Hkv, T, D]
+        INDArray p = arena.take(kvGroups, (long) group * seqLen, seqLen);                          // [B*Hkv, g*T, T]
+        INDArray yh = arena.take(kvGroups, (long) group * seqLen, d);                              // [B*Hkv, g*T, D]
         ByteBuffer pb = arena.view(p);
-        FloatKernels.toHeads(qkv.data, 3 * c, 0, arena.view(q), batch, seqLen, heads, d);
-        FloatKernels.toHeads(qkv.data, 3 * c, c, arena.view(k), batch, seqLen, heads, d);
-        FloatKernels.toHeads(qkv.data, 3 * c, 2 * c, arena.view(v), batch, seqLen, heads, d);
+        FloatKernels.toHeads(qIn.data, c, 0, arena.view(q), batch, seqLen, heads, d);
+        FloatKernels.toHeads(kIn.data, kvc, 0, arena.view(k), batch, seqLen, kvHeads, d);
+        FloatKernels.toHeads(vIn.data, kvc, 0, arena.view(v), batch, seqLen, kvHeads, d);
         Sgemm.batched(q, false, k, true, p, 1f, 0f);                                               // q·kᵀ
         FloatKernels.attentionSoftmax(pb, scale, m.bias(), m.masks(), heads, groups, seqLen);      // probabilities
         Sgemm.batched(p, false, v, false, yh, 1f, 0f);                                             // p·v
         Tensor y = activation(n, c);                                                               // [N, C]
         FloatKernels.fromHeads(arena.view(yh), y.data, c, 0, batch, seqLen, heads, d);
         record("bwd: attention", () -> {
-            if (!y.gradWritten || !qkv.needsGrad) {
+            if (!y.gradWritten || !(qIn.needsGrad || kIn.needsGrad || vIn.needsGrad)) {
                 return;
             }
-            INDArray dyh = arena.take(groups, seqLen, d);                                          // [B*H, T, D]
-            INDArray dp = arena.take(groups, seqLen, seqLen);                                      // [B*H, T, T]
-            INDArray dq = arena.take(groups, seqLen, d);                                           // [B*H, T, D]
-            INDArray dk = arena.take(groups, seqLen, d);                                           // [B*H, T, D]
-            INDArray dv = arena.take(groups, seqLen, d);                                           // [B*H, T, D]
+            INDArray dyh = arena.take(kvGroups, (long) group * seqLen, d);                         // [B*Hkv, g*T, D]
+            INDArray dp = arena.take(kvGroups, (long) group * seqLen, seqLen);                     // [B*Hkv, g*T, T]
+            INDArray dq = arena.take(kvGroups, (long) group * seqLen, d);                          // [B*Hkv, g*T, D]
+            INDArray dk = arena.take(kvGroups, seqLen, d);                                         // [B*Hkv, T, D]
+            INDArray dv = arena.take(kvGroups, seqLen, d);                                         // [B*Hkv, T, D]
             FloatKernels.toHeads(y.gradData, c, 0, arena.view(dyh), batch, seqLen, heads, d);
             Sgemm.batched(dyh, false, v, true, dp, 1f, 0f);                                        // d p
             Sgemm.batched(p, true, dyh, false, dv, 1f, 0f);                                        // d v
             FloatKernels.softmaxBackward(pb, arena.view(dp), scale, groups * seqLen, seqLen); // d (q·kᵀ)
             Sgemm.batched(dp, false, k, false, dq, 1f, 0f);                                        // d q
             Sgemm.batched(dp, true, q, false, dk, 1f, 0f);                                         // d k
-            INDArray dqkv = qkv.gradWritten ? arena.take(n, 3L * c) : null;                        // [N, 3C]
-            if (dqkv == null) {
-                ensureGrad(qkv);
-            }
-            ByteBuffer target = dqkv == null ? qkv.gradData : arena.view(dqkv);
-            FloatKernels.fromHeads(arena.view(dq), target, 3 * c, 0, batch, seqLen, heads, d);
-            FloatKernels.fromHeads(arena.view(dk), target, 3 * c, c, batch, seqLen, heads, d);
-            FloatKernels.fromHeads(arena.view(dv), target, 3 * c, 2 * c, batch, seqLen, heads, d);
-            if (dqkv == null) {
-                qkv.gradWritten = true;
-            } else {
-                addGrad(qkv, true, dqkv);
-            }
+            mergeHeadsGrad(qIn, dq, batch, seqLen, heads, d);
+            mergeHeadsGrad(kIn, dk, batch, seqLen, kvHeads, d);
+            mergeHeadsGrad(vIn, dv, batch, seqLen, kvHeads, d);
         });
         return y;
+    }
+
+    /** Adds the per-head gradient [B, heads, T, D] of t [B·T, heads·D] to t's gradient, heads merged into rows. */
+    private void mergeHeadsGrad(Tensor t, INDArray perHead, int batch, int seqLen, int heads, int d) {
+        if (!t.needsGrad) {
+            return;
+        }
+        if (!t.gradWritten) {
+            ensureGrad(t);
+            FloatKernels.fromHeads(arena.view(perHead), t.gradData, heads * d, 0, batch, seqLen, heads, d);
+            t.gradWritten = true;
+            return;
+        }
+        INDArray merged = arena.take(t.value.shape());                                             // [N, heads·D]
+        FloatKernels.fromHeads(arena.view(perHead), arena.view(merged), heads * d, 0, batch, seqLen, heads, d);
+        addGrad(t, true, merged);
     }
 
     @Override
@@ -504,17 +604,17 @@ final class KernelOps implements Ops<Tensor> {
         return out;
     }
 
-    private Tensor cachedAttention(Cached a, int layer, Tensor qkv) {
+    private Tensor cachedAttention(Cached a, int layer, Tensor q, Tensor k, Tensor v) {
         if (tape != null) {
             throw new IllegalStateException("attention over a key/value cache is forward only");
         }
         KvCache cache = a.cache();
         int heads = spec.nHead();
         int d = spec.headDim();
-        Tensor y = activation(qkv.rows(), (long) heads * d);                                      // [B*n, C]
-        FloatKernels.cachedAttention(qkv.data, FloatKernels.buffer(cache.keys[layer]),
+        Tensor y = activation(q.rows(), (long) heads * d);                                        // [B*n, C]
+        FloatKernels.cachedAttention(q.data, k.data, v.data, FloatKernels.buffer(cache.keys[layer]),
                 FloatKernels.buffer(cache.values[layer]), cache.keyValid, y.data, arena.floats(cache.capacity),
-                cache.batch, heads, a.n(), a.start(), cache.capacity, d, (float) (1.0 / Math.sqrt(d)));
+                cache.batch, heads, spec.nKvHead(), a.n(), a.start(), cache.capacity, d, (float) (1.0 / Math.sqrt(d)));
         return y;
     }
 }

@@ -48,7 +48,7 @@ final class KernelPass {
         KernelOps ops = KernelOps.training(spec, params, arena, objective == null ? null : new Tape(times), batch, bias,
                 rotary);
         Ops<Tensor> timed = TimedOps.of(ops, times);
-        GptDefinition.Heads<Tensor> heads = GptDefinition.heads(timed, GptDefinition.hidden(timed, spec), request);
+        GptDefinition.Heads<Tensor> heads = GptDefinition.heads(timed, spec, GptDefinition.hidden(timed, spec), request);
         HeadOutputs out = new HeadOutputs(doubles(heads.logp()), doubles(heads.entropy()), doubles(heads.values()),
                 request.logits() ? heads.logits().value.dup() : null);
         if (objective == null) {

@@ -7,11 +7,12 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Preallocated keys and values of every layer for B sequences of up to {@code capacity} positions,
- * plus which cached positions hold real tokens (left padding does not).
+ * plus which cached positions hold real tokens (left padding does not). It holds the model's Hkv
+ * key/value heads ({@link GptSpec#nKvHead}), which grouped-query attention shares among the query heads.
  */
 public final class KvCache {
-    final INDArray[] keys;    // per layer [B, H, capacity, D]
-    final INDArray[] values;  // per layer [B, H, capacity, D]
+    final INDArray[] keys;    // per layer [B, Hkv, capacity, D]
+    final INDArray[] values;  // per layer [B, Hkv, capacity, D]
     final int[] keyValid;     // [B * capacity], 1 for a real token
     final int batch;
     final int capacity;

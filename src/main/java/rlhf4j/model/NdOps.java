@@ -1,5 +1,7 @@
 package rlhf4j.model;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -56,7 +58,22 @@ public final class NdOps implements Ops<INDArray> {
 
     @Override
     public INDArray linear(INDArray x, INDArray w, INDArray b) {
-        return x.mmul(w).addiRowVector(b);                                                   // [N, out]
+        INDArray y = x.mmul(w);                                                              // [N, out]
+        return b == null ? y : y.addiRowVector(b);
+    }
+
+    @Override
+    public List<INDArray> split(INDArray x, int... widths) {
+        List<INDArray> parts = new ArrayList<>(widths.length);
+        int offset = 0;
+        for (int w : widths) {
+            parts.add(x.get(NDArrayIndex.all(), NDArrayIndex.interval(offset, offset + w)).dup('c')); // [N, w]
+            offset += w;
+        }
+        if (offset != x.size(1)) {
+            throw new IllegalArgumentException("parts of " + offset + " columns for a tensor of " + x.size(1));
+        }
+        return parts;
     }
 
     @Override
@@ -73,16 +90,16 @@ public final class NdOps implements Ops<INDArray> {
 
     @Override
     public INDArray rmsNorm(INDArray x, INDArray gain) {
-        INDArray rms = Transforms.sqrt(x.mul(x).mean(true, 1).addi(Norm.RMS_EPSILON), false); // [N, 1]
+        INDArray rms = Transforms.sqrt(x.mul(x).mean(true, 1).addi(spec.rmsNormEpsilon()), false); // [N, 1]
         return x.divColumnVector(rms).muliRowVector(gain);                                    // [N, C]
     }
 
     @Override
-    public INDArray rotary(INDArray qkv) {
+    public INDArray rotary(INDArray x, int heads) {
         if (rotary == null) {
             throw new IllegalStateException("this model has no rotary positions (model.position: learned)");
         }
-        return rotary.apply(qkv, positions);                                                // [N, 3C]
+        return rotary.apply(x, positions);                                                  // [N, heads·D]
     }
 
     @Override
@@ -97,30 +114,47 @@ public final class NdOps implements Ops<INDArray> {
     }
 
     @Override
+    public INDArray swiglu(INDArray gate, INDArray up) {
+        return Transforms.sigmoid(gate, true).muli(gate).muli(up);                           // [N, I]
+    }
+
+    @Override
     public INDArray add(INDArray x, INDArray y) {
         return x.add(y);
     }
 
+    /**
+     * Attention of the step's queries over the cache, after appending the step's keys and values to it. The g = H /
+     * Hkv query heads of one key/value head are consecutive, so the queries [B, H, n, D] are [B, Hkv, g·n, D] and
+     * one product per key/value head scores them all (as the training engines do).
+     */
     @Override
-    public INDArray causalAttention(int layer, INDArray qkv) {
+    public INDArray causalAttention(int layer, INDArray q, INDArray k, INDArray v) {
         int b = cache.batch;
         int heads = spec.nHead();
+        int kvHeads = spec.nKvHead();
+        int group = heads / kvHeads;
         int d = spec.headDim();
         int c = spec.nEmbd();
         int end = start + n;
-        INDArray split = qkv.reshape(b, n, 3, heads, d).permute(2, 0, 3, 1, 4);             // [3, B, H, n, D]
-        INDArray q = split.get(NDArrayIndex.point(0)).dup('c');                             // [B, H, n, D]
+        INDArray qh = q.reshape(b, n, heads, d).permute(0, 2, 1, 3).dup('c');               // [B, H, n, D]
         cache.keys[layer].get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(start, end),
-                NDArrayIndex.all()).assign(split.get(NDArrayIndex.point(1)));
+                NDArrayIndex.all()).assign(k.reshape(b, n, kvHeads, d).permute(0, 2, 1, 3));
         cache.values[layer].get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(start, end),
-                NDArrayIndex.all()).assign(split.get(NDArrayIndex.point(2)));
-        INDArray k = cache.keys[layer].get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, end),
-                NDArrayIndex.all());                                                        // [B, H, L, D]
-        INDArray v = cache.values[layer].get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, end),
-                NDArrayIndex.all());                                                        // [B, H, L, D]
-        INDArray scores = Nd4j.matmul(q, k, false, true, false).muli(1.0 / Math.sqrt(d)).addi(bias(end)); // [B, H, n, L]
+                NDArrayIndex.all()).assign(v.reshape(b, n, kvHeads, d).permute(0, 2, 1, 3));
+        INDArray keys = cache.keys[layer].get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, end),
+                NDArrayIndex.all());                                                        // [B, Hkv, L, D]
+        INDArray values = cache.values[layer].get(NDArrayIndex.all(), NDArrayIndex.all(),
+                NDArrayIndex.interval(0, end), NDArrayIndex.all());                         // [B, Hkv, L, D]
+        INDArray qg = group == 1 ? qh : qh.reshape(b, kvHeads, (long) group * n, d);       // [B, Hkv, g·n, D]
+        INDArray raw = Nd4j.matmul(qg, keys, false, true, false);                           // [B, Hkv, g·n, L]
+        INDArray scores = (group == 1 ? raw : raw.reshape(b, heads, n, end))
+                .muli(1.0 / Math.sqrt(d)).addi(bias(end));                                  // [B, H, n, L]
         INDArray probs = Nd4j.exec(new SoftMax(scores, scores, 3))[0];                       // [B, H, n, L]
-        return Nd4j.matmul(probs, v).permute(0, 2, 1, 3).dup('c').reshape(b * n, c);         // [B*n, C]
+        INDArray pg = group == 1 ? probs : probs.reshape(b, kvHeads, (long) group * n, end); // [B, Hkv, g·n, L]
+        INDArray out = Nd4j.matmul(pg, values);                                             // [B, Hkv, g·n, D]
+        INDArray yh = group == 1 ? out : out.reshape(b, heads, n, d);                       // [B, H, n, D]
+        return yh.permute(0, 2, 1, 3).dup('c').reshape(b * n, c);                           // [B*n, C]
     }
 
     @Override

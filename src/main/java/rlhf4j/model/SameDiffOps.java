@@ -1,5 +1,6 @@
 package rlhf4j.model;
 
+import java.util.List;
 import java.util.function.Function;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -20,24 +21,25 @@ final class SameDiffOps implements Ops<SDVariable> {
     private final SDVariable attnBias;
     private final int batch;
     private final int seqLen;
-    private final int nHead;
-    private final int headDim;
+    private final GptSpec spec;
     private final RotaryInputs rotary;
     private final SDVariable targetOnehot;
 
-    /** The rotary factors [N, 3C] (placeholders: they depend on the batch's positions) and the constant R [3C, 3C]. */
+    /**
+     * The queries' rotary factors [N, H·D] (placeholders: they depend on the batch's positions) and the constant
+     * R [H·D, H·D]; the keys' are their first Hkv·D columns and top-left block ({@link Rotary#factors}).
+     */
     record RotaryInputs(SDVariable cos, SDVariable sin, SDVariable rotateHalf) {}
 
     SameDiffOps(SameDiff sd, Function<String, SDVariable> params, SDVariable emb, SDVariable attnBias, int batch,
-                int seqLen, int nHead, int headDim, RotaryInputs rotary, SDVariable targetOnehot) {
+                int seqLen, GptSpec spec, RotaryInputs rotary, SDVariable targetOnehot) {
         this.sd = sd;
         this.params = params;
         this.emb = emb;
         this.attnBias = attnBias;
         this.batch = batch;
         this.seqLen = seqLen;
-        this.nHead = nHead;
-        this.headDim = headDim;
+        this.spec = spec;
         this.rotary = rotary;
         this.targetOnehot = targetOnehot;
     }
@@ -48,20 +50,34 @@ final class SameDiffOps implements Ops<SDVariable> {
     @Override public SDVariable layerNorm(SDVariable x, SDVariable g, SDVariable b, double eps) { return Blocks.layerNorm(sd, x, g, b, eps); }
     @Override public SDVariable gelu(SDVariable x) { return Blocks.gelu(sd, x); }
     @Override public SDVariable geluTanh(SDVariable x) { return Blocks.geluTanh(sd, x); }
-    @Override public SDVariable rmsNorm(SDVariable x, SDVariable g) { return Blocks.rmsNorm(sd, x, g, Norm.RMS_EPSILON); }
+    @Override public SDVariable rmsNorm(SDVariable x, SDVariable g) { return Blocks.rmsNorm(sd, x, g, spec.rmsNormEpsilon()); }
+    @Override public SDVariable swiglu(SDVariable gate, SDVariable up) { return Blocks.swiglu(sd, gate, up); }
 
     @Override
-    public SDVariable rotary(SDVariable qkv) {
+    public List<SDVariable> split(SDVariable x, int... widths) {
+        return List.of(Blocks.splitColumns(sd, x, batch * seqLen, widths));
+    }
+
+    @Override
+    public SDVariable rotary(SDVariable x, int heads) {
         if (rotary == null) {
             throw new IllegalStateException("this graph was built without rotary inputs");
         }
-        return Blocks.rotary(sd, qkv, rotary.cos(), rotary.sin(), rotary.rotateHalf());
+        if (heads == spec.nHead()) {
+            return Blocks.rotary(sd, x, rotary.cos(), rotary.sin(), rotary.rotateHalf());
+        }
+        int n = batch * seqLen;
+        int width = heads * spec.headDim();
+        return Blocks.rotary(sd, x, sd.slice(rotary.cos(), new int[] {0, 0}, n, width),
+                sd.slice(rotary.sin(), new int[] {0, 0}, n, width),
+                sd.slice(rotary.rotateHalf(), new int[] {0, 0}, width, width));                // [N, heads·D]
     }
     @Override public SDVariable add(SDVariable x, SDVariable y) { return x.add(y); }
 
     @Override
-    public SDVariable causalAttention(int layer, SDVariable qkv) {
-        return Blocks.causalAttention(sd, qkv, attnBias, batch, seqLen, nHead, headDim);
+    public SDVariable causalAttention(int layer, SDVariable q, SDVariable k, SDVariable v) {
+        return Blocks.causalAttention(sd, q, k, v, attnBias, batch, seqLen, spec.nHead(), spec.nKvHead(),
+                spec.headDim());
     }
 
     @Override

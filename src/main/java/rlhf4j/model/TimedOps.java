@@ -1,5 +1,7 @@
 package rlhf4j.model;
 
+import java.util.List;
+
 /**
  * Any engine's {@link Ops}, each call timed under "fwd: <operation>" ({@code ./train bench
  * --profile}); the maths stays free of timing code. {@link #of} returns the engine itself when
@@ -38,6 +40,13 @@ final class TimedOps<T> implements Ops<T> {
     }
 
     @Override
+    public List<T> split(T x, int... widths) {
+        try (PhaseTimes.Scope s = times.phase("fwd: split")) {
+            return inner.split(x, widths);
+        }
+    }
+
+    @Override
     public T layerNorm(T x, T gain, T bias, double eps) {
         try (PhaseTimes.Scope s = times.phase("fwd: layer norm")) {
             return inner.layerNorm(x, gain, bias, eps);
@@ -52,9 +61,9 @@ final class TimedOps<T> implements Ops<T> {
     }
 
     @Override
-    public T rotary(T qkv) {
+    public T rotary(T x, int heads) {
         try (PhaseTimes.Scope s = times.phase("fwd: rotary")) {
-            return inner.rotary(qkv);
+            return inner.rotary(x, heads);
         }
     }
 
@@ -73,6 +82,13 @@ final class TimedOps<T> implements Ops<T> {
     }
 
     @Override
+    public T swiglu(T gate, T up) {
+        try (PhaseTimes.Scope s = times.phase("fwd: swiglu")) {
+            return inner.swiglu(gate, up);
+        }
+    }
+
+    @Override
     public T add(T x, T y) {
         try (PhaseTimes.Scope s = times.phase("fwd: add")) {
             return inner.add(x, y);
@@ -80,9 +96,9 @@ final class TimedOps<T> implements Ops<T> {
     }
 
     @Override
-    public T causalAttention(int layer, T qkv) {
+    public T causalAttention(int layer, T q, T k, T v) {
         try (PhaseTimes.Scope s = times.phase("fwd: attention")) {
-            return inner.causalAttention(layer, qkv);
+            return inner.causalAttention(layer, q, k, v);
         }
     }
 

@@ -13,9 +13,29 @@ import org.nd4j.autodiff.samediff.SameDiff;
 public final class Blocks {
     private Blocks() {}
 
-    /** Affine map {@code x·W + b}: x [N, in], W [in, out] (GPT-2 Conv1D layout), b [out] → [N, out]. */
+    /** Affine map {@code x·W + b}: x [N, in], W [in, out] (GPT-2 Conv1D layout), b [out] or null (none) → [N, out]. */
     public static SDVariable linear(SameDiff sd, SDVariable x, SDVariable w, SDVariable b) {
-        return sd.mmul(x, w).add(b);
+        SDVariable y = sd.mmul(x, w);                                                  // [N, out]
+        return b == null ? y : y.add(b);
+    }
+
+    /**
+     * The columns of x [rows, Σ widths] cut into consecutive parts [rows, widths[i]], each a slice (whose
+     * gradient pads the part's gradient back to x's shape; the parts' gradients then add).
+     */
+    public static SDVariable[] splitColumns(SameDiff sd, SDVariable x, int rows, int... widths) {
+        SDVariable[] parts = new SDVariable[widths.length];
+        int offset = 0;
+        for (int i = 0; i < widths.length; i++) {
+            parts[i] = sd.slice(x, new int[] {0, offset}, rows, widths[i]);            // [rows, w_i]
+            offset += widths[i];
+        }
+        return parts;
+    }
+
+    /** SwiGLU's activation {@code silu(gate)·up = gate·σ(gate)·up} from multiply and sigmoid, gate and up [N, I]. */
+    public static SDVariable swiglu(SameDiff sd, SDVariable gate, SDVariable up) {
+        return gate.mul(sd.nn.sigmoid(gate)).mul(up);                                  // [N, I]
     }
 
     /**
@@ -39,12 +59,12 @@ public final class Blocks {
     }
 
     /**
-     * Rotary position embedding as a graph: {@code qkv ⊙ cos + (qkv · R) ⊙ sin}, with per-column
-     * factors cos, sin [N, 3C] and the constant rotate-half matrix R [3C, 3C] (a product with a
-     * constant, so the gradient is SameDiff's matmul and multiply).
+     * Rotary position embedding as a graph: {@code x ⊙ cos + (x · R) ⊙ sin} for queries or keys x [N, heads·D],
+     * with per-column factors cos, sin [N, heads·D] and the constant rotate-half matrix R [heads·D, heads·D] (a
+     * product with a constant, so the gradient is SameDiff's matmul and multiply).
      */
-    public static SDVariable rotary(SameDiff sd, SDVariable qkv, SDVariable cos, SDVariable sin, SDVariable rotateHalf) {
-        return qkv.mul(cos).add(sd.mmul(qkv, rotateHalf).mul(sin));                   // [N, 3C]
+    public static SDVariable rotary(SameDiff sd, SDVariable x, SDVariable cos, SDVariable sin, SDVariable rotateHalf) {
+        return x.mul(cos).add(sd.mmul(x, rotateHalf).mul(sin));                         // [N, heads·D]
     }
 
     /** GELU in its sigmoid form {@code x·σ(1.702x)} ("quick_gelu"): the native op with a right gradient. */
@@ -60,25 +80,30 @@ public final class Blocks {
 
     /**
      * Causal multi-head self-attention, hand-built (the native attention op cannot take a causal
-     * mask): qkv [B*T, 3C] (queries, keys, values side by side) → [B*T, C], the heads merged.
+     * mask): queries q [B*T, H·D], keys and values k, v [B*T, Hkv·D] → [B*T, H·D], the heads merged.
+     * Query head h reads key/value head h / g, g = H / Hkv: the g query heads of one key/value head are
+     * consecutive, so the queries [B, H, T, D] reshape to [B, Hkv, g·T, D] and one product per key/value head
+     * scores them all (reshaped back to [B, H, T, T] for the mask); the products' gradients sum over the group.
      *
      * @param attnBias additive mask [B or 1, 1, T, T]: 0 where a query may attend to a key, a large
      *     negative number elsewhere (causal, plus padding)
      */
-    public static SDVariable causalAttention(SameDiff sd, SDVariable qkv, SDVariable attnBias, int batch, int seqLen,
-                                             int nHead, int headDim) {
+    public static SDVariable causalAttention(SameDiff sd, SDVariable q, SDVariable k, SDVariable v, SDVariable attnBias,
+                                             int batch, int seqLen, int nHead, int nKvHead, int headDim) {
         long c = (long) nHead * headDim;
-        SDVariable split = sd.permute(sd.reshape(qkv, batch, seqLen, 3, nHead, headDim),
-                2, 0, 3, 1, 4);                                                        // [3, B, H, T, D]
-        SDVariable[] qkvParts = sd.unstack(split, 0, 3);
-        SDVariable q = qkvParts[0];                                                    // [B, H, T, D]
-        SDVariable k = qkvParts[1];                                                    // [B, H, T, D]
-        SDVariable v = qkvParts[2];                                                    // [B, H, T, D]
-        SDVariable scores = sd.mmul(q, k, false, true, false)
+        int group = nHead / nKvHead;
+        SDVariable qh = sd.permute(sd.reshape(q, batch, seqLen, nHead, headDim), 0, 2, 1, 3);      // [B, H, T, D]
+        SDVariable kh = sd.permute(sd.reshape(k, batch, seqLen, nKvHead, headDim), 0, 2, 1, 3);    // [B, Hkv, T, D]
+        SDVariable vh = sd.permute(sd.reshape(v, batch, seqLen, nKvHead, headDim), 0, 2, 1, 3);    // [B, Hkv, T, D]
+        SDVariable qg = group == 1 ? qh : sd.reshape(qh, batch, nKvHead, group * seqLen, headDim); // [B, Hkv, g·T, D]
+        SDVariable raw = sd.mmul(qg, kh, false, true, false);                                      // [B, Hkv, g·T, T]
+        SDVariable scores = (group == 1 ? raw : sd.reshape(raw, batch, nHead, seqLen, seqLen))
                 .mul(1.0 / Math.sqrt(headDim))
                 .add(attnBias);                                                        // [B, H, T, T]
         SDVariable probs = sd.nn.softmax(scores, 3);                                   // [B, H, T, T]
-        SDVariable heads = sd.mmul(probs, v);                                          // [B, H, T, D]
+        SDVariable pg = group == 1 ? probs : sd.reshape(probs, batch, nKvHead, group * seqLen, seqLen); // [B, Hkv, g·T, T]
+        SDVariable out = sd.mmul(pg, vh);                                              // [B, Hkv, g·T, D]
+        SDVariable heads = group == 1 ? out : sd.reshape(out, batch, nHead, seqLen, headDim);  // [B, H, T, D]
         return sd.reshape(sd.permute(heads, 0, 2, 1, 3), batch * seqLen, c);          // [B*T, C]
     }
 

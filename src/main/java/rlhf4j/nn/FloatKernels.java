@@ -502,6 +502,56 @@ public final class FloatKernels {
     }
 
     /**
+     * SwiGLU's activation {@code out = silu(gate)·up = gate·up / (1 + e^(−gate))} over n elements, block by block
+     * through scratch for the exponentials (out may be gate or up).
+     */
+    public static void swiglu(ByteBuffer gate, ByteBuffer up, ByteBuffer out, int n) {
+        ByteBuffer e = scratch(GELU_BLOCK);
+        for (int from = 0; from < n; from += GELU_BLOCK) {
+            int len = Math.min(GELU_BLOCK, n - from);
+            expAffine(gate, from, e, 0, len, -1f, 0f);                                        // e^(−gate)
+            int bound = S.loopBound(len);
+            int j = 0;
+            for (; j < bound; j += L) {
+                store(load(gate, from + j).mul(load(up, from + j)).div(load(e, j).add(1f)), out, from + j);
+            }
+            for (; j < len; j++) {
+                float g = gate.getFloat((from + j) * 4);
+                out.putFloat((from + j) * 4, g * up.getFloat((from + j) * 4) / (e.getFloat(j * 4) + 1f));
+            }
+        }
+    }
+
+    /**
+     * SwiGLU's backward: with s = σ(gate), {@code dGate = dy·up·s·(1 + gate·(1 − s))} and {@code dUp = dy·gate·s}
+     * over n elements (dGate and dUp distinct from the inputs).
+     */
+    public static void swigluBackward(ByteBuffer gate, ByteBuffer up, ByteBuffer dy, ByteBuffer dGate, ByteBuffer dUp,
+                                      int n) {
+        ByteBuffer e = scratch(GELU_BLOCK);
+        for (int from = 0; from < n; from += GELU_BLOCK) {
+            int len = Math.min(GELU_BLOCK, n - from);
+            expAffine(gate, from, e, 0, len, -1f, 0f);                                        // e^(−gate)
+            int bound = S.loopBound(len);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector g = load(gate, from + j);
+                FloatVector dyv = load(dy, from + j);
+                FloatVector sg = ONE.div(load(e, j).add(1f));                                 // σ(gate)
+                store(dyv.mul(load(up, from + j)).mul(sg).mul(g.mul(ONE.sub(sg)).add(1f)), dGate, from + j);
+                store(dyv.mul(g).mul(sg), dUp, from + j);
+            }
+            for (; j < len; j++) {
+                float g = gate.getFloat((from + j) * 4);
+                float dyj = dy.getFloat((from + j) * 4);
+                float sg = 1f / (e.getFloat(j * 4) + 1f);
+                dGate.putFloat((from + j) * 4, dyj * up.getFloat((from + j) * 4) * sg * (g * (1f - sg) + 1f));
+                dUp.putFloat((from + j) * 4, dyj * g * sg);
+            }
+        }
+    }
+
+    /**
      * Attention probabilities in place: each row of scores [groups·t, t] becomes
      * {@code softmax(scale·row + bias_row)}, where group i uses the mask rows {@code
      * bias[(i / headsPerMask mod masks)·t·t ...]}: bias is [masks, t, t] (1 mask shared by every
@@ -598,25 +648,28 @@ public final class FloatKernels {
 
     /**
      * Attention of n new tokens per sequence over a key/value cache, for sampling. For sequence b,
-     * head h and new token i (absolute position {@code start + i}), the query is read from
-     * {@code qkv} [B·n, 3C] (columns h·D.. of the q block), its key and value are first written to
-     * the caches [B, H, cap, D] at that position, then {@code y[b·n+i, h·D..] = Σ_k p_k·V[b,h,k]}
-     * with {@code p = softmax(scale·q·K[b,h,k])} over the visible keys: k ≤ the query's position
+     * query head h and new token i (absolute position {@code start + i}), the query is read from
+     * {@code q} [B·n, H·D] (columns h·D..); the new tokens' keys and values, {@code k} and {@code v}
+     * [B·n, Hkv·D], are first written to the caches [B, Hkv, cap, D] at their positions, then
+     * {@code y[b·n+i, h·D..] = Σ_k p_k·V[b,kv,k]} with {@code p = softmax(scale·q·K[b,kv,k])}, kv = h / (H / Hkv)
+     * the key/value head query head h shares, over the visible keys: k ≤ the query's position
      * and {@code keyValid[b·cap+k] ≠ 0}, or the query itself when it is padding (as {@link
      * rlhf4j.model.TokenBatch#attentionBias} masks). {@code scores} is scratch of ≥ cap floats.
      */
-    public static void cachedAttention(ByteBuffer qkv, ByteBuffer keys, ByteBuffer values, int[] keyValid,
-                                       ByteBuffer y, float[] scores, int batch, int heads, int n, int start, int cap,
-                                       int d, float scale) {
+    public static void cachedAttention(ByteBuffer q, ByteBuffer k, ByteBuffer v, ByteBuffer keys, ByteBuffer values,
+                                       int[] keyValid, ByteBuffer y, float[] scores, int batch, int heads, int kvHeads,
+                                       int n, int start, int cap, int d, float scale) {
         int c = heads * d;
+        int kvc = kvHeads * d;
+        int group = heads / kvHeads;
         int bound = S.loopBound(d);
         for (int b = 0; b < batch; b++) {
             for (int i = 0; i < n; i++) {
-                int row = (b * n + i) * 3 * c;
-                for (int h = 0; h < heads; h++) {
-                    int slot = ((b * heads + h) * cap + start + i) * d;
-                    copy(qkv, row + c + h * d, keys, slot, d);
-                    copy(qkv, row + 2 * c + h * d, values, slot, d);
+                int row = (b * n + i) * kvc;
+                for (int h = 0; h < kvHeads; h++) {
+                    int slot = ((b * kvHeads + h) * cap + start + i) * d;
+                    copy(k, row + h * d, keys, slot, d);
+                    copy(v, row + h * d, values, slot, d);
                 }
             }
         }
@@ -624,25 +677,25 @@ public final class FloatKernels {
             for (int i = 0; i < n; i++) {
                 int absQ = start + i;
                 boolean queryValid = keyValid[b * cap + absQ] != 0;
-                int qRow = (b * n + i) * 3 * c;
+                int qRow = (b * n + i) * c;
                 int yRow = (b * n + i) * c;
                 for (int h = 0; h < heads; h++) {
                     int qo = qRow + h * d;
-                    int kBase = (b * heads + h) * cap * d;
+                    int kBase = (b * kvHeads + h / group) * cap * d;
                     float max = Float.NEGATIVE_INFINITY;
-                    for (int k = 0; k <= absQ; k++) {
-                        boolean visible = keyValid[b * cap + k] != 0 || (k == absQ && !queryValid);
+                    for (int t = 0; t <= absQ; t++) {
+                        boolean visible = keyValid[b * cap + t] != 0 || (t == absQ && !queryValid);
                         if (!visible) {
-                            scores[k] = Float.NEGATIVE_INFINITY;
+                            scores[t] = Float.NEGATIVE_INFINITY;
                             continue;
                         }
-                        scores[k] = dot(qkv, qo, keys, kBase + k * d, d) * scale;
-                        max = Math.max(max, scores[k]);
+                        scores[t] = dot(q, qo, keys, kBase + t * d, d) * scale;
+                        max = Math.max(max, scores[t]);
                     }
                     float sum = 0;
-                    for (int k = 0; k <= absQ; k++) {
-                        float e = scores[k] == Float.NEGATIVE_INFINITY ? 0f : exp(scores[k] - max);
-                        scores[k] = e;
+                    for (int t = 0; t <= absQ; t++) {
+                        float e = scores[t] == Float.NEGATIVE_INFINITY ? 0f : exp(scores[t] - max);
+                        scores[t] = e;
                         sum += e;
                     }
                     float inv = 1f / sum;
@@ -650,17 +703,17 @@ public final class FloatKernels {
                     int j = 0;
                     for (; j < bound; j += L) {
                         FloatVector acc = FloatVector.zero(S);
-                        for (int k = 0; k <= absQ; k++) {
-                            if (scores[k] != 0f) {
-                                acc = load(values, kBase + k * d + j).fma(FloatVector.broadcast(S, scores[k]), acc);
+                        for (int t = 0; t <= absQ; t++) {
+                            if (scores[t] != 0f) {
+                                acc = load(values, kBase + t * d + j).fma(FloatVector.broadcast(S, scores[t]), acc);
                             }
                         }
                         store(acc.mul(inv), y, yo + j);
                     }
                     for (; j < d; j++) {
                         float acc = 0;
-                        for (int k = 0; k <= absQ; k++) {
-                            acc += scores[k] * values.getFloat((kBase + k * d + j) * 4);
+                        for (int t = 0; t <= absQ; t++) {
+                            acc += scores[t] * values.getFloat((kBase + t * d + j) * 4);
                         }
                         y.putFloat((yo + j) * 4, acc * inv);
                     }
@@ -859,8 +912,29 @@ public final class FloatKernels {
     }
 
     /**
+     * A block of columns from one row-major matrix to another: {@code dst[r, dstOffset .. + width] = src[r,
+     * srcOffset .. + width]} for rows r &lt; rows, src rows of {@code srcStride} floats and dst rows of {@code
+     * dstStride} (a part of the fused q, k, v projection, or that part's gradient back into the whole).
+     */
+    public static void copyColumns(ByteBuffer src, int srcStride, int srcOffset, ByteBuffer dst, int dstStride,
+                                   int dstOffset, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            copy(src, r * srcStride + srcOffset, dst, r * dstStride + dstOffset, width);
+        }
+    }
+
+    /** {@code dst[r, offset .. + width] = value} for rows r &lt; rows of {@code stride} floats. */
+    public static void fillColumns(ByteBuffer dst, int stride, int offset, int rows, int width, float value) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < width; j++) {
+                dst.putFloat((r * stride + offset + j) * 4, value);
+            }
+        }
+    }
+
+    /**
      * Splits heads out of rows: {@code dst[b, h, t, :] = src[b·T + t, offset + h·d .. + d]} for src
-     * rows of {@code stride} floats and dst [B, H, T, d] (e.g. q, k or v from qkv [B·T, 3C]).
+     * rows of {@code stride} floats and dst [B, H, T, d] (e.g. the heads of q [B·T, H·D]).
      */
     public static void toHeads(ByteBuffer src, int stride, int offset, ByteBuffer dst, int batch, int t, int heads,
                                int d) {

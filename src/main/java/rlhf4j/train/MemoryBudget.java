@@ -3,15 +3,17 @@ package rlhf4j.train;
 import org.bytedeco.javacpp.Pointer;
 import rlhf4j.config.ConfigException;
 import rlhf4j.model.GptSpec;
+import rlhf4j.model.Mlp;
 
 /**
  * What a training step will allocate, estimated from the model shape and the batch before anything is allocated,
  * against the native-memory cap the launcher gives ND4J ({@code -Dorg.bytedeco.javacpp.maxbytes}): a run that
  * cannot fit is refused at once (exit 2, naming the key) instead of running for minutes and dying out of memory.
  * The estimate, in 4-byte floats: weights, gradients and the two AdamW moments (4 per parameter), plus, per token
- * of a micro-batch, each layer's activations kept for the backward pass (about 17·n_embd + 2·n_head·T: LayerNorms,
- * q/k/v, attention weights before and after the softmax, MLP) and the logits with their gradient (2·V), twice
- * for the backward pass's temporaries. It errs high; the real peak is below it.
+ * of a micro-batch, each layer's activations kept for the backward pass (about 9·n_embd + the MLP's + 2·n_head·T:
+ * LayerNorms, q/k/v, attention weights before and after the softmax; the MLP's projection and activation, 2·I for
+ * GELU — 8·n_embd at its default width — and 5·I for SwiGLU, whose gate and up are also split apart) and the logits
+ * with their gradient (2·V), twice for the backward pass's temporaries. It errs high; the real peak is below it.
  */
 public final class MemoryBudget {
     private MemoryBudget() {}
@@ -23,7 +25,9 @@ public final class MemoryBudget {
 
     /** Bytes of one micro-batch's activations and their gradients, {@code rows} sequences of {@code tokens}. */
     public static double activationBytes(GptSpec spec, long rows, long tokens) {
-        double perToken = spec.nLayer() * (17.0 * spec.nEmbd() + 2.0 * spec.nHead() * tokens) + 2.0 * spec.vocabSize();
+        double mlp = (spec.mlp() == Mlp.SWIGLU ? 5.0 : 2.0) * spec.mlpHidden();
+        double perToken = spec.nLayer() * (9.0 * spec.nEmbd() + mlp + 2.0 * spec.nHead() * tokens)
+                + 2.0 * spec.vocabSize();
         return 4.0 * 2 * rows * tokens * perToken;
     }
 
@@ -37,11 +41,12 @@ public final class MemoryBudget {
 
     /**
      * Bytes of sampling {@code rows} sequences of up to {@code tokens} positions with the KV cache: keys and
-     * values of every layer ({@code 2·n_layer·n_embd} floats a position), the logits of a prefill ({@code V} floats
+     * values of every layer ({@code 2·n_layer·n_kv_head·D} floats a position: n_embd each without grouped-query
+     * attention), the logits of a prefill ({@code V} floats
      * a position) and the weights.
      */
     public static double samplingBytes(GptSpec spec, long rows, long tokens) {
-        return 4.0 * (rows * tokens * (2.0 * spec.nLayer() * spec.nEmbd() + spec.vocabSize()) + spec.paramCount());
+        return 4.0 * (rows * tokens * (2.0 * spec.nLayer() * spec.kvWidth() + spec.vocabSize()) + spec.paramCount());
     }
 
     /** Refuses a generation that cannot fit under the cap, naming {@code rowsKey} (e.g. {@code --num-samples}). */

@@ -99,7 +99,6 @@ class HfFolderTest {
         String tokenizer = Files.readString(dir.getParent().resolve("hf-gpt2-tiny-tokenizer-json/tokenizer.json"));
         java.util.Map<String, String[]> cases = new java.util.LinkedHashMap<>();
         cases.put("scale_attn_by_inverse_layer_idx", new String[] {withKey(config, "\"scale_attn_by_inverse_layer_idx\": true"), tokenizer});
-        cases.put("n_inner", new String[] {withKey(config, "\"n_inner\": 7"), tokenizer});
         cases.put("normalizer", new String[] {config, tokenizer.replaceFirst("\"normalizer\"\\s*:\\s*null",
                 "\"normalizer\": {\"type\": \"Lowercase\"}")});
         cases.put("add_prefix_space", new String[] {config, tokenizer.replaceFirst("\"add_prefix_space\"\\s*:\\s*false",

@@ -10,9 +10,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import rlhf4j.model.Bias;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
 import rlhf4j.model.HeadRequest;
+import rlhf4j.model.Mlp;
+import rlhf4j.model.Norm;
+import rlhf4j.model.ParamNames;
+import rlhf4j.model.Position;
 import rlhf4j.model.TokenBatch;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
@@ -20,11 +25,31 @@ import rlhf4j.tokenizer.SpecialTokens;
 /** Save → load gives the same architecture, tokenizer and bit-identical logits. */
 class StageCheckpointTest {
     @Test
-    void roundTripGivesIdenticalLogits(@TempDir Path tmp) {
+    void roundTripGivesIdenticalLogits(@TempDir Path tmp) throws java.io.IOException {
         BpeTokenizer tok = BpeTokenizer.train(List.of("the cat sat on the mat, the cat sat"), 270, SpecialTokens.DEFAULT);
         GptSpec spec = new GptSpec(2, 2, 16, 8, tok.vocabSize());
+        roundTrip(tmp.resolve("gpt2"), spec, tok);
+        String config = java.nio.file.Files.readString(tmp.resolve("gpt2").resolve(StageCheckpoint.CONFIG));
+        for (String key : List.of("num_key_value_heads", "mlp_type", "bias_type", "rope_theta", "rms_norm_eps")) {
+            org.junit.jupiter.api.Assertions.assertFalse(config.contains(key), "a GPT-2 config.json has no " + key);
+        }
+    }
+
+    /** Every LLaMA-family choice survives config.json, and the untied head's and missing biases' tensors too. */
+    @Test
+    void llamaAndQwen2SpecsRoundTrip(@TempDir Path tmp) {
+        BpeTokenizer tok = BpeTokenizer.train(List.of("the cat sat on the mat, the cat sat"), 270, SpecialTokens.DEFAULT);
+        GptSpec rope = new GptSpec(2, 4, 16, 8, tok.vocabSize(), Norm.RMSNORM, Position.ROPE);
+        roundTrip(tmp.resolve("llama"), rope.withKvHeads(2).withMlp(Mlp.SWIGLU, 40).withBias(Bias.NONE)
+                .withRopeTheta(500_000).withRmsNormEpsilon(1e-5).withTiedHead(false), tok);
+        roundTrip(tmp.resolve("qwen2"), rope.withKvHeads(1).withMlp(Mlp.SWIGLU, 24).withBias(Bias.QKV)
+                .withRopeTheta(1e6), tok);
+        StageCheckpoint.Loaded llama = StageCheckpoint.load(tmp.resolve("llama"));
+        assertEquals(ParamNames.layout(llama.spec(), false).keySet(), llama.params().keySet());
+    }
+
+    private static void roundTrip(Path dir, GptSpec spec, BpeTokenizer tok) {
         Gpt gpt = Gpt.create(spec, DataType.FLOAT, 5, 0.1);
-        Path dir = tmp.resolve("stage");
         StageCheckpoint.save(dir, new StageCheckpoint.Contents("pretrain", spec, gpt.params(), tok,
                 Map.of("step", 3), Map.of()));
         StageCheckpoint.Loaded loaded = StageCheckpoint.load(dir);

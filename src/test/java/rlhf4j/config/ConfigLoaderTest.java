@@ -220,6 +220,35 @@ class ConfigLoaderTest {
         assertEquals("test.yaml", e.origin());
     }
 
+    /** The LLaMA-family keys reach the spec; 0 for n_kv_head and mlp_hidden follows n_head and n_embd. */
+    @Test
+    void llamaKeysMakeTheSpec() {
+        rlhf4j.model.GptSpec llama = yaml("model: {n_layer: 2, n_head: 8, n_embd: 64, norm: rmsnorm, position: rope, "
+                + "n_kv_head: 2, mlp: swiglu, mlp_hidden: 176, bias: none, rope_theta: 500000, rms_norm_eps: 1e-5, "
+                + "tie_word_embeddings: false}\n").model().spec(300);
+        assertEquals(new rlhf4j.model.GptSpec(2, 8, 64, 128, 300, rlhf4j.model.Norm.RMSNORM,
+                rlhf4j.model.Position.ROPE).withKvHeads(2).withMlp(rlhf4j.model.Mlp.SWIGLU, 176)
+                .withBias(rlhf4j.model.Bias.NONE).withRopeTheta(500_000).withRmsNormEpsilon(1e-5).withTiedHead(false),
+                llama);
+        rlhf4j.model.GptSpec gpt2 = yaml("model: {n_head: 8, n_embd: 64}\n").model().spec(300);
+        assertEquals(8, gpt2.nKvHead());
+        assertEquals(256, gpt2.mlpHidden());
+        assertEquals(new rlhf4j.model.GptSpec(2, 8, 64, 128, 300), gpt2);
+        assertEquals(rlhf4j.model.Bias.QKV, yaml("", "model.bias=qkv").model().spec(300).bias());
+    }
+
+    @Test
+    void llamaKeysAreValidated() {
+        assertContains(error("model: {n_head: 4, n_kv_head: 3}"),
+                "model.n_kv_head: 3 does not divide model.n_head (4)");
+        assertContains(error("model: {n_kv_head: -1}"), "model.n_kv_head: must be positive (or 0 for n_head), got -1");
+        assertContains(error("model: {mlp: relu}"), "gelu, swiglu");
+        assertContains(error("model: {bias: some}"), "all, none, qkv");
+        assertContains(error("model: {mlp_hidden: -4}"), "model.mlp_hidden: must be positive");
+        assertContains(error("model: {rope_theta: 0}"), "model.rope_theta: must be a positive number");
+        assertContains(error("model: {rms_norm_eps: 1}"), "model.rms_norm_eps: must be in [0, 1)");
+    }
+
     @Test
     void recordsValidateWithoutTheBinder() {
         ConfigKeyException e = assertThrows(ConfigKeyException.class, () -> new ModelConfig(2, 3, 100, 128, 0.02));

@@ -196,6 +196,37 @@ class EngineEquivalenceTest {
         compare(new GptSpec(2, 2, 32, 12, 23, Norm.LAYERNORM, Position.LEARNED, Activation.GELU_NEW, 1e-5), 3, 11, true);
     }
 
+    /**
+     * A LLaMA-shaped model (RMSNorm, θ = 500000, SwiGLU, Hkv = H/2, no biases, untied head) and a Qwen2-shaped one
+     * (one key/value head, q/k/v biases): logits, log-probabilities and every gradient, padded, at and off the vector
+     * width; then the scalar head's and the policy's objectives on the LLaMA shape.
+     */
+    @Test
+    void llamaAndQwen2Shapes() {
+        compare(ArchitectureTest.llama(2, 4, 32, 12, 23, 40), 3, 11, true);
+        compare(ArchitectureTest.llama(1, 6, 36, 10, 17, 20), 2, 9, false);
+        compare(ArchitectureTest.qwen2(2, 4, 32, 12, 23, 48), 3, 11, true);
+        GptSpec spec = ArchitectureTest.llama(2, 4, 24, 9, 17, 32);
+        Random rng = new Random(4);
+        TokenBatch tb = batch(spec, 3, 9, true, rng);
+        int n = 3 * 9;
+        double[] old = new double[n];
+        double[] adv = new double[n];
+        double[] mask = new double[n];
+        int[] targets = new int[n];
+        for (int i = 0; i < n; i++) {
+            old[i] = rng.nextDouble() - 2.5;
+            adv[i] = rng.nextGaussian();
+            mask[i] = tb.keyValid()[i];
+            targets[i] = rng.nextInt(spec.vocabSize());
+        }
+        double[] weight = Losses.meanWeights(mask);
+        compareObjective("llama value", spec, HeadRequest.scalar(), tb,
+                out -> Losses.clippedValue(out.values(), old, adv, weight, 0.2, 0.5));
+        compareObjective("llama policy", spec, HeadRequest.policy(targets, 0.7, true), tb,
+                out -> Losses.ppoPolicy(out.logp(), out.entropy(), old, adv, weight, 0.2, 0.05));
+    }
+
     /** Every stage's loss on both engines: the ranking loss, PPO's clipped surrogate with entropy, the clipped value loss. */
     @Test
     void rewardPolicyAndValueObjectives() {

@@ -65,6 +65,31 @@ class GptGradientTest {
         }
     }
 
+    /**
+     * The LLaMA family's choices, each alone and together, on the padded batch: SwiGLU (I = 12, not 4C),
+     * grouped-query attention (4 query heads over 2 key/value heads, and over 1), no biases, q/k/v biases only, an
+     * untied LM head, a rotary base and an RMSNorm epsilon of their own. Every parameter's gradient of the graph
+     * engine against central differences, so the split, the null biases and {@code lm_head.weight} are covered.
+     */
+    @Test
+    void llamaAndQwen2ChoicesWholeModel() {
+        int[] tokens = {0, 0, 3, 4, 5, 6, 6, 2, 9, 1};
+        int[] positions = {0, 0, 0, 1, 2, 0, 1, 2, 3, 4};
+        int[] valid = {0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+        int[] targets = {0, 0, 4, 5, 8, 6, 2, 9, 1, 3};
+        double[] mask = {0, 0, 1, 1, 1, 0, 1, 1, 1, 1};
+        GptSpec rope = new GptSpec(2, 4, 8, 6, 11, Norm.RMSNORM, Position.ROPE);
+        for (GptSpec spec : List.of(
+                new GptSpec(2, 2, 8, 6, 11).withMlp(Mlp.SWIGLU, 12),
+                new GptSpec(2, 4, 8, 6, 11).withKvHeads(2),
+                rope.withKvHeads(1),
+                new GptSpec(2, 2, 8, 6, 11).withBias(Bias.NONE).withTiedHead(false),
+                ArchitectureTest.llama(2, 4, 8, 6, 11, 12),
+                ArchitectureTest.qwen2(2, 4, 8, 6, 11, 12))) {
+            check(spec, new TokenBatch(2, 5, tokens, positions, valid), targets, mask);
+        }
+    }
+
     @Test
     void wholeModelWithLeftPaddingAndMask() {
         int[] tokens = {0, 0, 3, 4, 5, 6, 6, 2, 9, 1};
@@ -137,8 +162,15 @@ class GptGradientTest {
 
     @Test
     void paramCountMatchesTheArrays() {
-        Gpt gpt = Gpt.create(SPEC, DataType.DOUBLE, 3, 0.02);
-        long total = gpt.params().values().stream().mapToLong(INDArray::length).sum();
-        assertEquals(SPEC.paramCount(), total);
+        for (GptSpec spec : List.of(SPEC, ArchitectureTest.llama(2, 4, 8, 6, 11, 12),
+                ArchitectureTest.qwen2(2, 4, 8, 6, 11, 12))) {
+            Gpt gpt = Gpt.create(spec, DataType.DOUBLE, 3, 0.02);
+            long total = gpt.params().values().stream().mapToLong(INDArray::length).sum();
+            assertEquals(spec.paramCount(), total, spec.toString());
+        }
+        // GPT-2's count, written out: 12·C² + 13·C per block, and the tied embeddings
+        long c = SPEC.nEmbd();
+        assertEquals(SPEC.vocabSize() * c + SPEC.blockSize() * c + SPEC.nLayer() * (12 * c * c + 13 * c) + 2 * c,
+                SPEC.paramCount());
     }
 }

@@ -31,6 +31,10 @@ class KernelOpsTest {
     private static final int B = 2;
     private static final int T = 5;
     private static final GptSpec SPEC = new GptSpec(1, 2, 8, 8, 11);  // C = 8, two heads of 4
+    /** Grouped-query attention: two query heads of 4 over one key/value head (q 8, k 4, v 4 columns). */
+    private static final GptSpec GQA = SPEC.withKvHeads(1);
+    /** Four query heads of 2 over two key/value heads (q 8, k 4, v 4 columns). */
+    private static final GptSpec GQA4 = new GptSpec(1, 4, 8, 8, 11).withKvHeads(2);
     private static final int[] TARGETS = {3, 0, 10, 3, 7, 1, 1, 9, 4, 2};  // [B*T], repeats included
 
     private static LinkedHashMap<String, INDArray> inputs(long seed) {
@@ -44,6 +48,9 @@ class KernelOpsTest {
         m.put("g", randn(rng, 8).addi(1));
         m.put("beta", randn(rng, 8));
         m.put("table", randn(rng, 11, 8));
+        m.put("q", randn(rng, B * T, 8));
+        m.put("w16", randn(rng, 8, 16).muli(0.4));
+        m.put("b16", randn(rng, 16));
         return m;
     }
 
@@ -71,17 +78,18 @@ class KernelOpsTest {
 
     private record Result(INDArray out, Map<String, INDArray> grads) {}
 
-    private static Result graph(Expr expr, Map<String, INDArray> params, TokenBatch tb, INDArray readout) {
+    private static Result graph(GptSpec spec, Expr expr, Map<String, INDArray> params, TokenBatch tb,
+                                INDArray readout) {
         SameDiff sd = SameDiff.create();
         Map<String, SDVariable> vars = new LinkedHashMap<>();
         SDVariable bias = sd.constant("bias", tb.attentionBias(DataType.FLOAT));
-        Rotary rotary = new Rotary(SPEC);
-        INDArray[] factors = rotary.factors(tb.positions(), DataType.FLOAT);                 // [B*T, 3C] ×2
+        Rotary rotary = new Rotary(spec);
+        INDArray[] factors = rotary.factors(tb.positions(), spec.nHead(), DataType.FLOAT);   // [B*T, C] ×2
         SameDiffOps.RotaryInputs rope = new SameDiffOps.RotaryInputs(sd.constant("cos", factors[0]),
-                sd.constant("sin", factors[1]), sd.constant("r", rotary.rotateHalf(DataType.FLOAT)));
+                sd.constant("sin", factors[1]), sd.constant("r", rotary.rotateHalf(spec.nHead(), DataType.FLOAT)));
         SDVariable out = expr.apply(new SameDiffOps(sd, name -> vars.computeIfAbsent(name,
-                n -> sd.var(n, params.get(n).dup())), null, bias, B, T, SPEC.nHead(), SPEC.headDim(), rope,
-                sd.constant("onehot", LmTargets.oneHot(TARGETS, SPEC.vocabSize(), DataType.FLOAT))));
+                n -> sd.var(n, params.get(n).dup())), null, bias, B, T, spec, rope,
+                sd.constant("onehot", LmTargets.oneHot(TARGETS, spec.vocabSize(), DataType.FLOAT))));
         out.rename("out");
         out.mul(sd.constant("readout", readout)).sum().rename("loss");
         sd.setLossVariables("loss");
@@ -89,10 +97,10 @@ class KernelOpsTest {
         return new Result(sd.output(Map.of(), "out").get("out"), grads);
     }
 
-    private static Result kernels(Expr expr, Map<String, INDArray> params, TokenBatch tb, INDArray readout,
-                                  Arena arena) {
-        KernelOps ops = KernelOps.training(SPEC, params, arena, new Tape(PhaseTimes.OFF), tb, tb.attentionBias(DataType.FLOAT),
-                new Rotary(SPEC));
+    private static Result kernels(GptSpec spec, Expr expr, Map<String, INDArray> params, TokenBatch tb,
+                                  INDArray readout, Arena arena) {
+        KernelOps ops = KernelOps.training(spec, params, arena, new Tape(PhaseTimes.OFF), tb,
+                tb.attentionBias(DataType.FLOAT), new Rotary(spec));
         Tensor out = expr.apply(ops);
         INDArray value = out.value.dup();
         ops.seed(out, readout.reshape(-1).toFloatVector());
@@ -110,15 +118,19 @@ class KernelOpsTest {
     }
 
     private static void compare(String name, Expr expr, boolean padded) {
+        compare(name, SPEC, expr, padded);
+    }
+
+    private static void compare(String name, GptSpec spec, Expr expr, boolean padded) {
         LinkedHashMap<String, INDArray> params = inputs(name.hashCode());
         TokenBatch tb = batch(padded);
-        KernelOps probe = KernelOps.training(SPEC, params, new Arena(), null, tb, tb.attentionBias(DataType.FLOAT),
-                new Rotary(SPEC));
+        KernelOps probe = KernelOps.training(spec, params, new Arena(), null, tb, tb.attentionBias(DataType.FLOAT),
+                new Rotary(spec));
         INDArray readout = randn(new Random(42), expr.apply(probe).value.shape());  // loss = Σ out·R
-        Result want = graph(expr, params, tb, readout);
+        Result want = graph(spec, expr, params, tb, readout);
         Arena arena = new Arena();
         for (int pass = 0; pass < 2; pass++) { // the second pass reuses every arena buffer
-            Result got = kernels(expr, params, tb, readout, arena);
+            Result got = kernels(spec, expr, params, tb, readout, arena);
             String at = name + " (pass " + pass + ")";
             assertClose(at + " output", want.out(), got.out());
             assertEquals(want.grads().keySet(), got.grads().keySet(), at + ": gradient names");
@@ -179,15 +191,78 @@ class KernelOpsTest {
     void rotaryThenAttention() {
         compare("rotary", new Expr() {
             public <T> T apply(Ops<T> o) {
-                T qkv = o.param("qkv");
-                return o.add(o.rotary(qkv), qkv);
+                T q = o.param("q");
+                return o.add(o.rotary(q, 2), q);
             }
         }, false);
         compare("rotary + attention", new Expr() {
             public <T> T apply(Ops<T> o) {
-                return o.causalAttention(0, o.rotary(o.linear(o.param("x"), o.param("w"), o.param("b"))));
+                List<T> qkv = o.split(o.linear(o.param("x"), o.param("w"), o.param("b")), 8, 8, 8);
+                return o.causalAttention(0, o.rotary(qkv.get(0), 2), o.rotary(qkv.get(1), 2), qkv.get(2));
             }
         }, true);
+    }
+
+    /** Grouped-query attention with rotary queries and keys (their own head counts), with and without padding. */
+    @Test
+    void groupedQueryAttention() {
+        Expr expr = new Expr() {
+            public <T> T apply(Ops<T> o) {
+                List<T> qkv = o.split(o.linear(o.param("x"), o.param("w16"), o.param("b16")), 8, 4, 4);
+                return o.causalAttention(0, qkv.get(0), qkv.get(1), qkv.get(2));
+            }
+        };
+        Expr rotated = new Expr() {
+            public <T> T apply(Ops<T> o) {
+                List<T> qkv = o.split(o.linear(o.param("x"), o.param("w16"), null), 8, 4, 4);
+                return o.causalAttention(0, o.rotary(qkv.get(0), 4), o.rotary(qkv.get(1), 2), qkv.get(2));
+            }
+        };
+        compare("gqa 2 over 1", GQA, expr, false);
+        compare("gqa 2 over 1, padded", GQA, expr, true);
+        compare("gqa 4 over 2, padded", GQA4, expr, true);
+        compare("gqa 4 over 2, rotary", GQA4, rotated, true);
+    }
+
+    /**
+     * One tensor split twice, some parts unused (their gradient is zero) and one used twice: the split's
+     * backward writes, then adds.
+     */
+    @Test
+    void splitWithUnusedAndRepeatedParts() {
+        compare("split", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                T h = o.linear(o.param("x"), o.param("w"), o.param("b"));
+                List<T> a = o.split(h, 8, 16);
+                List<T> b = o.split(h, 16, 8);
+                return o.add(o.add(a.get(0), b.get(1)), a.get(0));
+            }
+        }, false);
+    }
+
+    @Test
+    void swigluOfASplitLinear() {
+        compare("swiglu", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                List<T> gateUp = o.split(o.linear(o.param("x"), o.param("w"), o.param("b")), 12, 12);
+                return o.swiglu(gateUp.get(0), gateUp.get(1));
+            }
+        }, false);
+        compare("swiglu of one tensor twice", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                T x = o.param("x");
+                return o.add(o.swiglu(x, x), x);
+            }
+        }, false);
+    }
+
+    @Test
+    void linearWithoutBias() {
+        compare("linear, no bias", new Expr() {
+            public <T> T apply(Ops<T> o) {
+                return o.linear(o.param("x"), o.param("w"), null);
+            }
+        }, false);
     }
 
     @Test
@@ -215,7 +290,8 @@ class KernelOpsTest {
     void attention() {
         Expr expr = new Expr() {
             public <T> T apply(Ops<T> o) {
-                return o.causalAttention(0, o.param("qkv"));
+                List<T> qkv = o.split(o.param("qkv"), 8, 8, 8);
+                return o.causalAttention(0, qkv.get(0), qkv.get(1), qkv.get(2));
             }
         };
         compare("attention", expr, false);
@@ -255,9 +331,9 @@ class KernelOpsTest {
     void attentionInputUsedTwice() {
         compare("attention + linear", new Expr() {
             public <T> T apply(Ops<T> o) {
-                T qkv = o.linear(o.param("x"), o.param("w"), o.param("b"));
-                T other = o.causalAttention(0, qkv);
-                return o.add(o.causalAttention(0, qkv), other);
+                List<T> qkv = o.split(o.linear(o.param("x"), o.param("w"), o.param("b")), 8, 8, 8);
+                T other = o.causalAttention(0, qkv.get(0), qkv.get(1), qkv.get(2));
+                return o.add(o.causalAttention(0, qkv.get(0), qkv.get(1), qkv.get(2)), other);
             }
         }, true);
     }

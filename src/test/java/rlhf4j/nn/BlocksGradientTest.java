@@ -116,14 +116,21 @@ class BlocksGradientTest {
                 (sd, v) -> Blocks.mlp(sd, v.get("x"), v.get("wf"), v.get("bf"), v.get("wp"), v.get("bp")));
     }
 
+    /** Fused q, k, v [N, (H + 2·Hkv)·D] cut into its three parts, then attention: the model's layout. */
+    private static SDVariable attention(SameDiff sd, Map<String, SDVariable> v, int b, int t, int h, int hkv, int d) {
+        SDVariable[] qkv = Blocks.splitColumns(sd, Blocks.linear(sd, v.get("x"), v.get("wq"), v.get("bq")), b * t,
+                h * d, hkv * d, hkv * d);
+        return Blocks.linear(sd, Blocks.causalAttention(sd, qkv[0], qkv[1], qkv[2], v.get("bias"), b, t, h, hkv, d),
+                v.get("wp"), v.get("bp"));
+    }
+
     @Test
     void causalSelfAttention() {
         int b = 2, t = 5, c = 8, h = 2;
         INDArray bias = TokenBatch.causal(new int[b][t]).attentionBias(DataType.DOUBLE);
         assertGradientsRight(params("x", randn(b * t, c), "wq", randn(c, 3 * c).muli(0.5), "bq", randn(3 * c),
                         "wp", randn(c, c).muli(0.5), "bp", randn(c)), Map.of("bias", bias),
-                (sd, v) -> Blocks.linear(sd, Blocks.causalAttention(sd, Blocks.linear(sd, v.get("x"), v.get("wq"),
-                        v.get("bq")), v.get("bias"), b, t, h, c / h), v.get("wp"), v.get("bp")));
+                (sd, v) -> attention(sd, v, b, t, h, h, c / h));
     }
 
     @Test
@@ -133,8 +140,51 @@ class BlocksGradientTest {
         INDArray bias = new TokenBatch(b, t, new int[b * t], new int[b * t], valid).attentionBias(DataType.DOUBLE);
         assertGradientsRight(params("x", randn(b * t, c), "wq", randn(c, 3 * c).muli(0.5), "bq", randn(3 * c),
                         "wp", randn(c, c).muli(0.5), "bp", randn(c)), Map.of("bias", bias),
-                (sd, v) -> Blocks.linear(sd, Blocks.causalAttention(sd, Blocks.linear(sd, v.get("x"), v.get("wq"),
-                        v.get("bq")), v.get("bias"), b, t, h, c / h), v.get("wp"), v.get("bp")));
+                (sd, v) -> attention(sd, v, b, t, h, h, c / h));
+    }
+
+    /** Grouped-query attention: four query heads over two key/value heads, and over one, with padding. */
+    @Test
+    void groupedQueryAttention() {
+        int b = 2, t = 4, h = 4, d = 2, c = h * d;
+        int[] valid = {0, 1, 1, 1, 1, 1, 1, 1};
+        INDArray bias = new TokenBatch(b, t, new int[b * t], new int[b * t], valid).attentionBias(DataType.DOUBLE);
+        for (int hkv : new int[] {2, 1}) {
+            int width = c + 2 * hkv * d;
+            assertGradientsRight(params("x", randn(b * t, c), "wq", randn(c, width).muli(0.5), "bq", randn(width),
+                            "wp", randn(c, c).muli(0.5), "bp", randn(c)), Map.of("bias", bias),
+                    (sd, v) -> attention(sd, v, b, t, h, hkv, d));
+        }
+    }
+
+    /** Unequal parts, one of them unused (its gradient is zero) and one used twice. */
+    @Test
+    void splitColumns() {
+        assertGradientsRight(params("x", randn(4, 9)), Map.of(), (sd, v) -> {
+            SDVariable[] parts = Blocks.splitColumns(sd, v.get("x"), 4, 2, 3, 4);
+            return sd.concat(1, parts[0].mul(parts[0]), parts[2]);
+        });
+    }
+
+    @Test
+    void swiglu() {
+        assertGradientsRight(params("g", randn(4, 6).muli(2), "u", randn(4, 6)), Map.of(),
+                (sd, v) -> Blocks.swiglu(sd, v.get("g"), v.get("u")));
+    }
+
+    @Test
+    void swigluMatchesItsDefinition() {
+        SameDiff sd = SameDiff.create();
+        INDArray y = Blocks.swiglu(sd, sd.constant("g", Nd4j.createFromArray(1.5, -0.5)),
+                sd.constant("u", Nd4j.createFromArray(2.0, 3.0))).eval();
+        assertEquals(1.5 / (1 + Math.exp(-1.5)) * 2.0, y.getDouble(0), 1e-12);
+        assertEquals(-0.5 / (1 + Math.exp(0.5)) * 3.0, y.getDouble(1), 1e-12);
+    }
+
+    @Test
+    void linearWithoutBias() {
+        assertGradientsRight(params("x", randn(3, 4), "w", randn(4, 5)), Map.of(),
+                (sd, v) -> Blocks.linear(sd, v.get("x"), v.get("w"), null));
     }
 
     @Test
@@ -145,7 +195,7 @@ class BlocksGradientTest {
 
     @Test
     void rotary() {
-        int n = 4, stride = 12;  // C = 4: two heads of 2... as 3C columns
+        int n = 4, stride = 12;  // three heads of 4
         INDArray cos = randn(n, stride);
         INDArray sin = randn(n, stride);
         INDArray r = randn(stride, stride);

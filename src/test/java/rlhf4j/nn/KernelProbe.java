@@ -58,6 +58,11 @@ public final class KernelProbe {
         add(sha, out);
         FloatKernels.geluTanhBackward(wide, dy, out, n);
         add(sha, out);
+        ByteBuffer dUp = direct(n);
+        FloatKernels.swiglu(wide, x, out, n);
+        add(sha, out);
+        FloatKernels.swigluBackward(wide, x, dy, out, dUp, n);
+        add(sha, out, dUp);
 
         int groups = 3;
         ByteBuffer scores = random(rnd, groups * T * T, 4f);
@@ -106,10 +111,12 @@ public final class KernelProbe {
         keyValid[cap] = 0;                       // a padded first position in the second sequence
         float[] scratch = new float[cap];
         for (int s = 0; s < steps; s++) {
-            ByteBuffer qkv = random(rnd, batch * 3 * heads * d, 1f);
+            ByteBuffer q = random(rnd, batch * heads * d, 1f);
+            ByteBuffer k = random(rnd, batch * heads * d, 1f);
+            ByteBuffer v = random(rnd, batch * heads * d, 1f);
             ByteBuffer att = direct(batch * heads * d);
-            FloatKernels.cachedAttention(qkv, keys, values, keyValid, att, scratch, batch, heads, 1, s, cap, d,
-                    0.25f);
+            FloatKernels.cachedAttention(q, k, v, keys, values, keyValid, att, scratch, batch, heads, heads, 1, s, cap,
+                    d, 0.25f);
             add(sha, att);
         }
 
