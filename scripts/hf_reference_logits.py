@@ -4,13 +4,16 @@ definition in transformers (not from rlhf4j's Java model), for the tests that ch
 
     /usr/bin/python3 scripts/hf_reference_logits.py FOLDER OUT.json 5,17,3,...
 
-Reads config.json and model.safetensors (F32/F64, parsed here) and follows model_type:
+Reads config.json and model.safetensors (or its shards; F32/F64/F16/BF16, parsed here) and follows model_type:
 - gpt2: Conv1D weights x @ W + b, q | k | v side by side in c_attn, learned positions, LayerNorm with
   layer_norm_epsilon, activation_function, the head tied to wte;
 - gpt_neox: nn.Linear weights x @ W.T + b, query_key_value grouped per head as [q_h | k_h | v_h], rotary embedding
   on the first rotary_pct of each head with the rotate-half pairing and base rope_theta (or rotary_emb_base),
   sequential or parallel residual as use_parallel_residual says, LayerNorm with layer_norm_eps, hidden_act,
-  embed_out as the head (embed_in when tie_word_embeddings).
+  embed_out as the head (embed_in when tie_word_embeddings);
+- llama, qwen2: nn.Linear weights, RMSNorm with rms_norm_eps, rotary on the whole head with base rope_theta,
+  grouped-query attention, the SwiGLU MLP down(silu(gate(x)) * up(x)), biases where the tensors are (qwen2: q, k, v),
+  lm_head (embed_tokens when tie_word_embeddings).
 Writes {"tokens": [...], "logits": [[...], ...]} (one row of vocab_size logits per token).
 """
 import json
@@ -21,7 +24,18 @@ from pathlib import Path
 
 import torch
 
-DTYPES = {"F32": (torch.float32, 4), "F64": (torch.float64, 8)}
+DTYPES = {"F32": (torch.float32, 4), "F64": (torch.float64, 8), "F16": (torch.float16, 2), "BF16": (torch.bfloat16, 2)}
+
+
+def read_model(folder):
+    """model.safetensors, or the shards model.safetensors.index.json lists."""
+    index = folder / "model.safetensors.index.json"
+    if not index.exists():
+        return read_safetensors(folder / "model.safetensors")
+    tensors = {}
+    for shard in sorted(set(json.loads(index.read_text())["weight_map"].values())):
+        tensors.update(read_safetensors(folder / shard))
+    return tensors
 
 
 def read_safetensors(path):
@@ -120,7 +134,42 @@ def gpt_neox(c, p, tokens):
     return x @ head.T
 
 
-FORWARDS = {"gpt2": gpt2, "gpt_neox": gpt_neox}
+def rms_norm(x, w, eps):
+    return x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps) * w
+
+
+def llama(c, p, tokens):
+    # LlamaForCausalLM and Qwen2ForCausalLM: RMSNorm, rotary on the whole head (rotate half, base rope_theta),
+    # grouped-query attention (query head h reads key/value head h // (H / Hkv)), SwiGLU MLP, no biases except
+    # where attention_bias / mlp_bias say (Qwen2: q, k and v always have biases, o none).
+    if c.get("rope_scaling"):
+        raise SystemExit("rope_scaling is not implemented here")
+    n_head, n_kv, width = c["num_attention_heads"], c.get("num_key_value_heads", c["num_attention_heads"]), c["hidden_size"]
+    d = c.get("head_dim") or width // n_head
+    eps, base = c.get("rms_norm_eps", 1e-6), c.get("rope_theta", 10000.0)
+    if c.get("hidden_act", "silu") != "silu":
+        raise SystemExit("hidden_act " + c["hidden_act"] + " is not implemented here")
+    linear = lambda x, name: x @ p[name + ".weight"].T + (p[name + ".bias"] if name + ".bias" in p else 0)
+    t = len(tokens)
+    x = p["model.embed_tokens.weight"][tokens]
+    for l in range(c["num_hidden_layers"]):
+        pre = f"model.layers.{l}."
+        h = rms_norm(x, p[pre + "input_layernorm.weight"], eps)
+        q = linear(h, pre + "self_attn.q_proj").reshape(t, n_head, d).transpose(0, 1)     # [H, T, D]
+        k = linear(h, pre + "self_attn.k_proj").reshape(t, n_kv, d).transpose(0, 1)       # [Hkv, T, D]
+        v = linear(h, pre + "self_attn.v_proj").reshape(t, n_kv, d).transpose(0, 1)
+        group = n_head // n_kv
+        k, v = k.repeat_interleave(group, 0), v.repeat_interleave(group, 0)                 # [H, T, D]
+        x = x + linear(attend(rotate(q, d, base), rotate(k, d, base), v), pre + "self_attn.o_proj")
+        h = rms_norm(x, p[pre + "post_attention_layernorm.weight"], eps)
+        gate, up = linear(h, pre + "mlp.gate_proj"), linear(h, pre + "mlp.up_proj")
+        x = x + linear(gate * torch.sigmoid(gate) * up, pre + "mlp.down_proj")
+    x = rms_norm(x, p["model.norm.weight"], eps)
+    head = p["model.embed_tokens.weight"] if c.get("tie_word_embeddings", False) else p["lm_head.weight"]
+    return x @ head.T
+
+
+FORWARDS = {"gpt2": gpt2, "gpt_neox": gpt_neox, "llama": llama, "qwen2": llama}
 
 
 def main(folder, out, tokens):
@@ -129,7 +178,7 @@ def main(folder, out, tokens):
     forward = FORWARDS.get(config["model_type"])
     if forward is None:
         raise SystemExit(f"model_type {config['model_type']} has no reference forward here")
-    params = read_safetensors(folder / "model.safetensors")
+    params = read_model(folder)
     with torch.no_grad():
         logits = forward(config, params, torch.tensor(tokens))
     Path(out).write_text(json.dumps({"model_type": config["model_type"], "tokens": tokens,

@@ -24,12 +24,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.config.ConfigLoader;
 import rlhf4j.model.Activation;
+import rlhf4j.model.Bias;
 import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
 import rlhf4j.model.HeadRequest;
 import rlhf4j.model.InferenceModel;
 import rlhf4j.model.KvCache;
+import rlhf4j.model.Mlp;
 import rlhf4j.model.Norm;
 import rlhf4j.model.ParamNames;
 import rlhf4j.model.Position;
@@ -42,7 +44,8 @@ import rlhf4j.tokenizer.SpecialTokens;
  * What a stage folder declares to Hugging Face, checked against an independent forward of the declared architecture.
  * {@code src/test/resources/hf-written/<model_type>/} are folders this project wrote (GPT-2 for learned positions;
  * GPT-NeoX for rotary positions, with this project's quick GELU and LayerNorm without epsilon, as the shipped configs
- * train), every tensor filled with seeded noise so that a misplaced bias or a wrong q/k/v grouping shows; their
+ * train; Llama with grouped-query attention, an untied head and rope_theta 500000; Qwen2 with q/k/v biases and one
+ * key/value head), every tensor filled with seeded noise so that a misplaced bias or a wrong q/k/v grouping shows; their
  * {@code expected_logits.json} were computed from the written files by {@code scripts/hf_reference_logits.py}, which
  * implements each architecture as {@code transformers} defines it. {@code scripts/hf_written_fixtures.sh} writes
  * both again. Where {@code /usr/bin/python3} has torch, a folder fresh from {@code ./train pretrain} with rotary
@@ -51,10 +54,15 @@ import rlhf4j.tokenizer.SpecialTokens;
 class HfWrittenFolderTest {
     private static final int[] TOKENS = {1, 5, 9, 200, 7, 7, 42, 260, 13, 99, 3, 150};
 
-    /** The two architectures a stage folder may declare for transformers, with the spec each fixture is written from. */
+    /** The architectures a stage folder may declare for transformers, with the spec each fixture is written from. */
     private enum Case {
         GPT2("gpt2", new GptSpec(2, 2, 16, 32, 1, Norm.LAYERNORM, Position.LEARNED, Activation.GELU_NEW, 1e-5)),
-        GPT_NEOX("gpt_neox", new GptSpec(2, 2, 16, 32, 1, Norm.LAYERNORM, Position.ROPE, Activation.QUICK_GELU, 0.0));
+        GPT_NEOX("gpt_neox", new GptSpec(2, 2, 16, 32, 1, Norm.LAYERNORM, Position.ROPE, Activation.QUICK_GELU, 0.0)),
+        LLAMA("llama", new GptSpec(2, 4, 16, 32, 1, Norm.RMSNORM, Position.ROPE).withKvHeads(2)
+                .withMlp(Mlp.SWIGLU, 24).withBias(Bias.NONE).withRopeTheta(500_000).withRmsNormEpsilon(1e-5)
+                .withTiedHead(false)),
+        QWEN2("qwen2", new GptSpec(2, 4, 16, 32, 1, Norm.RMSNORM, Position.ROPE).withKvHeads(1)
+                .withMlp(Mlp.SWIGLU, 40).withBias(Bias.QKV).withRopeTheta(1_000_000));
 
         final String modelType;
         final GptSpec spec;
@@ -130,7 +138,12 @@ class HfWrittenFolderTest {
             assertSame(NeoXArchitecture.INSTANCE, HfArchitecture.forSpec(spec), config);
         }
         GptSpec rms = new GptSpec(1, 2, 16, 16, 300, Norm.RMSNORM, Position.ROPE);
-        assertEquals("rlhf4j_gpt", HfArchitecture.forSpec(rms).modelType());
+        assertEquals("rlhf4j_gpt", HfArchitecture.forSpec(rms).modelType(), "RMSNorm with a GELU MLP and biases");
+        assertEquals("rlhf4j_gpt", HfArchitecture.forSpec(new GptSpec(1, 2, 16, 16, 300).withKvHeads(1)).modelType(),
+                "GPT-2's block with grouped-query attention");
+        for (Case c : Case.values()) {
+            assertEquals(c.modelType, HfArchitecture.forSpec(c.spec).modelType());
+        }
         assertEquals("gpt2", HfArchitecture.forSpec(new GptSpec(1, 2, 16, 16, 300)).modelType());
     }
 
