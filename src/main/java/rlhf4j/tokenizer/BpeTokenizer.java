@@ -457,6 +457,11 @@ public final class BpeTokenizer {
         return added.stream().filter(t -> special[specialIds.get(t)]).toList();
     }
 
+    /** Whether the id is an added token, special or plain (false for ids out of range). */
+    public boolean isAdded(int id) {
+        return id >= 0 && id < specialText.length && specialText[id] != null;
+    }
+
     /** Every added token, special or plain, in id order. */
     public List<String> addedTokens() {
         return added;
