@@ -43,7 +43,7 @@ class HfLlamaTokenizerTest {
         return List.of("Hello world", "I'LL say it: DON'T, you'RE, she'S, we'Ve, they'd", "'s's 'S", "12345",
                 "1234567 3.14159 x1y22z333 ١٢٣٤٥ ½ ²", "line\r\nCRLF\r\n\r\nend\r", "many      spaces   \t\ttabs  ",
                 "trailing   ", "\n\n\n", "   leading", "Grüße, naïve café — crème brûlée", "e\u0301 vs \u00e9 and A\u030a",
-                "日本語のテキスト、句読点。한국어", "😀 🎉 👍🏽 👨‍👩‍👧‍👦 🏳️‍🌈", "a\u00a0b\u3000c\u2028d\u0085e\u200bf",
+                "日本語のテキスト、句読点。한국어", "😀 🎉 👍🏽 👨‍👩‍👧‍👦 🏳️‍🌈", "a\u00a0b\u3000c\u2028d\u0085e\u200bf", "a\u0085\u0085b a\u3000\u3000b a\u200b\u200bb  \u2003x",
                 "<|im_start|>user\nhi<|im_end|>\n", "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nok",
                 "<tool_call>{\"name\": \"f\"}</tool_call>", "<|begin_of_text|><|begin_of_text|>x<|endoftext|>",
                 "<|im_start<|im_end|>|>", " inconceivable inconceivable Supercalifragilistic", "def f(x):\n    return x  # ok\n",
