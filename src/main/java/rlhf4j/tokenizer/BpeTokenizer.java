@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.text.Normalizer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -19,7 +20,13 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Byte-level BPE tokenizer (GPT-2 style): trains merges from a corpus, encodes text and bytes to token ids,
- * decodes ids back, and reads/writes the Hugging Face {@code tokenizer.json} format.
+ * decodes ids back, and reads/writes the Hugging Face {@code tokenizer.json} format: GPT-2's, and the Llama-3 and
+ * Qwen2 kind (a {@code Split} regex before byte-level BPE, optional NFC, {@code ignore_merges}; see
+ * {@link EncodingRules}).
+ *
+ * <p>Added tokens (a file's {@code added_tokens}) are matched whole in text by {@link #encodeWithSpecials} and
+ * never split by BPE. Most are special tokens; a file may also add plain ones ({@code "special": false}, as
+ * Qwen2's {@code <tool_call>}), which decoding keeps even when it skips special tokens.
  *
  * <p>Id layout of trained and {@link #byteLevel} tokenizers: the k special tokens take 0..k-1, the 256
  * byte tokens k..k+255 (in byte order), merged tokens follow in merge order. A loaded file may use any
@@ -30,34 +37,69 @@ public final class BpeTokenizer {
     private static final int MAX_CACHED_PIECE = 256;
 
     private final byte[][] tokenBytes;
+    /** Per id, the added token's text, or null for an ordinary (BPE) token. */
     private final String[] specialText;
-    private final List<String> specials;
+    /** Per id, whether it is a special token; false for ordinary tokens and plain added tokens. */
+    private final boolean[] special;
+    /** The added tokens, in id order. */
+    private final List<String> added;
     private final Map<String, Integer> specialIds;
     private final int[] byteIds;
     private final int[][] merges;
     private final PairMap ranks;
+    private final EncodingRules rules;
+    /** For ignore_merges: each ordinary token's bytes (as ISO-8859-1 text) to its id; empty otherwise. */
+    private final Map<String, Integer> wholeTokens;
     private final String fingerprint;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     /**
+     * A tokenizer with GPT-2's rules whose added tokens are all special.
+     *
      * @param tokenBytes  per id, the token's bytes (for a special token: its UTF-8 text)
      * @param specialText per id, the special token's text, or null for an ordinary token
      * @param merges      in rank order, {left id, right id, result id}
      * @throws IllegalArgumentException when the parts are inconsistent
      */
     BpeTokenizer(byte[][] tokenBytes, String[] specialText, int[][] merges) {
-        if (tokenBytes.length != specialText.length) {
+        this(tokenBytes, specialText, allAdded(specialText), merges, EncodingRules.GPT2);
+    }
+
+    /**
+     * @param addedText per id, the added token's text, or null for an ordinary token
+     * @param special   per id, whether the added token there is special (false for ordinary tokens)
+     * @param rules     what happens to text before BPE
+     * @throws IllegalArgumentException when the parts are inconsistent
+     */
+    BpeTokenizer(byte[][] tokenBytes, String[] addedText, boolean[] special, int[][] merges, EncodingRules rules) {
+        if (tokenBytes.length != addedText.length || tokenBytes.length != special.length) {
             throw new IllegalArgumentException("token bytes and special flags differ in length");
         }
         this.tokenBytes = tokenBytes.clone();
-        this.specialText = specialText.clone();
+        this.specialText = addedText.clone();
+        this.special = special.clone();
+        for (int id = 0; id < special.length; id++) {
+            if (this.special[id] && this.specialText[id] == null) {
+                throw new IllegalArgumentException("token " + id + " is special but not an added token");
+            }
+        }
         this.merges = merges.clone();
+        this.rules = rules;
         this.specialIds = indexSpecials(this.specialText);
-        this.specials = listSpecials(this.specialText);
+        this.added = listSpecials(this.specialText);
         this.byteIds = indexBytes(this.tokenBytes, this.specialText);
         checkUniqueStrings();
         this.ranks = indexMerges();
+        this.wholeTokens = rules.ignoreMerges() ? indexWholeTokens() : Map.of();
         this.fingerprint = computeFingerprint();
+    }
+
+    private static boolean[] allAdded(String[] addedText) {
+        boolean[] special = new boolean[addedText.length];
+        for (int id = 0; id < addedText.length; id++) {
+            special[id] = addedText[id] != null;
+        }
+        return special;
     }
 
     // ---------------------------------------------------------------- construction
@@ -88,7 +130,10 @@ public final class BpeTokenizer {
     }
 
     /**
-     * Reads a Hugging Face tokenizer.json holding a byte-level BPE model (as written by {@link #save}).
+     * Reads a Hugging Face tokenizer.json holding a byte-level BPE model: as written by {@link #save}, as GPT-2
+     * ships it, or as Llama-3, Qwen2 and models built on them (SmolLM2, Llama-3.2) ship it. Anything in the file
+     * this tokenizer would not reproduce exactly (another normalizer, pre-tokenizer or model type, byte fallback,
+     * added tokens that strip spaces) is refused rather than approximated.
      *
      * @throws rlhf4j.io.DataException when the file cannot be read or is not such a tokenizer
      */
@@ -112,11 +157,13 @@ public final class BpeTokenizer {
         }
         byte[][] bytes = Arrays.copyOf(tokenBytes, tokenBytes.length + missing.size());
         String[] text = Arrays.copyOf(specialText, specialText.length + missing.size());
+        boolean[] isSpecial = Arrays.copyOf(special, special.length + missing.size());
         for (int i = 0; i < missing.size(); i++) {
             bytes[tokenBytes.length + i] = missing.get(i).getBytes(StandardCharsets.UTF_8);
             text[tokenBytes.length + i] = missing.get(i);
+            isSpecial[tokenBytes.length + i] = true;
         }
-        return new BpeTokenizer(bytes, text, merges);
+        return new BpeTokenizer(bytes, text, isSpecial, merges, rules);
     }
 
     /**
@@ -173,32 +220,36 @@ public final class BpeTokenizer {
     /** Encodes plain text: special-token strings are encoded as ordinary text. */
     public int[] encode(String text) {
         IntList out = new IntList(text.length() / 3 + 16);
-        encodeInto(text, out);
+        encodeInto(normalize(text), out);
         return out.toArray();
     }
 
-    /** Encodes text, emitting the id of each exact occurrence of a special token's string. */
+    /**
+     * Encodes text, emitting the id of each exact occurrence of an added token's string (special or not), as
+     * Hugging Face's {@code encode(text, add_special_tokens=False)} does: the earliest occurrence first, the
+     * longest on a tie; the text between them is normalized and encoded.
+     */
     public int[] encodeWithSpecials(String text) {
         IntList out = new IntList(text.length() / 3 + 16);
-        int[] next = new int[specials.size()];
+        int[] next = new int[added.size()];
         Arrays.fill(next, -2);
         int pos = 0;
         while (pos < text.length()) {
             int found = nextSpecial(text, pos, next);
             int start = found < 0 ? text.length() : next[found];
-            encodeInto(text.substring(pos, start), out);
+            encodeInto(normalize(text.substring(pos, start)), out);
             if (found < 0) {
                 break;
             }
-            out.add(specialIds.get(specials.get(found)));
-            pos = start + specials.get(found).length();
+            out.add(specialIds.get(added.get(found)));
+            pos = start + added.get(found).length();
         }
         return out.toArray();
     }
 
     /**
-     * Encodes arbitrary bytes: well-formed UTF-8 runs like {@link #encode}, each other byte as its byte
-     * token. {@code decodeBytes(encodeBytes(b))} equals b for every array.
+     * Encodes arbitrary bytes: well-formed UTF-8 runs like {@link #encode} but never normalized, each other byte
+     * as its byte token. {@code decodeBytes(encodeBytes(b))} equals b for every array.
      */
     public int[] encodeBytes(byte[] bytes) {
         IntList out = new IntList(bytes.length / 3 + 16);
@@ -227,21 +278,26 @@ public final class BpeTokenizer {
         int best = -1;
         for (int s = 0; s < next.length; s++) {
             if (next[s] == -2 || (next[s] >= 0 && next[s] < pos)) {
-                next[s] = text.indexOf(specials.get(s), pos);
+                next[s] = text.indexOf(added.get(s), pos);
             }
             if (next[s] < 0) {
                 continue;
             }
             if (best < 0 || next[s] < next[best]
-                    || (next[s] == next[best] && specials.get(s).length() > specials.get(best).length())) {
+                    || (next[s] == next[best] && added.get(s).length() > added.get(best).length())) {
                 best = s;
             }
         }
         return best;
     }
 
+    /** NFC when the tokenizer's normalizer asks for it (Qwen2); the text itself otherwise. */
+    private String normalize(String text) {
+        return rules.nfc() ? Normalizer.normalize(text, Normalizer.Form.NFC) : text;
+    }
+
     private void encodeInto(String text, IntList out) {
-        PreTokenizer.split(text, (t, start, end) -> out.addAll(encodePiece(t.substring(start, end))));
+        rules.preTokenizer().pieces(text, (t, start, end) -> out.addAll(encodePiece(t.substring(start, end))));
     }
 
     private int[] encodePiece(String piece) {
@@ -250,6 +306,10 @@ public final class BpeTokenizer {
             return cached;
         }
         byte[] bytes = piece.getBytes(StandardCharsets.UTF_8);
+        Integer whole = wholeTokens.isEmpty() ? null : wholeTokens.get(new String(bytes, StandardCharsets.ISO_8859_1));
+        if (whole != null) {
+            return new int[] {whole}; // ignore_merges: Hugging Face looks the piece up before merging
+        }
         int[] ids = new int[bytes.length];
         for (int i = 0; i < bytes.length; i++) {
             ids[i] = byteIds[bytes[i] & 0xFF];
@@ -326,7 +386,7 @@ public final class BpeTokenizer {
         return decode(ids, false);
     }
 
-    /** Decodes to text, leaving special tokens out when skipSpecials is set. */
+    /** Decodes to text, leaving special tokens (not plain added ones) out when skipSpecials is set. */
     public String decode(int[] ids, boolean skipSpecials) {
         return new String(bytes(ids, skipSpecials), StandardCharsets.UTF_8);
     }
@@ -340,14 +400,14 @@ public final class BpeTokenizer {
         int length = 0;
         for (int id : ids) {
             checkId(id);
-            if (!(skipSpecials && specialText[id] != null)) {
+            if (!(skipSpecials && special[id])) {
                 length += tokenBytes[id].length;
             }
         }
         byte[] out = new byte[length];
         int pos = 0;
         for (int id : ids) {
-            if (!(skipSpecials && specialText[id] != null)) {
+            if (!(skipSpecials && special[id])) {
                 byte[] b = tokenBytes[id];
                 System.arraycopy(b, 0, out, pos, b.length);
                 pos += b.length;
@@ -372,9 +432,9 @@ public final class BpeTokenizer {
     }
 
     /**
-     * The id of a special token.
+     * The id of an added token (special or plain).
      *
-     * @throws IllegalArgumentException when token is not one of this tokenizer's special tokens
+     * @throws IllegalArgumentException when token is not one of this tokenizer's added tokens
      */
     public int id(String token) {
         Integer id = specialIds.get(token);
@@ -384,14 +444,32 @@ public final class BpeTokenizer {
         return id;
     }
 
-    /** Whether the id is a special token (false for ids out of range). */
+    /** Whether the id is a special token (false for ids out of range and for plain added tokens). */
     public boolean isSpecial(int id) {
-        return id >= 0 && id < specialText.length && specialText[id] != null;
+        return id >= 0 && id < special.length && special[id];
     }
 
     /** The special tokens, in id order. */
     public List<String> specialTokens() {
-        return specials;
+        if (added.stream().allMatch(t -> special[specialIds.get(t)])) {
+            return added;
+        }
+        return added.stream().filter(t -> special[specialIds.get(t)]).toList();
+    }
+
+    /** Whether the id is an added token, special or plain (false for ids out of range). */
+    public boolean isAdded(int id) {
+        return id >= 0 && id < specialText.length && specialText[id] != null;
+    }
+
+    /** Every added token, special or plain, in id order. */
+    public List<String> addedTokens() {
+        return added;
+    }
+
+    /** What happens to text before BPE (for writing the file). */
+    EncodingRules rules() {
+        return rules;
     }
 
     /** The token as written in tokenizer.json's vocab: GPT-2 byte-to-unicode string, or the special text. */
@@ -494,15 +572,32 @@ public final class BpeTokenizer {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             StringBuilder text = new StringBuilder("rlhf4j-bpe-v1\n");
             for (int id = 0; id < tokenBytes.length; id++) {
-                text.append(specialText[id] != null ? "S " : "T ").append(tokenString(id)).append('\n');
+                text.append(special[id] ? "S " : specialText[id] != null ? "A " : "T ").append(tokenString(id))
+                        .append('\n');
             }
             for (int[] m : merges) {
                 text.append("M ").append(m[0]).append(' ').append(m[1]).append(' ').append(m[2]).append('\n');
+            }
+            if (!rules.isGpt2()) { // GPT-2's rules add nothing, so fingerprints from before they existed still hold
+                String regex = rules.preTokenizer().hfRegex();
+                text.append("P ").append(regex == null ? "gpt2" : regex).append('\n');
+                text.append("N ").append(rules.nfc() ? "NFC" : "none").append('\n');
+                text.append("I ").append(rules.ignoreMerges()).append('\n');
             }
             return HexFormat.of().formatHex(sha.digest(text.toString().getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 unavailable", e);
         }
+    }
+
+    private Map<String, Integer> indexWholeTokens() {
+        Map<String, Integer> map = new HashMap<>();
+        for (int id = 0; id < tokenBytes.length; id++) {
+            if (specialText[id] == null) {
+                map.put(new String(tokenBytes[id], StandardCharsets.ISO_8859_1), id);
+            }
+        }
+        return map;
     }
 
     private static byte[] concat(byte[] x, byte[] y) {

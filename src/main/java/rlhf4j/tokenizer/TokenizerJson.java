@@ -24,9 +24,11 @@ import java.util.Map;
 import rlhf4j.io.DataException;
 
 /**
- * Reads and writes {@link BpeTokenizer}s as Hugging Face {@code tokenizer.json}: a byte-level BPE model
- * with ByteLevel pre-tokenizer, post-processor and decoder; special tokens are the added tokens. Keys are
- * written in a fixed order. Merges are read as "a b" strings or as [a, b] arrays.
+ * Reads and writes {@link BpeTokenizer}s as Hugging Face {@code tokenizer.json}: a byte-level BPE model with a
+ * ByteLevel decoder, and either GPT-2's ByteLevel pre-tokenizer or, as Llama-3 and Qwen2 ship, a {@code Sequence}
+ * of a {@code Split} regex and a ByteLevel that does not split again, with an optional NFC normalizer and
+ * {@code ignore_merges}. Added tokens become the tokenizer's special (or plain added) tokens. Keys are written in
+ * a fixed order. Merges are read as "a b" strings or as [a, b] arrays.
  */
 final class TokenizerJson {
     private static final JsonMapper MAPPER = JsonMapper.builder()
@@ -64,8 +66,26 @@ final class TokenizerJson {
         root.putNull("truncation");
         root.putNull("padding");
         root.set("added_tokens", addedTokens(tok));
-        root.putNull("normalizer");
-        root.set("pre_tokenizer", byteLevel(false, true));
+        EncodingRules rules = tok.rules();
+        if (rules.nfc()) {
+            root.putObject("normalizer").put("type", "NFC");
+        } else {
+            root.putNull("normalizer");
+        }
+        String regex = rules.preTokenizer().hfRegex();
+        if (regex == null) {
+            root.set("pre_tokenizer", byteLevel(false, true));
+        } else {
+            ObjectNode sequence = root.putObject("pre_tokenizer");
+            sequence.put("type", "Sequence");
+            ArrayNode steps = sequence.putArray("pretokenizers");
+            ObjectNode split = steps.addObject();
+            split.put("type", "Split");
+            split.putObject("pattern").put("Regex", regex);
+            split.put("behavior", "Isolated");
+            split.put("invert", false);
+            steps.add(byteLevel(false, false).put("use_regex", false));
+        }
         root.set("post_processor", byteLevel(true, false));
         root.set("decoder", byteLevel(true, true));
         root.set("model", model(tok));
@@ -74,7 +94,7 @@ final class TokenizerJson {
 
     private static ArrayNode addedTokens(BpeTokenizer tok) {
         ArrayNode added = NODES.arrayNode();
-        for (String s : tok.specialTokens()) {
+        for (String s : tok.addedTokens()) {
             ObjectNode t = added.addObject();
             t.put("id", tok.id(s));
             t.put("content", s);
@@ -82,7 +102,7 @@ final class TokenizerJson {
             t.put("lstrip", false);
             t.put("rstrip", false);
             t.put("normalized", false);
-            t.put("special", true);
+            t.put("special", tok.isSpecial(tok.id(s)));
         }
         return added;
     }
@@ -105,7 +125,7 @@ final class TokenizerJson {
         model.putNull("end_of_word_suffix");
         model.put("fuse_unk", false);
         model.put("byte_fallback", false);
-        model.put("ignore_merges", false);
+        model.put("ignore_merges", tok.rules().ignoreMerges());
         ObjectNode vocab = model.putObject("vocab");
         for (int id = 0; id < tok.vocabSize(); id++) {
             vocab.put(tok.tokenString(id), id);
@@ -208,6 +228,9 @@ final class TokenizerJson {
         private final Map<String, Integer> ids = new HashMap<>();
         private final List<String> strings = new ArrayList<>();
         private final List<Boolean> special = new ArrayList<>();
+        /** Per id, whether an added token there has "special": false. */
+        private final List<Boolean> plain = new ArrayList<>();
+        private boolean nfc;
         private int idLimit;
 
         Reader(Path file) {
@@ -217,25 +240,23 @@ final class TokenizerJson {
         BpeTokenizer read(JsonNode root) {
             JsonNode model = object(root, "model");
             checkType(model, "model", "BPE");
-            JsonNode normalizer = root.get("normalizer");
-            if (normalizer != null && !normalizer.isNull()) {
-                throw bad("normalizer " + quote(normalizer.path("type").asText("?")) + " is not supported: this "
-                        + "tokenizer would not apply it, and its ids would differ from the original's");
-            }
-            JsonNode pre = root.get("pre_tokenizer");
-            if (pre != null && !pre.isNull()) {
-                checkType(pre, "pre_tokenizer", "ByteLevel");
-                if (pre.path("add_prefix_space").asBoolean(false)) {
-                    throw bad("pre_tokenizer.add_prefix_space true is not supported (GPT-2's is false): the ids "
-                            + "would differ from the original's");
-                }
-                if (pre.has("use_regex") && !pre.path("use_regex").asBoolean(true)) {
-                    throw bad("pre_tokenizer.use_regex false is not supported (GPT-2's splitting is always applied "
-                            + "here): the ids would differ from the original's");
-                }
+            nfc = readNormalizer(root.get("normalizer"));
+            PreTokenizer preTokenizer = readPreTokenizer(root.get("pre_tokenizer"));
+            JsonNode decoder = root.get("decoder");
+            if (decoder != null && !decoder.isNull()) {
+                checkType(decoder, "decoder", "ByteLevel");
             }
             checkNoAffix(model, "continuing_subword_prefix");
             checkNoAffix(model, "end_of_word_suffix");
+            if (model.path("byte_fallback").asBoolean(false)) {
+                throw bad("model.byte_fallback true is not supported: a byte-level BPE has no unknown bytes to fall "
+                        + "back from (SentencePiece-style files such as Llama-2's and TinyLlama's are not read here)");
+            }
+            JsonNode dropout = model.get("dropout");
+            if (dropout != null && !dropout.isNull() && dropout.asDouble() != 0) {
+                throw bad("model.dropout " + dropout + " is not supported: BPE dropout makes encoding random");
+            }
+            boolean ignoreMerges = model.path("ignore_merges").asBoolean(false);
             JsonNode added = root.get("added_tokens");
             idLimit = object(model, "vocab").size() + (added == null ? 0 : added.size());
             readVocab(object(model, "vocab"));
@@ -243,10 +264,12 @@ final class TokenizerJson {
             checkDense();
             byte[][] tokenBytes = new byte[strings.size()][];
             String[] specialText = new String[strings.size()];
+            boolean[] isSpecial = new boolean[strings.size()];
             for (int id = 0; id < strings.size(); id++) {
                 String s = strings.get(id);
                 if (special.get(id)) {
                     specialText[id] = s;
+                    isSpecial[id] = !plain.get(id);
                     tokenBytes[id] = s.getBytes(StandardCharsets.UTF_8);
                 } else {
                     tokenBytes[id] = ByteUnicode.decode(s);
@@ -257,9 +280,86 @@ final class TokenizerJson {
             }
             int[][] merges = readMerges(model.get("merges"));
             try {
-                return new BpeTokenizer(tokenBytes, specialText, merges);
+                return new BpeTokenizer(tokenBytes, specialText, isSpecial, merges,
+                        new EncodingRules(preTokenizer, nfc, ignoreMerges));
             } catch (IllegalArgumentException e) {
                 throw bad(e.getMessage());
+            }
+        }
+
+        /** Whether the normalizer is NFC: none and NFC (Qwen2's) are what is reproduced here. */
+        private boolean readNormalizer(JsonNode normalizer) {
+            if (normalizer == null || normalizer.isNull()) {
+                return false;
+            }
+            String type = normalizer.path("type").asText("?");
+            if (type.equals("NFC")) {
+                return true;
+            }
+            if (type.equals("Sequence") && normalizer.path("normalizers").size() == 1
+                    && normalizer.path("normalizers").get(0).path("type").asText().equals("NFC")) {
+                return true;
+            }
+            throw bad("normalizer " + quote(type) + " is not supported (only none or NFC): this tokenizer would not "
+                    + "apply it, and its ids would differ from the original's");
+        }
+
+        /**
+         * GPT-2's ByteLevel (splitting with its built-in regex), or Llama-3/Qwen2's Sequence of a Split on a regex
+         * (each match a piece, the text between matches too) then a ByteLevel that only maps bytes.
+         */
+        private PreTokenizer readPreTokenizer(JsonNode pre) {
+            if (pre == null || pre.isNull()) {
+                return PreTokenizer.GPT2;
+            }
+            String type = pre.path("type").asText("?");
+            if (type.equals("ByteLevel")) {
+                checkNoPrefixSpace(pre, "pre_tokenizer");
+                if (pre.has("use_regex") && !pre.path("use_regex").asBoolean(true)) {
+                    throw bad("pre_tokenizer.use_regex false without a Split before it is not supported: the whole "
+                            + "text would be one piece");
+                }
+                return PreTokenizer.GPT2;
+            }
+            if (!type.equals("Sequence")) {
+                throw bad("pre_tokenizer.type is " + quote(type) + ", only ByteLevel or a Sequence of Split and "
+                        + "ByteLevel (as Llama-3 and Qwen2 have) is supported");
+            }
+            JsonNode steps = pre.path("pretokenizers");
+            if (steps.size() != 2 || !steps.get(0).path("type").asText().equals("Split")
+                    || !steps.get(1).path("type").asText().equals("ByteLevel")) {
+                throw bad("pre_tokenizer: only a Sequence of exactly [Split, ByteLevel] is supported");
+            }
+            JsonNode split = steps.get(0);
+            JsonNode regex = split.path("pattern").get("Regex");
+            if (regex == null || !regex.isTextual()) {
+                throw bad("pre_tokenizer.pretokenizers[0].pattern must be {\"Regex\": ...} (a String pattern is "
+                        + "not supported)");
+            }
+            if (!split.path("behavior").asText().equals("Isolated")) {
+                throw bad("pre_tokenizer.pretokenizers[0].behavior " + split.path("behavior")
+                        + " is not supported, only \"Isolated\"");
+            }
+            if (split.path("invert").asBoolean(false)) {
+                throw bad("pre_tokenizer.pretokenizers[0].invert true is not supported");
+            }
+            JsonNode byteLevel = steps.get(1);
+            checkNoPrefixSpace(byteLevel, "pre_tokenizer.pretokenizers[1]");
+            if (byteLevel.path("use_regex").asBoolean(true)) {
+                throw bad("pre_tokenizer.pretokenizers[1].use_regex true after a Split is not supported: "
+                        + "GPT-2's regex would split the pieces again");
+            }
+            try {
+                return PreTokenizer.fromRegex(regex.asText());
+            } catch (IllegalArgumentException e) {
+                throw bad("pre_tokenizer.pretokenizers[0]: " + e.getMessage());
+            }
+        }
+
+        private void checkNoPrefixSpace(JsonNode byteLevel, String where) {
+            if (byteLevel.path("add_prefix_space").asBoolean(false)) {
+                throw bad(where + ".add_prefix_space true is not supported (GPT-2's, Llama-3's and Qwen2's are "
+                        + "false): the ids would differ from the original's");
             }
         }
 
@@ -285,7 +385,19 @@ final class TokenizerJson {
                 if (content == null || !content.isTextual() || content.asText().isEmpty()) {
                     throw bad(where + ".content must be a non-empty string");
                 }
-                define(content.asText(), id(t.get("id"), where + ".id"), true);
+                for (String strip : List.of("lstrip", "rstrip", "single_word")) {
+                    if (t.path(strip).asBoolean(false)) {
+                        throw bad(where + " (" + quote(content.asText()) + ") has " + strip + " true, which is not "
+                                + "supported: matching it would take or need the spaces around it");
+                    }
+                }
+                if (nfc && t.path("normalized").asBoolean(false)) {
+                    throw bad(where + " (" + quote(content.asText()) + ") is matched after NFC (normalized true), "
+                            + "which is not supported");
+                }
+                int id = id(t.get("id"), where + ".id");
+                define(content.asText(), id, true);
+                plain.set(id, !t.path("special").asBoolean(true));
             }
         }
 
@@ -297,6 +409,7 @@ final class TokenizerJson {
             while (strings.size() <= id) {
                 strings.add(null);
                 special.add(false);
+                plain.add(false);
             }
             Integer previous = ids.get(s);
             if (previous != null && (!isSpecial || previous != id)) {
