@@ -1,9 +1,13 @@
 package rlhf4j.checkpoint;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.ChatTemplateSource;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /**
@@ -39,31 +43,57 @@ public final class HfTokenizerFiles {
         return CHAT_STAGES.contains(stage);
     }
 
-    /** {@code tokenizer_config.json}: special tokens, their ids, the chat template and the context length. */
+    /**
+     * {@code tokenizer_config.json}: added tokens, the special tokens, the chat template and the context length. An
+     * imported model's template ({@link BpeTokenizer#chatTemplate}) is written as it came, with the special tokens it
+     * was given; the project's ChatML otherwise.
+     */
     public static Map<String, Object> tokenizerConfig(BpeTokenizer tokenizer, int blockSize, String stage) {
+        ChatTemplateSource imported = tokenizer.chatTemplate();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("add_bos_token", false);
         m.put("add_eos_token", false);
         m.put("add_prefix_space", false);
         Map<String, Object> added = new LinkedHashMap<>();
-        for (String token : tokenizer.specialTokens()) {
+        for (String token : tokenizer.addedTokens()) {
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("content", token);
             t.put("lstrip", false);
             t.put("normalized", false);
             t.put("rstrip", false);
             t.put("single_word", false);
-            t.put("special", true);
+            t.put("special", tokenizer.isSpecial(tokenizer.id(token)));
             added.put(Integer.toString(tokenizer.id(token)), t);
         }
         m.put("added_tokens_decoder", added);
-        m.putAll(specialTokens(stage));
+        if (imported == null) {
+            m.putAll(specialTokens(stage));
+        } else {
+            for (String key : List.of("bos_token", "eos_token", "pad_token", "unk_token")) {
+                m.put(key, imported.specialTokens().get(key));
+            }
+            if (imported.specialTokens().get("pad_token") == null) {
+                m.put("pad_token", SpecialTokens.PAD);
+            }
+        }
         m.put("additional_special_tokens", List.of(SpecialTokens.IM_START, SpecialTokens.IM_END));
-        m.put("chat_template", CHAT_TEMPLATE);
+        m.put("chat_template", imported == null ? CHAT_TEMPLATE : imported.jinja());
         m.put("clean_up_tokenization_spaces", false);
         m.put("model_max_length", blockSize);
-        m.put("tokenizer_class", "GPT2Tokenizer");
+        m.put("tokenizer_class", imported == null ? "GPT2Tokenizer" : "PreTrainedTokenizerFast");
         return m;
+    }
+
+    /**
+     * The chat template a stage folder's {@code tokenizer_config.json} holds, for its tokenizer: null for the
+     * project's ChatML (the template this class writes), else the imported one it was written from.
+     */
+    public static ChatTemplateSource chatTemplate(BpeTokenizer tokenizer, Path tokenizerConfig) {
+        if (!Files.isRegularFile(tokenizerConfig)) {
+            return null;
+        }
+        ChatTemplateSource source = ChatTemplate.source(tokenizer, tokenizerConfig);
+        return source == null || source.jinja().equals(CHAT_TEMPLATE) ? null : source;
     }
 
     /** {@code special_tokens_map.json}. */
@@ -73,11 +103,11 @@ public final class HfTokenizerFiles {
         return m;
     }
 
-    /** {@code generation_config.json} of a chat stage: generation ends at the end-of-turn token. */
+    /** {@code generation_config.json} of a chat stage: generation ends at the chat template's end-of-turn token. */
     public static Map<String, Object> generationConfig(BpeTokenizer tokenizer) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("bos_token_id", tokenizer.id(SpecialTokens.ENDOFTEXT));
-        m.put("eos_token_id", tokenizer.id(SpecialTokens.IM_END));
+        m.put("eos_token_id", ChatTemplate.of(tokenizer).endOfTurn());
         m.put("pad_token_id", tokenizer.id(SpecialTokens.PAD));
         return m;
     }

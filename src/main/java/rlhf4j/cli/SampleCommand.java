@@ -68,7 +68,7 @@ final class SampleCommand implements Callable<Integer> {
         StageCheckpoint.Loaded ckpt = StageCheckpoint.loadToStartFrom(checkpoint);
         BpeTokenizer tok = ckpt.tokenizer();
         int eot = tok.id(SpecialTokens.ENDOFTEXT);
-        ChatTemplate template = new ChatTemplate(tok);
+        ChatTemplate template = ChatTemplate.of(tok);
         int[] start;
         if (chat) {
             start = template.renderPrompt(List.of(Message.user(prompt)));

@@ -86,7 +86,7 @@ public final class Evaluator {
                 items.add(new GenerationEval.Item(p.prompt(), p.reference()));
             }
         }
-        ChatTemplate template = new ChatTemplate(tokenizer);
+        ChatTemplate template = ChatTemplate.of(tokenizer);
         List<ChatTemplate.Rendered> rendered = new ArrayList<>();
         for (GenerationEval.Item item : items) {
             List<Message> conv = new ArrayList<>(item.prompt());

@@ -29,7 +29,7 @@ public final class GenerationEval {
 
     public static Result run(InferenceModel model, BpeTokenizer tokenizer, List<Item> items, int batchSize,
                              int maxNewTokens, Decoding decoding) {
-        ChatTemplate template = new ChatTemplate(tokenizer);
+        ChatTemplate template = ChatTemplate.of(tokenizer);
         int pad = tokenizer.id(SpecialTokens.PAD);
         List<Answer> answers = new ArrayList<>();
         double tokens = 0;

@@ -44,7 +44,7 @@ public final class RewardModel {
         }
         this.gpt = gpt;
         this.tokenizer = tokenizer;
-        this.template = new ChatTemplate(tokenizer);
+        this.template = ChatTemplate.of(tokenizer);
         this.norm = norm;
         this.pad = tokenizer.id(SpecialTokens.PAD);
     }

@@ -21,7 +21,7 @@ public final class RmReward implements RewardFunction {
 
     public RmReward(RewardModel model) {
         this.model = model;
-        this.endOfTurn = new ChatTemplate(model.tokenizer()).endOfTurn();
+        this.endOfTurn = ChatTemplate.of(model.tokenizer()).endOfTurn();
         this.newline = model.tokenizer().encode("\n");
     }
 

@@ -23,7 +23,7 @@ public final class RolloutGenerator {
     private final int pad;
 
     public RolloutGenerator(BpeTokenizer tokenizer) {
-        this.template = new ChatTemplate(tokenizer);
+        this.template = ChatTemplate.of(tokenizer);
         this.pad = tokenizer.id(SpecialTokens.PAD);
     }
 

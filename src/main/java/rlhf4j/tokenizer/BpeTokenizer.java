@@ -51,6 +51,8 @@ public final class BpeTokenizer {
     /** For ignore_merges: each ordinary token's bytes (as ISO-8859-1 text) to its id; empty otherwise. */
     private final Map<String, Integer> wholeTokens;
     private final String fingerprint;
+    /** The imported model's chat template (tokenizer_config.json's), or null for this project's ChatML. */
+    private final ChatTemplateSource chatTemplate;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     /**
@@ -92,6 +94,36 @@ public final class BpeTokenizer {
         this.ranks = indexMerges();
         this.wholeTokens = rules.ignoreMerges() ? indexWholeTokens() : Map.of();
         this.fingerprint = computeFingerprint();
+        this.chatTemplate = null;
+    }
+
+    /** {@code base} with another chat template (the tables are shared: both are immutable). */
+    private BpeTokenizer(BpeTokenizer base, ChatTemplateSource chatTemplate) {
+        this.tokenBytes = base.tokenBytes;
+        this.specialText = base.specialText;
+        this.special = base.special;
+        this.added = base.added;
+        this.specialIds = base.specialIds;
+        this.byteIds = base.byteIds;
+        this.merges = base.merges;
+        this.ranks = base.ranks;
+        this.rules = base.rules;
+        this.wholeTokens = base.wholeTokens;
+        this.fingerprint = base.fingerprint;
+        this.chatTemplate = chatTemplate;
+    }
+
+    /**
+     * This tokenizer with an imported model's chat template, which {@link ChatTemplate#of} then renders (as a
+     * Hugging Face tokenizer carries its {@code chat_template}); null for this project's ChatML.
+     */
+    public BpeTokenizer withChatTemplate(ChatTemplateSource template) {
+        return template == chatTemplate ? this : new BpeTokenizer(this, template);
+    }
+
+    /** The imported chat template, or null for this project's ChatML. */
+    public ChatTemplateSource chatTemplate() {
+        return chatTemplate;
     }
 
     private static boolean[] allAdded(String[] addedText) {
@@ -163,7 +195,7 @@ public final class BpeTokenizer {
             text[tokenBytes.length + i] = missing.get(i);
             isSpecial[tokenBytes.length + i] = true;
         }
-        return new BpeTokenizer(bytes, text, isSpecial, merges, rules);
+        return new BpeTokenizer(bytes, text, isSpecial, merges, rules).withChatTemplate(chatTemplate);
     }
 
     /**

@@ -22,7 +22,8 @@ import rlhf4j.tokenizer.jinja.TemplateError;
  * reward model, PPO prompts and {@code ./train sample --chat}: a prompt ends with the assistant's header and
  * generation stops at {@link #endOfTurn()}.
  *
- * <p>Two kinds. The project's own, ChatML, for models trained here ({@link #ChatTemplate(BpeTokenizer)}):
+ * <p>Two kinds, chosen by what the tokenizer carries ({@link #of}). The project's own, ChatML, for models trained
+ * here:
  * <pre>
  * &lt;|im_start|&gt;user\nCorrect this sentence: He go home.&lt;|im_end|&gt;\n
  * &lt;|im_start|&gt;assistant\nHe goes home.&lt;|im_end|&gt;\n
@@ -54,7 +55,7 @@ public final class ChatTemplate {
     private final Path source;
 
     /** The project's ChatML template; the tokenizer must have {@code <|im_start|>} and {@code <|im_end|>}. */
-    public ChatTemplate(BpeTokenizer tokenizer) {
+    private ChatTemplate(BpeTokenizer tokenizer) {
         this.tokenizer = tokenizer;
         this.imStart = tokenizer.id(SpecialTokens.IM_START);
         this.endOfTurn = tokenizer.id(SpecialTokens.IM_END);
@@ -84,16 +85,38 @@ public final class ChatTemplate {
      * The chat template of a Hugging Face tokenizer folder: its {@code chat_template.jinja} when there is one,
      * else the {@code chat_template} of {@code tokenizer_config.json} (the one named "default" when it lists
      * several), with the config's special tokens ({@code bos_token}, {@code eos_token}, ...) as the variables
-     * transformers gives it. ChatML ({@link #ChatTemplate(BpeTokenizer)}) when {@code tokenizerConfig} is null or
-     * names no template.
+     * transformers gives it. ChatML when {@code tokenizerConfig} is null or names no template.
      *
      * @throws DataException when the file cannot be read, its template cannot be parsed or rendered, or no
      *                       end-of-turn token follows an assistant message in it; or, for ChatML, when the
      *                       tokenizer lacks ChatML's tokens
      */
     public static ChatTemplate load(BpeTokenizer tokenizer, Path tokenizerConfig) {
+        return of(tokenizer.withChatTemplate(source(tokenizer, tokenizerConfig)));
+    }
+
+    /**
+     * The template {@code tokenizer} carries: an imported model's ({@link BpeTokenizer#chatTemplate}), or the
+     * project's ChatML.
+     *
+     * @throws DataException as {@link #load} does
+     */
+    public static ChatTemplate of(BpeTokenizer tokenizer) {
+        ChatTemplateSource imported = tokenizer.chatTemplate();
+        return imported == null ? new ChatTemplate(tokenizer)
+                : new ChatTemplate(tokenizer, imported.jinja(), imported.specialTokens(), imported.file());
+    }
+
+    /**
+     * The chat template a Hugging Face tokenizer folder gives ({@link #load}), without rendering it; null for the
+     * project's ChatML (no {@code tokenizerConfig}, or one naming no template, with the tokenizer holding ChatML's
+     * tokens).
+     *
+     * @throws DataException when the file cannot be read or names no template for a tokenizer without ChatML's tokens
+     */
+    public static ChatTemplateSource source(BpeTokenizer tokenizer, Path tokenizerConfig) {
         if (tokenizerConfig == null) {
-            return new ChatTemplate(tokenizer);
+            return null;
         }
         JsonNode config = readConfig(tokenizerConfig);
         Map<String, String> tokens = new LinkedHashMap<>();
@@ -106,7 +129,7 @@ public final class ChatTemplate {
         Path templateFile = tokenizerConfig.resolveSibling(TEMPLATE_FILE);
         if (Files.isRegularFile(templateFile)) {
             try {
-                return new ChatTemplate(tokenizer, Files.readString(templateFile, StandardCharsets.UTF_8), tokens,
+                return new ChatTemplateSource(Files.readString(templateFile, StandardCharsets.UTF_8), tokens,
                         templateFile);
             } catch (IOException e) {
                 throw new DataException(templateFile, "cannot read chat template: " + e);
@@ -114,14 +137,14 @@ public final class ChatTemplate {
         }
         String template = templateText(config.get("chat_template"), tokenizerConfig);
         if (template != null) {
-            return new ChatTemplate(tokenizer, template, tokens, tokenizerConfig);
+            return new ChatTemplateSource(template, tokens, tokenizerConfig);
         }
         if (!tokenizer.addedTokens().contains(SpecialTokens.IM_START)
                 || !tokenizer.addedTokens().contains(SpecialTokens.IM_END)) {
             throw new DataException(tokenizerConfig, "has no chat_template, and the tokenizer lacks "
                     + SpecialTokens.IM_START + " and " + SpecialTokens.IM_END + " for the default ChatML template");
         }
-        return new ChatTemplate(tokenizer);
+        return null;
     }
 
     /**

@@ -142,7 +142,7 @@ class HfFilesTest {
         for (int i = 0; i < texts.size(); i++) {
             assertArrayEquals(tok.encodeWithSpecials(texts.get(i)), ints(hf.get("ids").get(i)), texts.get(i));
         }
-        ChatTemplate template = new ChatTemplate(tok);
+        ChatTemplate template = ChatTemplate.of(tok);
         List<List<Message>> convs = conversations();
         for (int i = 0; i < convs.size(); i++) {
             List<Message> c = convs.get(i);

@@ -60,7 +60,7 @@ class LmScoresTest {
 
     @Test
     void maskedLossIsTheMeanOverEveryAnswerTokenAcrossBatches() {
-        ChatTemplate template = new ChatTemplate(TOK);
+        ChatTemplate template = ChatTemplate.of(TOK);
         List<ChatTemplate.Rendered> rows = new ArrayList<>();
         for (String[] c : new String[][] {{"Fix: he go", "He goes."}, {"Fix: a", "A longer answer here."},
             {"Fix: it are fine", "It is."}}) {

@@ -95,7 +95,7 @@ class ChatTemplateJinjaTest {
     @Test
     void withoutATemplateTheProjectsChatMlIsUnchanged() throws IOException {
         BpeTokenizer tok = BpeTokenizer.byteLevel(SpecialTokens.DEFAULT);
-        ChatTemplate chatMl = new ChatTemplate(tok);
+        ChatTemplate chatMl = ChatTemplate.of(tok);
         Path config = tmp.resolve("tokenizer_config.json");
         Files.writeString(config, "{\"eos_token\": \"<|im_end|>\"}");
         for (ChatTemplate t : List.of(ChatTemplate.load(tok, null), ChatTemplate.load(tok, config))) {

@@ -11,7 +11,7 @@ import rlhf4j.tokenizer.Message;
 /** The chat template's ids and loss mask, checked token by token on single- and multi-turn conversations. */
 class ChatTemplateTest {
     private final BpeTokenizer tok = BpeTokenizer.byteLevel(SpecialTokens.DEFAULT);
-    private final ChatTemplate template = new ChatTemplate(tok);
+    private final ChatTemplate template = ChatTemplate.of(tok);
     private final int start = tok.id(SpecialTokens.IM_START);
     private final int end = tok.id(SpecialTokens.IM_END);
 

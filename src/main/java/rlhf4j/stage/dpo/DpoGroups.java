@@ -31,7 +31,7 @@ record DpoGroups(List<Group> train, List<Group> val, int truncated, int tooLong,
     private static final int REFERENCE_ROWS = 32;
 
     static DpoGroups of(List<RankingExample> rows, BpeTokenizer tokenizer, Gpt reference, int pad, double valFraction) {
-        ChatTemplate template = new ChatTemplate(tokenizer);
+        ChatTemplate template = ChatTemplate.of(tokenizer);
         int blockSize = reference.spec().blockSize();
         List<Group> train = new ArrayList<>();
         List<Group> val = new ArrayList<>();

@@ -49,7 +49,7 @@ final class RmTask implements TrainingTask {
         this.data = data;
         this.cfg = cfg;
         this.pad = scorer.tokenizer().id(SpecialTokens.PAD);
-        this.endOfTurn = scorer.tokenizer().id(SpecialTokens.IM_END);
+        this.endOfTurn = ChatTemplate.of(scorer.tokenizer()).endOfTurn();
         this.gradient = new Rankings(data.train(), cfg.batchSize(), gpt.spec().blockSize(), pad, seed);
     }
 

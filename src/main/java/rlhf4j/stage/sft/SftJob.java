@@ -62,7 +62,7 @@ public final class SftJob {
         StageDir.checkBlockSize(config.model().blockSize(), base.spec(), previous != null ? dir : init);
         MemoryBudget.check(base.spec(), cfg.batchSize(), base.spec().blockSize(), "sft.batch_size");
         Path trainFile = TaskFiles.ensure(Path.of(cfg.data().train()), out);
-        ChatTemplate template = new ChatTemplate(base.tokenizer());
+        ChatTemplate template = ChatTemplate.of(base.tokenizer());
         RowSkips skips = new RowSkips(cfg.data().strict());
         List<SftExample> extraRows = new ArrayList<>();
         for (String f : cfg.data().trainExtra()) {

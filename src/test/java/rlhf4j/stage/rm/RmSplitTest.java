@@ -24,7 +24,7 @@ class RmSplitTest {
             rows.add(new SftExample(Path.of("x.jsonl"), i + 1,
                     List.of(Message.user("Correct this sentence: case " + i), Message.assistant("ok " + i))));
         }
-        ChatTemplate template = new ChatTemplate(BpeTokenizer.byteLevel(SpecialTokens.DEFAULT));
+        ChatTemplate template = ChatTemplate.of(BpeTokenizer.byteLevel(SpecialTokens.DEFAULT));
         SftExamples sft = SftExamples.of(rows, template, 64, 0.05);
         int sftVal = 0;
         int rmVal = 0;

@@ -27,7 +27,7 @@ class SftExamplesTest {
 
     @Test
     void extraRowsNeverValidate() {
-        ChatTemplate template = new ChatTemplate(BpeTokenizer.byteLevel(SpecialTokens.DEFAULT));
+        ChatTemplate template = ChatTemplate.of(BpeTokenizer.byteLevel(SpecialTokens.DEFAULT));
         List<SftExample> main = rows("main", 200);
         List<SftExample> extra = rows("extra", 300);
         SftExamples alone = SftExamples.of(main, template, 256, 0.3);

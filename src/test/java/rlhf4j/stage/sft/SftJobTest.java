@@ -183,7 +183,7 @@ class SftJobTest {
     @Test
     void maskedOutPromptTargetsDoNotChangeTheLoss() {
         BpeTokenizer tok = BpeTokenizer.byteLevel(SpecialTokens.DEFAULT);
-        ChatTemplate template = new ChatTemplate(tok);
+        ChatTemplate template = ChatTemplate.of(tok);
         ChatTemplate.Rendered r = template.render(List.of(Message.user("Fix it"), Message.assistant("Done")));
         Gpt gpt = Gpt.create(new GptSpec(1, 2, 8, 64, tok.vocabSize()), DataType.DOUBLE, 3, 0.3);
         ConversationBatch b = ConversationBatch.of(List.of(r), 64, tok.id(SpecialTokens.PAD));
