@@ -16,6 +16,7 @@ import rlhf4j.io.DataException;
 import rlhf4j.model.GptSpec;
 import rlhf4j.model.ParamNames;
 import rlhf4j.tokenizer.BpeTokenizer;
+import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.SpecialTokens;
 
 /**
@@ -62,18 +63,22 @@ public final class HfFolder {
                         + base.vocabSize() + " tokens");
             }
             LinkedHashMap<String, INDArray> params = modelTensors(dir, arch, spec);
-            BpeTokenizer tokenizer = base.withSpecialTokens(SpecialTokens.DEFAULT);
-            GptSpec grown = spec.withVocabSize(tokenizer.vocabSize());
-            if (grown.vocabSize() > spec.vocabSize()) {
+            BpeTokenizer grown = base.withSpecialTokens(SpecialTokens.DEFAULT);
+            Path tokenizerConfig = dir.resolve(HfTokenizerFiles.TOKENIZER_CONFIG);
+            BpeTokenizer tokenizer = grown.withChatTemplate(Files.isRegularFile(tokenizerConfig)
+                    ? ChatTemplate.source(grown, tokenizerConfig) : null);
+            ChatTemplate.of(tokenizer);                  // a template that cannot be rendered is refused here
+            GptSpec grownSpec = spec.withVocabSize(tokenizer.vocabSize());
+            if (grownSpec.vocabSize() > spec.vocabSize()) {
                 for (String table : spec.tiedHead() ? List.of(ParamNames.WTE) : List.of(ParamNames.WTE, ParamNames.LM_HEAD)) {
                     INDArray t = params.get(table);                                           // [V, C]
                     INDArray mean = t.mean(true, 0);                                          // [1, C]
-                    INDArray rows = mean.repeat(0, grown.vocabSize() - spec.vocabSize());     // [V' − V, C]
+                    INDArray rows = mean.repeat(0, grownSpec.vocabSize() - spec.vocabSize()); // [V' − V, C]
                     params.put(table, Nd4j.vstack(t, rows).dup('c'));                        // [V', C]
                 }
             }
             JsonNode state = Json.parse("{\"step\": 0, \"hf_folder\": " + Json.toString(dir.toString()) + "}");
-            return new StageCheckpoint.Loaded("hf-" + arch.modelType(), grown, params, tokenizer, state, new LinkedHashMap<>());
+            return new StageCheckpoint.Loaded("hf-" + arch.modelType(), grownSpec, params, tokenizer, state, new LinkedHashMap<>());
         } catch (IOException e) {
             throw new DataException(dir, "cannot read the Hugging Face folder: " + e.getMessage());
         }

@@ -231,7 +231,9 @@ public final class StageCheckpoint {
             JsonNode config = Json.readTree(dir.resolve(CONFIG));
             HfArchitecture arch = architecture(dir.resolve(CONFIG), config);
             GptSpec spec = arch.spec(dir.resolve(CONFIG), config);
-            BpeTokenizer tokenizer = BpeTokenizer.load(dir.resolve(TOKENIZER));
+            BpeTokenizer plain = BpeTokenizer.load(dir.resolve(TOKENIZER));
+            BpeTokenizer tokenizer = plain.withChatTemplate(HfTokenizerFiles.chatTemplate(plain,
+                    dir.resolve(HfTokenizerFiles.TOKENIZER_CONFIG)));
             for (String special : SpecialTokens.DEFAULT) {
                 try {
                     tokenizer.id(special);

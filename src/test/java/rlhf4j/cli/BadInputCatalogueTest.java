@@ -433,12 +433,18 @@ class BadInputCatalogueTest {
             }, dir -> List.of(dir.resolve("label") + ": is a label stage folder")),
             c("sample from a file", 3, dir -> new String[] {"sample", "--checkpoint",
                 write(dir, "model.bin", "x").toString(), "--prompt", "hi"}, dir -> List.of(dir.resolve("model.bin") + ": is a file")),
-            c("a Llama folder as a starting checkpoint", 3, dir -> {
+            c("a Llama folder whose config.json lacks its sizes", 3, dir -> {
                 Path llama = Files.createDirectories(dir.resolve("llama"));
                 write(llama, "config.json", "{\"model_type\": \"llama\", \"hidden_size\": 8}\n");
                 write(llama, "model.safetensors", "x");
                 return new String[] {"sample", "--checkpoint", llama.toString(), "--prompt", "hi"};
-            }, has("model_type 'llama'")),
+            }, dir -> List.of(dir.resolve("llama/config.json").toString(), "num_attention_heads")),
+            c("a Mamba folder as a starting checkpoint", 3, dir -> {
+                Path mamba = Files.createDirectories(dir.resolve("mamba"));
+                write(mamba, "config.json", "{\"model_type\": \"mamba\", \"hidden_size\": 8}\n");
+                write(mamba, "model.safetensors", "x");
+                return new String[] {"sample", "--checkpoint", mamba.toString(), "--prompt", "hi"};
+            }, has("model_type 'mamba'")),
             c("a lone surrogate in an sft row", 3, dir -> sft(write(dir, "s.jsonl", sftRows(4)
                 + "{\"prompt\": \"hi \\ud83d\", \"completion\": \"ok\"}\n")), dir -> List.of(dir.resolve("s.jsonl") + ":5:",
                 "\\uD83D")),

@@ -1,0 +1,247 @@
+package rlhf4j.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import rlhf4j.io.DataException;
+import rlhf4j.model.Bias;
+import rlhf4j.model.Engine;
+import rlhf4j.model.Gpt;
+import rlhf4j.model.GptSpec;
+import rlhf4j.model.HeadRequest;
+import rlhf4j.model.InferenceModel;
+import rlhf4j.model.KvCache;
+import rlhf4j.model.Mlp;
+import rlhf4j.model.Norm;
+import rlhf4j.model.TokenBatch;
+import rlhf4j.stage.pretrain.MicroRun;
+import rlhf4j.tokenizer.ChatTemplate;
+import rlhf4j.tokenizer.Message;
+
+/**
+ * Llama-family Hugging Face folders as starting points: {@code src/test/resources/hf-import/llama-tiny} (grouped-query
+ * attention, no biases, an untied head, rope_theta 500000, BF16 tensors in two shards with an index, a Llama-3-style
+ * tokenizer and the Llama-3.2 chat template) and {@code qwen2-tiny} (one key/value head, q/k/v biases, a tied head,
+ * F16, a Qwen2 tokenizer and the Qwen2.5 template), with random weights, written by {@code
+ * scripts/hf_llama_fixture.py} beside the logits of its own forward of each architecture ({@code
+ * scripts/hf_reference_logits.py}). The project reads them, gives those logits on both engines and through the KV
+ * cache, keeps their chat templates, and fine-tunes one through SFT, a reward model and PPO, writing every stage back
+ * in the same architecture.
+ */
+class HfLlamaImportTest {
+    private static Path fixture(String name) throws URISyntaxException {
+        return Path.of(HfLlamaImportTest.class.getResource("/hf-import/" + name + "/config.json").toURI()).getParent();
+    }
+
+    @Test
+    void readsLlamaAndQwen2FoldersAndComputesTheirLogits() throws Exception {
+        StageCheckpoint.Loaded llama = StageCheckpoint.loadToStartFrom(fixture("llama-tiny"));
+        GptSpec s = llama.spec();
+        assertEquals(List.of(Norm.RMSNORM, Mlp.SWIGLU, Bias.NONE), List.of(s.norm(), s.mlp(), s.bias()));
+        assertEquals(List.of(4, 2, 48, 256), List.of(s.nHead(), s.nKvHead(), s.mlpHidden(), s.blockSize()));
+        assertEquals(500_000.0, s.ropeTheta(), 0.0);
+        assertEquals(1e-5, s.rmsNormEpsilon(), 0.0);
+        assertFalse(s.tiedHead());
+        assertLogits(Json.readTree(fixture("llama-tiny").resolve("expected_logits.json")), llama, "llama");
+
+        StageCheckpoint.Loaded qwen = StageCheckpoint.loadToStartFrom(fixture("qwen2-tiny"));
+        assertEquals(List.of(Bias.QKV, true, 1), List.of(qwen.spec().bias(), qwen.spec().tiedHead(), qwen.spec().nKvHead()));
+        assertEquals(1e6, qwen.spec().ropeTheta(), 0.0);
+        assertLogits(Json.readTree(fixture("qwen2-tiny").resolve("expected_logits.json")), qwen, "qwen2");
+    }
+
+    @Test
+    void usesEachFoldersChatTemplate() throws Exception {
+        ChatTemplate llama = ChatTemplate.of(StageCheckpoint.loadToStartFrom(fixture("llama-tiny")).tokenizer());
+        ChatTemplate qwen = ChatTemplate.of(StageCheckpoint.loadToStartFrom(fixture("qwen2-tiny")).tokenizer());
+        assertEquals("<|eot_id|>", tokenText(fixture("llama-tiny"), llama.endOfTurn()));
+        assertEquals("<|im_end|>", tokenText(fixture("qwen2-tiny"), qwen.endOfTurn()));
+        List<Message> chat = List.of(new Message(Message.USER, "Repeat: the mill"), new Message(Message.ASSISTANT, "the mill"));
+        assertTrue(llama.text(chat, false).contains("<|start_header_id|>assistant<|end_header_id|>\n\nthe mill<|eot_id|>"));
+        assertTrue(qwen.text(chat, false).contains("<|im_start|>assistant\nthe mill<|im_end|>"));
+    }
+
+    private static String tokenText(Path folder, int id) throws IOException {
+        return StageCheckpoint.loadToStartFrom(folder).tokenizer().tokenString(id);
+    }
+
+    /** Settings this model would compute differently are refused by name; a broken shard index names the index. */
+    @Test
+    void refusesWhatItWouldComputeDifferently(@TempDir Path tmp) throws Exception {
+        Map<String, String> edits = new LinkedHashMap<>();
+        edits.put("rope_scaling", "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 32.0}");
+        edits.put("hidden_act", "\"hidden_act\": \"gelu\"");
+        edits.put("attention_bias", "\"attention_bias\": true");
+        edits.put("head_dim", "\"head_dim\": 16");
+        for (Map.Entry<String, String> e : edits.entrySet()) {
+            Path dir = copy(fixture("llama-tiny"), tmp.resolve(e.getKey()));
+            String config = Files.readString(dir.resolve("config.json"));
+            String key = "\"" + e.getKey() + "\"";
+            int at = config.indexOf(key);
+            int end = config.indexOf(",\n", at);
+            Files.writeString(dir.resolve("config.json"), config.substring(0, at) + e.getValue() + config.substring(end));
+            DataException ex = assertThrows(DataException.class, () -> StageCheckpoint.loadToStartFrom(dir), e.getKey());
+            assertTrue(ex.getMessage().contains(e.getKey()), ex.getMessage());
+        }
+        Path dir = copy(fixture("llama-tiny"), tmp.resolve("shard"));
+        Files.delete(dir.resolve("model-00002-of-00002.safetensors"));
+        DataException ex = assertThrows(DataException.class, () -> StageCheckpoint.loadToStartFrom(dir));
+        assertTrue(ex.getMessage().contains("model.safetensors.index.json") && ex.getMessage().contains("missing"),
+                ex.getMessage());
+    }
+
+    /** SFT, a reward model and PPO from the Llama folder; every stage folder says Llama and keeps the template. */
+    @Test
+    void fineTunesThroughSftRmAndPpoAndWritesLlamaBack(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("sft.jsonl");
+        StringBuilder sb = new StringBuilder();
+        for (String w : new String[] {"river", "mill", "bridge", "water", "grain", "stone", "wheel", "cart"}) {
+            sb.append("{\"prompt\": \"Repeat: the ").append(w).append("\", \"completion\": \"the ").append(w)
+                    .append("\"}\n");
+        }
+        Files.writeString(data, sb.toString());
+        MicroRun run = new MicroRun(tmp);
+        Path llama = fixture("llama-tiny");
+        MicroRun.Result r = run.train("sft", "--config", run.config.toString(), "--set", "sft.init_from=" + llama,
+                "--set", "model.block_size=160", "--set", "sft.data.train=" + data, "--set", "sft.data.val_fraction=0.25",
+                "--set", "sft.data.test=", "--set", "sft.batch_size=2", "--set", "sft.max_steps=3",
+                "--set", "sft.eval_every=3", "--set", "sft.eval_examples=2", "--set", "sft.max_new_tokens=4");
+        assertEquals(0, r.code(), r.err());
+        Path sft = tmp.resolve("ckpt/micro/sft");
+        JsonNode config = Json.readTree(sft.resolve(StageCheckpoint.CONFIG));
+        assertEquals("llama", config.get("model_type").asText());
+        assertEquals("LlamaForCausalLM", config.get("architectures").get(0).asText());
+        assertTrue(Files.exists(sft.resolve("model-00001-of-00001.safetensors")) || Files.exists(sft.resolve("model.safetensors")));
+        JsonNode tokenizerConfig = Json.readTree(sft.resolve(HfTokenizerFiles.TOKENIZER_CONFIG));
+        assertEquals(Json.readTree(llama.resolve("tokenizer_config.json")).get("chat_template").asText(),
+                tokenizerConfig.get("chat_template").asText(), "the imported template is written back as it came");
+        StageCheckpoint.Loaded tuned = StageCheckpoint.load(sft);
+        assertEquals("<|eot_id|>", tuned.tokenizer().tokenString(ChatTemplate.of(tuned.tokenizer()).endOfTurn()));
+        assertEquals(ChatTemplate.of(tuned.tokenizer()).endOfTurn(),
+                Json.readTree(sft.resolve(HfTokenizerFiles.GENERATION_CONFIG)).get("eos_token_id").asInt());
+        assertFalse(tuned.spec().tiedHead());
+        assertEquals(2, tuned.spec().nKvHead());
+        referenceAgrees(tmp, sft, tuned);
+        MicroRun.Result sample = run.train("sample", "--checkpoint", sft.toString(), "--prompt", "Repeat: the mill",
+                "--chat", "--max-new-tokens", "4");
+        assertEquals(0, sample.code(), sample.err());
+
+        StringBuilder prefs = new StringBuilder();
+        StringBuilder prompts = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            prefs.append("{\"prompt\": \"Say a word ").append(i).append("\", \"chosen\": \"yes ").append(i)
+                    .append("\", \"rejected\": \"no\"}\n");
+            prompts.append("{\"prompt\": \"Say a word ").append(i).append("\"}\n");
+        }
+        Path prefFile = Files.writeString(tmp.resolve("prefs.jsonl"), prefs.toString());
+        Path promptFile = Files.writeString(tmp.resolve("prompts.jsonl"), prompts.toString());
+        MicroRun.Result rm = run.train("rm", "--config", run.config.toString(), "--set", "model.block_size=160",
+                "--set", "rm.init_from=" + sft, "--set", "rm.data.train=" + prefFile, "--set", "rm.data.from_label=false",
+                "--set", "rm.data.val_fraction=0.25", "--set", "rm.data.test=", "--set", "rm.batch_size=2",
+                "--set", "rm.max_steps=2", "--set", "rm.eval_every=2", "--set", "rm.eval_pairs=2");
+        assertEquals(0, rm.code(), rm.err());
+        assertEquals("LlamaForSequenceClassification", Json.readTree(tmp.resolve("ckpt/micro/rm")
+                .resolve(StageCheckpoint.CONFIG)).get("architectures").get(0).asText());
+        MicroRun.Result ppo = run.train("ppo", "--config", run.config.toString(), "--set", "model.block_size=160",
+                "--set", "ppo.init_from=" + sft, "--set", "ppo.reward_model=" + tmp.resolve("ckpt/micro/rm"),
+                "--set", "ppo.data.prompts=" + promptFile, "--set", "ppo.data.val_fraction=0.25", "--set", "ppo.data.test=",
+                "--set", "ppo.batch_size=2", "--set", "ppo.num_mini_batches=1", "--set", "ppo.ppo_epochs=1",
+                "--set", "ppo.max_new_tokens=4", "--set", "ppo.max_steps=2", "--set", "ppo.eval_every=2",
+                "--set", "ppo.eval_prompts=2", "--set", "ppo.checkpoint_every=2");
+        assertEquals(0, ppo.code(), ppo.err());
+        Path ppoDir = tmp.resolve("ckpt/micro/ppo");
+        assertEquals("llama", Json.readTree(ppoDir.resolve(StageCheckpoint.CONFIG)).get("model_type").asText());
+        StageCheckpoint.Loaded policy = StageCheckpoint.load(ppoDir);
+        assertEquals(tuned.spec(), policy.spec());
+        referenceAgrees(tmp, ppoDir, policy);
+    }
+
+    /** Where /usr/bin/python3 has torch: the reference forward of the written folder gives this project's logits. */
+    private static void referenceAgrees(Path tmp, Path dir, StageCheckpoint.Loaded loaded) throws Exception {
+        if (!hasTorch()) {
+            return;
+        }
+        int[] tokens = loaded.tokenizer().encode("Repeat: the mill");
+        Path out = tmp.resolve(dir.getFileName() + "-reference.json");
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "scripts/hf_reference_logits.py", dir.toString(),
+                out.toString(), String.join(",", java.util.Arrays.stream(tokens).mapToObj(String::valueOf).toList())));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0, log);
+        assertLogits(Json.readTree(out), loaded, dir.getFileName() + " against the reference");
+    }
+
+    private static boolean hasTorch() {
+        try {
+            Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    /** Logits of the expected tokens on both engines and the KV cache against the expected rows (their columns). */
+    private static void assertLogits(JsonNode expected, StageCheckpoint.Loaded loaded, String what) {
+        JsonNode ids = expected.get("tokens");
+        int[] tokens = new int[ids.size()];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = ids.get(i).asInt();
+        }
+        TokenBatch batch = TokenBatch.causal(new int[][] {tokens});
+        HeadRequest request = HeadRequest.lm(new int[tokens.length]).withLogits();
+        for (Engine engine : Engine.values()) {
+            Gpt gpt = new Gpt(loaded.spec(), copy(loaded.params()), engine);
+            compare(expected, gpt.forward(request, batch).logits(), what + ", " + engine + " engine");
+        }
+        InferenceModel decoder = new Gpt(loaded.spec(), copy(loaded.params())).decoder();
+        KvCache cache = decoder.newCache(1, tokens.length);
+        List<double[]> rows = new ArrayList<>();
+        for (int t = 0; t < tokens.length; t++) {
+            rows.add(decoder.forward(cache, 1, new int[] {tokens[t]}, new int[] {t}, new int[] {1}).getRow(0)
+                    .toDoubleVector());
+        }
+        compare(expected, Nd4j.createFromArray(rows.toArray(new double[0][])), what + ", KV cache");
+    }
+
+    private static LinkedHashMap<String, INDArray> copy(Map<String, INDArray> params) {
+        LinkedHashMap<String, INDArray> out = new LinkedHashMap<>();
+        params.forEach((k, v) -> out.put(k, v.dup()));
+        return out;
+    }
+
+    /** Each expected row against the first columns of ours (the folder's vocabulary; the chat tokens come after). */
+    private static void compare(JsonNode expected, INDArray logits, String what) {
+        JsonNode rows = expected.get("logits");
+        assertEquals(rows.size(), logits.size(0), what);
+        double worst = 0;
+        for (int t = 0; t < rows.size(); t++) {
+            for (int j = 0; j < rows.get(t).size(); j++) {
+                worst = Math.max(worst, Math.abs(rows.get(t).get(j).asDouble() - logits.getDouble(t, j)));
+            }
+        }
+        assertTrue(worst < 1e-4, what + ": max |ours − reference| = " + worst);
+    }
+
+    private static Path copy(Path from, Path to) throws IOException {
+        MicroRun.copyFolder(from, to);
+        return to;
+    }
+}
