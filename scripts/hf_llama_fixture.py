@@ -10,7 +10,8 @@ tokenizer_config.json (the test tokenizers of scripts/hf_llama_tokenizer_fixture
 they are copied into OUT_DIR/llama-tiny and OUT_DIR/qwen2-tiny (OUT_DIR: src/test/resources/hf-import) beside the
 model. The two folders cover what the importer must handle:
 - llama-tiny: LlamaForCausalLM, grouped-query attention (4 query heads, 2 key/value heads), SwiGLU, no biases,
-  an untied lm_head, rope_theta 500000, rms_norm_eps 1e-5, BF16 tensors in two shards with an index;
+  an untied lm_head, rope_theta 500000 with Llama 3.2's rope_scaling (llama3; an original context of 16 so that
+  every kind of frequency occurs in a head of 8), rms_norm_eps 1e-5, BF16 tensors in two shards with an index;
 - qwen2-tiny: Qwen2ForCausalLM, 4 query heads and 1 key/value head, q/k/v biases, a tied head, rope_theta 1e6,
   rms_norm_eps 1e-6, F16 tensors in one model.safetensors.
 """
@@ -107,7 +108,9 @@ def main(tokenizers, out):
     llama = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 32,
              "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
              "head_dim": 8, "max_position_embeddings": 256, "rms_norm_eps": 1e-5, "rope_theta": 500000.0,
-             "rope_scaling": None, "hidden_act": "silu", "attention_bias": False, "mlp_bias": False,
+             "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                              "original_max_position_embeddings": 16},
+             "hidden_act": "silu", "attention_bias": False, "mlp_bias": False,
              "tie_word_embeddings": False, "vocab_size": v, "torch_dtype": "bfloat16",
              "bos_token_id": 0, "eos_token_id": 1}
     folder(out / "llama-tiny", tok, llama, weights(v, 32, 2, 4, 2, 48, False, False, torch.bfloat16, 3), 2,

@@ -11,7 +11,8 @@ Reads config.json and model.safetensors (or its shards; F32/F64/F16/BF16, parsed
   on the first rotary_pct of each head with the rotate-half pairing and base rope_theta (or rotary_emb_base),
   sequential or parallel residual as use_parallel_residual says, LayerNorm with layer_norm_eps, hidden_act,
   embed_out as the head (embed_in when tie_word_embeddings);
-- llama, qwen2: nn.Linear weights, RMSNorm with rms_norm_eps, rotary on the whole head with base rope_theta,
+- llama, qwen2: nn.Linear weights, RMSNorm with rms_norm_eps, rotary on the whole head with base rope_theta
+  (and Llama 3's rope_scaling),
   grouped-query attention, the SwiGLU MLP down(silu(gate(x)) * up(x)), biases where the tensors are (qwen2: q, k, v),
   lm_head (embed_tokens when tie_word_embeddings).
 Writes {"tokens": [...], "logits": [[...], ...]} (one row of vocab_size logits per token).
@@ -96,10 +97,25 @@ def gpt2(c, p, tokens):
     return x @ p["wte.weight"].T
 
 
-def rotate(x, ndims, base):
+def llama3_scaling(inv_freq, r):
+    # transformers' _compute_llama3_parameters: long wavelengths divided by factor, short ones kept, a blend between
+    low_wavelen = r["original_max_position_embeddings"] / r["low_freq_factor"]
+    high_wavelen = r["original_max_position_embeddings"] / r["high_freq_factor"]
+    wavelen = 2 * math.pi / inv_freq
+    scaled = torch.where(wavelen > low_wavelen, inv_freq / r["factor"], inv_freq)
+    smooth = (r["original_max_position_embeddings"] / wavelen - r["low_freq_factor"]) / (
+        r["high_freq_factor"] - r["low_freq_factor"])
+    smoothed = (1 - smooth) * scaled / r["factor"] + smooth * scaled
+    medium = (wavelen >= high_wavelen) & (wavelen <= low_wavelen)
+    return torch.where(medium, smoothed, scaled)
+
+
+def rotate(x, ndims, base, scaling=None):
     # x: [H, T, D]; the first ndims of each head rotated, dimension i paired with i + ndims/2 (rotate half)
     t = x.shape[1]
     inv_freq = 1.0 / (base ** (torch.arange(0, ndims, 2, dtype=torch.float64) / ndims))
+    if scaling is not None:
+        inv_freq = llama3_scaling(inv_freq, scaling)
     angles = torch.arange(t, dtype=torch.float64)[:, None] * inv_freq[None, :]          # [T, ndims/2]
     emb = torch.cat([angles, angles], -1)
     cos, sin = emb.cos(), emb.sin()
@@ -142,8 +158,9 @@ def llama(c, p, tokens):
     # LlamaForCausalLM and Qwen2ForCausalLM: RMSNorm, rotary on the whole head (rotate half, base rope_theta),
     # grouped-query attention (query head h reads key/value head h // (H / Hkv)), SwiGLU MLP, no biases except
     # where attention_bias / mlp_bias say (Qwen2: q, k and v always have biases, o none).
-    if c.get("rope_scaling"):
-        raise SystemExit("rope_scaling is not implemented here")
+    scaling = c.get("rope_scaling")
+    if scaling and scaling.get("rope_type", scaling.get("type")) != "llama3":
+        raise SystemExit("rope_scaling " + json.dumps(scaling) + " is not implemented here")
     n_head, n_kv, width = c["num_attention_heads"], c.get("num_key_value_heads", c["num_attention_heads"]), c["hidden_size"]
     d = c.get("head_dim") or width // n_head
     eps, base = c.get("rms_norm_eps", 1e-6), c.get("rope_theta", 10000.0)
@@ -160,7 +177,7 @@ def llama(c, p, tokens):
         v = linear(h, pre + "self_attn.v_proj").reshape(t, n_kv, d).transpose(0, 1)
         group = n_head // n_kv
         k, v = k.repeat_interleave(group, 0), v.repeat_interleave(group, 0)                 # [H, T, D]
-        x = x + linear(attend(rotate(q, d, base), rotate(k, d, base), v), pre + "self_attn.o_proj")
+        x = x + linear(attend(rotate(q, d, base, scaling), rotate(k, d, base, scaling), v), pre + "self_attn.o_proj")
         h = rms_norm(x, p[pre + "post_attention_layernorm.weight"], eps)
         gate, up = linear(h, pre + "mlp.gate_proj"), linear(h, pre + "mlp.up_proj")
         x = x + linear(gate * torch.sigmoid(gate) * up, pre + "mlp.down_proj")

@@ -3,9 +3,12 @@ package rlhf4j.checkpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import rlhf4j.io.DataException;
 import rlhf4j.model.Activation;
+import rlhf4j.model.RopeScaling;
 
 /**
  * Reading an untrusted {@code config.json}: integers within bounds far above any model this project trains (so
@@ -87,6 +90,43 @@ final class ConfigJson {
             throw new DataException(file, key + ": " + v + " is not true or false");
         }
         return v.asBoolean();
+    }
+
+    /**
+     * {@code rope_scaling}: null (absent or null), or Llama 3's ({@code rope_type} or {@code type} {@code llama3}
+     * with {@code factor}, {@code low_freq_factor}, {@code high_freq_factor}, {@code original_max_position_embeddings});
+     * every other kind is refused by name.
+     */
+    static RopeScaling ropeScaling(Path file, JsonNode c) {
+        JsonNode r = c.get("rope_scaling");
+        if (r == null || r.isNull()) {
+            return null;
+        }
+        String type = r.has("rope_type") ? r.path("rope_type").asText("") : r.path("type").asText("");
+        if (!type.equals("llama3")) {
+            throw new DataException(file, "rope_scaling " + r + " is not supported: only rope_type llama3 is computed here");
+        }
+        try {
+            return new RopeScaling(optionalPositive(file, r, "factor", -1), optionalPositive(file, r, "low_freq_factor", -1),
+                    optionalPositive(file, r, "high_freq_factor", -1),
+                    optionalInt(file, r, "original_max_position_embeddings", -1, MAX_POSITIONS));
+        } catch (IllegalArgumentException e) {
+            throw new DataException(file, "rope_scaling " + r + ": " + e.getMessage());
+        }
+    }
+
+    /** {@code rope_scaling} as config.json writes it (null for none). */
+    static Map<String, Object> ropeScalingJson(RopeScaling s) {
+        if (s == null) {
+            return null;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rope_type", "llama3");
+        m.put("factor", s.factor());
+        m.put("low_freq_factor", s.lowFreqFactor());
+        m.put("high_freq_factor", s.highFreqFactor());
+        m.put("original_max_position_embeddings", s.originalContext());
+        return m;
     }
 
     static int maxWidth() {

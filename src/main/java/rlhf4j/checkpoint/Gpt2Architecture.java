@@ -80,6 +80,9 @@ final class Gpt2Architecture implements HfArchitecture {
             if (s.rmsNormEpsilon() != GptSpec.DEFAULT_RMS_NORM_EPSILON) {
                 m.put("rms_norm_eps", s.rmsNormEpsilon());
             }
+            if (s.ropeScaling() != null) {
+                m.put("rope_scaling", ConfigJson.ropeScalingJson(s.ropeScaling()));
+            }
         }
         m.put("activation_function", s.activation().hfName());
         m.put("layer_norm_epsilon", s.layerNormEpsilon());
@@ -115,7 +118,8 @@ final class Gpt2Architecture implements HfArchitecture {
                                 ConfigJson.maxHeads()))
                         .withBias(ConfigJson.choice(file, c, BIAS_KEY, Bias.ALL))
                         .withRopeTheta(ConfigJson.optionalPositive(file, c, "rope_theta", GptSpec.DEFAULT_ROPE_THETA))
-                        .withRmsNormEpsilon(ConfigJson.epsilon(file, c, "rms_norm_eps", GptSpec.DEFAULT_RMS_NORM_EPSILON));
+                        .withRmsNormEpsilon(ConfigJson.epsilon(file, c, "rms_norm_eps", GptSpec.DEFAULT_RMS_NORM_EPSILON))
+                        .withRopeScaling(ConfigJson.ropeScaling(file, c));
             }
             return spec;
         } catch (IllegalArgumentException e) {

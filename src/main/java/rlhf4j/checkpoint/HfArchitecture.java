@@ -95,7 +95,7 @@ public interface HfArchitecture {
      */
     static HfArchitecture forSpec(GptSpec spec) {
         boolean gptBlock = spec.norm() == Norm.LAYERNORM && spec.mlp() == Mlp.GELU && spec.bias() == Bias.ALL
-                && spec.nKvHead() == spec.nHead();
+                && spec.nKvHead() == spec.nHead() && spec.ropeScaling() == null;
         if (gptBlock) {
             if (spec.position() == Position.LEARNED) {
                 return Gpt2Architecture.GPT2;

@@ -14,7 +14,8 @@ import rlhf4j.model.ParamNames;
 import rlhf4j.model.Position;
 
 /**
- * Llama ({@code LlamaForCausalLM}: SmolLM, TinyLlama, Llama 2 and 3 without rope scaling) and Qwen2
+ * Llama ({@code LlamaForCausalLM}: SmolLM, Llama 2 and 3, Llama 3.1 and 3.2 with their {@code llama3} rope scaling)
+ * and Qwen2
  * ({@code Qwen2ForCausalLM}: Qwen2 and 2.5, the same block with biases on q, k and v): RMSNorm, rotary embedding on
  * the whole head with the "rotate half" pairing {@code transformers} stores these models in, grouped-query attention,
  * the SwiGLU MLP {@code down(silu(gate(x)) · up(x))}, a tied or untied head. The model fuses q, k and v into one
@@ -64,7 +65,7 @@ final class LlamaArchitecture implements HfArchitecture {
         m.put("hidden_act", "silu");
         m.put("rms_norm_eps", s.rmsNormEpsilon());
         m.put("rope_theta", s.ropeTheta());
-        m.put("rope_scaling", null);
+        m.put("rope_scaling", ConfigJson.ropeScalingJson(s.ropeScaling()));
         if (this == LLAMA) {
             m.put("attention_bias", false);
             m.put("mlp_bias", false);
@@ -82,11 +83,6 @@ final class LlamaArchitecture implements HfArchitecture {
         int width = ConfigJson.width(file, c, "hidden_size");
         int heads = ConfigJson.heads(file, c, "num_attention_heads");
         ConfigJson.require(file, c, "hidden_act", "silu", "silu", "the MLP here is SwiGLU, silu(gate) · up");
-        JsonNode scaling = c.get("rope_scaling");
-        if (scaling != null && !scaling.isNull()) {
-            throw new DataException(file, "rope_scaling " + scaling + " is not supported: rotary angles here are "
-                    + "p · rope_theta^(−2i/D), unscaled");
-        }
         if (this == LLAMA) {
             ConfigJson.require(file, c, "attention_bias", false, false, "Llama's attention here has no biases");
             ConfigJson.require(file, c, "mlp_bias", false, false, "Llama's MLP here has no biases");
@@ -107,7 +103,8 @@ final class LlamaArchitecture implements HfArchitecture {
                     .withBias(bias)
                     .withRopeTheta(ConfigJson.optionalPositive(file, c, "rope_theta", GptSpec.DEFAULT_ROPE_THETA))
                     .withRmsNormEpsilon(ConfigJson.epsilon(file, c, "rms_norm_eps", GptSpec.DEFAULT_RMS_NORM_EPSILON))
-                    .withTiedHead(ConfigJson.optionalBoolean(file, c, "tie_word_embeddings", false));
+                    .withTiedHead(ConfigJson.optionalBoolean(file, c, "tie_word_embeddings", false))
+                    .withRopeScaling(ConfigJson.ropeScaling(file, c));
         } catch (IllegalArgumentException e) {
             throw new DataException(file, e.getMessage());
         }

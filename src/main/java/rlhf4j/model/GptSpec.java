@@ -13,14 +13,16 @@ import java.io.Serializable;
  * key/value heads shared by {@code nHead / nKvHead} query heads each (grouped-query attention), the {@link #mlp}
  * kind and its hidden width {@link #mlpHidden} (4C), which linears have a {@link #bias}, the rotary base {@link
  * #ropeTheta} (10000), RMSNorm's epsilon {@link #rmsNormEpsilon} (1e-6) and whether the LM head is the token
- * embedding ({@link #tiedHead}) or its own {@code lm_head.weight} [V, C]. A LLaMA is
+ * embedding ({@link #tiedHead}) or its own {@code lm_head.weight} [V, C]; {@link #ropeScaling} is Llama 3's
+ * rescaling of the rotary frequencies (null: none). A LLaMA is
  * {@code new GptSpec(L, H, C, T, V, RMSNORM, ROPE).withKvHeads(..).withMlp(SWIGLU, I).withBias(NONE)...}.
  * Names follow Hugging Face GPT-2 ({@code n_layer}, {@code n_head}, {@code n_embd},
  * {@code n_positions}, {@code vocab_size}).
  */
 public record GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize, Norm norm, Position position,
                       Activation activation, double layerNormEpsilon, int nKvHead, Mlp mlp, int mlpHidden, Bias bias,
-                      double ropeTheta, double rmsNormEpsilon, boolean tiedHead) implements Serializable {
+                      double ropeTheta, double rmsNormEpsilon, boolean tiedHead, RopeScaling ropeScaling)
+        implements Serializable {
     /** The rotary base of RoFormer and LLaMA 1 and 2 ({@code rope_theta}). */
     public static final double DEFAULT_ROPE_THETA = 10_000.0;
     /** RMSNorm's epsilon unless a spec says otherwise (LLaMA's {@code rms_norm_eps}). */
@@ -41,6 +43,14 @@ public record GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocab
                    Activation activation, double layerNormEpsilon) {
         this(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon, nHead, Mlp.GELU,
                 4 * nEmbd, Bias.ALL, DEFAULT_ROPE_THETA, DEFAULT_RMS_NORM_EPSILON, true);
+    }
+
+    /** Without rotary frequency scaling. */
+    public GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize, Norm norm, Position position,
+                   Activation activation, double layerNormEpsilon, int nKvHead, Mlp mlp, int mlpHidden, Bias bias,
+                   double ropeTheta, double rmsNormEpsilon, boolean tiedHead) {
+        this(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon, nKvHead, mlp,
+                mlpHidden, bias, ropeTheta, rmsNormEpsilon, tiedHead, null);
     }
 
     public GptSpec {
@@ -68,43 +78,49 @@ public record GptSpec(int nLayer, int nHead, int nEmbd, int blockSize, int vocab
     /** This spec with another vocabulary size (a tokenizer that gained tokens). */
     public GptSpec withVocabSize(int size) {
         return new GptSpec(nLayer, nHead, nEmbd, blockSize, size, norm, position, activation, layerNormEpsilon, nKvHead,
-                mlp, mlpHidden, bias, ropeTheta, rmsNormEpsilon, tiedHead);
+                mlp, mlpHidden, bias, ropeTheta, rmsNormEpsilon, tiedHead, ropeScaling);
     }
 
     /** With {@code n} key/value heads (grouped-query attention; n divides n_head). */
     public GptSpec withKvHeads(int n) {
         return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon, n,
-                mlp, mlpHidden, bias, ropeTheta, rmsNormEpsilon, tiedHead);
+                mlp, mlpHidden, bias, ropeTheta, rmsNormEpsilon, tiedHead, ropeScaling);
     }
 
     /** With this MLP kind and hidden width I. */
     public GptSpec withMlp(Mlp kind, int hidden) {
         return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon,
-                nKvHead, kind, hidden, bias, ropeTheta, rmsNormEpsilon, tiedHead);
+                nKvHead, kind, hidden, bias, ropeTheta, rmsNormEpsilon, tiedHead, ropeScaling);
     }
 
     /** With biases on these linears. */
     public GptSpec withBias(Bias which) {
         return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon,
-                nKvHead, mlp, mlpHidden, which, ropeTheta, rmsNormEpsilon, tiedHead);
+                nKvHead, mlp, mlpHidden, which, ropeTheta, rmsNormEpsilon, tiedHead, ropeScaling);
     }
 
     /** With this rotary base. */
     public GptSpec withRopeTheta(double theta) {
         return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon,
-                nKvHead, mlp, mlpHidden, bias, theta, rmsNormEpsilon, tiedHead);
+                nKvHead, mlp, mlpHidden, bias, theta, rmsNormEpsilon, tiedHead, ropeScaling);
     }
 
     /** With this RMSNorm epsilon. */
     public GptSpec withRmsNormEpsilon(double eps) {
         return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon,
-                nKvHead, mlp, mlpHidden, bias, ropeTheta, eps, tiedHead);
+                nKvHead, mlp, mlpHidden, bias, ropeTheta, eps, tiedHead, ropeScaling);
     }
 
     /** With the LM head tied to {@code wte} ({@code true}) or its own {@code lm_head.weight}. */
     public GptSpec withTiedHead(boolean tied) {
         return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon,
-                nKvHead, mlp, mlpHidden, bias, ropeTheta, rmsNormEpsilon, tied);
+                nKvHead, mlp, mlpHidden, bias, ropeTheta, rmsNormEpsilon, tied, ropeScaling);
+    }
+
+    /** With Llama 3's rotary frequency scaling ({@code rope_scaling}), or none (null). */
+    public GptSpec withRopeScaling(RopeScaling scaling) {
+        return new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position, activation, layerNormEpsilon,
+                nKvHead, mlp, mlpHidden, bias, ropeTheta, rmsNormEpsilon, tiedHead, scaling);
     }
 
     public int headDim() {

@@ -8,7 +8,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Rotary position embedding ({@link Ops#rotary}) for every engine: the angle table and the rotation
  * of queries or keys x [N, heads·D]. In each head, dimensions i and i + D/2 of a token at position p
- * are rotated by {@code p · θ^(−2i/D)}, θ the spec's {@link GptSpec#ropeTheta}. Angles come from
+ * are rotated by {@code p · θ^(−2i/D)}, θ the spec's {@link GptSpec#ropeTheta}, the frequency {@code θ^(−2i/D)}
+ * rescaled where the spec has {@link GptSpec#ropeScaling}. Angles come from
  * {@link StrictMath}, so the table is the same bits on every JVM (bitwise resume depends on it). A model
  * makes its tables once ({@link #of}) and hands them to every pass.
  */
@@ -17,6 +18,7 @@ final class Rotary {
     private final int half;
     private final double[] cos;   // [T_max, D/2]
     private final double[] sin;   // [T_max, D/2]
+    private final double[] frequency;   // radians per position, [D/2]
 
     /** The tables of a model with rotary positions, or null for learned positions. */
     static Rotary of(GptSpec spec) {
@@ -29,13 +31,25 @@ final class Rotary {
         this.cos = new double[spec.blockSize() * half];
         this.sin = new double[spec.blockSize() * half];
         double base = spec.ropeTheta();
+        this.frequency = new double[half];
+        for (int i = 0; i < half; i++) {
+            frequency[i] = StrictMath.pow(base, -2.0 * i / d);
+            if (spec.ropeScaling() != null) {
+                frequency[i] = spec.ropeScaling().apply(frequency[i]);
+            }
+        }
         for (int p = 0; p < spec.blockSize(); p++) {
             for (int i = 0; i < half; i++) {
-                double angle = p * StrictMath.pow(base, -2.0 * i / d);
+                double angle = p * frequency[i];
                 cos[p * half + i] = StrictMath.cos(angle);
                 sin[p * half + i] = StrictMath.sin(angle);
             }
         }
+    }
+
+    /** The rotation, in radians per position, of dimension pair (i, i + D/2). */
+    double frequency(int i) {
+        return frequency[i];
     }
 
     /**

@@ -30,6 +30,7 @@ import rlhf4j.model.InferenceModel;
 import rlhf4j.model.KvCache;
 import rlhf4j.model.Mlp;
 import rlhf4j.model.Norm;
+import rlhf4j.model.RopeScaling;
 import rlhf4j.model.TokenBatch;
 import rlhf4j.stage.pretrain.MicroRun;
 import rlhf4j.tokenizer.ChatTemplate;
@@ -37,7 +38,7 @@ import rlhf4j.tokenizer.Message;
 
 /**
  * Llama-family Hugging Face folders as starting points: {@code src/test/resources/hf-import/llama-tiny} (grouped-query
- * attention, no biases, an untied head, rope_theta 500000, BF16 tensors in two shards with an index, a Llama-3-style
+ * attention, no biases, an untied head, rope_theta 500000 with Llama 3's rope scaling, BF16 tensors in two shards with an index, a Llama-3-style
  * tokenizer and the Llama-3.2 chat template) and {@code qwen2-tiny} (one key/value head, q/k/v biases, a tied head,
  * F16, a Qwen2 tokenizer and the Qwen2.5 template), with random weights, written by {@code
  * scripts/hf_llama_fixture.py} beside the logits of its own forward of each architecture ({@code
@@ -59,6 +60,7 @@ class HfLlamaImportTest {
         assertEquals(500_000.0, s.ropeTheta(), 0.0);
         assertEquals(1e-5, s.rmsNormEpsilon(), 0.0);
         assertFalse(s.tiedHead());
+        assertEquals(new RopeScaling(8, 1, 4, 16), s.ropeScaling(), "Llama 3.2's rope_scaling, with a short original context");
         assertLogits(Json.readTree(fixture("llama-tiny").resolve("expected_logits.json")), llama, "llama");
 
         StageCheckpoint.Loaded qwen = StageCheckpoint.loadToStartFrom(fixture("qwen2-tiny"));
@@ -86,17 +88,16 @@ class HfLlamaImportTest {
     @Test
     void refusesWhatItWouldComputeDifferently(@TempDir Path tmp) throws Exception {
         Map<String, String> edits = new LinkedHashMap<>();
-        edits.put("rope_scaling", "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 32.0}");
-        edits.put("hidden_act", "\"hidden_act\": \"gelu\"");
-        edits.put("attention_bias", "\"attention_bias\": true");
-        edits.put("head_dim", "\"head_dim\": 16");
+        edits.put("rope_scaling", "{\"rope_type\": \"yarn\", \"factor\": 4.0}");
+        edits.put("hidden_act", "\"gelu\"");
+        edits.put("attention_bias", "true");
+        edits.put("head_dim", "16");
         for (Map.Entry<String, String> e : edits.entrySet()) {
             Path dir = copy(fixture("llama-tiny"), tmp.resolve(e.getKey()));
-            String config = Files.readString(dir.resolve("config.json"));
-            String key = "\"" + e.getKey() + "\"";
-            int at = config.indexOf(key);
-            int end = config.indexOf(",\n", at);
-            Files.writeString(dir.resolve("config.json"), config.substring(0, at) + e.getValue() + config.substring(end));
+            com.fasterxml.jackson.databind.node.ObjectNode config =
+                    (com.fasterxml.jackson.databind.node.ObjectNode) Json.readTree(dir.resolve("config.json"));
+            config.set(e.getKey(), Json.parse(e.getValue()));
+            Files.writeString(dir.resolve("config.json"), config.toString());
             DataException ex = assertThrows(DataException.class, () -> StageCheckpoint.loadToStartFrom(dir), e.getKey());
             assertTrue(ex.getMessage().contains(e.getKey()), ex.getMessage());
         }

@@ -35,6 +35,7 @@ import rlhf4j.model.Mlp;
 import rlhf4j.model.Norm;
 import rlhf4j.model.ParamNames;
 import rlhf4j.model.Position;
+import rlhf4j.model.RopeScaling;
 import rlhf4j.model.TokenBatch;
 import rlhf4j.stage.pretrain.MicroRun;
 import rlhf4j.tokenizer.BpeTokenizer;
@@ -44,7 +45,7 @@ import rlhf4j.tokenizer.SpecialTokens;
  * What a stage folder declares to Hugging Face, checked against an independent forward of the declared architecture.
  * {@code src/test/resources/hf-written/<model_type>/} are folders this project wrote (GPT-2 for learned positions;
  * GPT-NeoX for rotary positions, with this project's quick GELU and LayerNorm without epsilon, as the shipped configs
- * train; Llama with grouped-query attention, an untied head and rope_theta 500000; Qwen2 with q/k/v biases and one
+ * train; Llama with grouped-query attention, an untied head, rope_theta 500000 and Llama 3's rope scaling; Qwen2 with q/k/v biases and one
  * key/value head), every tensor filled with seeded noise so that a misplaced bias or a wrong q/k/v grouping shows; their
  * {@code expected_logits.json} were computed from the written files by {@code scripts/hf_reference_logits.py}, which
  * implements each architecture as {@code transformers} defines it. {@code scripts/hf_written_fixtures.sh} writes
@@ -60,7 +61,7 @@ class HfWrittenFolderTest {
         GPT_NEOX("gpt_neox", new GptSpec(2, 2, 16, 32, 1, Norm.LAYERNORM, Position.ROPE, Activation.QUICK_GELU, 0.0)),
         LLAMA("llama", new GptSpec(2, 4, 16, 32, 1, Norm.RMSNORM, Position.ROPE).withKvHeads(2)
                 .withMlp(Mlp.SWIGLU, 24).withBias(Bias.NONE).withRopeTheta(500_000).withRmsNormEpsilon(1e-5)
-                .withTiedHead(false)),
+                .withTiedHead(false).withRopeScaling(new RopeScaling(8, 1, 4, 16))),
         QWEN2("qwen2", new GptSpec(2, 4, 16, 32, 1, Norm.RMSNORM, Position.ROPE).withKvHeads(1)
                 .withMlp(Mlp.SWIGLU, 40).withBias(Bias.QKV).withRopeTheta(1_000_000));
 
