@@ -139,7 +139,8 @@ final class Gpt2Architecture implements HfArchitecture {
 
     /**
      * Takes off what {@code GPT2LMHeadModel.save_pretrained} adds: the {@code transformer.} prefix, the causal-mask
-     * buffers and an {@code lm_head.weight}, which must equal the tied {@code wte.weight}. A score weight stored
+     * buffers and, for a tied head, an {@code lm_head.weight}, which must equal {@code wte.weight} (an untied head
+     * is the model's own {@code lm_head.weight}). A score weight stored
      * [C, 1], as this project wrote it before it followed {@code transformers}' [1, C], is read as written.
      */
     @Override
@@ -149,7 +150,7 @@ final class Gpt2Architecture implements HfArchitecture {
         for (Map.Entry<String, INDArray> t : tensors.entrySet()) {
             String name = t.getKey().startsWith(PREFIX) ? t.getKey().substring(PREFIX.length()) : t.getKey();
             INDArray value = t.getValue().isView() ? t.getValue().dup('c') : t.getValue();
-            if (name.equals(LM_HEAD)) {
+            if (name.equals(LM_HEAD) && spec.tiedHead()) {
                 lmHead = value;
             } else if (name.equals(ParamNames.SCORE_WEIGHT) && value.rank() == 2 && value.size(1) == 1
                     && value.size(0) > 1) {
@@ -161,7 +162,7 @@ final class Gpt2Architecture implements HfArchitecture {
         INDArray wte = out.get(ParamNames.WTE);
         if (lmHead != null && (wte == null || !lmHead.equalShapes(wte) || !lmHead.equals(wte))) {
             throw new DataException(file, LM_HEAD + " differs from " + ParamNames.WTE
-                    + ": only a language-model head tied to the token embedding is supported");
+                    + " but config.json says tie_word_embeddings true (absent: GPT-2's default)");
         }
         return out;
     }

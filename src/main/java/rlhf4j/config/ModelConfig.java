@@ -77,7 +77,11 @@ public record ModelConfig(
     public GptSpec spec(int vocabSize) {
         GptSpec gpt2 = new GptSpec(nLayer, nHead, nEmbd, blockSize, vocabSize, norm, position);
         return gpt2.withKvHeads(nKvHead == 0 ? nHead : nKvHead).withMlp(mlp, mlpHidden == 0 ? 4 * nEmbd : mlpHidden)
-                .withBias(bias).withRopeTheta(ropeTheta).withRmsNormEpsilon(rmsNormEps)
+                .withBias(bias)
+                // a setting of a part the model does not have keeps its default, so the spec (and resume's check of
+                // it against the checkpoint's) does not depend on it
+                .withRopeTheta(position == Position.ROPE ? ropeTheta : GptSpec.DEFAULT_ROPE_THETA)
+                .withRmsNormEpsilon(norm == Norm.RMSNORM ? rmsNormEps : GptSpec.DEFAULT_RMS_NORM_EPSILON)
                 .withTiedHead(tieWordEmbeddings);
     }
 }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.model.GptSpec;
 
 /** Loading, overrides, errors and round trips of the experiment configuration. */
 class ConfigLoaderTest {
@@ -223,14 +224,14 @@ class ConfigLoaderTest {
     /** The LLaMA-family keys reach the spec; 0 for n_kv_head and mlp_hidden follows n_head and n_embd. */
     @Test
     void llamaKeysMakeTheSpec() {
-        rlhf4j.model.GptSpec llama = yaml("model: {n_layer: 2, n_head: 8, n_embd: 64, norm: rmsnorm, position: rope, "
+        GptSpec llama = yaml("model: {n_layer: 2, n_head: 8, n_embd: 64, norm: rmsnorm, position: rope, "
                 + "n_kv_head: 2, mlp: swiglu, mlp_hidden: 176, bias: none, rope_theta: 500000, rms_norm_eps: 1e-5, "
                 + "tie_word_embeddings: false}\n").model().spec(300);
         assertEquals(new rlhf4j.model.GptSpec(2, 8, 64, 128, 300, rlhf4j.model.Norm.RMSNORM,
                 rlhf4j.model.Position.ROPE).withKvHeads(2).withMlp(rlhf4j.model.Mlp.SWIGLU, 176)
                 .withBias(rlhf4j.model.Bias.NONE).withRopeTheta(500_000).withRmsNormEpsilon(1e-5).withTiedHead(false),
                 llama);
-        rlhf4j.model.GptSpec gpt2 = yaml("model: {n_head: 8, n_embd: 64}\n").model().spec(300);
+        GptSpec gpt2 = yaml("model: {n_head: 8, n_embd: 64}\n").model().spec(300);
         assertEquals(8, gpt2.nKvHead());
         assertEquals(256, gpt2.mlpHidden());
         assertEquals(new rlhf4j.model.GptSpec(2, 8, 64, 128, 300), gpt2);
@@ -340,5 +341,17 @@ class ConfigLoaderTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> back = json.readValue(json.writeValueAsString(ConfigLoader.toMap(c)), Map.class);
         assertEquals(c, ConfigLoader.fromMap(back));
+    }
+
+    /** A setting of a part the model does not have leaves the spec as it is, so resume does not depend on it. */
+    @Test
+    void settingsOfAbsentPartsDoNotChangeTheSpec() {
+        GptSpec plain = ConfigLoader.parse("model: {position: learned}\n", "t.yaml", List.of()).model().spec(300);
+        GptSpec set = ConfigLoader.parse("model: {position: learned, rope_theta: 500000, rms_norm_eps: 1e-5}\n",
+                "t.yaml", List.of()).model().spec(300);
+        assertEquals(plain, set);
+        GptSpec rope = ConfigLoader.parse("model: {position: rope, norm: rmsnorm, rope_theta: 500000}\n",
+                "t.yaml", List.of()).model().spec(300);
+        assertEquals(500_000.0, rope.ropeTheta(), 0.0);
     }
 }
