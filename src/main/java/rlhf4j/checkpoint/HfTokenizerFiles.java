@@ -78,6 +78,9 @@ public final class HfTokenizerFiles {
         }
         m.put("additional_special_tokens", List.of(SpecialTokens.IM_START, SpecialTokens.IM_END));
         m.put("chat_template", imported == null ? CHAT_TEMPLATE : imported.jinja());
+        if (imported != null && imported.date() != null) {
+            m.put(ChatTemplate.RENDER_DATE_KEY, imported.date().toString());
+        }
         m.put("clean_up_tokenization_spaces", false);
         m.put("model_max_length", blockSize);
         m.put("tokenizer_class", imported == null ? "GPT2Tokenizer" : "PreTrainedTokenizerFast");

@@ -7,7 +7,10 @@ import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,6 +56,7 @@ public final class ChatTemplate {
     private final String jinjaSource;
     private final Map<String, Object> tokenVariables;
     private final Path source;
+    private final LocalDate date;
 
     /** The project's ChatML template; the tokenizer must have {@code <|im_start|>} and {@code <|im_end|>}. */
     private ChatTemplate(BpeTokenizer tokenizer) {
@@ -64,11 +68,14 @@ public final class ChatTemplate {
         this.jinjaSource = null;
         this.tokenVariables = Map.of();
         this.source = null;
+        this.date = null;
     }
 
-    private ChatTemplate(BpeTokenizer tokenizer, String template, Map<String, String> specialTokens, Path source) {
+    private ChatTemplate(BpeTokenizer tokenizer, String template, Map<String, String> specialTokens, Path source,
+                         LocalDate date) {
         this.tokenizer = tokenizer;
         this.source = source;
+        this.date = date;
         this.jinjaSource = template;
         this.imStart = -1;
         this.newline = null;
@@ -104,7 +111,7 @@ public final class ChatTemplate {
     public static ChatTemplate of(BpeTokenizer tokenizer) {
         ChatTemplateSource imported = tokenizer.chatTemplate();
         return imported == null ? new ChatTemplate(tokenizer)
-                : new ChatTemplate(tokenizer, imported.jinja(), imported.specialTokens(), imported.file());
+                : new ChatTemplate(tokenizer, imported.jinja(), imported.specialTokens(), imported.file(), imported.date());
     }
 
     /**
@@ -130,14 +137,14 @@ public final class ChatTemplate {
         if (Files.isRegularFile(templateFile)) {
             try {
                 return new ChatTemplateSource(Files.readString(templateFile, StandardCharsets.UTF_8), tokens,
-                        templateFile);
+                        templateFile, renderDate(config, templateFile));
             } catch (IOException e) {
                 throw new DataException(templateFile, "cannot read chat template: " + e);
             }
         }
         String template = templateText(config.get("chat_template"), tokenizerConfig);
         if (template != null) {
-            return new ChatTemplateSource(template, tokens, tokenizerConfig);
+            return new ChatTemplateSource(template, tokens, tokenizerConfig, renderDate(config, tokenizerConfig));
         }
         if (!tokenizer.addedTokens().contains(SpecialTokens.IM_START)
                 || !tokenizer.addedTokens().contains(SpecialTokens.IM_END)) {
@@ -155,7 +162,31 @@ public final class ChatTemplate {
      */
     public static ChatTemplate fromJinja(BpeTokenizer tokenizer, String template, Map<String, String> specialTokens,
             Path source) {
-        return new ChatTemplate(tokenizer, template, specialTokens, source);
+        return new ChatTemplate(tokenizer, template, specialTokens, source, null);
+    }
+
+    /** The key of tokenizer_config.json in which a stage folder records its template's render date. */
+    public static final String RENDER_DATE_KEY = "rlhf4j_render_date";
+
+    /**
+     * The date {@code strftime_now} renders: the one a stage folder recorded ({@link #RENDER_DATE_KEY}), else the
+     * day (UTC) the template's file was last changed, which stays the same for a folder on disk.
+     */
+    private static LocalDate renderDate(JsonNode config, Path templateFile) {
+        JsonNode recorded = config.get(RENDER_DATE_KEY);
+        if (recorded != null && recorded.isTextual()) {
+            try {
+                return LocalDate.parse(recorded.asText());
+            } catch (DateTimeParseException e) {
+                throw new DataException(templateFile, RENDER_DATE_KEY + ": \"" + recorded.asText()
+                        + "\" is not a date (YYYY-MM-DD)");
+            }
+        }
+        try {
+            return LocalDate.ofInstant(Files.getLastModifiedTime(templateFile).toInstant(), ZoneOffset.UTC);
+        } catch (IOException e) {
+            throw new DataException(templateFile, "cannot read: " + e.getMessage());
+        }
     }
 
     private static JsonNode readConfig(Path file) {
@@ -218,7 +249,7 @@ public final class ChatTemplate {
             }
             return b.build();
         }
-        LocalDateTime now = LocalDateTime.now(); // one date for every prefix of this conversation
+        LocalDateTime now = renderTime();
         String full = renderText(messages, false, now);
         int[] ids = tokenizer.encodeWithSpecials(full);
         int[] mask = new int[ids.length];
@@ -258,7 +289,7 @@ public final class ChatTemplate {
             b.addAll(tokenizer.encode("assistant\n"), 0);
             return b.build().ids();
         }
-        return tokenizer.encodeWithSpecials(renderText(messages, true, LocalDateTime.now()));
+        return tokenizer.encodeWithSpecials(renderText(messages, true, renderTime()));
     }
 
     /** The conversation as text, with the assistant's header after it when addGenerationPrompt is set. */
@@ -266,7 +297,7 @@ public final class ChatTemplate {
         if (jinja == null) {
             return format(messages) + (addGenerationPrompt ? SpecialTokens.IM_START + "assistant\n" : "");
         }
-        return renderText(messages, addGenerationPrompt, LocalDateTime.now());
+        return renderText(messages, addGenerationPrompt, renderTime());
     }
 
     /** The end-of-turn token that stops generation. */
@@ -289,6 +320,15 @@ public final class ChatTemplate {
         return sb.toString();
     }
 
+    /**
+     * What {@code strftime_now} renders (Llama 3's templates put "Today Date" in every system header): the source's
+     * fixed date, so that the same folder renders the same conversations on any day (resume compares the rendered
+     * data with the checkpoint's), or the current time for a template given without one.
+     */
+    private LocalDateTime renderTime() {
+        return date == null ? LocalDateTime.now() : date.atStartOfDay();
+    }
+
     private String renderText(List<Message> messages, boolean addGenerationPrompt, LocalDateTime now) {
         Map<String, Object> vars = new LinkedHashMap<>(tokenVariables);
         vars.put("messages", Message.toJson(messages));
@@ -308,7 +348,7 @@ public final class ChatTemplate {
      */
     private int findEndOfTurn() {
         String answer = "Hello.";
-        LocalDateTime now = LocalDateTime.now();
+        LocalDateTime now = renderTime();
         String prompt = renderText(List.of(Message.user("Hi")), true, now);
         String full = renderText(List.of(Message.user("Hi"), Message.assistant(answer)), false, now);
         int at = full.indexOf(answer, prompt.length());

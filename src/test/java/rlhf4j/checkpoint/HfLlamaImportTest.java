@@ -80,6 +80,30 @@ class HfLlamaImportTest {
         assertTrue(qwen.text(chat, false).contains("<|im_start|>assistant\nthe mill<|im_end|>"));
     }
 
+    /**
+     * Llama 3's templates put "Today Date" in every system header. It is the day the folder's template file was
+     * last changed, not the day of the run, so an SFT run resumed tomorrow renders the data it was checked against;
+     * a stage folder written from it records the date and renders it again.
+     */
+    @Test
+    void theTemplatesDateIsTheFoldersNotTodays(@TempDir Path tmp) throws Exception {
+        Path dir = copy(fixture("llama-tiny"), tmp.resolve("llama"));
+        Files.setLastModifiedTime(dir.resolve("tokenizer_config.json"),
+                java.nio.file.attribute.FileTime.from(java.time.Instant.parse("2024-07-26T12:00:00Z")));
+        StageCheckpoint.Loaded loaded = StageCheckpoint.loadToStartFrom(dir);
+        List<Message> chat = List.of(new Message(Message.USER, "Hi"));
+        assertTrue(ChatTemplate.of(loaded.tokenizer()).text(chat, true).contains("Today Date: 26 Jul 2024"));
+        Path stage = tmp.resolve("stage");
+        StageCheckpoint.save(stage, new StageCheckpoint.Contents("sft", loaded.spec(), loaded.params(),
+                loaded.tokenizer(), Map.of("step", 0), Map.of()));
+        assertEquals("2024-07-26", Json.readTree(stage.resolve(HfTokenizerFiles.TOKENIZER_CONFIG))
+                .get(ChatTemplate.RENDER_DATE_KEY).asText());
+        Files.setLastModifiedTime(stage.resolve(HfTokenizerFiles.TOKENIZER_CONFIG),
+                java.nio.file.attribute.FileTime.from(java.time.Instant.parse("2030-01-01T00:00:00Z")));
+        assertTrue(ChatTemplate.of(StageCheckpoint.load(stage).tokenizer()).text(chat, true)
+                .contains("Today Date: 26 Jul 2024"), "the recorded date, not the file's");
+    }
+
     private static String tokenText(Path folder, int id) throws IOException {
         return StageCheckpoint.loadToStartFrom(folder).tokenizer().tokenString(id);
     }
