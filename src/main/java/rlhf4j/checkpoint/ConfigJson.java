@@ -103,6 +103,9 @@ final class ConfigJson {
             return null;
         }
         String type = r.has("rope_type") ? r.path("rope_type").asText("") : r.path("type").asText("");
+        if (type.equals("default")) {                 // transformers' name for no scaling
+            return null;
+        }
         if (!type.equals("llama3")) {
             throw new DataException(file, "rope_scaling " + r + " is not supported: only rope_type llama3 is computed here");
         }

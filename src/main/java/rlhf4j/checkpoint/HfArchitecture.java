@@ -161,6 +161,11 @@ public interface HfArchitecture {
                 throw new DataException(file, e.getKey() + " has shape " + Arrays.toString(t.shape())
                         + ", config.json gives " + Arrays.toString(expected));
             }
+            if (t.dataType() != tensors.get(layout.keySet().iterator().next()).dataType()) {
+                throw new DataException(file, e.getKey() + " is stored as " + t.dataType() + " but "
+                        + layout.keySet().iterator().next() + " as "
+                        + tensors.get(layout.keySet().iterator().next()).dataType() + ": every tensor must have one dtype");
+            }
             pieces.computeIfAbsent(stored.param(), k -> new ArrayList<>()).add(stored.codec().fromFile(t, spec.nHead()));
         }
         Map<String, INDArray> params = new LinkedHashMap<>();

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import rlhf4j.io.DataException;
 import rlhf4j.model.GptSpec;
 import rlhf4j.model.ParamNames;
@@ -58,11 +59,20 @@ public final class HfFolder {
             HfArchitecture arch = StageCheckpoint.architecture(configFile, config);
             GptSpec spec = arch.spec(configFile, config);
             BpeTokenizer base = tokenizer(dir);
-            if (base.vocabSize() != spec.vocabSize()) {
+            if (base.vocabSize() > spec.vocabSize()) {
                 throw new DataException(configFile, "vocab_size " + spec.vocabSize() + " but the tokenizer has "
                         + base.vocabSize() + " tokens");
             }
             LinkedHashMap<String, INDArray> params = modelTensors(dir, arch, spec);
+            if (spec.vocabSize() > base.vocabSize()) {
+                // rows no token maps to (Qwen2.5 pads its 151,665 tokens' embedding to 151,936 rows): dropped, so
+                // the vocabulary is the tokenizer's
+                for (String table : tables(spec)) {
+                    params.put(table, params.get(table).get(NDArrayIndex.interval(0, base.vocabSize()),
+                            NDArrayIndex.all()).dup('c'));                                    // [V_tokenizer, C]
+                }
+                spec = spec.withVocabSize(base.vocabSize());
+            }
             BpeTokenizer grown = base.withSpecialTokens(SpecialTokens.DEFAULT);
             Path tokenizerConfig = dir.resolve(HfTokenizerFiles.TOKENIZER_CONFIG);
             BpeTokenizer tokenizer = grown.withChatTemplate(Files.isRegularFile(tokenizerConfig)
@@ -70,7 +80,7 @@ public final class HfFolder {
             ChatTemplate.of(tokenizer);                  // a template that cannot be rendered is refused here
             GptSpec grownSpec = spec.withVocabSize(tokenizer.vocabSize());
             if (grownSpec.vocabSize() > spec.vocabSize()) {
-                for (String table : spec.tiedHead() ? List.of(ParamNames.WTE) : List.of(ParamNames.WTE, ParamNames.LM_HEAD)) {
+                for (String table : tables(spec)) {
                     INDArray t = params.get(table);                                           // [V, C]
                     INDArray mean = t.mean(true, 0);                                          // [1, C]
                     INDArray rows = mean.repeat(0, grownSpec.vocabSize() - spec.vocabSize()); // [V' − V, C]
@@ -82,6 +92,11 @@ public final class HfFolder {
         } catch (IOException e) {
             throw new DataException(dir, "cannot read the Hugging Face folder: " + e.getMessage());
         }
+    }
+
+    /** The tables with a row per token: the embedding, and the head where it is its own. */
+    private static List<String> tables(GptSpec spec) {
+        return spec.tiedHead() ? List.of(ParamNames.WTE) : List.of(ParamNames.WTE, ParamNames.LM_HEAD);
     }
 
     /**

@@ -66,16 +66,7 @@ public final class HfTokenizerFiles {
             added.put(Integer.toString(tokenizer.id(token)), t);
         }
         m.put("added_tokens_decoder", added);
-        if (imported == null) {
-            m.putAll(specialTokens(stage));
-        } else {
-            for (String key : List.of("bos_token", "eos_token", "pad_token", "unk_token")) {
-                m.put(key, imported.specialTokens().get(key));
-            }
-            if (imported.specialTokens().get("pad_token") == null) {
-                m.put("pad_token", SpecialTokens.PAD);
-            }
-        }
+        m.putAll(specialTokens(tokenizer, stage));
         m.put("additional_special_tokens", List.of(SpecialTokens.IM_START, SpecialTokens.IM_END));
         m.put("chat_template", imported == null ? CHAT_TEMPLATE : imported.jinja());
         if (imported != null && imported.date() != null) {
@@ -99,9 +90,9 @@ public final class HfTokenizerFiles {
         return source == null || source.jinja().equals(CHAT_TEMPLATE) ? null : source;
     }
 
-    /** {@code special_tokens_map.json}. */
-    public static Map<String, Object> specialTokensMap(String stage) {
-        Map<String, Object> m = new LinkedHashMap<>(specialTokens(stage));
+    /** {@code special_tokens_map.json}: the same special tokens as {@code tokenizer_config.json}. */
+    public static Map<String, Object> specialTokensMap(BpeTokenizer tokenizer, String stage) {
+        Map<String, Object> m = new LinkedHashMap<>(specialTokens(tokenizer, stage));
         m.put("additional_special_tokens", List.of(SpecialTokens.IM_START, SpecialTokens.IM_END));
         return m;
     }
@@ -115,9 +106,23 @@ public final class HfTokenizerFiles {
         return m;
     }
 
-    /** bos, eos (the end-of-turn token for chat stages, end-of-text otherwise), pad and unk (none: byte-level). */
-    private static Map<String, Object> specialTokens(String stage) {
+    /**
+     * bos, eos, pad and unk: an imported template's own (the variables it was given, {@code <|pad|>} where it has no
+     * pad token); otherwise end-of-text, the end-of-turn token for chat stages (end-of-text for the others), pad and
+     * none (byte-level).
+     */
+    private static Map<String, Object> specialTokens(BpeTokenizer tokenizer, String stage) {
+        ChatTemplateSource imported = tokenizer.chatTemplate();
         Map<String, Object> m = new LinkedHashMap<>();
+        if (imported != null) {
+            for (String key : List.of("bos_token", "eos_token", "pad_token", "unk_token")) {
+                m.put(key, imported.specialTokens().get(key));
+            }
+            if (m.get("pad_token") == null) {
+                m.put("pad_token", SpecialTokens.PAD);
+            }
+            return m;
+        }
         m.put("bos_token", SpecialTokens.ENDOFTEXT);
         m.put("eos_token", isChatStage(stage) ? SpecialTokens.IM_END : SpecialTokens.ENDOFTEXT);
         m.put("pad_token", SpecialTokens.PAD);

@@ -98,7 +98,8 @@ final class LlamaArchitecture implements HfArchitecture {
             return new GptSpec(ConfigJson.layers(file, c, "num_hidden_layers"), heads, width,
                     ConfigJson.positions(file, c, "max_position_embeddings"), ConfigJson.vocab(file, c, "vocab_size"),
                     Norm.RMSNORM, Position.ROPE)
-                    .withKvHeads(ConfigJson.optionalInt(file, c, "num_key_value_heads", heads, ConfigJson.maxHeads()))
+                    .withKvHeads(ConfigJson.optionalInt(file, c, "num_key_value_heads",
+                            this == QWEN2 ? 32 : heads, ConfigJson.maxHeads()))       // absent: each config class's default
                     .withMlp(Mlp.SWIGLU, ConfigJson.width(file, c, "intermediate_size"))
                     .withBias(bias)
                     .withRopeTheta(ConfigJson.optionalPositive(file, c, "rope_theta", GptSpec.DEFAULT_ROPE_THETA))

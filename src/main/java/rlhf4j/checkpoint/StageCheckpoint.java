@@ -94,7 +94,7 @@ public final class StageCheckpoint {
             }
             writeJson(opener, tmp.resolve(HfTokenizerFiles.TOKENIZER_CONFIG),
                     HfTokenizerFiles.tokenizerConfig(c.tokenizer(), c.spec().blockSize(), c.stage()));
-            writeJson(opener, tmp.resolve(HfTokenizerFiles.SPECIAL_TOKENS_MAP), HfTokenizerFiles.specialTokensMap(c.stage()));
+            writeJson(opener, tmp.resolve(HfTokenizerFiles.SPECIAL_TOKENS_MAP), HfTokenizerFiles.specialTokensMap(c.tokenizer(), c.stage()));
             if (HfTokenizerFiles.isChatStage(c.stage())) {
                 writeJson(opener, tmp.resolve(HfTokenizerFiles.GENERATION_CONFIG),
                         HfTokenizerFiles.generationConfig(c.tokenizer()));

@@ -108,6 +108,29 @@ class HfLlamaImportTest {
         return StageCheckpoint.loadToStartFrom(folder).tokenizer().tokenString(id);
     }
 
+    /**
+     * An embedding padded past the tokenizer (Qwen2.5 pads 151,665 tokens to 151,936 rows): the rows no token maps to
+     * are dropped, and the real tokens' logits are the folder's.
+     */
+    @Test
+    void anEmbeddingPaddedPastTheTokenizerLosesItsPadding(@TempDir Path tmp) throws Exception {
+        Path dir = copy(fixture("qwen2-tiny"), tmp.resolve("padded"));
+        LinkedHashMap<String, INDArray> tensors = SafeTensors.read(dir.resolve("model.safetensors")).tensors();
+        INDArray embed = tensors.get("model.embed_tokens.weight");                                  // [V, C]
+        tensors.put("model.embed_tokens.weight",
+                Nd4j.vstack(embed, Nd4j.rand(embed.dataType(), 10, embed.size(1))).dup('c'));    // [V + 10, C]
+        SafeTensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        com.fasterxml.jackson.databind.node.ObjectNode config =
+                (com.fasterxml.jackson.databind.node.ObjectNode) Json.readTree(dir.resolve("config.json"));
+        int v = config.get("vocab_size").asInt();
+        config.put("vocab_size", v + 10);
+        Files.writeString(dir.resolve("config.json"), config.toString());
+        StageCheckpoint.Loaded loaded = StageCheckpoint.loadToStartFrom(dir);
+        assertEquals(loaded.tokenizer().vocabSize(), loaded.spec().vocabSize());
+        assertEquals(loaded.tokenizer().vocabSize(), loaded.params().get("wte.weight").size(0));
+        assertLogits(Json.readTree(fixture("qwen2-tiny").resolve("expected_logits.json")), loaded, "padded qwen2");
+    }
+
     /** Settings this model would compute differently are refused by name; a broken shard index names the index. */
     @Test
     void refusesWhatItWouldComputeDifferently(@TempDir Path tmp) throws Exception {
@@ -157,6 +180,10 @@ class HfLlamaImportTest {
         JsonNode tokenizerConfig = Json.readTree(sft.resolve(HfTokenizerFiles.TOKENIZER_CONFIG));
         assertEquals(Json.readTree(llama.resolve("tokenizer_config.json")).get("chat_template").asText(),
                 tokenizerConfig.get("chat_template").asText(), "the imported template is written back as it came");
+        JsonNode specials = Json.readTree(sft.resolve(HfTokenizerFiles.SPECIAL_TOKENS_MAP));
+        assertEquals(List.of("<|begin_of_text|>", "<|eot_id|>"), List.of(specials.get("bos_token").asText(),
+                specials.get("eos_token").asText()), "the folder's own special tokens, as in tokenizer_config.json");
+        assertEquals(tokenizerConfig.get("bos_token").asText(), specials.get("bos_token").asText());
         StageCheckpoint.Loaded tuned = StageCheckpoint.load(sft);
         assertEquals("<|eot_id|>", tuned.tokenizer().tokenString(ChatTemplate.of(tuned.tokenizer()).endOfTurn()));
         assertEquals(ChatTemplate.of(tuned.tokenizer()).endOfTurn(),
