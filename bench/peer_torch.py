@@ -6,8 +6,11 @@ embedding tied to the LM head, FLOAT. Training step: forward, cross-entropy over
 backward, global-norm clipping to 1.0, AdamW (lr 3e-4, weight decay 0.01), reading the loss.
 Sampling: a key/value cache, gen_batch prompts of gen_prompt_tokens random tokens, gen_tokens new tokens
 each at temperature 1. Warm-up before timing: at least two steps (one generation) and at least 5 seconds.
+--precision bf16 runs both under torch.autocast("cpu", dtype=torch.bfloat16): matrix products in BF16 with FP32
+weights, gradients and optimizer state, as a PyTorch user turns mixed precision on with one line.
 Prints one JSON line per figure.
 """
+import contextlib
 import argparse
 import json
 import math
@@ -86,7 +89,10 @@ def main():
                           ("gen_batch", 8), ("gen_tokens", 48), ("gen_prompt_tokens", 8), ("steps", 10),
                           ("threads", 0)]:
         parser.add_argument("--" + name, type=int, default=default)
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     a = parser.parse_args()
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if a.precision == "bf16" \
+        else contextlib.nullcontext
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     torch.manual_seed(1337)
@@ -98,7 +104,9 @@ def main():
 
     def train_step():
         optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(tokens).view(-1, a.vocab), targets.view(-1))
+        with autocast():
+            logits = model(tokens)
+        loss = F.cross_entropy(logits.float().view(-1, a.vocab), targets.view(-1))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -109,7 +117,8 @@ def main():
     for _ in range(a.steps):
         train_step()
     per_step = (time.perf_counter() - begin) / a.steps
-    print(json.dumps({"peer": "torch", "version": torch.__version__, "threads": torch.get_num_threads(),
+    print(json.dumps({"peer": "torch", "version": torch.__version__, "precision": a.precision,
+                      "threads": torch.get_num_threads(),
                       "params": params, "train_ms_per_step": round(per_step * 1000, 2),
                       "train_tokens_per_s": round(a.batch * a.ctx / per_step, 1)}), flush=True)
 
@@ -117,11 +126,15 @@ def main():
 
     @torch.inference_mode()
     def generate():
+        with autocast():
+            sample()
+
+    def sample():
         caches = [{} for _ in model.blocks]
         logits = model(prompt, caches, 0)[:, -1]
         position = prompt.shape[1]
         for _ in range(a.gen_tokens):
-            nxt = torch.multinomial(logits.softmax(dim=-1), 1)                      # [B, 1]
+            nxt = torch.multinomial(logits.float().softmax(dim=-1), 1)              # [B, 1]
             logits = model(nxt, caches, position)[:, -1]
             position += 1
 
@@ -129,7 +142,7 @@ def main():
     begin = time.perf_counter()
     generate()
     seconds = time.perf_counter() - begin
-    print(json.dumps({"peer": "torch", "gen_tokens_per_s": round(a.gen_batch * a.gen_tokens / seconds, 1),
+    print(json.dumps({"peer": "torch", "precision": a.precision, "gen_tokens_per_s": round(a.gen_batch * a.gen_tokens / seconds, 1),
                       "gen_batch": a.gen_batch, "gen_tokens": a.gen_tokens}), flush=True)
 
 

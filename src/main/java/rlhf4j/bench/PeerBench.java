@@ -59,7 +59,7 @@ public final class PeerBench {
      * @param script  peer_torch.py
      */
     public static void run(List<ExperimentConfig> configs, List<String> names, int rounds, String python, Path script,
-                           int peerThreads, PrintStream out) {
+                           int peerThreads, String peerPrecision, PrintStream out) {
         List<Best> best = new ArrayList<>();
         for (String name : names) {
             best.add(new Best(name));
@@ -80,7 +80,7 @@ public final class PeerBench {
                         ((Number) ours.trainLine().get("others_cores")).doubleValue());
                 load = MachineLoad.loadAverage();
                 MachineLoad others = MachineLoad.start();
-                double[] peer = peer(c, python, script, peerThreads);
+                double[] peer = peer(c, python, script, peerThreads, peerPrecision);
                 b.peerTrain = Math.max(b.peerTrain, peer[0]);
                 b.peerGen = Math.max(b.peerGen, peer[1]);
                 b.peerRss = Double.isNaN(b.peerRss) ? peer[2] : Math.max(b.peerRss, peer[2]);
@@ -90,7 +90,8 @@ public final class PeerBench {
             }
         }
         out.println();
-        out.printf(Locale.ROOT, "best of %d rounds, ratio = ours / PyTorch (1.0 = parity)%n", rounds);
+        out.printf(Locale.ROOT, "best of %d rounds, ratio = ours / PyTorch %s (1.0 = parity)%n", rounds,
+                peerPrecision.equals("bf16") ? "under torch.autocast(\"cpu\", dtype=torch.bfloat16)" : "in FP32");
         out.println("| shape | ours train tok/s | PyTorch train tok/s | train ratio | ours gen tok/s | PyTorch gen tok/s "
                 + "| gen ratio | ours peak RSS MiB | PyTorch peak RSS MiB |");
         out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -116,8 +117,8 @@ public final class PeerBench {
             "    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')]",
             "    print(json.dumps({'peak_rss_mib': int(hwm[0]) / 1024 if hwm else None}))");
 
-    /** Runs the peer on the config's shape: {train tokens/s, gen tokens/s, peak RSS MiB}. */
-    private static double[] peer(ExperimentConfig c, String python, Path script, int threads) {
+    /** Runs the peer on the config's shape in {@code precision} (fp32 or bf16): {train tokens/s, gen tokens/s, peak RSS MiB}. */
+    private static double[] peer(ExperimentConfig c, String python, Path script, int threads, String precision) {
         BenchConfig bench = c.bench();
         List<String> cmd = new ArrayList<>(List.of(python, "-c", PEAK_RSS_WRAPPER, script.toString(),
                 "--layers", String.valueOf(c.model().nLayer()), "--dim", String.valueOf(c.model().nEmbd()),
@@ -131,6 +132,9 @@ public final class PeerBench {
         }
         if (threads > 0) {
             cmd.addAll(List.of("--threads", String.valueOf(threads)));
+        }
+        if (!precision.equals("fp32")) {
+            cmd.addAll(List.of("--precision", precision));
         }
         double train = Double.NaN;
         double gen = Double.NaN;

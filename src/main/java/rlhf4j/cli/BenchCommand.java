@@ -45,6 +45,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--peer-threads", paramLabel = "N", defaultValue = "0", description = "threads for the peer (torch and its OpenBLAS); 0: PyTorch's defaults (default: ${DEFAULT-VALUE})")
     int peerThreads;
 
+    @Option(names = "--peer-precision", paramLabel = "P", defaultValue = "fp32", description = "the peer's precision: fp32, or bf16 (its matrix products under torch.autocast(\"cpu\", dtype=torch.bfloat16), weights and optimizer in FP32) (default: ${DEFAULT-VALUE})")
+    String peerPrecision;
+
     @Option(names = "--python", paramLabel = "EXE", defaultValue = "/usr/bin/python3", description = "the Python that has torch (default: ${DEFAULT-VALUE})")
     String python;
 
@@ -54,6 +57,9 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (peer) {
+            if (!peerPrecision.equals("fp32") && !peerPrecision.equals("bf16")) {
+                throw new ConfigException("--peer-precision " + peerPrecision + ": give fp32 or bf16");
+            }
             List<Path> files = configs.isEmpty() ? DEFAULT_SHAPES : configs;
             List<ExperimentConfig> loaded = new ArrayList<>();
             List<String> names = new ArrayList<>();
@@ -68,7 +74,7 @@ final class BenchCommand implements Callable<Integer> {
             if (script == null || !Files.isRegularFile(script)) {
                 throw new ConfigException("peer script not found: run from the repository or pass --peer-script bench/peer_torch.py");
             }
-            PeerBench.run(loaded, names, rounds, python, script, peerThreads, System.out);
+            PeerBench.run(loaded, names, rounds, python, script, peerThreads, peerPrecision, System.out);
             return 0;
         }
         if (configs.size() != 1) {
