@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -149,6 +150,8 @@ public interface HfArchitecture {
         LinkedHashMap<String, Stored> layout = arch.layout(spec, score);
         Map<String, long[]> shapes = ParamNames.layout(spec, score);
         Map<String, List<INDArray>> pieces = new LinkedHashMap<>();
+        String first = layout.keySet().iterator().next();
+        DataType firstType = tensors.containsKey(first) ? tensors.get(first).dataType() : null;
         for (Map.Entry<String, Stored> e : layout.entrySet()) {
             Stored stored = e.getValue();
             INDArray t = tensors.get(e.getKey());
@@ -161,10 +164,9 @@ public interface HfArchitecture {
                 throw new DataException(file, e.getKey() + " has shape " + Arrays.toString(t.shape())
                         + ", config.json gives " + Arrays.toString(expected));
             }
-            if (t.dataType() != tensors.get(layout.keySet().iterator().next()).dataType()) {
-                throw new DataException(file, e.getKey() + " is stored as " + t.dataType() + " but "
-                        + layout.keySet().iterator().next() + " as "
-                        + tensors.get(layout.keySet().iterator().next()).dataType() + ": every tensor must have one dtype");
+            if (t.dataType() != firstType) {
+                throw new DataException(file, e.getKey() + " is stored as " + t.dataType() + " but " + first + " as "
+                        + firstType + ": every tensor must have one dtype");
             }
             pieces.computeIfAbsent(stored.param(), k -> new ArrayList<>()).add(stored.codec().fromFile(t, spec.nHead()));
         }

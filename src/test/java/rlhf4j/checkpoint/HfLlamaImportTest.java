@@ -10,28 +10,19 @@ import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.io.DataException;
 import rlhf4j.model.Bias;
-import rlhf4j.model.Engine;
-import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
-import rlhf4j.model.HeadRequest;
-import rlhf4j.model.InferenceModel;
-import rlhf4j.model.KvCache;
 import rlhf4j.model.Mlp;
 import rlhf4j.model.Norm;
 import rlhf4j.model.RopeScaling;
-import rlhf4j.model.TokenBatch;
 import rlhf4j.stage.pretrain.MicroRun;
 import rlhf4j.tokenizer.ChatTemplate;
 import rlhf4j.tokenizer.Message;
@@ -47,6 +38,11 @@ import rlhf4j.tokenizer.Message;
  * in the same architecture.
  */
 class HfLlamaImportTest {
+    /** The fixture's logits from the reference forward, over the folder's own vocabulary. */
+    private static JsonNode expected(String name) throws URISyntaxException, IOException {
+        return Json.readTree(fixture(name).resolve("expected_logits.json"));
+    }
+
     private static Path fixture(String name) throws URISyntaxException {
         return Path.of(HfLlamaImportTest.class.getResource("/hf-import/" + name + "/config.json").toURI()).getParent();
     }
@@ -61,12 +57,12 @@ class HfLlamaImportTest {
         assertEquals(1e-5, s.rmsNormEpsilon(), 0.0);
         assertFalse(s.tiedHead());
         assertEquals(new RopeScaling(8, 1, 4, 16), s.ropeScaling(), "Llama 3.2's rope_scaling, with a short original context");
-        assertLogits(Json.readTree(fixture("llama-tiny").resolve("expected_logits.json")), llama, "llama");
+        ReferenceLogits.assertMatches(expected("llama-tiny"), llama, false, "llama");
 
         StageCheckpoint.Loaded qwen = StageCheckpoint.loadToStartFrom(fixture("qwen2-tiny"));
         assertEquals(List.of(Bias.QKV, true, 1), List.of(qwen.spec().bias(), qwen.spec().tiedHead(), qwen.spec().nKvHead()));
         assertEquals(1e6, qwen.spec().ropeTheta(), 0.0);
-        assertLogits(Json.readTree(fixture("qwen2-tiny").resolve("expected_logits.json")), qwen, "qwen2");
+        ReferenceLogits.assertMatches(expected("qwen2-tiny"), qwen, false, "qwen2");
     }
 
     @Test
@@ -128,7 +124,7 @@ class HfLlamaImportTest {
         StageCheckpoint.Loaded loaded = StageCheckpoint.loadToStartFrom(dir);
         assertEquals(loaded.tokenizer().vocabSize(), loaded.spec().vocabSize());
         assertEquals(loaded.tokenizer().vocabSize(), loaded.params().get("wte.weight").size(0));
-        assertLogits(Json.readTree(fixture("qwen2-tiny").resolve("expected_logits.json")), loaded, "padded qwen2");
+        ReferenceLogits.assertMatches(expected("qwen2-tiny"), loaded, false, "padded qwen2");
     }
 
     /** Settings this model would compute differently are refused by name; a broken shard index names the index. */
@@ -227,69 +223,12 @@ class HfLlamaImportTest {
 
     /** Where /usr/bin/python3 has torch: the reference forward of the written folder gives this project's logits. */
     private static void referenceAgrees(Path tmp, Path dir, StageCheckpoint.Loaded loaded) throws Exception {
-        if (!hasTorch()) {
+        if (!ReferenceLogits.hasTorch()) {
             return;
         }
         int[] tokens = loaded.tokenizer().encode("Repeat: the mill");
-        Path out = tmp.resolve(dir.getFileName() + "-reference.json");
-        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "scripts/hf_reference_logits.py", dir.toString(),
-                out.toString(), String.join(",", java.util.Arrays.stream(tokens).mapToObj(String::valueOf).toList())));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0, log);
-        assertLogits(Json.readTree(out), loaded, dir.getFileName() + " against the reference");
-    }
-
-    private static boolean hasTorch() {
-        try {
-            Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
-    }
-
-    /** Logits of the expected tokens on both engines and the KV cache against the expected rows (their columns). */
-    private static void assertLogits(JsonNode expected, StageCheckpoint.Loaded loaded, String what) {
-        JsonNode ids = expected.get("tokens");
-        int[] tokens = new int[ids.size()];
-        for (int i = 0; i < tokens.length; i++) {
-            tokens[i] = ids.get(i).asInt();
-        }
-        TokenBatch batch = TokenBatch.causal(new int[][] {tokens});
-        HeadRequest request = HeadRequest.lm(new int[tokens.length]).withLogits();
-        for (Engine engine : Engine.values()) {
-            Gpt gpt = new Gpt(loaded.spec(), copy(loaded.params()), engine);
-            compare(expected, gpt.forward(request, batch).logits(), what + ", " + engine + " engine");
-        }
-        InferenceModel decoder = new Gpt(loaded.spec(), copy(loaded.params())).decoder();
-        KvCache cache = decoder.newCache(1, tokens.length);
-        List<double[]> rows = new ArrayList<>();
-        for (int t = 0; t < tokens.length; t++) {
-            rows.add(decoder.forward(cache, 1, new int[] {tokens[t]}, new int[] {t}, new int[] {1}).getRow(0)
-                    .toDoubleVector());
-        }
-        compare(expected, Nd4j.createFromArray(rows.toArray(new double[0][])), what + ", KV cache");
-    }
-
-    private static LinkedHashMap<String, INDArray> copy(Map<String, INDArray> params) {
-        LinkedHashMap<String, INDArray> out = new LinkedHashMap<>();
-        params.forEach((k, v) -> out.put(k, v.dup()));
-        return out;
-    }
-
-    /** Each expected row against the first columns of ours (the folder's vocabulary; the chat tokens come after). */
-    private static void compare(JsonNode expected, INDArray logits, String what) {
-        JsonNode rows = expected.get("logits");
-        assertEquals(rows.size(), logits.size(0), what);
-        double worst = 0;
-        for (int t = 0; t < rows.size(); t++) {
-            for (int j = 0; j < rows.get(t).size(); j++) {
-                worst = Math.max(worst, Math.abs(rows.get(t).get(j).asDouble() - logits.getDouble(t, j)));
-            }
-        }
-        assertTrue(worst < 1e-4, what + ": max |ours − reference| = " + worst);
+        JsonNode reference = ReferenceLogits.compute(dir, tmp.resolve(dir.getFileName() + "-reference.json"), tokens);
+        ReferenceLogits.assertMatches(reference, loaded, true, dir.getFileName() + " against the reference");
     }
 
     private static Path copy(Path from, Path to) throws IOException {

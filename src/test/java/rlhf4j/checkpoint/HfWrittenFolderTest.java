@@ -3,19 +3,15 @@ package rlhf4j.checkpoint;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -25,18 +21,12 @@ import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.config.ConfigLoader;
 import rlhf4j.model.Activation;
 import rlhf4j.model.Bias;
-import rlhf4j.model.Engine;
-import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
-import rlhf4j.model.HeadRequest;
-import rlhf4j.model.InferenceModel;
-import rlhf4j.model.KvCache;
 import rlhf4j.model.Mlp;
 import rlhf4j.model.Norm;
 import rlhf4j.model.ParamNames;
 import rlhf4j.model.Position;
 import rlhf4j.model.RopeScaling;
-import rlhf4j.model.TokenBatch;
 import rlhf4j.stage.pretrain.MicroRun;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
@@ -127,7 +117,7 @@ class HfWrittenFolderTest {
             JsonNode expected = Json.readTree(committed(c).resolve("expected_logits.json"));
             assertArrayEquals(TOKENS, ints(expected.get("tokens")));
             StageCheckpoint.Loaded loaded = StageCheckpoint.load(committed(c));
-            assertLogits(expected, loaded, c.modelType);
+            ReferenceLogits.assertMatches(expected, loaded, true, c.modelType);
         }
     }
 
@@ -151,68 +141,15 @@ class HfWrittenFolderTest {
     /** A rotary pretrain folder written by ./train, checked live against the reference where torch is installed. */
     @Test
     void aFreshRotaryPretrainFolderMatchesTheReference(@TempDir Path tmp) throws Exception {
-        Assumptions.assumeTrue(hasTorch(), "/usr/bin/python3 with torch (apt-get install python3-torch)");
+        Assumptions.assumeTrue(ReferenceLogits.hasTorch(), "/usr/bin/python3 with torch (apt-get install python3-torch)");
         MicroRun run = new MicroRun(tmp);
         assertEquals(0, run.pretrain("--set", "model.position=rope", "--set", "pretrain.max_steps=4").code());
         Path dir = run.stageDir("micro");
         assertEquals("gpt_neox", Json.readTree(dir.resolve(StageCheckpoint.CONFIG)).path("model_type").asText());
         StageCheckpoint.Loaded loaded = StageCheckpoint.load(dir);
         int[] tokens = loaded.tokenizer().encode("the cat sat on the mat");
-        Path out = tmp.resolve("reference.json");
-        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", Path.of("scripts/hf_reference_logits.py")
-                .toString(), dir.toString(), out.toString()));
-        cmd.add(String.join(",", java.util.Arrays.stream(tokens).mapToObj(String::valueOf).toList()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0, log);
-        assertLogits(Json.readTree(out), loaded, "fresh pretrain folder");
-    }
-
-    private static boolean hasTorch() {
-        try {
-            Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
-    }
-
-    private static void assertLogits(JsonNode expected, StageCheckpoint.Loaded loaded, String what) {
-        int[] tokens = ints(expected.get("tokens"));
-        TokenBatch batch = TokenBatch.causal(new int[][] {tokens});
-        HeadRequest request = HeadRequest.lm(new int[tokens.length]).withLogits();
-        for (Engine engine : Engine.values()) {
-            Gpt gpt = new Gpt(loaded.spec(), copy(loaded.params()), engine);
-            compare(expected, gpt.forward(request, batch).logits(), what + ", " + engine + " engine");
-        }
-        InferenceModel decoder = new Gpt(loaded.spec(), copy(loaded.params())).decoder();
-        KvCache cache = decoder.newCache(1, tokens.length);
-        List<double[]> rows = new ArrayList<>();
-        for (int t = 0; t < tokens.length; t++) {
-            rows.add(decoder.forward(cache, 1, new int[] {tokens[t]}, new int[] {t}, new int[] {1}).getRow(0)
-                    .toDoubleVector());
-        }
-        compare(expected, Nd4j.createFromArray(rows.toArray(new double[0][])), what + ", KV cache");
-    }
-
-    private static LinkedHashMap<String, INDArray> copy(Map<String, INDArray> params) {
-        LinkedHashMap<String, INDArray> out = new LinkedHashMap<>();
-        params.forEach((k, v) -> out.put(k, v.dup()));
-        return out;
-    }
-
-    private static void compare(JsonNode expected, INDArray logits, String what) {
-        JsonNode rows = expected.get("logits");
-        assertEquals(rows.size(), logits.size(0), what);
-        double worst = 0;
-        for (int t = 0; t < rows.size(); t++) {
-            assertEquals(rows.get(t).size(), logits.size(1), what);
-            for (int j = 0; j < rows.get(t).size(); j++) {
-                worst = Math.max(worst, Math.abs(rows.get(t).get(j).asDouble() - logits.getDouble(t, j)));
-            }
-        }
-        assertTrue(worst < 1e-4, what + ": max |ours − reference| = " + worst);
+        JsonNode reference = ReferenceLogits.compute(dir, tmp.resolve("reference.json"), tokens);
+        ReferenceLogits.assertMatches(reference, loaded, true, "fresh pretrain folder");
     }
 
     private static int[] ints(JsonNode a) {
