@@ -12,11 +12,13 @@ tokenizer as a tokenizer.json (the layout of GPT-2's on the Hub) goes into the s
 """
 import json
 import math
-import struct
 import sys
 from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import hf_reference_logits  # noqa: E402
 
 
 def byte_to_unicode():
@@ -33,25 +35,6 @@ def byte_to_unicode():
             extra += 1
     order = printable + [b for b in range(256) if b not in printable]
     return table, order
-
-
-def write_safetensors(path, tensors):
-    header = {}
-    offset = 0
-    blobs = []
-    for name, t in tensors.items():
-        data = t.contiguous().to(torch.float32).numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    header["__metadata__"] = {"format": "pt"}
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
 
 
 def layer_norm(x, g, b, eps):
@@ -126,7 +109,8 @@ def main(out):
             layer = name.split(".")[1]
             tensors[f"transformer.h.{layer}.attn.bias"] = torch.tril(torch.ones(n_pos, n_pos)).view(1, 1, n_pos, n_pos)
     tensors["lm_head.weight"] = p["wte.weight"]
-    write_safetensors(out / "model.safetensors", tensors)
+    hf_reference_logits.write_safetensors(out / "model.safetensors",
+                                          {k: t.to(torch.float32) for k, t in tensors.items()})
 
     config = {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "activation_function": "gelu_new",
               "layer_norm_epsilon": eps, "n_layer": n_layer, "n_head": n_head, "n_embd": n_embd,

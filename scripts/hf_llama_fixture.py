@@ -17,7 +17,6 @@ model. The two folders cover what the importer must handle:
 """
 import json
 import shutil
-import struct
 import sys
 from pathlib import Path
 
@@ -25,27 +24,6 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import hf_reference_logits  # noqa: E402
-
-CODES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16"}
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        data = t.contiguous().view(torch.uint8).numpy().tobytes() if t.dtype == torch.bfloat16 \
-            else t.contiguous().numpy().tobytes()
-        header[name] = {"dtype": CODES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    header["__metadata__"] = {"format": "pt"}
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-
 
 def vocab_size(tokenizer_dir):
     tj = json.loads((tokenizer_dir / "tokenizer.json").read_text(encoding="utf-8"))
@@ -83,14 +61,14 @@ def folder(out, tokenizer_dir, config, tensors, shards, tokens):
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     names = list(tensors)
     if shards == 1:
-        write_safetensors(out / "model.safetensors", tensors)
+        hf_reference_logits.write_safetensors(out / "model.safetensors", tensors)
     else:
         weight_map = {}
         per = (len(names) + shards - 1) // shards
         for i in range(shards):
             file = f"model-{i + 1:05d}-of-{shards:05d}.safetensors"
             part = {n: tensors[n] for n in names[i * per:(i + 1) * per]}
-            write_safetensors(out / file, part)
+            hf_reference_logits.write_safetensors(out / file, part)
             weight_map.update({n: file for n in part})
         total = sum(t.numel() * t.element_size() for t in tensors.values())
         (out / "model.safetensors.index.json").write_text(json.dumps(
