@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -22,6 +23,8 @@ import rlhf4j.loss.Losses;
 import rlhf4j.model.HeadRequest;
 import rlhf4j.model.PhaseTimes;
 import rlhf4j.model.TokenBatch;
+import rlhf4j.nn.Gemm;
+import rlhf4j.nn.Matmuls;
 import rlhf4j.optim.AdamW;
 import rlhf4j.optim.GradClip;
 
@@ -94,11 +97,14 @@ public final class Bench {
         MachineLoad load = MachineLoad.start();
         Train train = timeTraining(f, bench);
         double trainOthers = load.othersCores();
-        double peak = peakGflops();
+        Gemm gemm = Matmuls.of(f.gpt.engine().precision());
+        double peak = peakGflops(gemm);
         Map<String, Object> trainLine = new LinkedHashMap<>();
         trainLine.put("bench", "rlhf4j");
         trainLine.put("params", spec.paramCount());
         trainLine.put("threads", threadsInEffect());
+        trainLine.put("precision", f.gpt.engine().precision().name().toLowerCase(Locale.ROOT));
+        trainLine.put("matmul", f.gpt.engine().kernels() ? gemm.describe() : "SameDiff");
         trainLine.put("train_ms_per_step", round(train.secondsPerStep * 1000));
         trainLine.put("train_tokens_per_s", round(train.tokens / train.secondsPerStep, 1));
         trainLine.put("train_gflops", round(train.gflops()));
@@ -132,6 +138,7 @@ public final class Bench {
             GptSpec spec = config.model().spec(config.tokenizer().vocabSize());
             long seed = config.run().seed();
             Gpt gpt = Gpt.create(spec, DataType.FLOAT, seed, config.model().initStd());
+            gpt.setEngine(gpt.engine().at(config.model().precision()));
             int b = config.bench().batchSize();
             int t = spec.blockSize();
             int v = spec.vocabSize();
@@ -204,17 +211,19 @@ public final class Bench {
         }
     }
 
-    /** Best FLOAT GEMM rate in GFLOP/s over a few n×n products (n = 2048). */
-    private static double peakGflops() {
+    /**
+     * Best GEMM rate in GFLOP/s over a few n×n FLOAT products (n = 2048) through the products the kernels use in
+     * the run's precision: the peak its MFU is against.
+     */
+    private static double peakGflops(Gemm gemm) {
         INDArray a = Nd4j.rand(DataType.FLOAT, PEAK_N, PEAK_N);                          // [n, n]
         INDArray bm = Nd4j.rand(DataType.FLOAT, PEAK_N, PEAK_N);                         // [n, n]
         INDArray c = Nd4j.create(DataType.FLOAT, PEAK_N, PEAK_N);                        // [n, n]
-        a.mmuli(bm, c); // warm-up
+        gemm.gemm(a, false, bm, false, c, 1f, 0f); // warm-up
         double best = Double.MAX_VALUE;
         for (int i = 0; i < PEAK_REPEATS; i++) {
             long t0 = System.nanoTime();
-            a.mmuli(bm, c);
-            c.getFloat(0);
+            gemm.gemm(a, false, bm, false, c, 1f, 0f);
             best = Math.min(best, (System.nanoTime() - t0) / 1e9);
         }
         return 2.0 * PEAK_N * PEAK_N * PEAK_N / best / 1e9;

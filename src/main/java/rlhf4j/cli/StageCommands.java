@@ -42,7 +42,8 @@ final class StageCommands {
 
     private static int run(StageOptions options, Job job) {
         try (Preemption preemption = Preemption.install()) {
-            job.run(options.load(), options.run(preemption), System.out);
+            ExperimentConfig config = options.load();
+            job.run(config, options.run(preemption).at(config.model().precision()), System.out);
         }
         return 0;
     }

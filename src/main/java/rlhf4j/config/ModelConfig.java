@@ -7,6 +7,7 @@ import rlhf4j.model.GptSpec;
 import rlhf4j.model.Mlp;
 import rlhf4j.model.Norm;
 import rlhf4j.model.Position;
+import rlhf4j.nn.Precision;
 
 /**
  * The {@code model} section: the GPT-2 shape (GPT-2 key names) and the architecture choices — GPT-2's by default,
@@ -33,7 +34,10 @@ public record ModelConfig(
         @Doc("base of the rotary angles (rope_theta; LLaMA 3 uses 500000); rope positions only") double ropeTheta,
         @Doc("epsilon of RMSNorm (rms_norm_eps); rmsnorm only") double rmsNormEps,
         @Doc("LM head tied to the token embedding (true, GPT-2's) or its own lm_head.weight [vocab, n_embd]")
-        boolean tieWordEmbeddings) {
+        boolean tieWordEmbeddings,
+        @Doc("number format of the matrix products on the kernel engine: fp32, or bf16 (inputs rounded to bfloat16, "
+                + "FP32 accumulation, weights, gradients, optimizer, norms and losses, as torch.autocast does); bf16 "
+                + "runs in fp32 on a CPU without BF16 instructions, and the engine line says so") Precision precision) {
 
     /** GPT-2's LayerNorm and learned positions. */
     public ModelConfig(int nLayer, int nHead, int nEmbd, int blockSize, double initStd) {
@@ -43,7 +47,7 @@ public record ModelConfig(
     /** GPT-2's block with these norm and positions. */
     public ModelConfig(int nLayer, int nHead, int nEmbd, int blockSize, double initStd, Norm norm, Position position) {
         this(nLayer, nHead, nEmbd, blockSize, initStd, norm, position, 0, Mlp.GELU, 0, Bias.ALL,
-                GptSpec.DEFAULT_ROPE_THETA, GptSpec.DEFAULT_RMS_NORM_EPSILON, true);
+                GptSpec.DEFAULT_ROPE_THETA, GptSpec.DEFAULT_RMS_NORM_EPSILON, true, Precision.FP32);
     }
 
     public ModelConfig {
@@ -66,6 +70,7 @@ public record ModelConfig(
         require(bias != null, "bias", "must be all, none or qkv");
         require(ropeTheta > 0 && Double.isFinite(ropeTheta), "rope_theta", "must be a positive number, got %s",
                 ropeTheta);
+        require(precision != null, "precision", "must be fp32 or bf16");
         require(rmsNormEps >= 0 && rmsNormEps < 1, "rms_norm_eps", "must be in [0, 1), got %s", rmsNormEps);
     }
 

@@ -14,6 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
+import rlhf4j.nn.Matmuls;
 import rlhf4j.nn.VectorSupport;
 
 /**
@@ -36,12 +37,13 @@ public final class SparkModelMap<P extends Serializable, R extends Serializable>
     /** What every task needs besides the parameters. */
     private record Work<P, R>(GptSpec spec, Engine engine, Fn<P, R> fn) implements Serializable {}
 
-    /** A result, with the vector width and the JVM ({@code host:pid}) that computed it. */
-    private record Tagged<R>(R value, int lanes, String executor) implements Serializable {}
+    /** A result, with the vector width, the matrix products and the JVM ({@code host:pid}) that computed it. */
+    private record Tagged<R>(R value, int lanes, String matmul, String executor) implements Serializable {}
 
     private final JavaSparkContext spark;
     private final Broadcast<Work<P, R>> work;
     private final int driverLanes = VectorSupport.lanes();
+    private final String driverMatmul;
     private final Set<String> executors = new TreeSet<>();
     private final boolean ownsContext;
 
@@ -49,6 +51,7 @@ public final class SparkModelMap<P extends Serializable, R extends Serializable>
     public SparkModelMap(JavaSparkContext spark, GptSpec spec, Engine engine, Fn<P, R> fn, boolean ownsContext) {
         this.spark = spark;
         this.ownsContext = ownsContext;
+        this.driverMatmul = matmul(engine);
         try {
             this.work = spark.broadcast(new Work<>(spec, engine, fn));
         } catch (RuntimeException e) {
@@ -70,9 +73,11 @@ public final class SparkModelMap<P extends Serializable, R extends Serializable>
                         Gpt gpt = new Gpt(job.spec(), weights.value().toArrays(), job.engine());
                         String executor = InetAddress.getLocalHost().getHostName() + ":"
                                 + ProcessHandle.current().pid();
+                        String matmul = matmul(job.engine());
                         List<Tagged<R>> out = new ArrayList<>();
                         while (part.hasNext()) {
-                            out.add(new Tagged<>(job.fn().apply(gpt, part.next()), VectorSupport.lanes(), executor));
+                            out.add(new Tagged<>(job.fn().apply(gpt, part.next()), VectorSupport.lanes(), matmul,
+                                    executor));
                         }
                         return out.iterator();
                     }).collect();
@@ -83,6 +88,11 @@ public final class SparkModelMap<P extends Serializable, R extends Serializable>
                             + "-float vectors, this driver with " + driverLanes + ": the results would differ from"
                             + " one machine's; run the cluster on one CPU type (docs/DISTRIBUTED.md)");
                 }
+                if (!t.matmul().equals(driverMatmul)) {
+                    throw new IllegalStateException("executor " + t.executor() + " computes its matrix products with "
+                            + t.matmul() + ", this driver with " + driverMatmul + ": the results would differ from"
+                            + " one machine's; run the cluster on one CPU type (docs/DISTRIBUTED.md)");
+                }
                 executors.add(t.executor());
                 out.add(t.value());
             }
@@ -90,6 +100,11 @@ public final class SparkModelMap<P extends Serializable, R extends Serializable>
         } finally {
             weights.destroy();
         }
+    }
+
+    /** What computes a model's products on this JVM (the library, the CPU level it runs at, the precision). */
+    private static String matmul(Engine engine) {
+        return engine.kernels() ? Matmuls.of(engine.precision()).describe() : "SameDiff";
     }
 
     /** The JVMs ({@code host:pid}) that computed results so far. */

@@ -75,10 +75,10 @@ public final class Gpt {
      * asking for them otherwise is an error, never a silent switch to the graph.
      */
     public synchronized void setEngine(Engine engine) {
-        if (engine == Engine.KERNELS && !VectorSupport.available()) {
+        if (engine.kernels() && !VectorSupport.available()) {
             throw new IllegalStateException("the kernel engine needs --add-modules jdk.incubator.vector");
         }
-        if (engine == Engine.KERNELS && dataType() != DataType.FLOAT) {
+        if (engine.kernels() && dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("the kernel engine computes in FLOAT; this model is " + dataType()
                     + ": run it with RLHF4J_ENGINE=graph (SameDiff computes in any type), or convert its weights to F32");
         }
@@ -138,7 +138,7 @@ public final class Gpt {
     }
 
     private Step pass(HeadRequest request, TokenBatch batch, Function<HeadOutputs, Loss> objective) {
-        return engine() == Engine.KERNELS ? kernelPass.run(request, batch, objective, times)
+        return engine().kernels() ? kernelPass.run(request, batch, objective, times, engine().gemm())
                 : graphPass.run(request, batch, objective, times);
     }
 

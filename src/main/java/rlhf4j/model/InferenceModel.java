@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.memory.MemoryRelief;
+import rlhf4j.nn.Gemm;
 
 /**
  * The GPT forward pass with a key/value cache, for sampling: {@link GptDefinition}'s trunk and LM
@@ -24,6 +25,7 @@ public final class InferenceModel {
     private final GptSpec spec;
     private final Map<String, INDArray> p;
     private final boolean kernels;
+    private final Gemm gemm;                                          // the kernels' products
     private final Rotary rotary;                                      // null without rotary positions
     private final Map<Integer, Arena> arenas = new LinkedHashMap<>(8, 0.75f, true) { // by rows B*n
         @Override
@@ -48,7 +50,8 @@ public final class InferenceModel {
         this.spec = spec;
         this.p = params;
         this.rotary = Rotary.of(spec);
-        this.kernels = engine == Engine.KERNELS;
+        this.kernels = engine.kernels();
+        this.gemm = engine.gemm();
         if (kernels && (params.get(ParamNames.WTE).dataType() != DataType.FLOAT
                 || params.values().stream().anyMatch(INDArray::isView))) {
             throw new IllegalArgumentException("the kernel engine decodes dense FLOAT parameters only");
@@ -100,7 +103,7 @@ public final class InferenceModel {
         if (kernels) {
             Arena arena = arenas.computeIfAbsent(b * n, k -> new Arena());
             Ops<Tensor> ops = TimedOps.of(KernelOps.decoding(spec, p, arena, cache, n, start, tokens, positions,
-                    transposed, rotary), times);
+                    transposed, rotary, gemm), times);
             Tensor z = GptDefinition.lmLogits(ops, spec, GptDefinition.hidden(ops, spec), 1.0);  // [B*n, V]
             logits = z.value.dup();                                                           // the arena reuses z
         } else {

@@ -9,11 +9,11 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.nn.FloatKernels;
-import rlhf4j.nn.Sgemm;
+import rlhf4j.nn.Gemm;
 
 /**
  * {@link Ops} for FLOAT models on the CPU: each operation runs at once — matrix products as single
- * BLAS calls ({@link Sgemm}), row- and element-wise work as one {@link FloatKernels} pass — into
+ * calls of a {@link Gemm}, row- and element-wise work as one {@link FloatKernels} pass — into
  * buffers from an {@link Arena}, so that passes of one shape allocate nothing after the first. With
  * a {@link Tape}, each operation also records its own backward, and {@link #backward} composes them:
  * the model's gradient is never written by hand, only each operation's.
@@ -35,6 +35,7 @@ final class KernelOps implements Ops<Tensor> {
     private final Attention attention;
     private final Map<String, INDArray> transposed;  // projection weights as [out, in], for decoding
     private final Rotary rotary;                     // the model's angle tables; null without rotary positions
+    private final Gemm gemm;                         // the matrix products, FP32 or BF16
     private final Map<String, Tensor> paramTensors = new LinkedHashMap<>();
 
     /** Which keys a query sees. */
@@ -50,8 +51,9 @@ final class KernelOps implements Ops<Tensor> {
     private record Cached(KvCache cache, int n, int start) implements Attention {}
 
     private KernelOps(GptSpec spec, Map<String, INDArray> params, Arena arena, Tape tape, int[] tokens,
-                      int[] positions, Attention attention, Map<String, INDArray> transposed, Rotary rotary) {
+                      int[] positions, Attention attention, Map<String, INDArray> transposed, Rotary rotary, Gemm gemm) {
         this.spec = spec;
+        this.gemm = gemm;
         this.rotary = rotary;
         this.params = params;
         this.arena = arena;
@@ -69,12 +71,12 @@ final class KernelOps implements Ops<Tensor> {
      * @param bias additive attention mask [B or 1, 1, T, T], FLOAT
      */
     static KernelOps training(GptSpec spec, Map<String, INDArray> params, Arena arena, Tape tape, TokenBatch batch,
-                              INDArray bias, Rotary rotary) {
+                              INDArray bias, Rotary rotary, Gemm gemm) {
         INDArray dense = bias.dataType() == DataType.FLOAT && !bias.isView() && bias.ordering() == 'c'
                 ? bias : bias.castTo(DataType.FLOAT).dup('c');                                  // [B|1, 1, T, T]
         return new KernelOps(spec, params, arena, tape, batch.tokens(), batch.positions(),
                 new Masked(dense, FloatKernels.buffer(dense), (int) dense.size(0), batch.batch(), batch.seqLen()), Map.of(),
-                rotary);
+                rotary, gemm);
     }
 
     /**
@@ -84,9 +86,9 @@ final class KernelOps implements Ops<Tensor> {
      */
     static KernelOps decoding(GptSpec spec, Map<String, INDArray> params, Arena arena, KvCache cache, int n,
                               int start, int[] tokens, int[] positions, Map<String, INDArray> transposed,
-                              Rotary rotary) {
+                              Rotary rotary, Gemm gemm) {
         return new KernelOps(spec, params, arena, null, tokens, positions, new Cached(cache, n, start), transposed,
-                rotary);
+                rotary, gemm);
     }
 
     @Override
@@ -233,9 +235,9 @@ final class KernelOps implements Ops<Tensor> {
         Tensor y = activation(n, outCols);                                                         // [N, out]
         INDArray wt = w.name == null ? null : transposed.get(w.name);                              // [out, in]
         if (wt != null) {
-            Sgemm.gemm(x.value, false, wt, true, y.value, 1f, 0f);
+            gemm.gemm(x.value, false, wt, true, y.value, 1f, 0f);
         } else {
-            Sgemm.gemm(x.value, false, w.value, false, y.value, 1f, 0f);
+            gemm.gemm(x.value, false, w.value, false, y.value, 1f, 0f);
         }
         if (b != null) {
             FloatKernels.addRow(y.data, b.data, n, outCols);
@@ -246,12 +248,12 @@ final class KernelOps implements Ops<Tensor> {
             }
             if (x.needsGrad) {                                                                     // dx = dy·Wᵀ [N, in]
                 ensureGrad(x);
-                Sgemm.gemm(y.grad, false, w.value, true, x.grad, 1f, x.gradWritten ? 1f : 0f);
+                gemm.gemm(y.grad, false, w.value, true, x.grad, 1f, x.gradWritten ? 1f : 0f);
                 x.gradWritten = true;
             }
             if (w.needsGrad) {                                                                     // dW = xᵀ·dy [in, out]
                 ensureGrad(w);
-                Sgemm.gemm(x.value, true, y.grad, false, w.grad, 1f, w.gradWritten ? 1f : 0f);
+                gemm.gemm(x.value, true, y.grad, false, w.grad, 1f, w.gradWritten ? 1f : 0f);
                 w.gradWritten = true;
             }
             if (b != null && b.needsGrad) {                                                        // db = Σ_rows dy [out]
@@ -503,9 +505,9 @@ final class KernelOps implements Ops<Tensor> {
         FloatKernels.toHeads(qIn.data, c, 0, arena.view(q), batch, seqLen, heads, d);
         FloatKernels.toHeads(kIn.data, kvc, 0, arena.view(k), batch, seqLen, kvHeads, d);
         FloatKernels.toHeads(vIn.data, kvc, 0, arena.view(v), batch, seqLen, kvHeads, d);
-        Sgemm.batched(q, false, k, true, p, 1f, 0f);                                               // q·kᵀ
+        gemm.batched(q, false, k, true, p, 1f, 0f);                                               // q·kᵀ
         FloatKernels.attentionSoftmax(pb, scale, m.bias(), m.masks(), heads, groups, seqLen);      // probabilities
-        Sgemm.batched(p, false, v, false, yh, 1f, 0f);                                             // p·v
+        gemm.batched(p, false, v, false, yh, 1f, 0f);                                             // p·v
         Tensor y = activation(n, c);                                                               // [N, C]
         FloatKernels.fromHeads(arena.view(yh), y.data, c, 0, batch, seqLen, heads, d);
         record("bwd: attention", () -> {
@@ -518,11 +520,11 @@ final class KernelOps implements Ops<Tensor> {
             INDArray dk = arena.take(kvGroups, seqLen, d);                                         // [B*Hkv, T, D]
             INDArray dv = arena.take(kvGroups, seqLen, d);                                         // [B*Hkv, T, D]
             FloatKernels.toHeads(y.gradData, c, 0, arena.view(dyh), batch, seqLen, heads, d);
-            Sgemm.batched(dyh, false, v, true, dp, 1f, 0f);                                        // d p
-            Sgemm.batched(p, true, dyh, false, dv, 1f, 0f);                                        // d v
+            gemm.batched(dyh, false, v, true, dp, 1f, 0f);                                        // d p
+            gemm.batched(p, true, dyh, false, dv, 1f, 0f);                                        // d v
             FloatKernels.softmaxBackward(pb, arena.view(dp), scale, groups * seqLen, seqLen); // d (q·kᵀ)
-            Sgemm.batched(dp, false, k, false, dq, 1f, 0f);                                        // d q
-            Sgemm.batched(dp, true, q, false, dk, 1f, 0f);                                         // d k
+            gemm.batched(dp, false, k, false, dq, 1f, 0f);                                        // d q
+            gemm.batched(dp, true, q, false, dk, 1f, 0f);                                         // d k
             mergeHeadsGrad(qIn, dq, batch, seqLen, heads, d);
             mergeHeadsGrad(kIn, dk, batch, seqLen, kvHeads, d);
             mergeHeadsGrad(vIn, dv, batch, seqLen, kvHeads, d);
@@ -552,19 +554,19 @@ final class KernelOps implements Ops<Tensor> {
         int v = table.rows();
         float alpha = (float) scale;
         Tensor z = activation(n, v);                                                               // [N, V]
-        Sgemm.gemm(x.value, false, table.value, true, z.value, alpha, 0f);
+        gemm.gemm(x.value, false, table.value, true, z.value, alpha, 0f);
         record("bwd: logits", () -> {
             if (!z.gradWritten) {
                 return;
             }
             if (x.needsGrad) {                                                                     // dx = s·dz·table [N, C]
                 ensureGrad(x);
-                Sgemm.gemm(z.grad, false, table.value, false, x.grad, alpha, x.gradWritten ? 1f : 0f);
+                gemm.gemm(z.grad, false, table.value, false, x.grad, alpha, x.gradWritten ? 1f : 0f);
                 x.gradWritten = true;
             }
             if (table.needsGrad) {                                                                 // d table = s·dzᵀ·x [V, C]
                 ensureGrad(table);
-                Sgemm.gemm(z.grad, true, x.value, false, table.grad, alpha, table.gradWritten ? 1f : 0f);
+                gemm.gemm(z.grad, true, x.value, false, table.grad, alpha, table.gradWritten ? 1f : 0f);
                 table.gradWritten = true;
             }
         });

@@ -6,6 +6,7 @@ import java.util.function.Function;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.loss.Loss;
+import rlhf4j.nn.Gemm;
 
 /**
  * The kernel engine's passes ({@link Engine#KERNELS}): {@link GptDefinition} over {@link KernelOps} in FLOAT,
@@ -38,7 +39,8 @@ final class KernelPass {
     }
 
     /** {@link GptDefinition} over {@link KernelOps}, on a tape when there is a loss to differentiate. */
-    Gpt.Step run(HeadRequest request, TokenBatch batch, Function<HeadOutputs, Loss> objective, PhaseTimes times) {
+    Gpt.Step run(HeadRequest request, TokenBatch batch, Function<HeadOutputs, Loss> objective, PhaseTimes times,
+                 Gemm gemm) {
         spec.checkPass(batch, request.targets());
         INDArray bias;                                                                  // [B|1, 1, T, T]
         try (PhaseTimes.Scope s = times.phase("attention bias")) {
@@ -46,7 +48,7 @@ final class KernelPass {
         }
         Arena arena = arenas.computeIfAbsent("B=" + batch.batch(), k -> new Arena()); // any T: buffers grow to the longest
         KernelOps ops = KernelOps.training(spec, params, arena, objective == null ? null : new Tape(times), batch, bias,
-                rotary);
+                rotary, gemm);
         Ops<Tensor> timed = TimedOps.of(ops, times);
         GptDefinition.Heads<Tensor> heads = GptDefinition.heads(timed, spec, GptDefinition.hidden(timed, spec), request);
         HeadOutputs out = new HeadOutputs(doubles(heads.logp()), doubles(heads.entropy()), doubles(heads.values()),

@@ -84,7 +84,7 @@ public final class FloatKernels {
     }
 
     /**
-     * Whether the kernels and {@link Sgemm} can read {@code a} as row-major floats from its buffer's
+     * Whether the kernels and {@link Gemm} can read {@code a} as row-major floats from its buffer's
      * start: FLOAT, C order, no offset, C-contiguous strides, and a buffer at least as long as the array.
      */
     public static boolean isDense(INDArray a) {

@@ -26,12 +26,14 @@ public final class VectorSupport {
     }
 
     /**
-     * The engine a stage's models run on ({@code kernels}, or the graph with the reason), as the one line a stage
-     * prints at its start, so that the slower graph engine is never a silent choice.
+     * The engine a stage's models run on ({@code kernels} and what computes their products in which precision, or
+     * the graph with the reason), as the one line a stage prints at its start, so that neither the slower graph
+     * engine nor a precision the CPU lacks is a silent choice.
      */
-    public static String engineLine(boolean kernels) {
+    public static String engineLine(boolean kernels, Precision precision) {
         if (kernels) {
-            return "engine: kernels (FLOAT kernels, gradients by a tape; RLHF4J_ENGINE=graph runs SameDiff instead)";
+            return "engine: kernels (FLOAT kernels, gradients by a tape; RLHF4J_ENGINE=graph runs SameDiff instead); "
+                    + "products: " + Matmuls.of(precision).describe() + Matmuls.note(precision);
         }
         String why = !available() ? "the JVM has no jdk.incubator.vector module (run through ./train)"
                 : !CpuBackend.ACTIVE ? "the ND4J backend is not the CPU one" : "RLHF4J_ENGINE=graph";

@@ -1,6 +1,7 @@
 package rlhf4j.train;
 
 import rlhf4j.model.Engine;
+import rlhf4j.nn.Precision;
 
 /**
  * How a stage job is asked to run.
@@ -21,6 +22,11 @@ public record RunOptions(boolean resume, boolean overwrite, int stopAtStep, Pree
 
     public RunOptions(boolean resume, boolean overwrite, int stopAtStep, Preemption preemption) {
         this(resume, overwrite, stopAtStep, preemption, false, Engine.launcher());
+    }
+
+    /** These options with the engine's products in the run's precision ({@link Engine#at}: where the CPU has it). */
+    public RunOptions at(Precision precision) {
+        return new RunOptions(resume, overwrite, stopAtStep, preemption, acceptChanges, engine.at(precision));
     }
 
     public static RunOptions fresh() {

@@ -65,7 +65,7 @@ public final class StageRunner {
     public static Start start(TrainingHyperparams h, Gpt gpt, StageCheckpoint.Loaded resumed, PrintStream out,
                               Path dir, long seed, boolean acceptChanges, int updatesPerStep) {
         AdamW optimizer = optimizer(h);
-        out.println(VectorSupport.engineLine(gpt.engine() == Engine.KERNELS));
+        out.println(VectorSupport.engineLine(gpt.engine().kernels(), gpt.engine().precision()));
         if (resumed == null) {
             return new Start(gpt, optimizer, 0, 0.0);
         }

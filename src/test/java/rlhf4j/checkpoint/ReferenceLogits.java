@@ -63,7 +63,7 @@ final class ReferenceLogits {
         }
         TokenBatch batch = TokenBatch.causal(new int[][] {tokens});
         HeadRequest request = HeadRequest.lm(new int[tokens.length]).withLogits();
-        for (Engine engine : Engine.values()) {
+        for (Engine engine : List.of(Engine.GRAPH, Engine.KERNELS)) {
             Gpt gpt = new Gpt(loaded.spec(), copy(loaded.params()), engine);
             compare(expected, gpt.forward(request, batch).logits(), sameVocabulary, what + ", " + engine + " engine");
         }

@@ -8,12 +8,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.loss.Loss;
 import rlhf4j.loss.Losses;
+import rlhf4j.nn.Matmuls;
+import rlhf4j.nn.Precision;
 
 /**
  * One definition on both engines: the kernels and their tape ({@link Engine#KERNELS}) against the SameDiff graph ({@link
@@ -48,11 +51,13 @@ class EngineEquivalenceTest {
         return new TokenBatch(b, t, tokens, positions, padded ? valid : null);
     }
 
-    private static void assertClose(String what, INDArray want, INDArray got, double rtol) {
+    /** Asserts max |got - want| ≤ rtol · max |want| and returns that relative difference. */
+    private static double assertClose(String what, INDArray want, INDArray got, double rtol) {
         assertEquals(List.of(want.shape().length), List.of(got.shape().length), what + " rank");
         double scale = want.castTo(DataType.DOUBLE).amaxNumber().doubleValue() + 1e-6;
         double err = want.castTo(DataType.DOUBLE).sub(got.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
         assertTrue(err <= rtol * scale, what + ": max |kernels - graph| = " + err + ", max |graph| = " + scale);
+        return err / scale;
     }
 
     private static Function<HeadOutputs, Loss> lm(double[] mask) {
@@ -65,10 +70,21 @@ class EngineEquivalenceTest {
     }
 
     private static void compare(GptSpec spec, int b, int t, boolean padded) {
+        compare(spec, b, t, padded, Engine.KERNELS, 1e-4, 2e-4);
+    }
+
+    /**
+     * The kernels on {@code engine} against the FLOAT graph: loss, logits and log-probabilities within {@code
+     * outputTol}, every gradient within {@code gradTol}, of the largest graph value; returns the largest relative
+     * difference seen.
+     */
+    private static double compare(GptSpec spec, int b, int t, boolean padded, Engine engine, double outputTol,
+                                  double gradTol) {
         Random rng = new Random(spec.nEmbd() * 31L + t);
         Gpt graph = pair(spec, 5, Engine.GRAPH);
-        Gpt kernels = pair(spec, 5, Engine.KERNELS);
-        assertEquals(Engine.KERNELS, kernels.engine());
+        Gpt kernels = pair(spec, 5, engine);
+        assertEquals(engine, kernels.engine());
+        double worst = 0;
         TokenBatch tb = batch(spec, b, t, padded, rng);
         int[] targets = new int[b * t];
         double[] mask = new double[b * t];
@@ -81,21 +97,42 @@ class EngineEquivalenceTest {
         for (int step = 0; step < 2; step++) {
             Gpt.Step got = kernels.forwardBackward(request, tb, lm(mask));
             String at = spec + " B=" + b + " T=" + t + (padded ? " padded" : "") + " step " + step;
-            assertEquals(want.loss().value(), got.loss().value(), 1e-5 * Math.max(1, Math.abs(want.loss().value())),
-                    at + " loss");
-            assertClose(at + " logits", want.outputs().logits(), got.outputs().logits(), 1e-4);
-            assertClose(at + " token logp", want.outputs().logp(), got.outputs().logp(), 1e-4);
+            assertEquals(want.loss().value(), got.loss().value(),
+                    outputTol / 10 * Math.max(1, Math.abs(want.loss().value())), at + " loss");
+            worst = Math.max(worst, assertClose(at + " logits", want.outputs().logits(), got.outputs().logits(),
+                    outputTol));
+            assertClose(at + " token logp", want.outputs().logp(), got.outputs().logp(), outputTol);
             assertEquals(want.grads().keySet(), got.grads().keySet(), at + " gradient names");
             List<String> wantOrder = List.copyOf(want.grads().keySet());
             assertEquals(wantOrder, List.copyOf(got.grads().keySet()), at + " gradient order");
             for (String name : want.grads().keySet()) {
-                assertClose(at + " d " + name, want.grads().get(name), got.grads().get(name), 2e-4);
+                worst = Math.max(worst, assertClose(at + " d " + name, want.grads().get(name), got.grads().get(name),
+                        gradTol));
             }
         }
         HeadOutputs a = graph.forward(request, tb);
         HeadOutputs k = kernels.forward(request, tb);
-        assertClose(spec + " forward logits", a.logits(), k.logits(), 1e-4);
-        assertClose(spec + " forward logp", a.logp(), k.logp(), 1e-4);
+        assertClose(spec + " forward logits", a.logits(), k.logits(), outputTol);
+        assertClose(spec + " forward logp", a.logp(), k.logp(), outputTol);
+        return worst;
+    }
+
+    /**
+     * BF16 products ({@link Engine#KERNELS_BF16}) against the FP32 graph, forward and backward through whole GPT-2,
+     * Llama and Qwen2 models: each product's inputs are rounded to 8 significant bits (relative error 2^-9, so
+     * about 0.4% per product), and the layers compound it; the bound is 3% of the largest value for outputs and 6%
+     * for gradients. The difference must also be well above FP32's, or the products were not BF16.
+     */
+    @Test
+    void bf16KernelsFollowTheGraphWithinBf16Rounding() {
+        Assumptions.assumeTrue(Matmuls.effective(Precision.BF16) == Precision.BF16, "no BF16 instructions here");
+        double worst = 0;
+        worst = Math.max(worst, compare(new GptSpec(2, 2, 32, 12, 23), 3, 11, true, Engine.KERNELS_BF16, 3e-2, 6e-2));
+        worst = Math.max(worst, compare(ArchitectureTest.llama(2, 4, 32, 12, 23, 40), 3, 11, true,
+                Engine.KERNELS_BF16, 3e-2, 6e-2));
+        worst = Math.max(worst, compare(ArchitectureTest.qwen2(2, 4, 32, 12, 23, 48), 2, 9, false,
+                Engine.KERNELS_BF16, 3e-2, 6e-2));
+        assertTrue(worst > 1e-3, "BF16 kernels within " + worst + " of the graph: as close as FP32");
     }
 
     /** Any request and loss: the same outputs and gradients from both engines (score head parameters included). */

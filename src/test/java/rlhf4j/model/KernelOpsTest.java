@@ -100,7 +100,7 @@ class KernelOpsTest {
     private static Result kernels(GptSpec spec, Expr expr, Map<String, INDArray> params, TokenBatch tb,
                                   INDArray readout, Arena arena) {
         KernelOps ops = KernelOps.training(spec, params, arena, new Tape(PhaseTimes.OFF), tb,
-                tb.attentionBias(DataType.FLOAT), new Rotary(spec));
+                tb.attentionBias(DataType.FLOAT), new Rotary(spec), Engine.KERNELS.gemm());
         Tensor out = expr.apply(ops);
         INDArray value = out.value.dup();
         ops.seed(out, readout.reshape(-1).toFloatVector());
@@ -125,7 +125,7 @@ class KernelOpsTest {
         LinkedHashMap<String, INDArray> params = inputs(name.hashCode());
         TokenBatch tb = batch(padded);
         KernelOps probe = KernelOps.training(spec, params, new Arena(), null, tb, tb.attentionBias(DataType.FLOAT),
-                new Rotary(spec));
+                new Rotary(spec), Engine.KERNELS.gemm());
         INDArray readout = randn(new Random(42), expr.apply(probe).value.shape());  // loss = Σ out·R
         Result want = graph(spec, expr, params, tb, readout);
         Arena arena = new Arena();
@@ -343,7 +343,7 @@ class KernelOpsTest {
         LinkedHashMap<String, INDArray> params = inputs(1);
         TokenBatch tb = batch(false);
         KernelOps ops = KernelOps.training(SPEC, params, new Arena(), null, tb, tb.attentionBias(DataType.FLOAT),
-                new Rotary(SPEC));
+                new Rotary(SPEC), Engine.KERNELS.gemm());
         Tensor out = ops.gelu(ops.param("x"));
         assertThrows(IllegalStateException.class, () -> ops.seed(out, new float[out.length()]));
         assertThrows(IllegalStateException.class, ops::backward);

@@ -90,7 +90,7 @@ public final class PipelineJob {
             }
             out.printf("== %s (%d/%d)%s%n", stage, i + 1, stages.size(), options.resume() ? ", resuming" : "");
             long t0 = System.nanoTime();
-            runStage(stage, config, options, out);
+            runStage(stage, config, options.at(config.model().precision()), out);
             wall.put(stage, (System.nanoTime() - t0) / 1e9);
             if (preemption.requested()) {
                 out.printf("pipeline stopped by a signal during %s; continue with --resume%n", stage);
@@ -98,7 +98,7 @@ public final class PipelineJob {
             }
         }
         long t0 = System.nanoTime();
-        List<SideBySide> answers = SideBySideAnswers.collect(config, Engine.launcher(), out);
+        List<SideBySide> answers = SideBySideAnswers.collect(config, Engine.launcher().at(config.model().precision()), out);
         wall.put("side-by-side answers", (System.nanoTime() - t0) / 1e9);
         Path runDir = Path.of(config.run().outDir(), config.run().name());
         MethodComparison.write(runDir, config.pipeline().methods(), config.run().seed(), out).ifPresent(gold -> {

@@ -64,7 +64,7 @@ record PpoStart(PolicyAndReference pair, Path rmDir, PpoModels models, AdamW val
         if (previous != null) {
             ResumeState.checkData(dir, previous.trainerState(), dataSha, "ppo.data.prompts", options.acceptChanges());
         }
-        out.println(VectorSupport.engineLine(policy.engine() == Engine.KERNELS));
+        out.println(VectorSupport.engineLine(policy.engine().kernels(), policy.engine().precision()));
         out.printf("data: %d training and %d held-out prompts from %s; policy %s, reward model %s%n",
                 prompts.train().size(), prompts.val().size(), prompts.file(), pair.init(), rmDir);
 

@@ -1,0 +1,73 @@
+package rlhf4j.nn;
+
+import java.util.Arrays;
+import org.bytedeco.javacpp.FloatPointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Matrix products of dense row-major FLOAT arrays ({@link FloatKernels#isDense}), {@code c = alpha·op(a)·op(b) +
+ * beta·c}, op transposing when asked: the kernels' only products. One library computes each instance's products
+ * ({@link OpenBlasGemm}, {@link DnnlGemm}); {@link Matmuls} chooses it for the machine.
+ */
+public interface Gemm {
+    /** For 2-D a, b, c. */
+    void gemm(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, float alpha, float beta);
+
+    /** {@link #gemm} for each of the G matrices of 3-D a, b, c [G, rows, cols]. */
+    void batched(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, float alpha, float beta);
+
+    /** What computes the products, for the engine line ("oneDNN, BF16 inputs"). */
+    String describe();
+
+    /** The product's sizes, checked: c is [groups, m, n], op(a) [groups, m, k], op(b) [groups, k, n]. */
+    record Shape(int groups, int m, int n, int k) {
+        static Shape of(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, int rank) {
+            check(a, rank);
+            check(b, rank);
+            check(c, rank);
+            int o = rank - 2;                                                   // the row dimension
+            int groups = rank == 3 ? (int) c.size(0) : 1;
+            int m = (int) c.size(o);
+            int n = (int) c.size(o + 1);
+            int k = (int) (transA ? a.size(o) : a.size(o + 1));
+            boolean ok = (transA ? a.size(o + 1) : a.size(o)) == m && (transB ? b.size(o) : b.size(o + 1)) == n
+                    && (transB ? b.size(o + 1) : b.size(o)) == k;
+            if (rank == 3) {
+                ok &= a.size(0) == groups && b.size(0) == groups;
+            }
+            if (!ok) {
+                throw new IllegalArgumentException("gemm shapes: " + Arrays.toString(a.shape()) + (transA ? "ᵀ" : "")
+                        + " x " + Arrays.toString(b.shape()) + (transB ? "ᵀ" : "") + " -> " + Arrays.toString(c.shape()));
+            }
+            return new Shape(groups, m, n, k);
+        }
+
+        /** Nothing to multiply: c is only scaled by beta (an empty sum is 0). */
+        boolean empty() {
+            return groups == 0 || m == 0 || n == 0 || k == 0;
+        }
+
+        /** What an empty product leaves: {@code c = beta·c}. */
+        static void scaleOnly(INDArray c, float beta) {
+            if (beta == 0f) {
+                c.assign(0f);
+            } else if (beta != 1f) {
+                c.muli(beta);
+            }
+        }
+
+        private static void check(INDArray x, int rank) {
+            boolean dense = x.length() == 0 ? x.dataType() == DataType.FLOAT : FloatKernels.isDense(x);
+            if (x.rank() != rank || !dense) {
+                throw new IllegalArgumentException("a dense C-order FLOAT array of rank " + rank + " is needed, got "
+                        + x.shapeInfoToString());
+            }
+        }
+    }
+
+    /** The array's floats from its buffer's start (dense arrays only). */
+    static FloatPointer pointer(INDArray x) {
+        return new FloatPointer(x.data().addressPointer());
+    }
+}
