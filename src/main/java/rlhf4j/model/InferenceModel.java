@@ -71,7 +71,7 @@ public final class InferenceModel {
         if (capacity > spec.blockSize()) {
             throw new IllegalArgumentException("cache capacity " + capacity + " exceeds block_size " + spec.blockSize());
         }
-        if (kernels) {
+        if (kernels && gemm.fewRowsFasterTransposed()) {
             transposeWeights();
         }
         return new KvCache(spec.nLayer(), batch, spec.nKvHead(), capacity, spec.headDim(),

@@ -54,6 +54,11 @@ public final class OpenBlasGemm implements Gemm {
     }
 
     @Override
+    public boolean fewRowsFasterTransposed() {
+        return true;
+    }
+
+    @Override
     public String describe() {
         return "OpenBLAS, FP32";
     }
