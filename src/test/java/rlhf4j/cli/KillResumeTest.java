@@ -102,6 +102,10 @@ class KillResumeTest {
                 "--set", "pretrain.log_every=1", "--set", "pretrain.max_steps=" + MAX_STEPS,
                 "--set", "pretrain.eval_every=10", "--set", "pretrain.grad_accum_steps=2",
                 "--set", "distributed.master=local[2]")),
+            // BF16 products (on a CPU without them, the FP32 fallback): the same bits after every kill too
+            new StageUnderTest("pretrain", "-bf16", List.of("pretrain", "--config", cfg, "--set", "pretrain." + every,
+                "--set", "pretrain.log_every=1", "--set", "pretrain.max_steps=" + MAX_STEPS,
+                "--set", "pretrain.eval_every=10", "--set", "model.precision=bf16")),
             new StageUnderTest("sft", List.of("sft", "--config", cfg, "--set", "model.block_size=32",
                 "--set", "sft.init_from=" + base, "--set", "sft.data.train=" + shared.resolve("sft.jsonl"),
                 "--set", "sft.data.val_fraction=0.25", "--set", "sft.data.test=", "--set", "sft.batch_size=4",
@@ -120,6 +124,13 @@ class KillResumeTest {
                 "--set", "ppo.max_steps=" + MAX_STEPS, "--set", "ppo.warmup_steps=2", "--set", "ppo." + every,
                 "--set", "ppo.log_every=1", "--set", "ppo.eval_every=10", "--set", "ppo.eval_prompts=4",
                 "--set", "ppo.adaptive_kl=true", "--set", "ppo.learning_rate=1e-3")),
+            new StageUnderTest("ppo", "-bf16", List.of("ppo", "--config", cfg, "--set", "model.block_size=32",
+                "--set", "ppo.init_from=" + base, "--set", "ppo.reward_model=" + shared.resolve("ckpt/base/rm"),
+                "--set", "ppo.data.prompts=" + shared.resolve("prompts.jsonl"), "--set", "ppo.data.val_fraction=0.25",
+                "--set", "ppo.data.test=", "--set", "ppo.batch_size=4", "--set", "ppo.max_new_tokens=4",
+                "--set", "ppo.max_steps=" + MAX_STEPS, "--set", "ppo.warmup_steps=2", "--set", "ppo." + every,
+                "--set", "ppo.log_every=1", "--set", "ppo.eval_every=10", "--set", "ppo.eval_prompts=4",
+                "--set", "ppo.adaptive_kl=true", "--set", "ppo.learning_rate=1e-3", "--set", "model.precision=bf16")),
             grpo("", "rm"),
             // the reward command dies with each killed JVM (its stdin closes) and a new one answers after --resume
             grpo("-command", "command:python3 -c 'import json, sys\nfor l in sys.stdin: print(json.dumps("
