@@ -84,6 +84,16 @@ public final class Bench {
         public double genTokensPerSecond() {
             return ((Number) genLine.get("gen_tokens_per_s")).doubleValue();
         }
+
+        /** Training FLOPs per token of this shape (the same work the peer does). */
+        public double flopsPerToken() {
+            return ((Number) trainLine.get("train_gflops")).doubleValue() * 1e9 / trainTokensPerSecond();
+        }
+
+        /** The machine's best product rate in the run's precision, GFLOP/s: what MFU is against. */
+        public double peakGflops() {
+            return ((Number) trainLine.get("peak_gflops")).doubleValue();
+        }
     }
 
     public static Result measure(ExperimentConfig config) {

@@ -47,6 +47,12 @@ public final class PeerBench {
         double peerGen;
         double oursRss = Double.NaN;
         double peerRss = Double.NaN;
+        double flopsPerToken;
+        double peak;                                    // GFLOP/s of our products in the run's precision, best round
+
+        double mfu(double tokensPerSecond) {
+            return tokensPerSecond * flopsPerToken / 1e9 / peak;
+        }
 
         Best(String name) {
             this.name = name;
@@ -72,6 +78,8 @@ public final class PeerBench {
                 Bench.Result ours = Bench.measure(c);
                 b.oursTrain = Math.max(b.oursTrain, ours.trainTokensPerSecond());
                 b.oursGen = Math.max(b.oursGen, ours.genTokensPerSecond());
+                b.flopsPerToken = ours.flopsPerToken();
+                b.peak = Math.max(b.peak, ours.peakGflops());
                 if (ours.trainLine().get("peak_rss_mib") instanceof Number rss) {
                     b.oursRss = rss.doubleValue();
                 }
@@ -90,15 +98,19 @@ public final class PeerBench {
             }
         }
         out.println();
-        out.printf(Locale.ROOT, "best of %d rounds, ratio = ours / PyTorch %s (1.0 = parity)%n", rounds,
-                peerPrecision.equals("bf16") ? "under torch.autocast(\"cpu\", dtype=torch.bfloat16)" : "in FP32");
-        out.println("| shape | ours train tok/s | PyTorch train tok/s | train ratio | ours gen tok/s | PyTorch gen tok/s "
-                + "| gen ratio | ours peak RSS MiB | PyTorch peak RSS MiB |");
-        out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        out.printf(Locale.ROOT, "best of %d rounds, ratio = ours (%s) / PyTorch %s (1.0 = parity); MFU against the "
+                        + "best %s product rate this machine's bench measured%n", rounds,
+                configs.get(0).model().precision().name(),
+                peerPrecision.equals("bf16") ? "under torch.autocast(\"cpu\", dtype=torch.bfloat16)" : "in FP32",
+                configs.get(0).model().precision().name());
+        out.println("| shape | ours train tok/s | PyTorch train tok/s | train ratio | ours MFU | PyTorch MFU "
+                + "| ours gen tok/s | PyTorch gen tok/s | gen ratio | ours peak RSS MiB | PyTorch peak RSS MiB |");
+        out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         for (Best b : best) {
-            out.printf(Locale.ROOT, "| %s | %,.0f | %,.0f | **%.2f** | %,.0f | %,.0f | **%.2f** | %,.0f | %,.0f |%n", b.name,
-                    b.oursTrain, b.peerTrain, b.oursTrain / b.peerTrain, b.oursGen, b.peerGen, b.oursGen / b.peerGen,
-                    b.oursRss, b.peerRss);
+            out.printf(Locale.ROOT, "| %s | %,.0f | %,.0f | **%.2f** | %.2f | %.2f | %,.0f | %,.0f | **%.2f** | %,.0f "
+                            + "| %,.0f |%n", b.name, b.oursTrain, b.peerTrain, b.oursTrain / b.peerTrain,
+                    b.mfu(b.oursTrain), b.mfu(b.peerTrain), b.oursGen, b.peerGen, b.oursGen / b.peerGen, b.oursRss,
+                    b.peerRss);
         }
         out.flush();
     }

@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,7 +46,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--peer-threads", paramLabel = "N", defaultValue = "0", description = "threads for the peer (torch and its OpenBLAS); 0: PyTorch's defaults (default: ${DEFAULT-VALUE})")
     int peerThreads;
 
-    @Option(names = "--peer-precision", paramLabel = "P", defaultValue = "fp32", description = "the peer's precision: fp32, or bf16 (its matrix products under torch.autocast(\"cpu\", dtype=torch.bfloat16), weights and optimizer in FP32) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--peer-precision", paramLabel = "P", description = "the peer's precision: fp32, or bf16 (its matrix products under torch.autocast(\"cpu\", dtype=torch.bfloat16), weights and optimizer in FP32) (default: ours, model.precision)")
     String peerPrecision;
 
     @Option(names = "--python", paramLabel = "EXE", defaultValue = "/usr/bin/python3", description = "the Python that has torch (default: ${DEFAULT-VALUE})")
@@ -57,15 +58,18 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (peer) {
-            if (!peerPrecision.equals("fp32") && !peerPrecision.equals("bf16")) {
-                throw new ConfigException("--peer-precision " + peerPrecision + ": give fp32 or bf16");
-            }
             List<Path> files = configs.isEmpty() ? DEFAULT_SHAPES : configs;
             List<ExperimentConfig> loaded = new ArrayList<>();
             List<String> names = new ArrayList<>();
             for (Path file : files) {
                 loaded.add(load(file));
                 names.add(file.getFileName().toString().replaceFirst("^bench-", "").replaceFirst("\\.ya?ml$", ""));
+            }
+            if (peerPrecision == null) {
+                peerPrecision = loaded.get(0).model().precision().name().toLowerCase(Locale.ROOT);
+            }
+            if (!peerPrecision.equals("fp32") && !peerPrecision.equals("bf16")) {
+                throw new ConfigException("--peer-precision " + peerPrecision + ": give fp32 or bf16");
             }
             if (rounds < 1) {
                 throw new ConfigException("--rounds must be at least 1, got " + rounds);

@@ -20,7 +20,7 @@ import rlhf4j.cli.Train;
  */
 class PeerBenchTest {
     @Test
-    void thePeerRunsInThePrecisionAsked(@TempDir Path tmp) throws Exception {
+    void thePeerRunsInOurPrecision(@TempDir Path tmp) throws Exception {
         Assumptions.assumeTrue(hasPython(), "python3");
         Path args = tmp.resolve("args.txt");
         Path script = Files.writeString(tmp.resolve("peer.py"), String.join("\n",
@@ -43,13 +43,15 @@ class PeerBenchTest {
                 System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
                 code = Train.run(new PrintWriter(err, true), new String[] {"bench", "--peer", "--rounds", "1",
                     "--config", config.toString(), "--peer-script", script.toString(), "--python", "python3",
-                    "--peer-precision", precision});
+                    "--set", "model.precision=" + precision});
             } finally {
                 System.setOut(stdout);
             }
             assertEquals(0, code, err.toString());
             String printed = out.toString(java.nio.charset.StandardCharsets.UTF_8);
             assertTrue(printed.contains(precision.equals("bf16") ? "torch.autocast" : "in FP32"), printed);
+            assertTrue(printed.contains("ours (" + precision.toUpperCase(java.util.Locale.ROOT) + ")"), printed);
+            assertTrue(printed.contains("| ours MFU | PyTorch MFU |"), printed);
         }
         List<String> calls = Files.readAllLines(args);
         assertEquals(2, calls.size());
