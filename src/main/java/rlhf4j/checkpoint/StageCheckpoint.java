@@ -20,6 +20,7 @@ import rlhf4j.io.AtomicDir;
 import rlhf4j.io.DataException;
 import rlhf4j.model.GptSpec;
 import rlhf4j.model.ParamNames;
+import rlhf4j.nn.Precision;
 import rlhf4j.tokenizer.BpeTokenizer;
 import rlhf4j.tokenizer.SpecialTokens;
 
@@ -63,7 +64,18 @@ public final class StageCheckpoint {
 
     /** A checkpoint read back; {@code trainerState} is the raw JSON. */
     public record Loaded(String stage, GptSpec spec, LinkedHashMap<String, INDArray> params, BpeTokenizer tokenizer,
-                         JsonNode trainerState, LinkedHashMap<String, INDArray> optimizer) {}
+                         JsonNode trainerState, LinkedHashMap<String, INDArray> optimizer) {
+        /**
+         * The precision of the products this model was trained with (its run's {@code model.precision}, recorded in
+         * trainer_state.json), so that {@code ./train eval} and {@code sample} compute as the stage did; FP32 for a
+         * folder that records none (a Hugging Face folder, or one written before precisions existed).
+         */
+        public Precision precision() {
+            String recorded = trainerState == null ? ""
+                    : trainerState.path("config").path("model").path("precision").asText("");
+            return recorded.equalsIgnoreCase("bf16") ? Precision.BF16 : Precision.FP32;
+        }
+    }
 
     public static void save(Path dir, Contents c) {
         save(dir, c, FileOpener.FILES, dir);

@@ -168,7 +168,7 @@ final class EvalCommand implements Callable<Integer> {
                     + "--reward-model, --held-out or a .txt file");
         }
         StageCheckpoint.Loaded ckpt = StageCheckpoint.loadToStartFrom(checkpoint);
-        Engine engine = Engine.launcher();                       // the launcher's choice, read once
+        Engine engine = Engine.launcher().at(ckpt.precision());  // the launcher's choice, in the model's precision
         Gpt gpt = new Gpt(ckpt.spec(), ckpt.params(), engine);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("checkpoint", checkpoint.toString());

@@ -81,7 +81,7 @@ final class SampleCommand implements Callable<Integer> {
         int stop = chat ? template.endOfTurn() : eot;
         MemoryBudget.checkSampling(ckpt.spec(), numSamples, Math.min(ckpt.spec().blockSize(),
                 start.length + maxNewTokens), "--num-samples");
-        Sampler sampler = new Sampler(new Gpt(ckpt.spec(), ckpt.params(), Engine.launcher()).decoder(), tok.id(SpecialTokens.PAD));
+        Sampler sampler = new Sampler(new Gpt(ckpt.spec(), ckpt.params(), Engine.launcher().at(ckpt.precision())).decoder(), tok.id(SpecialTokens.PAD));
         List<int[]> prompts = new ArrayList<>(Collections.nCopies(numSamples, start));
         List<Sampler.Generation> gens = sampler.generate(prompts, params, new Random(seed), t -> t == stop || t == eot);
         for (Sampler.Generation g : gens) {

@@ -35,9 +35,9 @@ public record ModelConfig(
         @Doc("epsilon of RMSNorm (rms_norm_eps); rmsnorm only") double rmsNormEps,
         @Doc("LM head tied to the token embedding (true, GPT-2's) or its own lm_head.weight [vocab, n_embd]")
         boolean tieWordEmbeddings,
-        @Doc("number format of the matrix products on the kernel engine: fp32, or bf16 (inputs rounded to bfloat16, "
-                + "FP32 accumulation, weights, gradients, optimizer, norms and losses, as torch.autocast does); bf16 "
-                + "runs in fp32 on a CPU without BF16 instructions, and the engine line says so") Precision precision) {
+        @Doc("number format of the matrix products on the kernel engine: bf16 (inputs rounded to bfloat16; FP32 "
+                + "accumulation, weights, gradients, optimizer, norms and losses, as torch.autocast does) or fp32; "
+                + "bf16 runs in fp32 on a CPU without BF16 instructions, and the engine line says so") Precision precision) {
 
     /** GPT-2's LayerNorm and learned positions. */
     public ModelConfig(int nLayer, int nHead, int nEmbd, int blockSize, double initStd) {
@@ -47,7 +47,7 @@ public record ModelConfig(
     /** GPT-2's block with these norm and positions. */
     public ModelConfig(int nLayer, int nHead, int nEmbd, int blockSize, double initStd, Norm norm, Position position) {
         this(nLayer, nHead, nEmbd, blockSize, initStd, norm, position, 0, Mlp.GELU, 0, Bias.ALL,
-                GptSpec.DEFAULT_ROPE_THETA, GptSpec.DEFAULT_RMS_NORM_EPSILON, true, Precision.FP32);
+                GptSpec.DEFAULT_ROPE_THETA, GptSpec.DEFAULT_RMS_NORM_EPSILON, true, Precision.BF16);
     }
 
     public ModelConfig {

@@ -93,7 +93,8 @@ final class GrpoStep implements TrainingStep {
         RolloutBatch batch = RolloutBatch.of(rollouts, policy.spec().blockSize(), pad);
         // 2. log-probabilities under the policy that sampled and under the reference
         double[][] oldLogp = PolicyPasses.logProbs(policy, batch, cfg.temperature());              // [N][L]
-        double mismatch = StepSampler.checkLogProbs(step, oldLogp, rollouts);
+        double mismatch = StepSampler.checkLogProbs(step, oldLogp, rollouts,
+                StepSampler.logProbTolerance(policy.engine().precision()));
         double[][] refLogp = PolicyPasses.logProbs(reference, batch, cfg.temperature());           // [N][L]
         // 3. rewards and group advantages
         double[] scores = reward.score(rollouts);                                                  // [N]

@@ -125,7 +125,7 @@ class RmJobTest {
         assertTrue(Json.readTree(dir.resolve(RewardNorm.FILE)).path("gain").isNumber());
 
         // normalisation: the training split's chosen responses score mean 0, std 1 through the loaded model
-        RewardModel rm = RewardModel.load(dir, rlhf4j.model.Engine.launcher());
+        RewardModel rm = RewardModel.load(dir, rlhf4j.model.Engine.launcher().at(ckpt.precision())); // as trained
         assertTrue(rm.norm().fitted());
         RmGroups pairs = RmGroups.of(RankingData.read(data), rm, 0.25);
         double[] chosen = RmGroups.score(rm, pairs.train()).stream().mapToDouble(s -> rm.norm().apply(s[0])).toArray();
