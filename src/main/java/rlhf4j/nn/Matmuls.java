@@ -110,7 +110,7 @@ public final class Matmuls {
                 dnnl_engine engine = new dnnl_engine();
                 DnnlGemm.ok(dnnl_engine_create(engine, dnnl_cpu, 0), "CPU engine");
                 return engine;
-            } catch (UnsatisfiedLinkError | NoClassDefFoundError | IllegalStateException e) {
+            } catch (LinkageError | IllegalStateException e) {
                 return null;                            // no native oneDNN for this platform: OpenBLAS
             }
         }
