@@ -107,14 +107,13 @@ public final class Bench {
         MachineLoad load = MachineLoad.start();
         Train train = timeTraining(f, bench);
         double trainOthers = load.othersCores();
-        Gemm gemm = Matmuls.of(f.gpt.engine().precision());
-        double peak = peakGflops(gemm);
+        double peak = peakGflops(Matmuls.of(f.gpt.engine().precision()));
         Map<String, Object> trainLine = new LinkedHashMap<>();
         trainLine.put("bench", "rlhf4j");
         trainLine.put("params", spec.paramCount());
         trainLine.put("threads", threadsInEffect());
         trainLine.put("precision", f.gpt.engine().precision().name().toLowerCase(Locale.ROOT));
-        trainLine.put("matmul", f.gpt.engine().kernels() ? gemm.describe() : "SameDiff");
+        trainLine.put("matmul", f.gpt.engine().products());
         trainLine.put("train_ms_per_step", round(train.secondsPerStep * 1000));
         trainLine.put("train_tokens_per_s", round(train.tokens / train.secondsPerStep, 1));
         trainLine.put("train_gflops", round(train.gflops()));

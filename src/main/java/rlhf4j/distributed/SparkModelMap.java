@@ -14,7 +14,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.model.Engine;
 import rlhf4j.model.Gpt;
 import rlhf4j.model.GptSpec;
-import rlhf4j.nn.Matmuls;
 import rlhf4j.nn.VectorSupport;
 
 /**
@@ -51,7 +50,7 @@ public final class SparkModelMap<P extends Serializable, R extends Serializable>
     public SparkModelMap(JavaSparkContext spark, GptSpec spec, Engine engine, Fn<P, R> fn, boolean ownsContext) {
         this.spark = spark;
         this.ownsContext = ownsContext;
-        this.driverMatmul = matmul(engine);
+        this.driverMatmul = engine.products();
         try {
             this.work = spark.broadcast(new Work<>(spec, engine, fn));
         } catch (RuntimeException e) {
@@ -73,7 +72,7 @@ public final class SparkModelMap<P extends Serializable, R extends Serializable>
                         Gpt gpt = new Gpt(job.spec(), weights.value().toArrays(), job.engine());
                         String executor = InetAddress.getLocalHost().getHostName() + ":"
                                 + ProcessHandle.current().pid();
-                        String matmul = matmul(job.engine());
+                        String matmul = job.engine().products();
                         List<Tagged<R>> out = new ArrayList<>();
                         while (part.hasNext()) {
                             out.add(new Tagged<>(job.fn().apply(gpt, part.next()), VectorSupport.lanes(), matmul,
@@ -100,11 +99,6 @@ public final class SparkModelMap<P extends Serializable, R extends Serializable>
         } finally {
             weights.destroy();
         }
-    }
-
-    /** What computes a model's products on this JVM (the library, the CPU level it runs at, the precision). */
-    private static String matmul(Engine engine) {
-        return engine.kernels() ? Matmuls.of(engine.precision()).describe() : "SameDiff";
     }
 
     /** The JVMs ({@code host:pid}) that computed results so far. */

@@ -32,9 +32,17 @@ public enum Engine {
         return this == KERNELS_BF16 ? Precision.BF16 : Precision.FP32;
     }
 
-    /** The kernels' matrix products on this machine (OpenBLAS for the graph engine's NdOps decoding is not here). */
+    /** The kernels' matrix products on this machine. */
     Gemm gemm() {
         return Matmuls.of(precision());
+    }
+
+    /**
+     * What computes this engine's matrix products here (the library, the CPU level it runs at, the precision), or
+     * {@code SameDiff} for the graph: what the bench reports and what Spark executors must share with their driver.
+     */
+    public String products() {
+        return kernels() ? gemm().describe() : "SameDiff";
     }
 
     /**

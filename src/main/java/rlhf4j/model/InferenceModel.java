@@ -25,7 +25,7 @@ public final class InferenceModel {
     private final GptSpec spec;
     private final Map<String, INDArray> p;
     private final boolean kernels;
-    private final Gemm gemm;                                          // the kernels' products
+    private final Gemm gemm;                                          // the kernels' products; null on the graph
     private final Rotary rotary;                                      // null without rotary positions
     private final Map<Integer, Arena> arenas = new LinkedHashMap<>(8, 0.75f, true) { // by rows B*n
         @Override
@@ -51,7 +51,7 @@ public final class InferenceModel {
         this.p = params;
         this.rotary = Rotary.of(spec);
         this.kernels = engine.kernels();
-        this.gemm = engine.gemm();
+        this.gemm = kernels ? engine.gemm() : null;
         if (kernels && (params.get(ParamNames.WTE).dataType() != DataType.FLOAT
                 || params.values().stream().anyMatch(INDArray::isView))) {
             throw new IllegalArgumentException("the kernel engine decodes dense FLOAT parameters only");

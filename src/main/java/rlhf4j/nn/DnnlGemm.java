@@ -107,27 +107,25 @@ final class DnnlGemm implements Gemm {
     private final class Context {
         final dnnl_stream stream = new dnnl_stream();
         final Map<Key, Product> products = new HashMap<>();
-        ShortPointer scratchA = new ShortPointer(0);
-        ShortPointer scratchB = new ShortPointer(0);
+        final Scratch scratchA = new Scratch();                 // a's BF16 copy
+        final Scratch scratchB = new Scratch();                 // b's BF16 copy
 
         Context() {
             ok(dnnl_stream_create(stream, engine, dnnl_stream_default_flags), "stream");
         }
 
-        ShortPointer scratchA(long elements) {
-            if (scratchA.capacity() < elements) {
-                scratchA.close();
-                scratchA = new ShortPointer(elements);
-            }
-            return scratchA;
-        }
+    }
 
-        ShortPointer scratchB(long elements) {
-            if (scratchB.capacity() < elements) {
-                scratchB.close();
-                scratchB = new ShortPointer(elements);
+    /** A BF16 buffer that grows to the largest operand it has held. */
+    private static final class Scratch {
+        private ShortPointer buffer = new ShortPointer(0);
+
+        ShortPointer of(long elements) {
+            if (buffer.capacity() < elements) {
+                buffer.close();
+                buffer = new ShortPointer(elements);
             }
-            return scratchB;
+            return buffer;
         }
     }
 
@@ -194,8 +192,8 @@ final class DnnlGemm implements Gemm {
         void execute(Context ctx, Pointer a, Pointer b, Pointer c) {
             if (toBf16A != null) {
                 long g = shape.groups();
-                ShortPointer sa = ctx.scratchA(g * shape.m() * shape.k());
-                ShortPointer sb = ctx.scratchB(g * shape.k() * shape.n());
+                ShortPointer sa = ctx.scratchA.of(g * shape.m() * shape.k());
+                ShortPointer sb = ctx.scratchB.of(g * shape.k() * shape.n());
                 toBf16A.run(ctx.stream, a, sa);
                 toBf16B.run(ctx.stream, b, sb);
             } else {

@@ -64,7 +64,7 @@ public final class Matmuls {
 
     /** The products of this precision ({@link #effective} of it) on this machine. */
     public static Gemm of(Precision wanted) {
-        return effective(wanted) == Precision.BF16 ? Machine.BF16 : Machine.FP32;
+        return of(wanted, Machine.ISA);
     }
 
     /**

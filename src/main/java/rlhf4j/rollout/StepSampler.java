@@ -25,7 +25,7 @@ public final class StepSampler {
     public static final double BF16_LOGPROB_TOLERANCE = 0.5;
 
     /** {@link #LOGPROB_TOLERANCE} or {@link #BF16_LOGPROB_TOLERANCE}, for the policy's products. */
-    public static double logProbTolerance(Precision precision) {
+    static double logProbTolerance(Precision precision) {
         return precision == Precision.BF16 ? BF16_LOGPROB_TOLERANCE : LOGPROB_TOLERANCE;
     }
 
@@ -67,10 +67,11 @@ public final class StepSampler {
 
     /**
      * The largest difference between the training graph's log-probabilities of the sampled tokens [B][L] and the
-     * sampler's own; above {@code tolerance} ({@link #logProbTolerance}) the two paths disagree and the step fails
-     * rather than train on wrong ratios.
+     * sampler's own; above the tolerance for the policy's {@code precision} ({@link #logProbTolerance}) the two paths
+     * disagree and the step fails rather than train on wrong ratios.
      */
-    public static double checkLogProbs(int step, double[][] graph, List<Rollout> rollouts, double tolerance) {
+    public static double checkLogProbs(int step, double[][] graph, List<Rollout> rollouts, Precision precision) {
+        double tolerance = logProbTolerance(precision);
         double worst = 0;
         for (int i = 0; i < graph.length; i++) {
             double[] sampler = rollouts.get(i).samplerLogp();

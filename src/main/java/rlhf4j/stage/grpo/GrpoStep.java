@@ -94,7 +94,7 @@ final class GrpoStep implements TrainingStep {
         // 2. log-probabilities under the policy that sampled and under the reference
         double[][] oldLogp = PolicyPasses.logProbs(policy, batch, cfg.temperature());              // [N][L]
         double mismatch = StepSampler.checkLogProbs(step, oldLogp, rollouts,
-                StepSampler.logProbTolerance(policy.engine().precision()));
+                policy.engine().precision());
         double[][] refLogp = PolicyPasses.logProbs(reference, batch, cfg.temperature());           // [N][L]
         // 3. rewards and group advantages
         double[] scores = reward.score(rollouts);                                                  // [N]

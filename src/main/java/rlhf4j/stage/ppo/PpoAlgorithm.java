@@ -98,7 +98,7 @@ public final class PpoAlgorithm {
         double temperature = cfg.temperature();
         double[][] oldLogp = PolicyPasses.logProbs(models.policy(), batch, temperature);     // [B][L]
         double mismatch = StepSampler.checkLogProbs(step, oldLogp, rollouts,
-                StepSampler.logProbTolerance(models.policy().engine().precision()));
+                models.policy().engine().precision());
         double[][] refLogp = PolicyPasses.logProbs(models.reference(), batch, temperature);  // [B][L]
         double[][] oldValues = PolicyPasses.values(models.value(), batch);                  // [B][L]
         double[] scores = models.reward().score(rollouts);                                   // [B]
