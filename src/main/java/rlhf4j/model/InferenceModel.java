@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import rlhf4j.memory.MemoryRelief;
 import rlhf4j.nn.Gemm;
 
@@ -33,7 +32,7 @@ public final class InferenceModel {
             return size() > MAX_CACHED_SHAPES;
         }
     };
-    private final Map<String, INDArray> transposed = new HashMap<>(); // projection weights, [out, in]
+    private final Map<String, Gemm.Operand> constants = new HashMap<>(); // the weights as the products read them
     private PhaseTimes times = PhaseTimes.OFF;
     private final MemoryRelief relief = MemoryRelief.ofThisJvm();
 
@@ -71,11 +70,11 @@ public final class InferenceModel {
         if (capacity > spec.blockSize()) {
             throw new IllegalArgumentException("cache capacity " + capacity + " exceeds block_size " + spec.blockSize());
         }
-        if (kernels && gemm.fewRowsFasterTransposed()) {
-            transposeWeights();
+        if (kernels) {
+            prepareWeights();
         }
         return new KvCache(spec.nLayer(), batch, spec.nKvHead(), capacity, spec.headDim(),
-                p.get(ParamNames.WTE).dataType());                                           // Hkv heads a layer
+                p.get(ParamNames.WTE).dataType(), kernels);                                  // Hkv heads a layer
     }
 
     /**
@@ -103,7 +102,7 @@ public final class InferenceModel {
         if (kernels) {
             Arena arena = arenas.computeIfAbsent(b * n, k -> new Arena());
             Ops<Tensor> ops = TimedOps.of(KernelOps.decoding(spec, p, arena, cache, n, start, tokens, positions,
-                    transposed, rotary, gemm), times);
+                    constants, rotary, gemm), times);
             Tensor z = GptDefinition.lmLogits(ops, spec, GptDefinition.hidden(ops, spec), 1.0);  // [B*n, V]
             logits = z.value.dup();                                                           // the arena reuses z
         } else {
@@ -115,20 +114,20 @@ public final class InferenceModel {
     }
 
     /**
-     * Copies of the projection weights [in, out] transposed to [out, in], read by the kernels: with a
-     * few rows per step, OpenBLAS runs x·Wᵀ over [out, in] rows 1.4–1.6× faster than x·W over [in,
-     * out] (measured for 16 rows of the 12M shape). Made when a cache is made, i.e. once per
-     * generation: parameters updated between generations are picked up.
+     * The projection weights and the LM head's table as the products read them fastest ({@link Gemm#constant}: a
+     * transposed copy for OpenBLAS, a bfloat16 copy in BF16). Made when a cache is made, i.e. once per generation:
+     * parameters updated between generations are picked up.
      */
-    private void transposeWeights() {
+    private void prepareWeights() {
         for (int l = 0; l < spec.nLayer(); l++) {
             for (String w : PROJECTIONS) {
-                String name = layer(l, w);
-                INDArray src = p.get(name);                                                   // [in, out]
-                INDArray wt = transposed.computeIfAbsent(name,
-                        k -> Nd4j.createUninitialized(DataType.FLOAT, src.size(1), src.size(0))); // [out, in]
-                wt.assign(src.transpose());
+                prepare(layer(l, w), false);                                                  // [in, out]
             }
         }
+        prepare(ParamNames.lmHead(spec), true);                                               // [V, C], read as x·tableᵀ
+    }
+
+    private void prepare(String name, boolean transposed) {
+        constants.put(name, gemm.constant(p.get(name), transposed, constants.get(name)));
     }
 }

@@ -33,7 +33,7 @@ final class KernelOps implements Ops<Tensor> {
     private final int[] tokens;                      // [N]
     private final int[] positions;                   // [N]
     private final Attention attention;
-    private final Map<String, INDArray> transposed;  // projection weights as [out, in], for decoding
+    private final Map<String, Gemm.Operand> constants; // decoding's weights as the products read them (Gemm#constant)
     private final Rotary rotary;                     // the model's angle tables; null without rotary positions
     private final Gemm gemm;                         // the matrix products, FP32 or BF16
     private final Map<String, Tensor> paramTensors = new LinkedHashMap<>();
@@ -51,7 +51,8 @@ final class KernelOps implements Ops<Tensor> {
     private record Cached(KvCache cache, int n, int start) implements Attention {}
 
     private KernelOps(GptSpec spec, Map<String, INDArray> params, Arena arena, Tape tape, int[] tokens,
-                      int[] positions, Attention attention, Map<String, INDArray> transposed, Rotary rotary, Gemm gemm) {
+                      int[] positions, Attention attention, Map<String, Gemm.Operand> constants, Rotary rotary,
+                      Gemm gemm) {
         this.spec = spec;
         this.gemm = gemm;
         this.rotary = rotary;
@@ -61,7 +62,7 @@ final class KernelOps implements Ops<Tensor> {
         this.tokens = tokens;
         this.positions = positions;
         this.attention = attention;
-        this.transposed = transposed;
+        this.constants = constants;
         arena.reset();
     }
 
@@ -82,12 +83,12 @@ final class KernelOps implements Ops<Tensor> {
     /**
      * A decoding step: n tokens per sequence of {@code cache}, appended at {@code start}, forward only.
      *
-     * @param transposed projection weights transposed to [out, in] by name (faster for few rows), or empty
+     * @param constants weights by name as the products read them fastest ({@link Gemm#constant}), or empty
      */
     static KernelOps decoding(GptSpec spec, Map<String, INDArray> params, Arena arena, KvCache cache, int n,
-                              int start, int[] tokens, int[] positions, Map<String, INDArray> transposed,
+                              int start, int[] tokens, int[] positions, Map<String, Gemm.Operand> constants,
                               Rotary rotary, Gemm gemm) {
-        return new KernelOps(spec, params, arena, null, tokens, positions, new Cached(cache, n, start), transposed,
+        return new KernelOps(spec, params, arena, null, tokens, positions, new Cached(cache, n, start), constants,
                 rotary, gemm);
     }
 
@@ -233,9 +234,9 @@ final class KernelOps implements Ops<Tensor> {
         int in = x.cols();
         int outCols = (int) w.value.size(1);
         Tensor y = activation(n, outCols);                                                         // [N, out]
-        INDArray wt = w.name == null ? null : transposed.get(w.name);                              // [out, in]
-        if (wt != null) {
-            gemm.gemm(x.value, false, wt, true, y.value, 1f, 0f);
+        Gemm.Operand constant = w.name == null ? null : constants.get(w.name);
+        if (constant != null) {
+            gemm.gemm(x.value, false, constant, y.value, 1f, 0f);
         } else {
             gemm.gemm(x.value, false, w.value, false, y.value, 1f, 0f);
         }
@@ -554,7 +555,12 @@ final class KernelOps implements Ops<Tensor> {
         int v = table.rows();
         float alpha = (float) scale;
         Tensor z = activation(n, v);                                                               // [N, V]
-        gemm.gemm(x.value, false, table.value, true, z.value, alpha, 0f);
+        Gemm.Operand constant = table.name == null ? null : constants.get(table.name);
+        if (constant != null) {
+            gemm.gemm(x.value, false, constant, z.value, alpha, 0f);
+        } else {
+            gemm.gemm(x.value, false, table.value, true, z.value, alpha, 0f);
+        }
         record("bwd: logits", () -> {
             if (!z.gradWritten) {
                 return;
@@ -615,8 +621,9 @@ final class KernelOps implements Ops<Tensor> {
         int d = spec.headDim();
         Tensor y = activation(q.rows(), (long) heads * d);                                        // [B*n, C]
         FloatKernels.cachedAttention(q.data, k.data, v.data, FloatKernels.buffer(cache.keys[layer]),
-                FloatKernels.buffer(cache.values[layer]), cache.keyValid, y.data, arena.floats(cache.capacity),
-                cache.batch, heads, spec.nKvHead(), a.n(), a.start(), cache.capacity, d, (float) (1.0 / Math.sqrt(d)));
+                FloatKernels.buffer(cache.values[layer]), cache.keyValid, y.data, arena.view(arena.take(cache.keyStride)),
+                cache.batch, heads, spec.nKvHead(), a.n(), a.start(), cache.capacity, cache.keyStride, d,
+                (float) (1.0 / Math.sqrt(d)));
         return y;
     }
 }

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import rlhf4j.nn.FloatKernels;
 
 /**
  * Preallocated keys and values of every layer for B sequences of up to {@code capacity} positions,
@@ -11,18 +12,24 @@ import org.nd4j.linalg.factory.Nd4j;
  * key/value heads ({@link GptSpec#nKvHead}), which grouped-query attention shares among the query heads.
  */
 public final class KvCache {
-    final INDArray[] keys;    // per layer [B, Hkv, capacity, D]
+    final INDArray[] keys;    // per layer [B, Hkv, capacity, D], or [B, Hkv, D, keyStride] when keysTransposed
     final INDArray[] values;  // per layer [B, Hkv, capacity, D]
     final int[] keyValid;     // [B * capacity], 1 for a real token
     final int batch;
     final int capacity;
+    final boolean keysTransposed;  // the kernels' layout (FloatKernels#cachedAttention)
+    final int keyStride;           // positions per row of a transposed key plane: capacity, rounded up
     int length;
 
-    KvCache(int layers, int batch, int heads, int capacity, int headDim, DataType dtype) {
+    KvCache(int layers, int batch, int heads, int capacity, int headDim, DataType dtype, boolean keysTransposed) {
         this.keys = new INDArray[layers];
         this.values = new INDArray[layers];
+        this.keysTransposed = keysTransposed;
+        int multiple = FloatKernels.KEY_STRIDE_MULTIPLE;
+        this.keyStride = keysTransposed ? (capacity + multiple - 1) / multiple * multiple : capacity;
         for (int l = 0; l < layers; l++) {
-            keys[l] = Nd4j.zeros(dtype, batch, heads, capacity, headDim);
+            keys[l] = keysTransposed ? Nd4j.zeros(dtype, batch, heads, headDim, keyStride)
+                    : Nd4j.zeros(dtype, batch, heads, capacity, headDim);
             values[l] = Nd4j.zeros(dtype, batch, heads, capacity, headDim);
         }
         this.keyValid = new int[batch * capacity];
@@ -40,15 +47,16 @@ public final class KvCache {
     }
 
     /**
-     * Row to[m] of {@code a} [B, H, capacity, D] becomes what row from[m] was, in place in its native buffer. Only
-     * the filled positions are copied: per row and head, the first {@code length} of {@code capacity} vectors.
+     * Row to[m] of {@code a} [B, H, ·, ·] becomes what row from[m] was, in place in its native buffer. Per row and
+     * head, the first {@code filled} elements of its plane are copied: the filled positions of [capacity, D], all
+     * of a transposed [D, capacity].
      */
-    private void copyRows(INDArray a, int[] to, int[] from) {
+    private void copyRows(INDArray a, int[] to, int[] from, int filled) {
         ByteBuffer buf = a.data().asNio();                       // the array's own memory, C order
         int heads = (int) a.size(1);
         int width = a.dataType().width();
-        int chunk = length * (int) a.size(3) * width;            // bytes of one head's filled positions
-        int headStride = capacity * (int) a.size(3) * width;
+        int chunk = filled * width;                              // bytes copied of one head's plane
+        int headStride = (int) (a.size(2) * a.size(3)) * width;
         byte[] sources = new byte[from.length * heads * chunk];  // the source rows first: a row may be both
         for (int m = 0; m < from.length; m++) {
             for (int h = 0; h < heads; h++) {
@@ -93,10 +101,10 @@ public final class KvCache {
                 from[m++] = source[r];
             }
         }
-        for (INDArray[] arrays : new INDArray[][] {keys, values}) {
-            for (INDArray a : arrays) {
-                copyRows(a, to, from);
-            }
+        for (int l = 0; l < keys.length; l++) {
+            int plane = (int) (keys[l].size(2) * keys[l].size(3));
+            copyRows(keys[l], to, from, keysTransposed ? plane : length * (int) keys[l].size(3));
+            copyRows(values[l], to, from, length * (int) values[l].size(3));
         }
         int[] valid = keyValid.clone();
         for (int m = 0; m < moved; m++) {

@@ -7,9 +7,12 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_desc_init;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_init_by_strides;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_init_by_tag;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
@@ -21,6 +24,10 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
@@ -30,6 +37,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.dnnl.const_dnnl_op_desc_t;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
@@ -43,7 +51,9 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.ShortPointer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Products through oneDNN's matmul primitive, which picks its kernel for the CPU at run time (AVX2, AVX-512,
@@ -91,17 +101,89 @@ final class DnnlGemm implements Gemm {
             Shape.scaleOnly(c, beta);
             return;
         }
+        execute(new Key(s, transA, transB, alpha, beta, null), a, b, c);
+    }
+
+    private void execute(Key key, INDArray a, INDArray b, INDArray c) {
         Context ctx = contexts.get();
-        Key key = new Key(s, transA, transB, alpha, beta);
         Product p = ctx.products.get(key);
         if (p == null) {
             p = new Product(key);
             ctx.products.put(key, p);
         }
-        p.execute(ctx, Gemm.pointer(a), Gemm.pointer(b), Gemm.pointer(c));
+        p.execute(ctx, Gemm.pointer(a), b.data().addressPointer(), Gemm.pointer(c));
     }
 
-    private record Key(Shape shape, boolean transA, boolean transB, float alpha, float beta) {}
+    /** Products with a packed operand: a [m, k] (or [k, m] transposed), c [m, n] for the packing's [k, n]. */
+    @Override
+    public void gemm(INDArray a, boolean transA, Operand b, INDArray c, float alpha, float beta) {
+        if (!(b.layout() instanceof Packing packing)) {
+            Gemm.super.gemm(a, transA, b, c, alpha, beta);
+            return;
+        }
+        Shape s = Shape.of(a, transA, packing.k(), packing.n(), c);
+        if (s.empty()) {
+            Shape.scaleOnly(c, beta);
+            return;
+        }
+        execute(new Key(s, transA, false, alpha, beta, packing), a, b.array(), c);
+    }
+
+    /** A product's primitive: its shape, transposes, scales, and b's packing when b comes from {@link #constant}. */
+    private record Key(Shape shape, boolean transA, boolean transB, float alpha, float beta, Packing packing) {}
+
+    /** oneDNN's blocked bfloat16 layout of a [k, n] right operand, as its BF16 matmul kernels read it. */
+    private record Packing(int k, int n) {}
+
+    /** Each packing's memory description, asked of oneDNN once (as for a product of {@link #PACKING_ROWS} rows). */
+    private final Map<Packing, dnnl_memory_desc_t> packings = new ConcurrentHashMap<>();
+
+    /** The rows of the product a packing is asked for: decoding's batch. The layout depends on k and n. */
+    private static final int PACKING_ROWS = 16;
+
+    /**
+     * In BF16, b rounded to bfloat16 and packed in oneDNN's blocked layout, a flat BFLOAT16 array that only these
+     * products read; in FP32, b itself (FP32 kernels read a plain b as fast).
+     */
+    @Override
+    public Operand constant(INDArray b, boolean transposed, Operand reuse) {
+        if (precision != Precision.BF16) {
+            return new Operand(b, transposed, null);
+        }
+        if (b.rank() != 2 || !FloatKernels.isDense(b)) {
+            throw new IllegalArgumentException("a dense C-order FLOAT matrix is needed, got " + b.shapeInfoToString());
+        }
+        int k = (int) (transposed ? b.size(1) : b.size(0));
+        int n = (int) (transposed ? b.size(0) : b.size(1));
+        Packing packing = new Packing(k, n);
+        dnnl_memory_desc_t packedMd = packings.computeIfAbsent(packing, this::packedDesc);
+        long elements = dnnl_memory_desc_get_size(packedMd) / 2;
+        INDArray packed = reuse != null && packing.equals(reuse.layout()) ? reuse.array()
+                : Nd4j.createUninitialized(DataType.BFLOAT16, elements);                           // [packed size]
+        try (Reorder reorder = new Reorder(desc(k, n, transposed, dnnl_f32), packedMd, memory(packedMd))) {
+            Context ctx = contexts.get();
+            reorder.run(ctx.stream, Gemm.pointer(b), packed.data().addressPointer());
+            ok(dnnl_stream_wait(ctx.stream), "BF16 packing");
+        }
+        return new Operand(packed, false, packing);
+    }
+
+    /** The weights layout oneDNN's BF16 matmul chooses for [k, n] when left to choose. */
+    private dnnl_memory_desc_t packedDesc(Packing p) {
+        dnnl_memory_desc_t srcMd = desc(PACKING_ROWS, p.k(), false, dnnl_bf16);                     // [m, k]
+        dnnl_memory_desc_t anyMd = new dnnl_memory_desc_t();                                        // [k, n], any
+        ok(dnnl_memory_desc_init_by_tag(anyMd, 2, new long[] {p.k(), p.n()}, dnnl_bf16, dnnl_format_tag_any),
+                "memory description");
+        dnnl_memory_desc_t dstMd = desc(PACKING_ROWS, p.n(), false, dnnl_f32);                      // [m, n]
+        dnnl_matmul_desc_t op = new dnnl_matmul_desc_t();
+        ok(dnnl_matmul_desc_init(op, srcMd, anyMd, null, dstMd), "matmul description");
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        ok(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(op), null, engine, null), "matmul for " + p);
+        dnnl_memory_desc_t chosen = new dnnl_memory_desc_t();
+        chosen.put(dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0));   // a copy: pd owns the original
+        ok(dnnl_primitive_desc_destroy(pd), "matmul description");
+        return chosen;
+    }
 
     /** One thread's stream, its primitives by shape, and the BF16 scratch they share. */
     private final class Context {
@@ -147,9 +229,13 @@ final class DnnlGemm implements Gemm {
             int n = shape.n();
             int k = shape.k();
             int inType = precision == Precision.BF16 ? dnnl_bf16 : dnnl_f32;
-            dnnl_memory_desc_t srcMd = desc(g, m, k, key.transA(), inType);                    // [G, m, k]
-            dnnl_memory_desc_t weightsMd = desc(g, k, n, key.transB(), inType);                // [G, k, n]
-            dnnl_memory_desc_t dstMd = desc(g, m, n, false, dnnl_f32);                          // [G, m, n]
+            boolean packed = key.packing() != null;        // then 2-D: oneDNN packs no batched weights
+            dnnl_memory_desc_t srcMd = packed ? desc(m, k, key.transA(), inType)                 // [m, k]
+                    : desc(g, m, k, key.transA(), inType);                                        // [G, m, k]
+            dnnl_memory_desc_t weightsMd = packed ? packings.get(key.packing())                   // [k, n] blocked
+                    : desc(g, k, n, key.transB(), inType);                                        // [G, k, n]
+            dnnl_memory_desc_t dstMd = packed ? desc(m, n, false, dnnl_f32)                       // [m, n]
+                    : desc(g, m, n, false, dnnl_f32);                                             // [G, m, n]
             dnnl_matmul_desc_t op = new dnnl_matmul_desc_t();
             ok(dnnl_matmul_desc_init(op, srcMd, weightsMd, null, dstMd), "matmul description");
             dnnl_primitive_attr attr = new dnnl_primitive_attr();
@@ -180,24 +266,23 @@ final class DnnlGemm implements Gemm {
             args.position(1).arg(DNNL_ARG_WEIGHTS).memory(weights);
             args.position(2).arg(DNNL_ARG_DST).memory(dst);
             args.position(0);
-            if (precision == Precision.BF16) {
-                toBf16A = new Reorder(desc(g, m, k, key.transA(), dnnl_f32), srcMd, src);
-                toBf16B = new Reorder(desc(g, k, n, key.transB(), dnnl_f32), weightsMd, weights);
-            } else {
-                toBf16A = null;
-                toBf16B = null;
-            }
+            boolean bf16 = precision == Precision.BF16;
+            toBf16A = !bf16 ? null : new Reorder(packed ? desc(m, k, key.transA(), dnnl_f32)
+                    : desc(g, m, k, key.transA(), dnnl_f32), srcMd, src);
+            toBf16B = bf16 && key.packing() == null ? new Reorder(desc(g, k, n, key.transB(), dnnl_f32), weightsMd, weights)
+                    : null;
         }
 
         void execute(Context ctx, Pointer a, Pointer b, Pointer c) {
+            long g = shape.groups();
             if (toBf16A != null) {
-                long g = shape.groups();
-                ShortPointer sa = ctx.scratchA.of(g * shape.m() * shape.k());
-                ShortPointer sb = ctx.scratchB.of(g * shape.k() * shape.n());
-                toBf16A.run(ctx.stream, a, sa);
-                toBf16B.run(ctx.stream, b, sb);
+                toBf16A.run(ctx.stream, a, ctx.scratchA.of(g * shape.m() * shape.k()));
             } else {
                 ok(dnnl_memory_set_data_handle(src, a), "data");
+            }
+            if (toBf16B != null) {
+                toBf16B.run(ctx.stream, b, ctx.scratchB.of(g * shape.k() * shape.n()));
+            } else {
                 ok(dnnl_memory_set_data_handle(weights, b), "data");
             }
             ok(dnnl_memory_set_data_handle(dst, c), "data");
@@ -207,7 +292,7 @@ final class DnnlGemm implements Gemm {
     }
 
     /** FLOAT to bfloat16, in the same layout, into the memory a matmul reads. */
-    private final class Reorder {
+    private final class Reorder implements AutoCloseable {
         final dnnl_primitive reorder;
         final dnnl_memory from;
         final dnnl_memory to;
@@ -226,10 +311,18 @@ final class DnnlGemm implements Gemm {
             args.position(0);
         }
 
-        void run(dnnl_stream stream, Pointer source, ShortPointer target) {
+        void run(dnnl_stream stream, Pointer source, Pointer target) {
             ok(dnnl_memory_set_data_handle(from, source), "data");
             ok(dnnl_memory_set_data_handle(to, target), "data");
             ok(dnnl_primitive_execute(reorder, stream, 2, args), "BF16 reorder");
+        }
+
+        /** Frees the primitive and memories of a reorder used once ({@link #constant}). */
+        @Override
+        public void close() {
+            dnnl_primitive_destroy(reorder);
+            dnnl_memory_destroy(from);
+            dnnl_memory_destroy(to);
         }
     }
 
@@ -243,6 +336,14 @@ final class DnnlGemm implements Gemm {
         long[] dims = {groups, rows, cols};
         long[] strides = transposed ? new long[] {plane, 1, rows} : new long[] {plane, cols, 1};
         ok(dnnl_memory_desc_init_by_strides(md, 3, dims, type, strides), "memory description");
+        return md;
+    }
+
+    /** A [rows, cols] operand stored row-major, or, when transposed, stored as [cols, rows]. */
+    private static dnnl_memory_desc_t desc(int rows, int cols, boolean transposed, int type) {
+        dnnl_memory_desc_t md = new dnnl_memory_desc_t();
+        long[] strides = transposed ? new long[] {1, rows} : new long[] {cols, 1};
+        ok(dnnl_memory_desc_init_by_strides(md, 2, new long[] {rows, cols}, type, strides), "memory description");
         return md;
     }
 

@@ -650,75 +650,139 @@ public final class FloatKernels {
      * Attention of n new tokens per sequence over a key/value cache, for sampling. For sequence b,
      * query head h and new token i (absolute position {@code start + i}), the query is read from
      * {@code q} [B·n, H·D] (columns h·D..); the new tokens' keys and values, {@code k} and {@code v}
-     * [B·n, Hkv·D], are first written to the caches [B, Hkv, cap, D] at their positions, then
-     * {@code y[b·n+i, h·D..] = Σ_k p_k·V[b,kv,k]} with {@code p = softmax(scale·q·K[b,kv,k])}, kv = h / (H / Hkv)
-     * the key/value head query head h shares, over the visible keys: k ≤ the query's position
-     * and {@code keyValid[b·cap+k] ≠ 0}, or the query itself when it is padding (as {@link
-     * rlhf4j.model.TokenBatch#attentionBias} masks). {@code scores} is scratch of ≥ cap floats.
+     * [B·n, Hkv·D], are first written to the caches at their positions: {@code keys} transposed, [B, Hkv, D,
+     * keyStride], {@code values} [B, Hkv, cap, D]. Then {@code y[b·n+i, h·D..] = Σ_k p_k·V[b,kv,k]} with {@code p =
+     * softmax(scale·q·K[b,kv,k])}, kv = h / (H / Hkv) the key/value head query head h shares, over the visible keys:
+     * k ≤ the query's position and {@code keyValid[b·cap+k] ≠ 0}, or the query itself when it is padding (as {@link
+     * rlhf4j.model.TokenBatch#attentionBias} masks). {@code scores} is scratch of ≥ keyStride floats.
+     *
+     * <p>Keys are stored transposed so that the scores of a vector's width of positions are one chain of D fused
+     * multiply-adds over broadcast query elements, with no sum across lanes. The key stride, cap rounded up to a
+     * multiple of {@link #KEY_STRIDE_MULTIPLE}, lets the last vector run past the filled positions; its extra lanes
+     * are never read, and each lane is computed alike wherever the vector starts.
      */
     public static void cachedAttention(ByteBuffer q, ByteBuffer k, ByteBuffer v, ByteBuffer keys, ByteBuffer values,
-                                       int[] keyValid, ByteBuffer y, float[] scores, int batch, int heads, int kvHeads,
-                                       int n, int start, int cap, int d, float scale) {
+                                       int[] keyValid, ByteBuffer y, ByteBuffer scores, int batch, int heads,
+                                       int kvHeads, int n, int start, int cap, int keyStride, int d, float scale) {
+        if (keyStride < cap || keyStride % L != 0) {
+            throw new IllegalArgumentException("key stride " + keyStride + " for " + cap + " positions");
+        }
         int c = heads * d;
         int kvc = kvHeads * d;
         int group = heads / kvHeads;
-        int bound = S.loopBound(d);
         for (int b = 0; b < batch; b++) {
             for (int i = 0; i < n; i++) {
                 int row = (b * n + i) * kvc;
+                int position = start + i;
                 for (int h = 0; h < kvHeads; h++) {
-                    int slot = ((b * kvHeads + h) * cap + start + i) * d;
-                    copy(k, row + h * d, keys, slot, d);
-                    copy(v, row + h * d, values, slot, d);
+                    int keyPlane = (b * kvHeads + h) * d * keyStride;
+                    for (int j = 0; j < d; j++) {                                  // K[b, h, j, position]
+                        keys.putFloat((keyPlane + j * keyStride + position) * 4, k.getFloat((row + h * d + j) * 4));
+                    }
+                    copy(v, row + h * d, values, ((b * kvHeads + h) * cap + position) * d, d);
                 }
             }
         }
         for (int b = 0; b < batch; b++) {
             for (int i = 0; i < n; i++) {
                 int absQ = start + i;
+                int count = absQ + 1;
                 boolean queryValid = keyValid[b * cap + absQ] != 0;
                 int qRow = (b * n + i) * c;
-                int yRow = (b * n + i) * c;
                 for (int h = 0; h < heads; h++) {
                     int qo = qRow + h * d;
-                    int kBase = (b * kvHeads + h / group) * cap * d;
+                    int kv = b * kvHeads + h / group;
+                    keyScores(q, qo, keys, kv * d * keyStride, scores, count, keyStride, d);
                     float max = Float.NEGATIVE_INFINITY;
-                    for (int t = 0; t <= absQ; t++) {
+                    for (int t = 0; t < count; t++) {
                         boolean visible = keyValid[b * cap + t] != 0 || (t == absQ && !queryValid);
-                        if (!visible) {
-                            scores[t] = Float.NEGATIVE_INFINITY;
-                            continue;
-                        }
-                        scores[t] = dot(q, qo, keys, kBase + t * d, d) * scale;
-                        max = Math.max(max, scores[t]);
+                        float st = visible ? scores.getFloat(t * 4) * scale : Float.NEGATIVE_INFINITY;
+                        scores.putFloat(t * 4, st);
+                        max = Math.max(max, st);
                     }
-                    float sum = 0;
-                    for (int t = 0; t <= absQ; t++) {
-                        float e = scores[t] == Float.NEGATIVE_INFINITY ? 0f : exp(scores[t] - max);
-                        scores[t] = e;
-                        sum += e;
-                    }
-                    float inv = 1f / sum;
-                    int yo = yRow + h * d;
-                    int j = 0;
-                    for (; j < bound; j += L) {
-                        FloatVector acc = FloatVector.zero(S);
-                        for (int t = 0; t <= absQ; t++) {
-                            if (scores[t] != 0f) {
-                                acc = load(values, kBase + t * d + j).fma(FloatVector.broadcast(S, scores[t]), acc);
-                            }
-                        }
-                        store(acc.mul(inv), y, yo + j);
-                    }
-                    for (; j < d; j++) {
-                        float acc = 0;
-                        for (int t = 0; t <= absQ; t++) {
-                            acc += scores[t] * values.getFloat((kBase + t * d + j) * 4);
-                        }
-                        y.putFloat((yo + j) * 4, acc * inv);
-                    }
+                    float sum = expAffine(scores, 0, scores, 0, count, 1f, -max);     // invisible: e^−∞ = 0
+                    weightedValues(scores, count, values, kv * cap * d, 1f / sum, y, qo, d);
                 }
             }
+        }
+    }
+
+    /** What {@link #cachedAttention}'s key stride must be a multiple of: every vector width's float count. */
+    public static final int KEY_STRIDE_MULTIPLE = 16;
+
+    /**
+     * {@code scores[t] = Σ_j q[qo + j]·K[j, t]} for t < count, rounded up to whole vectors, K [D, stride] from
+     * {@code base}: per position one fma chain in j order.
+     */
+    private static void keyScores(ByteBuffer q, int qo, ByteBuffer keys, int base, ByteBuffer scores, int count,
+                                  int stride, int d) {
+        int t = 0;
+        for (; t + L < count; t += 2 * L) {                                    // two chains at once: fma latency
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            for (int j = 0; j < d; j++) {
+                FloatVector qj = FloatVector.broadcast(S, q.getFloat((qo + j) * 4));
+                int o = base + j * stride + t;
+                a0 = qj.fma(load(keys, o), a0);
+                a1 = qj.fma(load(keys, o + L), a1);
+            }
+            store(a0, scores, t);
+            store(a1, scores, t + L);
+        }
+        if (t < count) {
+            FloatVector a0 = FloatVector.zero(S);
+            for (int j = 0; j < d; j++) {
+                a0 = FloatVector.broadcast(S, q.getFloat((qo + j) * 4)).fma(load(keys, base + j * stride + t), a0);
+            }
+            store(a0, scores, t);
+        }
+    }
+
+    /**
+     * {@code y[yo + j] = inv·Σ_t p[t]·V[t, j]} over t < count with p[t] ≠ 0, V [cap, D] from {@code base}: per
+     * column a chain of fused multiply-adds in t order, four vectors of columns at a time.
+     */
+    private static void weightedValues(ByteBuffer p, int count, ByteBuffer values, int base, float inv, ByteBuffer y,
+                                       int yo, int d) {
+        int bound = S.loopBound(d);
+        int j = 0;
+        for (; j + 4 * L <= bound; j += 4 * L) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            FloatVector a2 = FloatVector.zero(S);
+            FloatVector a3 = FloatVector.zero(S);
+            for (int t = 0; t < count; t++) {
+                float pt0 = p.getFloat(t * 4);
+                if (pt0 != 0f) {
+                    FloatVector pt = FloatVector.broadcast(S, pt0);
+                    int o = base + t * d + j;
+                    a0 = load(values, o).fma(pt, a0);
+                    a1 = load(values, o + L).fma(pt, a1);
+                    a2 = load(values, o + 2 * L).fma(pt, a2);
+                    a3 = load(values, o + 3 * L).fma(pt, a3);
+                }
+            }
+            store(a0.mul(inv), y, yo + j);
+            store(a1.mul(inv), y, yo + j + L);
+            store(a2.mul(inv), y, yo + j + 2 * L);
+            store(a3.mul(inv), y, yo + j + 3 * L);
+        }
+        for (; j < bound; j += L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int t = 0; t < count; t++) {
+                float pt = p.getFloat(t * 4);
+                if (pt != 0f) {
+                    acc = load(values, base + t * d + j).fma(FloatVector.broadcast(S, pt), acc);
+                }
+            }
+            store(acc.mul(inv), y, yo + j);
+        }
+        for (; j < d; j++) {
+            float acc = 0;
+            for (int t = 0; t < count; t++) {
+                acc += p.getFloat(t * 4) * values.getFloat((base + t * d + j) * 4);
+            }
+            y.putFloat((yo + j) * 4, acc * inv);
         }
     }
 

@@ -18,11 +18,28 @@ public interface Gemm {
     void batched(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, float alpha, float beta);
 
     /**
-     * Whether a product of few rows (decoding's) runs faster with b stored transposed, [n, k]: OpenBLAS's does
-     * (8×128 by 128×384 in half the time), oneDNN's does not (a third slower).
+     * A right operand of {@link #gemm(INDArray, boolean, Operand, INDArray, float, float)}: b, read transposed or
+     * not, or, with a {@code layout}, the library's own packing of it, which only that library reads.
      */
-    default boolean fewRowsFasterTransposed() {
-        return false;
+    record Operand(INDArray array, boolean transposed, Object layout) {}
+
+    /**
+     * op(b) as this library's few-row products read it fastest, for an operand many products read unchanged:
+     * decoding's weights, made once per generation. OpenBLAS reads a plain b faster as a transposed copy (8×128 by
+     * 128×384 in half the time); oneDNN in BF16 reads b rounded to bfloat16 and packed in its kernels' blocked
+     * layout, which spares each product converting and packing b (1.5–2.6× faster at 16 rows); otherwise it is b
+     * itself. {@code reuse}: an earlier result for an array of b's shape, overwritten, or null.
+     */
+    default Operand constant(INDArray b, boolean transposed, Operand reuse) {
+        return new Operand(b, transposed, null);
+    }
+
+    /** {@link #gemm} with a right operand from this library's {@link #constant}: 2-D a and c. */
+    default void gemm(INDArray a, boolean transA, Operand b, INDArray c, float alpha, float beta) {
+        if (b.layout() != null) {
+            throw new IllegalArgumentException("an operand packed by another library: " + b.layout());
+        }
+        gemm(a, transA, b.array(), b.transposed(), c, alpha, beta);
     }
 
     /** What computes the products, for the engine line ("oneDNN, BF16 inputs"). */
@@ -49,6 +66,18 @@ public interface Gemm {
                         + " x " + Arrays.toString(b.shape()) + (transB ? "ᵀ" : "") + " -> " + Arrays.toString(c.shape()));
             }
             return new Shape(groups, m, n, k);
+        }
+
+        /** A 2-D product whose right operand [k, n] is packed ({@link #constant}): only a and c are arrays. */
+        static Shape of(INDArray a, boolean transA, int k, int n, INDArray c) {
+            check(a, 2);
+            check(c, 2);
+            int m = (int) c.size(0);
+            if ((transA ? a.size(1) : a.size(0)) != m || (transA ? a.size(0) : a.size(1)) != k || c.size(1) != n) {
+                throw new IllegalArgumentException("gemm shapes: " + Arrays.toString(a.shape()) + (transA ? "ᵀ" : "")
+                        + " x packed [" + k + ", " + n + "] -> " + Arrays.toString(c.shape()));
+            }
+            return new Shape(1, m, n, k);
         }
 
         /** Nothing to multiply: c is only scaled by beta (an empty sum is 0). */

@@ -5,8 +5,11 @@ import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
 import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
 import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm;
 
+import java.util.Arrays;
 import org.bytedeco.javacpp.FloatPointer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * FP32 products straight through OpenBLAS's {@code cblas_sgemm} (the library ND4J itself links, with the thread
@@ -53,9 +56,16 @@ public final class OpenBlasGemm implements Gemm {
         }
     }
 
+    /** A plain b becomes a transposed copy [n, k]: with a few rows of a, x·Wᵀ runs 1.4–1.6× faster than x·W. */
     @Override
-    public boolean fewRowsFasterTransposed() {
-        return true;
+    public Operand constant(INDArray b, boolean transposed, Operand reuse) {
+        if (transposed) {
+            return new Operand(b, true, null);
+        }
+        INDArray copy = reuse != null && reuse.transposed() && Arrays.equals(reuse.array().shape(), b.transpose().shape())
+                ? reuse.array() : Nd4j.createUninitialized(DataType.FLOAT, b.size(1), b.size(0));  // [n, k]
+        copy.assign(b.transpose());
+        return new Operand(copy, true, null);
     }
 
     @Override

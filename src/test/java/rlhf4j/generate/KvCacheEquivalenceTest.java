@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -18,6 +19,8 @@ import rlhf4j.model.KvCache;
 import rlhf4j.model.Norm;
 import rlhf4j.model.Position;
 import rlhf4j.model.TokenBatch;
+import rlhf4j.nn.Matmuls;
+import rlhf4j.nn.Precision;
 
 /** The KV-cache inference path gives the training graph's logits (within 1e-4) at every position. */
 class KvCacheEquivalenceTest {
@@ -123,6 +126,47 @@ class KvCacheEquivalenceTest {
             assertArrayEquals(expected.getRow(t).toDoubleVector(), logits.getRow(0).toDoubleVector(), 1e-4,
                     "position " + t);
         }
+    }
+
+    /**
+     * A longer sequence (keys past several vectors' width) on the FP32 kernels and on the BF16 kernels, whose
+     * decoding reads packed BF16 weights: FP32 to 1e-4 of the graph, BF16 within its rounding, 2% of the logits'
+     * range, and not equal to FP32 where the CPU has BF16.
+     */
+    @Test
+    void longSequencesDecodeAsTheGraphInBothPrecisions() {
+        GptSpec spec = new GptSpec(2, 2, 48, 40, 60);
+        Gpt gpt = Gpt.create(spec, DataType.FLOAT, 31, 0.3);
+        Random rng = new Random(4);
+        int[] seq = new int[37];
+        for (int t = 0; t < seq.length; t++) {
+            seq[t] = rng.nextInt(60);
+        }
+        INDArray expected = graphLogits(gpt, TokenBatch.causal(new int[][] {seq}));                // [T, V]
+        double range = expected.maxNumber().doubleValue() - expected.minNumber().doubleValue();
+        for (Engine engine : List.of(Engine.KERNELS, Engine.KERNELS_BF16)) {
+            InferenceModel model = new InferenceModel(spec, gpt.params(), engine);
+            KvCache cache = model.newCache(1, seq.length);
+            INDArray prefill = model.forward(cache, 3, Arrays.copyOf(seq, 3), new int[] {0, 1, 2},
+                    new int[] {1, 1, 1});                                                              // [3, V]
+            double worst = maxDifference(expected.getRow(2), prefill.getRow(2));
+            for (int t = 3; t < seq.length; t++) {
+                INDArray logits = model.forward(cache, 1, new int[] {seq[t]}, new int[] {t}, new int[] {1}); // [1, V]
+                worst = Math.max(worst, maxDifference(expected.getRow(t), logits.getRow(0)));
+            }
+            if (engine == Engine.KERNELS) {
+                assertTrue(worst <= 1e-4, "FP32 kernels off the graph by " + worst);
+            } else {
+                assertTrue(worst <= 0.02 * range, "BF16 kernels off the graph by " + worst + " of " + range);
+                if (Matmuls.effective(Precision.BF16) == Precision.BF16) {
+                    assertTrue(worst > 1e-4, "BF16 decoding rounds: " + worst);
+                }
+            }
+        }
+    }
+
+    private static double maxDifference(INDArray a, INDArray b) {
+        return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
     }
 
     @Test

@@ -71,6 +71,37 @@ class GemmTest {
         assertTrue(worstFromExact > 10 * FP32_TOLERANCE, "BF16 error " + worstFromExact);
     }
 
+    /**
+     * A right operand prepared once ({@link Gemm#constant}: OpenBLAS's transposed copy, oneDNN's packed BF16 copy)
+     * gives that library's product, within the same bounds; a reused operand follows the array's new values.
+     */
+    @Test
+    void constantOperandsGiveTheLibrarysProduct() {
+        boolean hasBf16 = Matmuls.isa().compareTo(Matmuls.Isa.AVX512_BF16) >= 0;
+        for (Gemm g : List.of(OpenBlasGemm.INSTANCE, Matmuls.of(Precision.FP32), Matmuls.of(Precision.BF16))) {
+            boolean bf16 = g == Matmuls.of(Precision.BF16) && hasBf16;
+            for (Case c : cases()) {
+                if (c.groups == 0) {
+                    check(g, c, bf16, true);
+                }
+            }
+            Case c = cases().get(1);
+            Operands o = operands(c, 3);
+            Gemm.Operand first = g.constant(o.b, c.transB, null);
+            o.b.muli(2f);
+            Gemm.Operand again = g.constant(o.b, c.transB, first);
+            INDArray got = o.c.dup();
+            INDArray plain = o.c.dup();
+            g.gemm(o.a, c.transA, again, got, c.alpha, c.beta);
+            g.gemm(o.a, c.transA, o.b, c.transB, plain, c.alpha, c.beta);
+            float[] x = got.data().asFloat();
+            float[] y = plain.data().asFloat();
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(y[i], x[i], 1e-4 * (1 + Math.abs(y[i])), g.describe() + ": reused operand, element " + i);
+            }
+        }
+    }
+
     @Test
     void eachLibraryGivesTheSameBitsTwice() {
         for (Gemm g : List.of(OpenBlasGemm.INSTANCE, Matmuls.of(Precision.FP32), Matmuls.of(Precision.BF16))) {
@@ -140,9 +171,18 @@ class GemmTest {
      * the exact product.
      */
     private static double check(Gemm g, Case c, boolean bf16) {
+        return check(g, c, bf16, false);
+    }
+
+    /** {@link #check}, with b made a {@link Gemm#constant} first when {@code constant} (2-D cases). */
+    private static double check(Gemm g, Case c, boolean bf16, boolean constant) {
         Operands o = operands(c, c.hashCode());
         INDArray got = o.c.dup();
-        multiply(g, c, o.a, o.b, got);
+        if (constant) {
+            g.gemm(o.a, c.transA, g.constant(o.b, c.transB, null), got, c.alpha, c.beta);
+        } else {
+            multiply(g, c, o.a, o.b, got);
+        }
         double[] exact = reference(c, o.a, o.b, o.c, false);
         double[] rounded = bf16 ? reference(c, o.a, o.b, o.c, true) : exact;
         double[] scale = scale(c, o.a, o.b, o.c);

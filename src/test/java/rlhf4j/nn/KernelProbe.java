@@ -102,21 +102,22 @@ public final class KernelProbe {
         int heads = 2;
         int d = 19;
         int cap = 9;
+        int keyStride = FloatKernels.KEY_STRIDE_MULTIPLE;
         int batch = 2;
         int steps = 3;
-        ByteBuffer keys = direct(batch * heads * cap * d);
+        ByteBuffer keys = direct(batch * heads * keyStride * d);
         ByteBuffer values = direct(batch * heads * cap * d);
         int[] keyValid = new int[batch * cap];
         java.util.Arrays.fill(keyValid, 1);
         keyValid[cap] = 0;                       // a padded first position in the second sequence
-        float[] scratch = new float[cap];
+        ByteBuffer scratch = direct(keyStride);
         for (int s = 0; s < steps; s++) {
             ByteBuffer q = random(rnd, batch * heads * d, 1f);
             ByteBuffer k = random(rnd, batch * heads * d, 1f);
             ByteBuffer v = random(rnd, batch * heads * d, 1f);
             ByteBuffer att = direct(batch * heads * d);
             FloatKernels.cachedAttention(q, k, v, keys, values, keyValid, att, scratch, batch, heads, heads, 1, s, cap,
-                    d, 0.25f);
+                    keyStride, d, 0.25f);
             add(sha, att);
         }
 
