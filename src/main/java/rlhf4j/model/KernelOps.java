@@ -45,7 +45,8 @@ final class KernelOps implements Ops<Tensor> {
      * A training batch of B sequences of T tokens: mask [masks = 1 or B, T, T]. The array is held with its
      * native view: a view does not keep its array alive, and a collected array frees the memory the view reads.
      */
-    private record Masked(INDArray biasArray, ByteBuffer bias, int masks, int batch, int seqLen) implements Attention {}
+    private record Masked(INDArray biasArray, ByteBuffer bias, int masks, int batch, int seqLen, int[] widths)
+            implements Attention {}
 
     /** n new tokens per sequence after {@code start} cached positions. */
     private record Cached(KvCache cache, int n, int start) implements Attention {}
@@ -75,9 +76,11 @@ final class KernelOps implements Ops<Tensor> {
                               INDArray bias, Rotary rotary, Gemm gemm) {
         INDArray dense = bias.dataType() == DataType.FLOAT && !bias.isView() && bias.ordering() == 'c'
                 ? bias : bias.castTo(DataType.FLOAT).dup('c');                                  // [B|1, 1, T, T]
+        ByteBuffer biasData = FloatKernels.buffer(dense);
+        int masks = (int) dense.size(0);
+        int[] widths = FloatKernels.visibleWidths(biasData, masks, batch.seqLen());                 // [masks·T]
         return new KernelOps(spec, params, arena, tape, batch.tokens(), batch.positions(),
-                new Masked(dense, FloatKernels.buffer(dense), (int) dense.size(0), batch.batch(), batch.seqLen()), Map.of(),
-                rotary, gemm);
+                new Masked(dense, biasData, masks, batch.batch(), batch.seqLen(), widths), Map.of(), rotary, gemm);
     }
 
     /**
@@ -507,7 +510,7 @@ final class KernelOps implements Ops<Tensor> {
         FloatKernels.toHeads(kIn.data, kvc, 0, arena.view(k), batch, seqLen, kvHeads, d);
         FloatKernels.toHeads(vIn.data, kvc, 0, arena.view(v), batch, seqLen, kvHeads, d);
         gemm.batched(q, false, k, true, p, 1f, 0f);                                               // q·kᵀ
-        FloatKernels.attentionSoftmax(pb, scale, m.bias(), m.masks(), heads, groups, seqLen);      // probabilities
+        FloatKernels.attentionSoftmax(pb, scale, m.bias(), m.masks(), heads, groups, seqLen, m.widths()); // probabilities
         gemm.batched(p, false, v, false, yh, 1f, 0f);                                             // p·v
         Tensor y = activation(n, c);                                                               // [N, C]
         FloatKernels.fromHeads(arena.view(yh), y.data, c, 0, batch, seqLen, heads, d);
@@ -523,7 +526,8 @@ final class KernelOps implements Ops<Tensor> {
             FloatKernels.toHeads(y.gradData, c, 0, arena.view(dyh), batch, seqLen, heads, d);
             gemm.batched(dyh, false, v, true, dp, 1f, 0f);                                        // d p
             gemm.batched(p, true, dyh, false, dv, 1f, 0f);                                        // d v
-            FloatKernels.softmaxBackward(pb, arena.view(dp), scale, groups * seqLen, seqLen); // d (q·kᵀ)
+            FloatKernels.softmaxBackward(pb, arena.view(dp), scale, groups, seqLen, m.masks(), heads,
+                    m.widths());                                                                   // d (q·kᵀ)
             gemm.batched(dp, false, k, false, dq, 1f, 0f);                                        // d q
             gemm.batched(dp, true, q, false, dk, 1f, 0f);                                         // d k
             mergeHeadsGrad(qIn, dq, batch, seqLen, heads, d);

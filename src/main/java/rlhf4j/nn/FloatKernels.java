@@ -552,20 +552,39 @@ public final class FloatKernels {
     }
 
     /**
+     * For each row of an additive mask [masks, t, t]: one past its last column that is not −∞, the columns a softmax
+     * row must compute (a causal row q: q + 1); the columns after it have probability exactly 0. A row with no
+     * visible column keeps all t.
+     */
+    public static int[] visibleWidths(ByteBuffer bias, int masks, int t) {
+        int[] widths = new int[masks * t];
+        for (int r = 0; r < masks * t; r++) {
+            int w = t;
+            while (w > 0 && bias.getFloat((r * t + w - 1) * 4) == Float.NEGATIVE_INFINITY) {
+                w--;
+            }
+            widths[r] = w == 0 ? t : w;
+        }
+        return widths;
+    }
+
+    /**
      * Attention probabilities in place: each row of scores [groups·t, t] becomes
      * {@code softmax(scale·row + bias_row)}, where group i uses the mask rows {@code
      * bias[(i / headsPerMask mod masks)·t·t ...]}: bias is [masks, t, t] (1 mask shared by every
-     * sequence, or one per sequence with {@code headsPerMask} = heads).
+     * sequence, or one per sequence with {@code headsPerMask} = heads). Each row is computed over its mask row's
+     * {@link #visibleWidths} {@code widths} and zero after it: a causal mask halves the work.
      */
     public static void attentionSoftmax(ByteBuffer scores, float scale, ByteBuffer bias, int masks, int headsPerMask,
-                                        int groups, int t) {
-        int bound = S.loopBound(t);
+                                        int groups, int t, int[] widths) {
         FloatVector scaleV = FloatVector.broadcast(S, scale);
         for (int gi = 0; gi < groups; gi++) {
-            int maskBase = ((gi / headsPerMask) % masks) * t * t;
+            int maskRow = ((gi / headsPerMask) % masks) * t;
             for (int q = 0; q < t; q++) {
                 int o = (gi * t + q) * t;
-                int mo = maskBase + q * t;
+                int mo = (maskRow + q) * t;
+                int w = widths[maskRow + q];
+                int bound = S.loopBound(w);
                 FloatVector maxV = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
                 int j = 0;
                 for (; j < bound; j += L) {
@@ -574,43 +593,51 @@ public final class FloatKernels {
                     maxV = maxV.max(v);
                 }
                 float max = maxV.reduceLanes(VectorOperators.MAX);
-                for (; j < t; j++) {
+                for (; j < w; j++) {
                     float v = scores.getFloat((o + j) * 4) * scale + bias.getFloat((mo + j) * 4);
                     scores.putFloat((o + j) * 4, v);
                     max = Math.max(max, v);
                 }
-                float sum = expAffine(scores, o, scores, o, t, 1f, -max);
+                float sum = expAffine(scores, o, scores, o, w, 1f, -max);
                 FloatVector inv = FloatVector.broadcast(S, 1f / sum);
                 j = 0;
                 for (; j < bound; j += L) {
                     store(load(scores, o + j).mul(inv), scores, o + j);
                 }
                 float invS = 1f / sum;
-                for (; j < t; j++) {
+                for (; j < w; j++) {
                     scores.putFloat((o + j) * 4, scores.getFloat((o + j) * 4) * invS);
                 }
+                fill(scores, o + w, t - w, 0f);
             }
         }
     }
 
     /**
      * Softmax backward in place over rows of length t: {@code dp ← scale·p·(dp − Σ p·dp)} (the
-     * gradient with respect to the unscaled scores of {@link #attentionSoftmax}).
+     * gradient with respect to the unscaled scores of {@link #attentionSoftmax}), over each row's visible width
+     * (rows grouped and masked as there), zero after it where p is 0.
      */
-    public static void softmaxBackward(ByteBuffer p, ByteBuffer dp, float scale, int rows, int t) {
-        int bound = S.loopBound(t);
-        for (int r = 0; r < rows; r++) {
-            int o = r * t;
-            float dot = dot(p, o, dp, o, t);
-            FloatVector dotV = FloatVector.broadcast(S, dot);
-            FloatVector scaleV = FloatVector.broadcast(S, scale);
-            int j = 0;
-            for (; j < bound; j += L) {
-                store(load(dp, o + j).sub(dotV).mul(load(p, o + j)).mul(scaleV), dp, o + j);
-            }
-            for (; j < t; j++) {
-                float v = (dp.getFloat((o + j) * 4) - dot) * p.getFloat((o + j) * 4) * scale;
-                dp.putFloat((o + j) * 4, v);
+    public static void softmaxBackward(ByteBuffer p, ByteBuffer dp, float scale, int groups, int t, int masks,
+                                       int headsPerMask, int[] widths) {
+        FloatVector scaleV = FloatVector.broadcast(S, scale);
+        for (int gi = 0; gi < groups; gi++) {
+            int maskRow = ((gi / headsPerMask) % masks) * t;
+            for (int q = 0; q < t; q++) {
+                int o = (gi * t + q) * t;
+                int w = widths[maskRow + q];
+                int bound = S.loopBound(w);
+                float dot = dot(p, o, dp, o, w);
+                FloatVector dotV = FloatVector.broadcast(S, dot);
+                int j = 0;
+                for (; j < bound; j += L) {
+                    store(load(dp, o + j).sub(dotV).mul(load(p, o + j)).mul(scaleV), dp, o + j);
+                }
+                for (; j < w; j++) {
+                    float v = (dp.getFloat((o + j) * 4) - dot) * p.getFloat((o + j) * 4) * scale;
+                    dp.putFloat((o + j) * 4, v);
+                }
+                fill(dp, o + w, t - w, 0f);
             }
         }
     }
@@ -990,9 +1017,20 @@ public final class FloatKernels {
     /** {@code dst[r, offset .. + width] = value} for rows r &lt; rows of {@code stride} floats. */
     public static void fillColumns(ByteBuffer dst, int stride, int offset, int rows, int width, float value) {
         for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < width; j++) {
-                dst.putFloat((r * stride + offset + j) * 4, value);
-            }
+            fill(dst, r * stride + offset, width, value);
+        }
+    }
+
+    /** {@code dst[from .. from + n) = value}. */
+    static void fill(ByteBuffer dst, int from, int n, float value) {
+        FloatVector v = FloatVector.broadcast(S, value);
+        int bound = S.loopBound(n);
+        int j = 0;
+        for (; j < bound; j += L) {
+            store(v, dst, from + j);
+        }
+        for (; j < n; j++) {
+            dst.putFloat((from + j) * 4, value);
         }
     }
 

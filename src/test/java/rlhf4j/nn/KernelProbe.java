@@ -72,10 +72,11 @@ public final class KernelProbe {
                 bias.putFloat((q * T + k) * 4, k <= q ? 0f : Float.NEGATIVE_INFINITY);
             }
         }
-        FloatKernels.attentionSoftmax(scores, 0.3f, bias, 1, groups, groups, T);
+        int[] widths = FloatKernels.visibleWidths(bias, 1, T);
+        FloatKernels.attentionSoftmax(scores, 0.3f, bias, 1, groups, groups, T, widths);
         add(sha, scores);
         ByteBuffer dp = random(rnd, groups * T * T, 1f);
-        FloatKernels.softmaxBackward(scores, dp, 0.3f, groups * T, T);
+        FloatKernels.softmaxBackward(scores, dp, 0.3f, groups, T, 1, groups, widths);
         add(sha, dp);
 
         float[] colSum = new float[C];
