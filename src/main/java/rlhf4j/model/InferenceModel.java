@@ -9,6 +9,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import rlhf4j.memory.MemoryRelief;
 import rlhf4j.nn.Gemm;
+import rlhf4j.nn.Matmuls;
+import rlhf4j.nn.Precision;
 
 /**
  * The GPT forward pass with a key/value cache, for sampling: {@link GptDefinition}'s trunk and LM
@@ -26,6 +28,7 @@ public final class InferenceModel {
     private final boolean kernels;
     private final Gemm gemm;                                          // the kernels' products; null on the graph
     private final Rotary rotary;                                      // null without rotary positions
+    private final boolean bf16Cache;                                  // keys and values kept in bfloat16
     private final Map<Integer, Arena> arenas = new LinkedHashMap<>(8, 0.75f, true) { // by rows B*n
         @Override
         protected boolean removeEldestEntry(Map.Entry<Integer, Arena> eldest) {
@@ -51,6 +54,7 @@ public final class InferenceModel {
         this.rotary = Rotary.of(spec);
         this.kernels = engine.kernels();
         this.gemm = kernels ? engine.gemm() : null;
+        this.bf16Cache = kernels && Matmuls.effective(engine.precision()) == Precision.BF16;
         if (kernels && (params.get(ParamNames.WTE).dataType() != DataType.FLOAT
                 || params.values().stream().anyMatch(INDArray::isView))) {
             throw new IllegalArgumentException("the kernel engine decodes dense FLOAT parameters only");
@@ -74,7 +78,7 @@ public final class InferenceModel {
             prepareWeights();
         }
         return new KvCache(spec.nLayer(), batch, spec.nKvHead(), capacity, spec.headDim(),
-                p.get(ParamNames.WTE).dataType(), kernels);                                  // Hkv heads a layer
+                bf16Cache ? DataType.BFLOAT16 : p.get(ParamNames.WTE).dataType(), kernels);  // Hkv heads a layer
     }
 
     /**

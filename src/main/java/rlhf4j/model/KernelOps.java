@@ -624,10 +624,9 @@ final class KernelOps implements Ops<Tensor> {
         int heads = spec.nHead();
         int d = spec.headDim();
         Tensor y = activation(q.rows(), (long) heads * d);                                        // [B*n, C]
-        FloatKernels.cachedAttention(q.data, k.data, v.data, FloatKernels.buffer(cache.keys[layer]),
-                FloatKernels.buffer(cache.values[layer]), cache.keyValid, y.data, arena.view(arena.take(cache.keyStride)),
-                cache.batch, heads, spec.nKvHead(), a.n(), a.start(), cache.capacity, cache.keyStride, d,
-                (float) (1.0 / Math.sqrt(d)));
+        FloatKernels.cachedAttention(q.data, k.data, v.data, cache.keyData(layer), cache.valueData(layer),
+                cache.keyValid, y.data, arena.view(arena.take(cache.keyStride)), cache.batch, heads, spec.nKvHead(),
+                a.n(), a.start(), cache.capacity, cache.keyStride, d, (float) (1.0 / Math.sqrt(d)), cache.bf16());
         return y;
     }
 }

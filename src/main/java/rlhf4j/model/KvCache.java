@@ -1,6 +1,7 @@
 package rlhf4j.model;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -35,6 +36,21 @@ public final class KvCache {
         this.keyValid = new int[batch * capacity];
         this.batch = batch;
         this.capacity = capacity;
+    }
+
+    /** Layer l's keys (transposed for the kernels) as native-order bytes: FLOAT or BFLOAT16 elements. */
+    ByteBuffer keyData(int l) {
+        return keys[l].data().asNio().order(ByteOrder.nativeOrder());
+    }
+
+    /** Layer l's values as native-order bytes. */
+    ByteBuffer valueData(int l) {
+        return values[l].data().asNio().order(ByteOrder.nativeOrder());
+    }
+
+    /** Whether the caches hold bfloat16 (the BF16 kernels' decoding). */
+    boolean bf16() {
+        return keys.length > 0 && keys[0].dataType() == DataType.BFLOAT16;
     }
 
     /** Positions filled so far. */

@@ -5,7 +5,9 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -687,10 +689,15 @@ public final class FloatKernels {
      * multiply-adds over broadcast query elements, with no sum across lanes. The key stride, cap rounded up to a
      * multiple of {@link #KEY_STRIDE_MULTIPLE}, lets the last vector run past the filled positions; its extra lanes
      * are never read, and each lane is computed alike wherever the vector starts.
+     *
+     * <p>With {@code bf16} the caches hold bfloat16 (2 bytes an element: half the memory a step reads) and the two
+     * products round their inputs as the BF16 training products do: q, k, the probabilities and v to bfloat16 (to
+     * nearest, ties to even), sums in FLOAT.
      */
     public static void cachedAttention(ByteBuffer q, ByteBuffer k, ByteBuffer v, ByteBuffer keys, ByteBuffer values,
                                        int[] keyValid, ByteBuffer y, ByteBuffer scores, int batch, int heads,
-                                       int kvHeads, int n, int start, int cap, int keyStride, int d, float scale) {
+                                       int kvHeads, int n, int start, int cap, int keyStride, int d, float scale,
+                                       boolean bf16) {
         if (keyStride < cap || keyStride % L != 0) {
             throw new IllegalArgumentException("key stride " + keyStride + " for " + cap + " positions");
         }
@@ -703,10 +710,18 @@ public final class FloatKernels {
                 int position = start + i;
                 for (int h = 0; h < kvHeads; h++) {
                     int keyPlane = (b * kvHeads + h) * d * keyStride;
-                    for (int j = 0; j < d; j++) {                                  // K[b, h, j, position]
-                        keys.putFloat((keyPlane + j * keyStride + position) * 4, k.getFloat((row + h * d + j) * 4));
+                    int valueRow = ((b * kvHeads + h) * cap + position) * d;
+                    for (int j = 0; j < d; j++) {                       // K[b, h, j, position], V[b, h, position, j]
+                        float kj = k.getFloat((row + h * d + j) * 4);
+                        float vj = v.getFloat((row + h * d + j) * 4);
+                        if (bf16) {
+                            keys.putShort((keyPlane + j * keyStride + position) * 2, bf16Bits(kj));
+                            values.putShort((valueRow + j) * 2, bf16Bits(vj));
+                        } else {
+                            keys.putFloat((keyPlane + j * keyStride + position) * 4, kj);
+                            values.putFloat((valueRow + j) * 4, vj);
+                        }
                     }
-                    copy(v, row + h * d, values, ((b * kvHeads + h) * cap + position) * d, d);
                 }
             }
         }
@@ -719,7 +734,7 @@ public final class FloatKernels {
                 for (int h = 0; h < heads; h++) {
                     int qo = qRow + h * d;
                     int kv = b * kvHeads + h / group;
-                    keyScores(q, qo, keys, kv * d * keyStride, scores, count, keyStride, d);
+                    keyScores(q, qo, keys, kv * d * keyStride, scores, count, keyStride, d, bf16);
                     float max = Float.NEGATIVE_INFINITY;
                     for (int t = 0; t < count; t++) {
                         boolean visible = keyValid[b * cap + t] != 0 || (t == absQ && !queryValid);
@@ -728,7 +743,12 @@ public final class FloatKernels {
                         max = Math.max(max, st);
                     }
                     float sum = expAffine(scores, 0, scores, 0, count, 1f, -max);     // invisible: e^−∞ = 0
-                    weightedValues(scores, count, values, kv * cap * d, 1f / sum, y, qo, d);
+                    if (bf16) {
+                        for (int t = 0; t < count; t++) {
+                            scores.putFloat(t * 4, roundToBf16(scores.getFloat(t * 4)));
+                        }
+                    }
+                    weightedValues(scores, count, values, kv * cap * d, 1f / sum, y, qo, d, bf16);
                 }
             }
         }
@@ -737,21 +757,55 @@ public final class FloatKernels {
     /** What {@link #cachedAttention}'s key stride must be a multiple of: every vector width's float count. */
     public static final int KEY_STRIDE_MULTIPLE = 16;
 
+    /** x rounded to bfloat16, to nearest with ties to even (as oneDNN's conversion): the top 16 bits of a float. */
+    static short bf16Bits(float x) {
+        int bits = Float.floatToRawIntBits(x);
+        if (Float.isNaN(x)) {
+            return (short) ((bits >>> 16) | 0x40);                              // stays a (quiet) NaN
+        }
+        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    /** x rounded to the nearest bfloat16, as a float. */
+    static float roundToBf16(float x) {
+        return Float.intBitsToFloat(bf16Bits(x) << 16);
+    }
+
+    /** Shorts as many as the float species has lanes, and ints of the float species' shape. */
+    private static final VectorSpecies<Short> BF16_SPECIES = VectorSpecies.of(short.class,
+            VectorShape.forBitSize(L * Short.SIZE));
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, S.vectorShape());
+
+    /** L floats from element index i: FLOATs, or bfloat16 values widened exactly (a 16-bit shift). */
+    private static FloatVector load(ByteBuffer b, int i, boolean bf16) {
+        if (!bf16) {
+            return load(b, i);
+        }
+        return ((IntVector) ShortVector.fromByteBuffer(BF16_SPECIES, b, i * 2, NATIVE)
+                .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** A query element as the product reads it: rounded to bfloat16 in the products over a BF16 cache. */
+    private static float queryAt(ByteBuffer q, int index, boolean bf16) {
+        float x = q.getFloat(index * 4);
+        return bf16 ? roundToBf16(x) : x;
+    }
+
     /**
      * {@code scores[t] = Σ_j q[qo + j]·K[j, t]} for t < count, rounded up to whole vectors, K [D, stride] from
      * {@code base}: per position one fma chain in j order.
      */
     private static void keyScores(ByteBuffer q, int qo, ByteBuffer keys, int base, ByteBuffer scores, int count,
-                                  int stride, int d) {
+                                  int stride, int d, boolean bf16) {
         int t = 0;
         for (; t + L < count; t += 2 * L) {                                    // two chains at once: fma latency
             FloatVector a0 = FloatVector.zero(S);
             FloatVector a1 = FloatVector.zero(S);
             for (int j = 0; j < d; j++) {
-                FloatVector qj = FloatVector.broadcast(S, q.getFloat((qo + j) * 4));
+                FloatVector qj = FloatVector.broadcast(S, queryAt(q, qo + j, bf16));
                 int o = base + j * stride + t;
-                a0 = qj.fma(load(keys, o), a0);
-                a1 = qj.fma(load(keys, o + L), a1);
+                a0 = qj.fma(load(keys, o, bf16), a0);
+                a1 = qj.fma(load(keys, o + L, bf16), a1);
             }
             store(a0, scores, t);
             store(a1, scores, t + L);
@@ -759,7 +813,7 @@ public final class FloatKernels {
         if (t < count) {
             FloatVector a0 = FloatVector.zero(S);
             for (int j = 0; j < d; j++) {
-                a0 = FloatVector.broadcast(S, q.getFloat((qo + j) * 4)).fma(load(keys, base + j * stride + t), a0);
+                a0 = FloatVector.broadcast(S, queryAt(q, qo + j, bf16)).fma(load(keys, base + j * stride + t, bf16), a0);
             }
             store(a0, scores, t);
         }
@@ -770,7 +824,7 @@ public final class FloatKernels {
      * column a chain of fused multiply-adds in t order, four vectors of columns at a time.
      */
     private static void weightedValues(ByteBuffer p, int count, ByteBuffer values, int base, float inv, ByteBuffer y,
-                                       int yo, int d) {
+                                       int yo, int d, boolean bf16) {
         int bound = S.loopBound(d);
         int j = 0;
         for (; j + 4 * L <= bound; j += 4 * L) {
@@ -783,10 +837,10 @@ public final class FloatKernels {
                 if (pt0 != 0f) {
                     FloatVector pt = FloatVector.broadcast(S, pt0);
                     int o = base + t * d + j;
-                    a0 = load(values, o).fma(pt, a0);
-                    a1 = load(values, o + L).fma(pt, a1);
-                    a2 = load(values, o + 2 * L).fma(pt, a2);
-                    a3 = load(values, o + 3 * L).fma(pt, a3);
+                    a0 = load(values, o, bf16).fma(pt, a0);
+                    a1 = load(values, o + L, bf16).fma(pt, a1);
+                    a2 = load(values, o + 2 * L, bf16).fma(pt, a2);
+                    a3 = load(values, o + 3 * L, bf16).fma(pt, a3);
                 }
             }
             store(a0.mul(inv), y, yo + j);
@@ -799,7 +853,7 @@ public final class FloatKernels {
             for (int t = 0; t < count; t++) {
                 float pt = p.getFloat(t * 4);
                 if (pt != 0f) {
-                    acc = load(values, base + t * d + j).fma(FloatVector.broadcast(S, pt), acc);
+                    acc = load(values, base + t * d + j, bf16).fma(FloatVector.broadcast(S, pt), acc);
                 }
             }
             store(acc.mul(inv), y, yo + j);
@@ -807,7 +861,9 @@ public final class FloatKernels {
         for (; j < d; j++) {
             float acc = 0;
             for (int t = 0; t < count; t++) {
-                acc += p.getFloat(t * 4) * values.getFloat((base + t * d + j) * 4);
+                float vt = bf16 ? Float.intBitsToFloat(values.getShort((base + t * d + j) * 2) << 16)
+                        : values.getFloat((base + t * d + j) * 4);
+                acc += p.getFloat(t * 4) * vt;
             }
             y.putFloat((yo + j) * 4, acc * inv);
         }

@@ -102,6 +102,18 @@ class GemmTest {
         }
     }
 
+    /** The rounding the reference and the decoding caches use: to nearest bfloat16, ties to even, NaN kept. */
+    @Test
+    void bf16RoundingIsToNearestWithTiesToEven() {
+        assertEquals(1f, FloatKernels.roundToBf16(1f));
+        assertEquals(1f, FloatKernels.roundToBf16(1f + 0x1p-8f), "a tie goes to the even 1.0");
+        assertEquals(1f + 0x1p-6f, FloatKernels.roundToBf16(1f + 3 * 0x1p-8f), "a tie goes to the even 1 + 2^-6");
+        assertEquals(1f + 0x1p-7f, FloatKernels.roundToBf16(1f + 0x1p-8f + 0x1p-20f), "above the tie: up");
+        assertEquals(-2f, FloatKernels.roundToBf16(-2f - 0x1p-9f), "below the tie: down, sign kept");
+        assertEquals(Float.POSITIVE_INFINITY, FloatKernels.roundToBf16(Float.MAX_VALUE), "past the largest bfloat16");
+        assertTrue(Float.isNaN(FloatKernels.roundToBf16(Float.intBitsToFloat(0x7F800001))), "a NaN stays a NaN");
+    }
+
     @Test
     void eachLibraryGivesTheSameBitsTwice() {
         for (Gemm g : List.of(OpenBlasGemm.INSTANCE, Matmuls.of(Precision.FP32), Matmuls.of(Precision.BF16))) {
@@ -249,15 +261,10 @@ class GemmTest {
     /** Element (i, j) of op(x) for logical [rows, cols], x stored [G, rows, cols] or transposed [G, cols, rows]. */
     private static double at(float[] x, int g, int rows, int cols, int i, int j, boolean transposed, boolean bf16) {
         float v = transposed ? x[(g * cols + j) * rows + i] : x[(g * rows + i) * cols + j];
-        return bf16 ? toBf16(v) : v;
+        return bf16 ? FloatKernels.roundToBf16(v) : v;
     }
 
     /** Round to nearest bfloat16, ties to even (what oneDNN's reorder does for finite values). */
-    static float toBf16(float v) {
-        int bits = Float.floatToRawIntBits(v);
-        int rounding = 0x7FFF + ((bits >>> 16) & 1);
-        return Float.intBitsToFloat(((bits + rounding) >>> 16) << 16);
-    }
 
     private static long[] dims(int groups, int rows, int cols) {
         return groups == 0 ? new long[] {rows, cols} : new long[] {groups, rows, cols};

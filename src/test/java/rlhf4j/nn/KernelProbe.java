@@ -106,20 +106,23 @@ public final class KernelProbe {
         int keyStride = FloatKernels.KEY_STRIDE_MULTIPLE;
         int batch = 2;
         int steps = 3;
-        ByteBuffer keys = direct(batch * heads * keyStride * d);
-        ByteBuffer values = direct(batch * heads * cap * d);
-        int[] keyValid = new int[batch * cap];
-        java.util.Arrays.fill(keyValid, 1);
-        keyValid[cap] = 0;                       // a padded first position in the second sequence
-        ByteBuffer scratch = direct(keyStride);
-        for (int s = 0; s < steps; s++) {
-            ByteBuffer q = random(rnd, batch * heads * d, 1f);
-            ByteBuffer k = random(rnd, batch * heads * d, 1f);
-            ByteBuffer v = random(rnd, batch * heads * d, 1f);
-            ByteBuffer att = direct(batch * heads * d);
-            FloatKernels.cachedAttention(q, k, v, keys, values, keyValid, att, scratch, batch, heads, heads, 1, s, cap,
-                    keyStride, d, 0.25f);
-            add(sha, att);
+        for (boolean bf16 : new boolean[] {false, true}) {            // FLOAT caches, then bfloat16 ones
+            int width = bf16 ? 2 : 4;
+            ByteBuffer keys = bytes(batch * heads * keyStride * d * width);
+            ByteBuffer values = bytes(batch * heads * cap * d * width);
+            int[] keyValid = new int[batch * cap];
+            java.util.Arrays.fill(keyValid, 1);
+            keyValid[cap] = 0;                       // a padded first position in the second sequence
+            ByteBuffer scratch = direct(keyStride);
+            for (int s = 0; s < steps; s++) {
+                ByteBuffer q = random(rnd, batch * heads * d, 1f);
+                ByteBuffer k = random(rnd, batch * heads * d, 1f);
+                ByteBuffer v = random(rnd, batch * heads * d, 1f);
+                ByteBuffer att = direct(batch * heads * d);
+                FloatKernels.cachedAttention(q, k, v, keys, values, keyValid, att, scratch, batch, heads, heads, 1, s,
+                        cap, keyStride, d, 0.25f, bf16);
+                add(sha, att);
+            }
         }
 
         ByteBuffer p = random(rnd, n, 1f);
@@ -135,7 +138,11 @@ public final class KernelProbe {
     }
 
     private static ByteBuffer direct(int floats) {
-        return ByteBuffer.allocateDirect(floats * 4).order(ByteOrder.nativeOrder());
+        return bytes(floats * 4);
+    }
+
+    private static ByteBuffer bytes(int count) {
+        return ByteBuffer.allocateDirect(count).order(ByteOrder.nativeOrder());
     }
 
     private static ByteBuffer random(SplittableRandom rnd, int floats, float scale) {
