@@ -571,6 +571,14 @@ public final class FloatKernels {
     }
 
     /**
+     * A row's visible width rounded up to whole vectors (at most t): the columns past the width are masked, so
+     * computing them costs a vector's lanes, not a scalar tail.
+     */
+    private static int wholeVectors(int width, int t) {
+        return Math.min(t, (width + L - 1) / L * L);
+    }
+
+    /**
      * Attention probabilities in place: each row of scores [groups·t, t] becomes
      * {@code softmax(scale·row + bias_row)}, where group i uses the mask rows {@code
      * bias[(i / headsPerMask mod masks)·t·t ...]}: bias is [masks, t, t] (1 mask shared by every
@@ -585,7 +593,7 @@ public final class FloatKernels {
             for (int q = 0; q < t; q++) {
                 int o = (gi * t + q) * t;
                 int mo = (maskRow + q) * t;
-                int w = widths[maskRow + q];
+                int w = wholeVectors(widths[maskRow + q], t);
                 int bound = S.loopBound(w);
                 FloatVector maxV = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
                 int j = 0;
@@ -627,7 +635,7 @@ public final class FloatKernels {
             int maskRow = ((gi / headsPerMask) % masks) * t;
             for (int q = 0; q < t; q++) {
                 int o = (gi * t + q) * t;
-                int w = widths[maskRow + q];
+                int w = wholeVectors(widths[maskRow + q], t);
                 int bound = S.loopBound(w);
                 float dot = dot(p, o, dp, o, w);
                 FloatVector dotV = FloatVector.broadcast(S, dot);
