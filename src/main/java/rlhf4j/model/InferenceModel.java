@@ -119,8 +119,8 @@ public final class InferenceModel {
 
     /**
      * The projection weights and the LM head's table as the products read them fastest ({@link Gemm#constant}: a
-     * transposed copy for OpenBLAS, a bfloat16 copy in BF16). Made when a cache is made, i.e. once per generation:
-     * parameters updated between generations are picked up.
+     * transposed copy for OpenBLAS, oneDNN's packed copy, in bfloat16 in BF16). Made when a cache is made, i.e. once
+     * per generation: parameters updated between generations are picked up.
      */
     private void prepareWeights() {
         for (int l = 0; l < spec.nLayer(); l++) {

@@ -13,6 +13,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_init_by_strides;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_init_by_tag;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
@@ -25,10 +26,9 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
@@ -97,8 +97,7 @@ final class DnnlGemm implements Gemm {
 
     private void run(Shape s, INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, float alpha,
                      float beta) {
-        if (s.empty()) {
-            Shape.scaleOnly(c, beta);
+        if (s.onlyScales(c, beta)) {
             return;
         }
         execute(new Key(s, transA, transB, alpha, beta, null), a, b, c);
@@ -122,8 +121,7 @@ final class DnnlGemm implements Gemm {
             return;
         }
         Shape s = Shape.of(a, transA, packing.k(), packing.n(), c);
-        if (s.empty()) {
-            Shape.scaleOnly(c, beta);
+        if (s.onlyScales(c, beta)) {
             return;
         }
         execute(new Key(s, transA, false, alpha, beta, packing), a, b.array(), c);
@@ -162,12 +160,12 @@ final class DnnlGemm implements Gemm {
         try (Reorder reorder = new Reorder(desc(k, n, transposed, dnnl_f32), packedMd, memory(packedMd))) {
             Context ctx = contexts.get();
             reorder.run(ctx.stream, Gemm.pointer(b), packed.data().addressPointer());
-            ok(dnnl_stream_wait(ctx.stream), "BF16 packing");
+            ok(dnnl_stream_wait(ctx.stream), "weight packing");
         }
         return new Operand(packed, false, packing);
     }
 
-    /** The weights layout oneDNN's BF16 matmul chooses for [k, n] when left to choose. */
+    /** The weights layout oneDNN's matmul chooses for [k, n] in this precision when left to choose. */
     private dnnl_memory_desc_t packedDesc(Packing p) {
         dnnl_memory_desc_t srcMd = desc(PACKING_ROWS, p.k(), false, inputType());                   // [m, k]
         dnnl_memory_desc_t anyMd = new dnnl_memory_desc_t();                                        // [k, n], any

@@ -80,18 +80,20 @@ public interface Gemm {
             return new Shape(1, m, n, k);
         }
 
-        /** Nothing to multiply: c is only scaled by beta (an empty sum is 0). */
-        boolean empty() {
-            return groups == 0 || m == 0 || n == 0 || k == 0;
-        }
-
-        /** What an empty product leaves: {@code c = beta·c}. */
-        static void scaleOnly(INDArray c, float beta) {
+        /**
+         * Whether there is nothing to multiply; then c has been scaled by beta (an empty sum is 0), all the product
+         * does.
+         */
+        boolean onlyScales(INDArray c, float beta) {
+            if (groups != 0 && m != 0 && n != 0 && k != 0) {
+                return false;
+            }
             if (beta == 0f) {
                 c.assign(0f);
             } else if (beta != 1f) {
                 c.muli(beta);
             }
+            return true;
         }
 
         private static void check(INDArray x, int rank) {

@@ -25,8 +25,7 @@ public final class OpenBlasGemm implements Gemm {
     @Override
     public void gemm(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, float alpha, float beta) {
         Shape s = Shape.of(a, transA, b, transB, c, 2);
-        if (s.empty()) {
-            Shape.scaleOnly(c, beta);
+        if (s.onlyScales(c, beta)) {
             return;
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, s.m(), s.n(),
@@ -37,8 +36,7 @@ public final class OpenBlasGemm implements Gemm {
     @Override
     public void batched(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, float alpha, float beta) {
         Shape s = Shape.of(a, transA, b, transB, c, 3);
-        if (s.empty()) {
-            Shape.scaleOnly(c, beta);
+        if (s.onlyScales(c, beta)) {
             return;
         }
         FloatPointer pa = Gemm.pointer(a);
